@@ -4,6 +4,8 @@
 #![deny(missing_docs)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
 
+pub mod decision;
+pub mod policy;
 pub mod value;
 
 pub use value::{Map, Str, Value};

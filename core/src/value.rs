@@ -318,3 +318,13 @@ mod tests {
         assert_eq!(v.get_path("spec.fairness"), None);
     }
 }
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Value {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Value".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "description": "any JSON value" })
+    }
+}

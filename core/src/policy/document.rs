@@ -1,0 +1,780 @@
+//! The policy document as written: YAML, JSON or TOML, deserialized field by field.
+//!
+//! This is the authoring format; [`super::CompiledPolicy`] is what it compiles into. Every
+//! struct denies unknown fields so a typo is an error with a location, never a silent default.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::value::Value;
+
+/// The format version this engine reads.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A whole policy document.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PolicyDocument {
+    /// Format version; must be 1.
+    pub govgate: u32,
+    /// Short name, shown in decisions and the dashboard.
+    pub name: String,
+    /// What the policy is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// What `input` is: an action envelope (`eval`, the API) or a manifest (`check`).
+    #[serde(default)]
+    pub subject: Subject,
+    /// `enforce` (the default) or `shadow` (decide, record, but always let the action run).
+    #[serde(default)]
+    pub mode: Mode,
+    /// Named, typed, tunable thresholds that conditions read as `params.NAME`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, ParameterSpec>,
+    /// How factor points combine into a score.
+    #[serde(default)]
+    pub score: ScoreSpec,
+    /// Risk factors, each mapping the action to points.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub factors: Vec<FactorSpec>,
+    /// Special cases that raise the score, the band or the outcome.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<TriggerSpec>,
+    /// Consecutive score bands, lowest first; the last has no upper bound.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub bands: Vec<BandSpec>,
+    /// Autonomy levels, scope assignments and per-action-type overrides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub autonomy: Option<AutonomySpec>,
+    /// The policy's verdict vocabulary mapped to outcomes (`promote: auto`, `demote: block`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub verdicts: BTreeMap<String, Outcome>,
+    /// Ordered first-match rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleSpec>,
+    /// The verdict when no first-match rule matches.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_verdict: Option<DefaultVerdict>,
+    /// Deny rules: every one that fires is reported; any unwaived one blocks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deny: Vec<MessageRuleSpec>,
+    /// Warn rules: every one that fires is reported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warn: Vec<MessageRuleSpec>,
+    /// Waivers of named rules for a scope, with reason, approver and expiry.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<ExceptionSpec>,
+    /// Waivers read from the input's own annotations (a manifest's `metadata.annotations`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub annotation_exceptions: Option<AnnotationExceptionSpec>,
+    /// Keys whose Ed25519-signed overrides the policy honours.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<OverridesSpec>,
+    /// Input fields (dotted paths under `input`) hashed before an action is stored.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secret_fields: Vec<String>,
+    /// Policy tests: cases and invariants (also accepted in a `*_test.yaml` beside the policy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tests: Option<TestSuiteSpec>,
+}
+
+/// What `input` is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Subject {
+    /// The action envelope `{actor, agent, type, tool, args, context, annotations, overrides}`.
+    #[default]
+    Action,
+    /// Any document (a model manifest, a Kubernetes object) checked against deny/warn rules.
+    Manifest,
+}
+
+/// Enforce decisions, or only record them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Decisions take effect.
+    #[default]
+    Enforce,
+    /// The effective outcome is always auto; the would-be outcome is recorded.
+    Shadow,
+}
+
+/// What happens to an action.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Go ahead.
+    #[default]
+    Auto,
+    /// Wait for the right humans.
+    Approval,
+    /// Never.
+    Block,
+}
+
+impl Outcome {
+    /// The outcome's name as written in policies.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Auto => "auto",
+            Outcome::Approval => "approval",
+            Outcome::Block => "block",
+        }
+    }
+}
+
+/// The type of a tunable parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ParameterType {
+    /// An int or a double.
+    Number,
+    /// An int.
+    Integer,
+    /// A string.
+    String,
+    /// A bool.
+    Boolean,
+    /// A list.
+    List,
+    /// A map.
+    Map,
+}
+
+/// A named, typed threshold.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ParameterSpec {
+    /// The parameter's type.
+    #[serde(rename = "type")]
+    pub kind: ParameterType,
+    /// The value used unless a call or the dashboard overrides it.
+    pub default: Value,
+    /// What the parameter means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Lowest accepted value (numbers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Highest accepted value (numbers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// Slider step for the dashboard (numbers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<f64>,
+}
+
+/// How factor points combine.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    /// Σ weight × points (seed 004's 0–100, seed 002's 0–1).
+    #[default]
+    WeightedSum,
+    /// Σ weight × points / Σ weight.
+    WeightedMean,
+    /// The plain mean of points (seed 000's 1–5 factor scores).
+    Mean,
+    /// The largest weight × points.
+    Max,
+}
+
+/// The score's scale and aggregation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ScoreSpec {
+    /// Lowest possible score (for display and band checks).
+    #[serde(default)]
+    pub min: f64,
+    /// Highest possible score.
+    #[serde(default = "default_scale_max")]
+    pub max: f64,
+    /// How factor points combine.
+    #[serde(default)]
+    pub aggregate: Aggregate,
+    /// A factor is listed among the decision's reasons when its contribution reaches this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason_min_contribution: Option<f64>,
+}
+
+fn default_scale_max() -> f64 {
+    100.0
+}
+
+impl Default for ScoreSpec {
+    fn default() -> ScoreSpec {
+        ScoreSpec { min: 0.0, max: 100.0, aggregate: Aggregate::WeightedSum, reason_min_contribution: None }
+    }
+}
+
+/// One way a factor can come out: its points and how it explains itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FactorOption {
+    /// Points on the factor's scale.
+    pub points: f64,
+    /// How the decision explains this outcome ("Production branch").
+    pub label: String,
+    /// How a suggestion proposes moving to this option ("Use paper mode").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggest: Option<String>,
+}
+
+/// A risk factor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FactorSpec {
+    /// Identifier, unique in the policy.
+    pub id: String,
+    /// Human name ("Trading mode").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What the factor measures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Weight in the aggregate (default 1).
+    #[serde(default = "default_weight")]
+    pub weight: f64,
+    /// `lookup:` a value looked up in a table (`live: 100, paper: 50, inactive: 0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup: Option<LookupFactor>,
+    /// `tiers:` a number placed in ordered tiers (conservative / moderate / aggressive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<TiersFactor>,
+    /// `buckets:` a count (of a list, a map, or an int) placed in buckets (single / bulk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buckets: Option<BucketsFactor>,
+    /// `boolean:` a condition that is true or false.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub boolean: Option<BooleanFactor>,
+    /// `cases:` the first of several conditions that holds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cases: Option<CasesFactor>,
+    /// `expression:` an expression yielding the points directly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expression: Option<ExpressionFactor>,
+}
+
+fn default_weight() -> f64 {
+    1.0
+}
+
+/// `lookup:` a value mapped through a table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LookupFactor {
+    /// The expression whose value is looked up (usually a field path).
+    pub value: String,
+    /// Points and label per value (keys compare with the value's string form).
+    pub cases: BTreeMap<String, FactorOption>,
+    /// What an unlisted value scores; without it an unlisted value is an error (fail safe).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default: Option<FactorOption>,
+}
+
+/// One tier: values up to `upto` (inclusive); the last tier has no bound.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Tier {
+    /// Inclusive upper bound; omitted on the last tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upto: Option<f64>,
+    /// Points in this tier.
+    pub points: f64,
+    /// How the decision explains this tier ("Aggressive stop loss").
+    pub label: String,
+    /// How a suggestion proposes moving into this tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggest: Option<String>,
+}
+
+/// `tiers:` a number placed in ordered tiers.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TiersFactor {
+    /// The expression yielding the number.
+    pub value: String,
+    /// Tiers in increasing order of `upto`.
+    pub tiers: Vec<Tier>,
+}
+
+/// `buckets:` a count placed in buckets.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BucketsFactor {
+    /// The expression whose size (list, map, string) or int value is counted.
+    pub count: String,
+    /// Buckets in increasing order of `upto`.
+    pub buckets: Vec<Tier>,
+}
+
+/// `boolean:` a condition.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BooleanFactor {
+    /// The condition.
+    pub when: String,
+    /// Points and label when it holds.
+    #[serde(rename = "true")]
+    pub if_true: FactorOption,
+    /// Points and label when it does not.
+    #[serde(rename = "false")]
+    pub if_false: FactorOption,
+}
+
+/// One case of a `cases:` factor.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// The condition.
+    pub when: String,
+    /// Points when this is the first case that holds.
+    pub points: f64,
+    /// How the decision explains this case.
+    pub label: String,
+    /// How a suggestion proposes moving to this case.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suggest: Option<String>,
+}
+
+/// `cases:` the first condition that holds.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CasesFactor {
+    /// Cases in order.
+    pub cases: Vec<Case>,
+    /// What scores when no case holds.
+    pub default: FactorOption,
+}
+
+/// `expression:` points computed directly.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExpressionFactor {
+    /// The expression yielding a number.
+    pub value: String,
+    /// The explanation; `{expr}` placeholders interpolate values.
+    pub label: String,
+}
+
+/// A special case.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TriggerSpec {
+    /// Identifier, unique in the policy.
+    pub id: String,
+    /// The condition.
+    pub when: String,
+    /// Why it matters ("Switching to live trading"); `{expr}` placeholders interpolate.
+    pub reason: String,
+    /// Raise the score to at least this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor: Option<f64>,
+    /// Force at least this band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_band: Option<String>,
+    /// Force at least this outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// Who approves when this trigger is what requires approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalSpec>,
+}
+
+/// A score band.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct BandSpec {
+    /// Band name ("low", "medium", "high").
+    pub name: String,
+    /// Inclusive upper bound; omitted on the last band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upto: Option<f64>,
+    /// What a score in this band means.
+    pub outcome: Outcome,
+    /// Who must approve, when the outcome is `approval`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalSpec>,
+}
+
+/// Who may approve, how many, and for how long.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ApprovalSpec {
+    /// The role approvers must hold (viewer, reviewer, admin, or a custom role or group).
+    pub role: String,
+    /// How many distinct approvers (default 1).
+    #[serde(default = "default_quorum")]
+    pub quorum: u32,
+    /// Who may not approve.
+    #[serde(default)]
+    pub separation: Separation,
+    /// Whether approvers must write a justification.
+    #[serde(default)]
+    pub justification: bool,
+    /// How long the request stays open (`30m`, `4h`, `7d`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<String>,
+    /// What happens when it expires.
+    #[serde(default)]
+    pub on_timeout: OnTimeout,
+    /// The role to escalate to when `on_timeout` is `escalate`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub escalate_to: Option<String>,
+}
+
+fn default_quorum() -> u32 {
+    1
+}
+
+/// Separation of duties.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Separation {
+    /// Anyone holding the role.
+    None,
+    /// Not the actor who asked.
+    #[default]
+    NotRequester,
+    /// Neither the actor nor the owner they act for.
+    NotRequesterOrOwner,
+}
+
+/// What an expired approval request does.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum OnTimeout {
+    /// Reject it.
+    #[default]
+    Deny,
+    /// Hand it to `escalate_to`, keeping earlier approvals and restarting the clock.
+    Escalate,
+    /// Keep waiting.
+    Wait,
+}
+
+/// Autonomy: levels as band thresholds, who gets which level, per-action-type overrides.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AutonomySpec {
+    /// The level used when no assignment matches.
+    pub default: String,
+    /// Levels by name (minimal, standard, elevated, full, or your own).
+    pub levels: BTreeMap<String, LevelSpec>,
+    /// Who gets which level; the most specific match wins (user+repository, user, role).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assignments: Vec<AssignmentSpec>,
+    /// Per action type: `auto` lowers the band's outcome (never beating a deny or a block);
+    /// `approval`/`block` are a minimum.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub action_types: BTreeMap<String, Outcome>,
+}
+
+/// One autonomy level.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct LevelSpec {
+    /// What the level is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Upper bound per band name, replacing the band's own `upto` at this level.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bands: BTreeMap<String, f64>,
+    /// Per-action-type overrides at this level (on top of the autonomy-wide ones).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub action_types: BTreeMap<String, Outcome>,
+}
+
+/// A scope assignment.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AssignmentSpec {
+    /// The actor id (`input.actor.id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The repository (`input.context.repository`); only with `user`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// A role the actor holds (`input.actor.roles`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// The level assigned.
+    pub level: String,
+}
+
+/// A first-match rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RuleSpec {
+    /// Identifier, unique in the policy.
+    pub id: String,
+    /// Action types the rule applies to (`input.type`); all when omitted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on: Vec<String>,
+    /// The condition.
+    pub when: String,
+    /// The verdict (from `verdicts`, or auto/approval/block).
+    pub verdict: String,
+    /// Short code recorded when the rule matches.
+    #[serde(default)]
+    pub reason_code: String,
+    /// Explanation; `{expr}` placeholders interpolate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Skip this rule when a valid signed override carries this flag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unless_flag: Option<String>,
+    /// Who approves when this rule's verdict requires approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalSpec>,
+}
+
+/// The verdict when no rule matches.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DefaultVerdict {
+    /// The verdict.
+    pub verdict: String,
+    /// Its reason code.
+    #[serde(default)]
+    pub reason_code: String,
+}
+
+/// A deny or warn rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MessageRuleSpec {
+    /// Identifier, unique in the policy; exceptions name it.
+    pub id: String,
+    /// Evaluate once per item of this list (or key of this map), bound to `as`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub each: Option<String>,
+    /// The loop variable's name (default `item`).
+    #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
+    pub bind: Option<String>,
+    /// The condition; over a missing field it is undefined and the rule does not fire.
+    pub when: String,
+    /// The message; `{expr}` and `{expr:.2}` placeholders interpolate.
+    pub message: String,
+    /// Action types the rule applies to (`input.type`); all when omitted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on: Vec<String>,
+}
+
+/// A waiver of a named rule.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionSpec {
+    /// The id of the deny, warn or first-match rule waived.
+    pub rule: String,
+    /// Where the waiver applies; everywhere when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<ExceptionScope>,
+    /// Why.
+    pub reason: String,
+    /// Who approved the waiver.
+    pub approver: String,
+    /// When it stops applying (RFC 3339, or a date meaning the end of that UTC day).
+    pub expires: String,
+}
+
+/// Where a waiver applies: every given field must match.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExceptionScope {
+    /// `input.actor.id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// `input.context.repository`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
+    /// `input.agent`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// `input.type`.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub action_type: Option<String>,
+    /// Any condition over `input`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+}
+
+/// Waivers carried in the input's annotations, as seed 001's manifests do.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct AnnotationExceptionSpec {
+    /// The annotation key naming the waived rules (comma-separated); `-reason`, `-approver` and
+    /// `-expires` suffixes name the rest (`policy.example.io/exception-reason`).
+    pub key: String,
+    /// Dotted path of the annotations map inside `input` (default `metadata.annotations`).
+    #[serde(default = "default_annotations_path")]
+    pub path: String,
+}
+
+fn default_annotations_path() -> String {
+    "metadata.annotations".into()
+}
+
+/// Signed overrides.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct OverridesSpec {
+    /// Ed25519 public keys trusted to sign overrides.
+    pub trusted_keys: Vec<TrustedKeySpec>,
+}
+
+/// A trusted Ed25519 key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TrustedKeySpec {
+    /// Key id, as overrides name it.
+    pub id: String,
+    /// The 32-byte public key, base64.
+    pub public_key: String,
+}
+
+/// Policy tests.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TestSuiteSpec {
+    /// The policy file a `*_test.yaml` tests (relative to the test file); defaults to the file
+    /// of the same name without `_test`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
+    /// Cases: an input and what the decision must be.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cases: Vec<TestCaseSpec>,
+    /// Properties every decision must have.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub invariants: Vec<InvariantSpec>,
+}
+
+/// A test case.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TestCaseSpec {
+    /// Case name.
+    pub name: String,
+    /// The action envelope or manifest.
+    pub input: Value,
+    /// Parameter overrides for this case.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, Value>,
+    /// The evaluation time (RFC 3339); defaults to 2026-01-01T00:00:00Z.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub now: Option<String>,
+    /// What the decision must be.
+    pub expect: ExpectSpec,
+}
+
+/// Expectations; only what is given is checked.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSpec {
+    /// The effective outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// The verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
+    /// The band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub band: Option<String>,
+    /// The score: a number (equal to 2 decimals) or `{min, max}` (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<ScoreExpectation>,
+    /// Each must be (or start) one of the decision's reasons.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// Each must be one of the reason codes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reason_codes: Vec<String>,
+    /// Each must be one of the deny messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Vec<String>>,
+    /// Each must be one of the warn messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn: Option<Vec<String>>,
+    /// Each trigger id must have fired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<String>,
+    /// True: no unwaived deny; false: at least one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub allowed: Option<bool>,
+    /// The approval role required.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval_role: Option<String>,
+}
+
+/// A score expectation.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(untagged)]
+pub enum ScoreExpectation {
+    /// Equal, to 2 decimals.
+    Exact(f64),
+    /// Within an inclusive range.
+    Range {
+        /// Lowest accepted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        min: Option<f64>,
+        /// Highest accepted.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max: Option<f64>,
+    },
+}
+
+/// A property every decision must have: where `when` holds, `assert` must hold. Both read
+/// `decision` (the decision's JSON) and `input`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct InvariantSpec {
+    /// Invariant name.
+    pub name: String,
+    /// Which decisions it constrains (all when omitted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<String>,
+    /// What must hold.
+    #[serde(rename = "assert")]
+    pub check: String,
+}

@@ -1,0 +1,3 @@
+//! Policies: the authoring document and its compiled, immutable form.
+
+pub mod document;
