@@ -1,0 +1,335 @@
+//! The JSON-text boundary: everything the JavaScript API does, with strings in and out.
+//!
+//! Nothing here touches JavaScript, so it runs (and is tested) natively as well; `lib.rs` only
+//! turns JavaScript values into JSON text and back. Decisions leave as the text core's own
+//! serde types produce, so Node sees the same bytes as the CLI and the server.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use govgate_core::decision::Decision;
+use govgate_core::policy::document::Outcome;
+use govgate_core::{Diagnostic, Diagnostics, Str, Value};
+use serde::{Deserialize, Serialize};
+
+use crate::engine;
+use crate::error::Error;
+
+/// Longest accepted JSON text for one action, options object or test case list (in UTF-16
+/// code units as JavaScript counts string length; 8 MiB).
+pub const MAX_INPUT_CHARS: usize = 8 << 20;
+/// Longest accepted JSON text for an `evaluateMany` batch (256 MiB).
+pub const MAX_BATCH_CHARS: usize = 256 << 20;
+/// Longest accepted policy source text (4 MiB).
+pub const MAX_POLICY_CHARS: usize = 4 << 20;
+/// Deepest accepted nesting of an input (serde_json's own recursion limit is 128; a lower,
+/// documented bound keeps the wasm stack, which has no guard page, far from its end).
+pub const MAX_DEPTH: usize = 64;
+
+/// The source formats a policy is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// YAML (1.2 core schema).
+    Yaml,
+    /// JSON.
+    Json,
+}
+
+impl Format {
+    /// The file name used in diagnostics when the caller names none.
+    pub fn default_file_name(self) -> &'static str {
+        match self {
+            Format::Yaml => "policy.yaml",
+            Format::Json => "policy.json",
+        }
+    }
+}
+
+/// A compiled policy plus what JavaScript reads often.
+pub struct Compiled {
+    policy: engine::CompiledPolicy,
+}
+
+impl Compiled {
+    /// The policy's name.
+    pub fn name(&self) -> &str {
+        self.policy.name()
+    }
+
+    /// SHA-256 (hex) of the compiled policy's canonical JSON.
+    pub fn digest(&self) -> &str {
+        self.policy.digest()
+    }
+
+    /// Evaluates one action given as JSON text; the decision as JSON text.
+    pub fn evaluate_json(&self, action: &str, options: &Options) -> Result<String, Error> {
+        let action = parse_input("action", action)?;
+        let decision = self.evaluate(action, options)?;
+        decision_json(&decision)
+    }
+
+    /// Evaluates one action.
+    pub fn evaluate(&self, action: Value, options: &Options) -> Result<Decision, Error> {
+        expect_object("action", &action)?;
+        Ok(self.policy.evaluate(action, options))
+    }
+
+    /// Evaluates a JSON array of actions; outcomes, bands and scores as JSON text
+    /// (a `BatchResult`).
+    pub fn evaluate_many_json(&self, actions: &str, options: &Options) -> Result<String, Error> {
+        let actions = parse_input("actions", actions)?;
+        let Some(actions) = actions.as_list() else {
+            return Err(Error::input("actions", format_args!("expected an array, found {}", kind_of(&actions))));
+        };
+        let mut batch = Batch {
+            outcomes: Vec::with_capacity(actions.len()),
+            bands: Vec::with_capacity(actions.len()),
+            scores: Vec::with_capacity(actions.len()),
+            failed: 0,
+        };
+        for (i, action) in actions.iter().enumerate() {
+            if !matches!(action, Value::Map(_)) {
+                return Err(Error::input(
+                    &format!("actions[{i}]"),
+                    format_args!("expected an object, found {}", kind_of(action)),
+                ));
+            }
+            let decision = self.policy.evaluate(action.clone(), options);
+            if !decision.errors.is_empty() {
+                batch.failed += 1;
+            }
+            batch.outcomes.push(decision.outcome);
+            batch.bands.push(decision.band);
+            batch.scores.push(decision.score);
+        }
+        serde_json::to_string(&batch).map_err(|e| Error::input("actions", e))
+    }
+}
+
+/// Compiles a policy; every diagnostic on failure.
+pub fn compile(file_name: &str, text: &str, format: Format) -> Result<Compiled, Error> {
+    check_len("source", text.len(), MAX_POLICY_CHARS)?;
+    engine::CompiledPolicy::compile(file_name, text, format)
+        .map(|policy| Compiled { policy })
+        .map_err(Error::policy)
+}
+
+/// Every problem in a policy (empty when it compiles).
+pub fn validate(file_name: &str, text: &str, format: Format) -> Vec<Diagnostic> {
+    if text.len() > MAX_POLICY_CHARS {
+        return vec![Diagnostic::new(
+            file_name,
+            format!("the policy is too large: {} bytes (limit {MAX_POLICY_CHARS})", text.len()),
+        )];
+    }
+    match engine::CompiledPolicy::compile(file_name, text, format) {
+        Ok(_) => Vec::new(),
+        Err(Diagnostics(all)) => all,
+    }
+}
+
+/// How one evaluation runs: the time, parameter overrides, whether to fingerprint.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The evaluation time.
+    pub now: DateTime<Utc>,
+    /// Parameter overrides.
+    pub parameters: BTreeMap<Str, Value>,
+    /// Whether the decision carries the action's fingerprint.
+    pub fingerprint: bool,
+}
+
+impl Options {
+    /// Defaults: evaluate at `now`, no overrides, no fingerprint.
+    pub fn at(now: DateTime<Utc>) -> Options {
+        Options { now, parameters: BTreeMap::new(), fingerprint: false }
+    }
+
+    /// Reads an `EvaluateOptions` object given as JSON text; `now` applies when it names no
+    /// time.
+    pub fn from_json(text: &str, now: DateTime<Utc>) -> Result<Options, Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Raw {
+            #[serde(default)]
+            now: Option<Value>,
+            #[serde(default)]
+            parameters: Option<BTreeMap<String, Value>>,
+            #[serde(default)]
+            fingerprint: Option<bool>,
+        }
+        check_len("options", text.len(), MAX_INPUT_CHARS)?;
+        let raw: Raw = parse_typed("options", text)?;
+        let now = match raw.now {
+            None => now,
+            Some(Value::String(s)) => parse_time(&s).map_err(|e| Error::input("options.now", e))?,
+            Some(other) => {
+                return Err(Error::input(
+                    "options.now",
+                    format_args!("expected a Date or an RFC 3339 string, found {}", kind_of(&other)),
+                ));
+            }
+        };
+        let parameters = raw
+            .parameters
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, v)| (Str::from(k), v))
+            .collect();
+        Ok(Options { now, parameters, fingerprint: raw.fingerprint.unwrap_or(false) })
+    }
+}
+
+/// Parses an RFC 3339 time (`2026-01-01T00:00:00Z`, `2026-01-01T00:00:00.000+02:00`).
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("`{text}` is not an RFC 3339 time: {e}"))
+}
+
+/// The decision as JSON text, exactly as the CLI and the server write it.
+pub fn decision_json(decision: &Decision) -> Result<String, Error> {
+    serde_json::to_string(decision).map_err(|e| Error::input("decision", e))
+}
+
+/// SHA-256 (hex) of the action's canonical JSON (without `overrides`).
+pub fn fingerprint_json(action: &str) -> Result<String, Error> {
+    let action = parse_input("action", action)?;
+    expect_object("action", &action)?;
+    Ok(engine::fingerprint(&action))
+}
+
+/// The JSON Schema of the policy document, as JSON text.
+pub fn json_schema() -> String {
+    engine::json_schema()
+}
+
+/// Parses JSON text into a value, within the size and depth limits.
+pub fn parse_input(what: &str, text: &str) -> Result<Value, Error> {
+    let limit = if what == "actions" { MAX_BATCH_CHARS } else { MAX_INPUT_CHARS };
+    check_len(what, text.len(), limit)?;
+    check_depth(what, text)?;
+    serde_json::from_str(text).map_err(|e| Error::input(what, e))
+}
+
+/// Parses JSON text into `T`, naming the path of the first field that does not fit.
+pub fn parse_typed<T: for<'de> Deserialize<'de>>(what: &str, text: &str) -> Result<T, Error> {
+    check_depth(what, text)?;
+    let mut de = serde_json::Deserializer::from_str(text);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if path == "." {
+            Error::input(what, inner)
+        } else {
+            Error::input(&format!("{what}.{path}"), inner)
+        }
+    })
+}
+
+fn check_len(what: &str, len: usize, limit: usize) -> Result<(), Error> {
+    if len > limit {
+        Err(Error::input(what, format_args!("too large: {len} bytes of JSON (limit {limit})")))
+    } else {
+        Ok(())
+    }
+}
+
+/// Rejects JSON nested deeper than [`MAX_DEPTH`] before anything recurses into it.
+fn check_depth(what: &str, text: &str) -> Result<(), Error> {
+    let mut depth = 0usize;
+    let mut in_string = false;
+    let mut escaped = false;
+    for b in text.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Err(Error::input(
+                        what,
+                        format_args!("nested more than {MAX_DEPTH} levels deep"),
+                    ));
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn expect_object(what: &str, value: &Value) -> Result<(), Error> {
+    match value {
+        Value::Map(_) => Ok(()),
+        other => Err(Error::input(what, format_args!("expected an object, found {}", kind_of(other)))),
+    }
+}
+
+/// A value's kind as a JavaScript user would name it.
+pub fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Int(_) | Value::Double(_) => "a number",
+        Value::String(_) => "a string",
+        Value::List(_) => "an array",
+        Value::Map(_) => "an object",
+    }
+}
+
+/// The JSON form of a `BatchResult`.
+#[derive(Serialize)]
+struct Batch {
+    outcomes: Vec<Outcome>,
+    bands: Vec<Option<Str>>,
+    scores: Vec<f64>,
+    failed: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn depth_limit_counts_only_structure_outside_strings() {
+        let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
+        let err = parse_input("action", &deep).unwrap_err();
+        assert_eq!(err.path(), Some("action"));
+        assert!(err.message().contains("nested more than 64 levels"), "{err}");
+        let ok = format!(r#"{{"a": "{}"}}"#, "[{".repeat(500));
+        assert!(parse_input("action", &ok).is_ok());
+    }
+
+    #[test]
+    fn options_name_the_field_that_does_not_fit() {
+        let now = parse_time("2026-01-01T00:00:00Z").unwrap();
+        let err = Options::from_json(r#"{"fingerprint": "yes"}"#, now).unwrap_err();
+        assert_eq!(err.path(), Some("options.fingerprint"), "{err}");
+        let err = Options::from_json(r#"{"now": 5}"#, now).unwrap_err();
+        assert_eq!(err.path(), Some("options.now"), "{err}");
+        let err = Options::from_json(r#"{"now": "yesterday"}"#, now).unwrap_err();
+        assert!(err.message().contains("RFC 3339"), "{err}");
+        let err = Options::from_json(r#"{"nwo": "2026-01-01T00:00:00Z"}"#, now).unwrap_err();
+        assert!(err.message().contains("unknown field `nwo`"), "{err}");
+        let o = Options::from_json(r#"{"now": "2026-03-01T10:00:00.000Z", "parameters": {"x": 1}}"#, now)
+            .unwrap();
+        assert_eq!(o.now.to_rfc3339(), "2026-03-01T10:00:00+00:00");
+        assert_eq!(o.parameters.get("x"), Some(&Value::Int(1)));
+    }
+
+    #[test]
+    fn inputs_must_be_objects() {
+        let err = fingerprint_json("[1]").unwrap_err();
+        assert!(err.message().contains("expected an object, found an array"), "{err}");
+    }
+}

@@ -1,0 +1,276 @@
+//! The exported JavaScript API: JavaScript values in, JSON text to [`crate::api`], JavaScript
+//! values out.
+
+use chrono::{DateTime, Utc};
+use wasm_bindgen::prelude::*;
+
+use crate::api::{self, Compiled, Format, Options};
+use crate::error::Error;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `JSON.stringify(value)`, straight into a Rust string (`None` for `undefined`, functions
+    /// and symbols); throws on circular structures and BigInts.
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = stringify)]
+    fn json_stringify(value: &JsValue) -> Result<Option<String>, JsValue>;
+
+    /// `JSON.stringify(value, null, indent)`.
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = stringify)]
+    fn json_stringify_indented(value: &JsValue, replacer: &JsValue, indent: u32) -> Result<Option<String>, JsValue>;
+
+    /// `JSON.parse(text)`.
+    #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
+    fn json_parse(text: &str) -> Result<JsValue, JsValue>;
+
+    /// `Date.now()`.
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    fn date_now() -> f64;
+}
+
+/// A compiled policy: compile once, evaluate many times.
+///
+/// After any error (a bad action, bad options) the same `Policy` keeps working.
+#[wasm_bindgen]
+pub struct Policy {
+    inner: Compiled,
+}
+
+#[wasm_bindgen]
+impl Policy {
+    /// Compiles a policy written in YAML. Throws a `GovgateError` whose `diagnostics` list every
+    /// problem, each with line, column and path. `fileName` (default `policy.yaml`) names the
+    /// source in diagnostics.
+    #[wasm_bindgen(js_name = fromYaml)]
+    pub fn from_yaml(
+        #[wasm_bindgen(unchecked_param_type = "string")] source: &JsValue,
+        #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")] file_name: &JsValue,
+    ) -> Result<Policy, Error> {
+        let text = string_arg("source", source)?;
+        let file = file_name_arg(file_name, Format::Yaml)?;
+        api::compile(&file, &text, Format::Yaml).map(|inner| Policy { inner })
+    }
+
+    /// Compiles a policy given as a JavaScript object (or JSON text). Diagnostics' lines and
+    /// columns refer to `JSON.stringify(doc, null, 2)` when `doc` is an object.
+    #[wasm_bindgen(js_name = fromJson)]
+    pub fn from_json(
+        #[wasm_bindgen(unchecked_param_type = "PolicyDocument | string")] doc: &JsValue,
+        #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")] file_name: &JsValue,
+    ) -> Result<Policy, Error> {
+        let text = document_text(doc)?;
+        let file = file_name_arg(file_name, Format::Json)?;
+        api::compile(&file, &text, Format::Json).map(|inner| Policy { inner })
+    }
+
+    /// The policy's name.
+    #[wasm_bindgen(getter)]
+    pub fn name(&self) -> String {
+        self.inner.name().to_owned()
+    }
+
+    /// SHA-256 (hex) of the compiled policy's canonical JSON; approvals bind to it.
+    #[wasm_bindgen(getter)]
+    pub fn digest(&self) -> String {
+        self.inner.digest().to_owned()
+    }
+
+    /// Decides one action: the full decision object, as the server would make it.
+    #[wasm_bindgen(unchecked_return_type = "Decision")]
+    pub fn evaluate(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ActionEnvelope | JsonObject")] action: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "EvaluateOptions")] options: &JsValue,
+    ) -> Result<JsValue, Error> {
+        let text = self.evaluate_text(action, options)?;
+        json_parse(&text).map_err(|e| Error::input("decision", js_message(&e)))
+    }
+
+    /// Decides one action given as JSON text: the decision as JSON text, byte for byte what the
+    /// CLI and the server write. Handy to forward a decision without re-serialising it.
+    #[wasm_bindgen(js_name = evaluateJson)]
+    pub fn evaluate_json(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] action: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "EvaluateOptions")] options: &JsValue,
+    ) -> Result<String, Error> {
+        let action = string_arg("action", action)?;
+        let options = read_options(options)?;
+        self.inner.evaluate_json(&action, &options)
+    }
+
+    /// Decides a batch: outcomes, bands and scores, in order (the fast path for replaying
+    /// history). Every action is decided at the same `now`.
+    #[wasm_bindgen(js_name = evaluateMany, unchecked_return_type = "BatchResult")]
+    pub fn evaluate_many(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Array<ActionEnvelope | JsonObject>")] actions: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "EvaluateOptions")] options: &JsValue,
+    ) -> Result<JsValue, Error> {
+        if !js_sys::Array::is_array(actions) {
+            return Err(Error::input("actions", format_args!("expected an array, found {}", js_kind(actions))));
+        }
+        let options = read_options(options)?;
+        let text = to_json("actions", actions, api::MAX_BATCH_CHARS)?;
+        let out = self.inner.evaluate_many_json(&text, &options)?;
+        json_parse(&out).map_err(|e| Error::input("actions", js_message(&e)))
+    }
+}
+
+impl Policy {
+    fn evaluate_text(&self, action: &JsValue, options: &JsValue) -> Result<String, Error> {
+        if !is_plain_object(action) {
+            return Err(Error::input("action", format_args!("expected an object, found {}", js_kind(action))));
+        }
+        let options = read_options(options)?;
+        let text = to_json("action", action, api::MAX_INPUT_CHARS)?;
+        self.inner.evaluate_json(&text, &options)
+    }
+}
+
+/// Every problem in a policy, without throwing: an empty array when it compiles. `source` is
+/// YAML or JSON text (or a policy object); `fileName` (default `policy.yaml`, or `policy.json`
+/// for an object) names it in diagnostics, and its extension picks the format.
+#[wasm_bindgen(js_name = validatePolicy, unchecked_return_type = "Diagnostic[]")]
+pub fn validate_policy(
+    #[wasm_bindgen(unchecked_param_type = "string | PolicyDocument")] source: &JsValue,
+    #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")] file_name: &JsValue,
+) -> Result<JsValue, Error> {
+    let named = if file_name.is_undefined() { None } else { Some(string_arg("fileName", file_name)?) };
+    let (text, format) = match source.as_string() {
+        Some(text) if named.as_deref().is_some_and(|f| f.ends_with(".json")) => (text, Format::Json),
+        Some(text) => (text, Format::Yaml),
+        None => (document_text(source)?, Format::Json),
+    };
+    let file = named.unwrap_or_else(|| format.default_file_name().to_owned());
+    let diagnostics = api::validate(&file, &text, format);
+    let json = serde_json::to_string(&diagnostics).map_err(|e| Error::input("source", e))?;
+    json_parse(&json).map_err(|e| Error::input("source", js_message(&e)))
+}
+
+/// The JSON Schema (draft 2020-12) of the policy document, for editors and form builders.
+#[wasm_bindgen(js_name = jsonSchema, unchecked_return_type = "Record<string, JsonValue>")]
+pub fn json_schema() -> Result<JsValue, Error> {
+    json_parse(&api::json_schema()).map_err(|e| Error::input("schema", js_message(&e)))
+}
+
+/// SHA-256 (hex) of the action's canonical JSON (RFC 8785) without `overrides`: what approvals
+/// bind to.
+#[wasm_bindgen]
+pub fn fingerprint(#[wasm_bindgen(unchecked_param_type = "ActionEnvelope | JsonObject")] action: &JsValue) -> Result<String, Error> {
+    if !is_plain_object(action) {
+        return Err(Error::input("action", format_args!("expected an object, found {}", js_kind(action))));
+    }
+    let text = to_json("action", action, api::MAX_INPUT_CHARS)?;
+    api::fingerprint_json(&text)
+}
+
+/// The package's version.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
+}
+
+/// Reads an optional `EvaluateOptions` argument.
+fn read_options(options: &JsValue) -> Result<Options, Error> {
+    let now = current_time();
+    if options.is_undefined() || options.is_null() {
+        return Ok(Options::at(now));
+    }
+    if !is_plain_object(options) {
+        return Err(Error::input("options", format_args!("expected an object, found {}", js_kind(options))));
+    }
+    let text = to_json("options", options, api::MAX_INPUT_CHARS)?;
+    Options::from_json(&text, now)
+}
+
+fn current_time() -> DateTime<Utc> {
+    let millis = date_now();
+    // `Date.now()` is always a finite integer in the representable range.
+    DateTime::from_timestamp_millis(millis as i64).unwrap_or_default()
+}
+
+/// A string argument (checked here: wasm-bindgen's own string glue assumes a string).
+fn string_arg(what: &str, value: &JsValue) -> Result<String, Error> {
+    match value.as_string() {
+        Some(text) => Ok(text),
+        None => Err(Error::input(what, format_args!("expected a string, found {}", js_kind(value)))),
+    }
+}
+
+/// An optional file name, defaulting to the format's.
+fn file_name_arg(value: &JsValue, format: Format) -> Result<String, Error> {
+    if value.is_undefined() || value.is_null() {
+        Ok(format.default_file_name().to_owned())
+    } else {
+        string_arg("fileName", value)
+    }
+}
+
+/// A policy document given as an object (pretty-printed, so diagnostics point at lines) or text.
+fn document_text(doc: &JsValue) -> Result<String, Error> {
+    if let Some(text) = doc.as_string() {
+        return Ok(text);
+    }
+    if !is_plain_object(doc) {
+        return Err(Error::input("doc", format_args!("expected an object or JSON text, found {}", js_kind(doc))));
+    }
+    match json_stringify_indented(doc, &JsValue::NULL, 2) {
+        Ok(Some(text)) => Ok(text),
+        Ok(None) => Err(Error::input("doc", "not representable as JSON")),
+        Err(e) => Err(Error::input("doc", js_message(&e))),
+    }
+}
+
+/// `JSON.stringify(value)` within `limit` characters.
+fn to_json(what: &str, value: &JsValue, limit: usize) -> Result<String, Error> {
+    match json_stringify(value) {
+        Ok(Some(text)) if text.len() <= limit => Ok(text),
+        Ok(Some(text)) => Err(Error::input(what, format_args!("too large: {} bytes of JSON (limit {limit})", text.len()))),
+        Ok(None) => Err(Error::input(what, "not representable as JSON")),
+        // V8 names the path of a cycle ("... property 'parent' closes the circle").
+        Err(e) => Err(Error::input(what, js_message(&e))),
+    }
+}
+
+/// An object that is not an array (class instances, `Object.create(null)` included).
+fn is_plain_object(value: &JsValue) -> bool {
+    value.is_object() && !js_sys::Array::is_array(value) && !value.is_function()
+}
+
+/// How a JavaScript user would name a value's type.
+fn js_kind(value: &JsValue) -> &'static str {
+    if value.is_undefined() {
+        "undefined"
+    } else if value.is_null() {
+        "null"
+    } else if js_sys::Array::is_array(value) {
+        "an array"
+    } else if value.is_string() {
+        "a string"
+    } else if value.as_f64().is_some() {
+        "a number"
+    } else if value.as_bool().is_some() {
+        "a boolean"
+    } else if value.is_bigint() {
+        "a bigint"
+    } else if value.is_function() {
+        "a function"
+    } else if value.is_symbol() {
+        "a symbol"
+    } else {
+        "an object"
+    }
+}
+
+/// The message of a thrown JavaScript value.
+fn js_message(error: &JsValue) -> String {
+    if let Some(e) = error.dyn_ref::<js_sys::Error>() {
+        let name = String::from(e.name());
+        let message = String::from(e.message());
+        // V8 puts the cycle's path on several lines; keep it on one.
+        let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+        format!("{name}: {message}")
+    } else {
+        error.as_string().unwrap_or_else(|| "JavaScript threw a non-Error value".to_owned())
+    }
+}

@@ -1,0 +1,32 @@
+//! govgate's scorer for JavaScript: the npm package `govgate`.
+//!
+//! ```js
+//! import { Policy } from "govgate";
+//! const policy = Policy.fromYaml(source);          // compile once
+//! const decision = policy.evaluate(action);        // decide many times, in microseconds
+//! if (decision.outcome === "block") refuse(decision.reasons);
+//! ```
+//!
+//! Values cross the boundary as JSON text: the JavaScript side stringifies inputs with
+//! `JSON.stringify` (so circular objects, BigInts and the like fail there, with V8's message)
+//! and parses decisions with `JSON.parse`; govgate-core's serde types read and write the text,
+//! so a decision is byte for byte what the CLI and the server produce. TypeScript types come
+//! from [`wire`] through tsify.
+//!
+//! **API Boundary:** every exported function returns `Result<_, Error>`; an error becomes a
+//! JavaScript `Error` named `GovgateError`. Nothing here panics: a trap would leave a
+//! `Policy` borrowed forever, and after an error the same `Policy` must keep working.
+#![deny(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+
+pub mod api;
+mod engine;
+pub mod error;
+pub mod wire;
+
+pub use error::{Error, ErrorKind};
+
+#[cfg(target_arch = "wasm32")]
+mod js;
+#[cfg(target_arch = "wasm32")]
+pub use js::*;
