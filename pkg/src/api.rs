@@ -200,7 +200,7 @@ pub fn fingerprint_json(action: &str) -> Result<String, Error> {
 }
 
 /// The JSON Schema of the policy document, as JSON text.
-pub fn json_schema() -> String {
+pub fn json_schema() -> &'static str {
     engine::json_schema()
 }
 

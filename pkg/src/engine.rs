@@ -41,8 +41,7 @@ pub fn fingerprint(_action: &Value) -> String {
     String::new()
 }
 
-/// The JSON Schema of the policy document.
-pub fn json_schema() -> String {
-    let schema = schemars::schema_for!(govgate_core::policy::document::PolicyDocument);
-    serde_json::to_string(&schema).unwrap_or_default()
+/// The JSON Schema of the policy document (generated from core's types by `build.rs`).
+pub fn json_schema() -> &'static str {
+    include_str!(concat!(env!("OUT_DIR"), "/policy.schema.json"))
 }

@@ -1,0 +1,420 @@
+//! The npm package `govgate` (crate `govgate-wasm` in `pkg/`):
+//!
+//! - `cargo xtask dist pkg`: installs what is missing (the wasm32 target, wasm-bindgen-cli at
+//!   exactly the crate's version, wasm-opt from binaryen), builds the wasm, runs wasm-bindgen for
+//!   the `web`, `bundler` and `nodejs` targets and `wasm-opt -Oz`, and assembles one package in
+//!   `pkg/dist/` whose `exports` serve ESM, CommonJS and the browser.
+//! - [`pkg_test`] (run by `cargo xtask test`, or alone as `cargo xtask test-pkg`): the native
+//!   tests of the crate, the dist build, `npm pack`, the `node:test` suites importing the packed
+//!   package as ESM and as CommonJS, and `tsc --noEmit --strict` over a TypeScript consumer.
+//! - `cargo xtask bench pkg [--markdown]`: sizes and timings against the budgets, side by side
+//!   with `@cedar-policy/cedar-wasm`.
+//!
+//! A tool that is missing and cannot be installed is an error, never a skip (CI sets `CI=true`;
+//! it changes nothing here but the log line).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+/// binaryen's npm release that provides `wasm-opt` (Debian's is too old for current rustc).
+const BINARYEN_VERSION: &str = "132";
+/// Where the wasm comes from.
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// The cargo profile for the package's wasm (LTO, one codegen unit; see the root Cargo.toml).
+const WASM_PROFILE: &str = "wasm-release";
+/// wasm-bindgen's targets, combined into one package.
+const BINDGEN_TARGETS: [&str; 3] = ["web", "bundler", "nodejs"];
+
+/// One line for the usage text.
+pub const ABOUT: &str = "dist pkg | test-pkg | bench pkg [--markdown]   build, test, measure the npm package";
+
+/// Whether these arguments are a `pkg` command (`bench` without `pkg` belongs to `bench.rs`).
+pub fn handles(args: &[String]) -> bool {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    matches!(args.as_slice(), ["dist", "pkg", ..] | ["bench", "pkg", ..] | ["test-pkg", ..])
+}
+
+/// Runs a `pkg` command.
+pub fn run(args: &[String]) -> ExitCode {
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["dist", "pkg"] => dist().map(|dir| eprintln!("xtask: npm package in {}", dir.display())),
+        ["test-pkg"] => pkg_test(),
+        ["bench", "pkg", rest @ ..] => bench(rest.contains(&"--markdown")),
+        _ => Err(format!("usage: cargo xtask {ABOUT}")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The workspace root.
+fn root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root().join("target"), PathBuf::from)
+}
+
+fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+/// Runs a command, failing unless it exits 0.
+fn run_cmd(command: &mut Command) -> Result<(), String> {
+    eprintln!("xtask: running {command:?}");
+    match command.status() {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(format!("{command:?} failed ({status})")),
+        Err(e) => Err(format!("cannot run {command:?}: {e}")),
+    }
+}
+
+/// A command's stdout, or `None` when it cannot run or fails.
+fn output_of(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program).args(args).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// The wasm-bindgen version the crate is built with, from Cargo.lock (the CLI must match it
+/// exactly).
+fn wasm_bindgen_version() -> Result<String, String> {
+    let lock = fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("read Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(version.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err("Cargo.lock names no wasm-bindgen version".to_owned())
+}
+
+/// Installs what the build needs when it is missing; an error when that fails.
+fn ensure_tools() -> Result<(), String> {
+    let why = if in_ci() { "CI=true: a missing tool is a failure" } else { "installing a missing tool" };
+
+    let installed = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
+    if !installed.lines().any(|l| l.trim() == WASM_TARGET) {
+        eprintln!("xtask: {why}: rustup target {WASM_TARGET}");
+        run_cmd(Command::new("rustup").args(["target", "add", WASM_TARGET]))?;
+    }
+
+    let wanted = wasm_bindgen_version()?;
+    let have = output_of("wasm-bindgen", &["--version"]).unwrap_or_default();
+    if have != format!("wasm-bindgen {wanted}") {
+        eprintln!("xtask: {why}: wasm-bindgen-cli {wanted} (found `{have}`)");
+        // No `--locked`: the CLI's lock file names a dependency version the registry may lack.
+        run_cmd(Command::new(cargo()).args(["install", "wasm-bindgen-cli", "--version", &wanted]))?;
+        let have = output_of("wasm-bindgen", &["--version"]).unwrap_or_default();
+        if have != format!("wasm-bindgen {wanted}") {
+            return Err(format!("wasm-bindgen {wanted} is still not on PATH (found `{have}`)"));
+        }
+    }
+
+    let node = output_of("node", &["--version"]).ok_or("node is not installed (Node.js 18 or later is required)")?;
+    let major: u32 = node.trim_start_matches('v').split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    if major < 18 {
+        return Err(format!("Node.js 18 or later is required, found {node}"));
+    }
+    output_of("npm", &["--version"]).ok_or("npm is not installed")?;
+
+    let opt_ok = |v: &str| v.contains(&format!("version {BINARYEN_VERSION}"));
+    let have = output_of("wasm-opt", &["--version"]).unwrap_or_default();
+    if !opt_ok(&have) {
+        eprintln!("xtask: {why}: wasm-opt (binaryen@{BINARYEN_VERSION}; found `{have}`)");
+        run_cmd(Command::new("npm").args(["install", "-g", "--no-audit", "--no-fund", &format!("binaryen@{BINARYEN_VERSION}")]))?;
+        let have = output_of("wasm-opt", &["--version"]).unwrap_or_default();
+        if !opt_ok(&have) {
+            return Err(format!("wasm-opt version {BINARYEN_VERSION} is still not on PATH (found `{have}`)"));
+        }
+    }
+    Ok(())
+}
+
+fn read(path: &Path) -> Result<String, String> {
+    fs::read_to_string(path).map_err(|e| format!("read {}: {e}", path.display()))
+}
+
+fn write(path: &Path, text: &str) -> Result<(), String> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+    }
+    fs::write(path, text).map_err(|e| format!("write {}: {e}", path.display()))
+}
+
+/// `text` with `from` replaced by `to`, which must occur exactly once (so a wasm-bindgen upgrade
+/// that changes its glue fails here instead of shipping a package that cannot find its wasm).
+fn replace_once(text: &str, from: &str, to: &str, what: &str) -> Result<String, String> {
+    match text.matches(from).count() {
+        1 => Ok(text.replacen(from, to, 1)),
+        n => Err(format!("{what}: expected `{from}` once in wasm-bindgen's glue, found it {n} times")),
+    }
+}
+
+/// Builds the package into `pkg/dist/` and returns that directory.
+pub fn dist() -> Result<PathBuf, String> {
+    ensure_tools()?;
+    let root = root();
+    let target = target_dir();
+    run_cmd(Command::new(cargo()).current_dir(&root).args([
+        "build",
+        "-p",
+        "govgate-wasm",
+        "--profile",
+        WASM_PROFILE,
+        "--target",
+        WASM_TARGET,
+    ]))?;
+    let wasm = target.join(WASM_TARGET).join(WASM_PROFILE).join("govgate_wasm.wasm");
+
+    let bindgen = target.join("pkg").join("bindgen");
+    let _ = fs::remove_dir_all(&bindgen);
+    for t in BINDGEN_TARGETS {
+        let out = bindgen.join(t);
+        run_cmd(Command::new("wasm-bindgen").arg("--target").arg(t).arg("--out-dir").arg(&out).args(["--out-name", "govgate"]).arg(&wasm))?;
+    }
+    // The three targets differ only in their JavaScript glue; ship one wasm.
+    let bytes: Vec<Vec<u8>> = BINDGEN_TARGETS
+        .iter()
+        .map(|t| fs::read(bindgen.join(t).join("govgate_bg.wasm")).map_err(|e| format!("read wasm: {e}")))
+        .collect::<Result<_, _>>()?;
+    if bytes.windows(2).any(|w| w.first() != w.get(1)) {
+        return Err("wasm-bindgen produced different wasm for web, bundler and nodejs".to_owned());
+    }
+
+    let dist = root.join("pkg").join("dist");
+    let _ = fs::remove_dir_all(&dist);
+    fs::create_dir_all(&dist).map_err(|e| format!("create {}: {e}", dist.display()))?;
+    run_cmd(
+        Command::new("wasm-opt")
+            .arg("-Oz")
+            .arg(bindgen.join("nodejs").join("govgate_bg.wasm"))
+            .arg("-o")
+            .arg(dist.join("govgate_bg.wasm")),
+    )?;
+    assemble(&root, &bindgen, &dist)?;
+    Ok(dist)
+}
+
+/// Lays out `dist/` from wasm-bindgen's three outputs.
+fn assemble(root: &Path, bindgen: &Path, dist: &Path) -> Result<(), String> {
+    let web = bindgen.join("web");
+    let bundler = bindgen.join("bundler");
+    let nodejs = bindgen.join("nodejs");
+
+    // TypeScript: wasm-bindgen's declarations (tsify's wire types included), plus the policy
+    // document's types generated from its JSON Schema (core's serde types, via schemars).
+    let mut command = Command::new("node");
+    command.arg(root.join("pkg/scripts/schema-to-ts.mjs")).arg(nodejs.join("govgate.js")).arg(nodejs.join("govgate.d.ts"));
+    eprintln!("xtask: running {command:?}");
+    let out = command.output().map_err(|e| format!("cannot run node: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("schema-to-ts.mjs failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let document_types = String::from_utf8_lossy(&out.stdout).into_owned();
+    let dts = format!("{}\n{document_types}", read(&nodejs.join("govgate.d.ts"))?);
+    let dts = dts.replace("/* tslint:disable */\n/* eslint-disable */\n", "");
+    write(&dist.join("govgate.d.ts"), &dts)?;
+    write(&dist.join("govgate.d.cts"), &dts)?;
+    let web_dts = format!("{}\n{document_types}", read(&web.join("govgate.d.ts"))?);
+    write(&dist.join("web/govgate.d.ts"), &web_dts.replace("/* tslint:disable */\n/* eslint-disable */\n", ""))?;
+
+    // Node, CommonJS: wasm-bindgen's nodejs glue, reading the one wasm from the package root.
+    let cjs = read(&nodejs.join("govgate.js"))?;
+    let cjs = replace_once(&cjs, "`${__dirname}/govgate_bg.wasm`", "`${__dirname}/../govgate_bg.wasm`", "nodejs")?;
+    let cjs = replace_once(&cjs, "/* @ts-self-types=\"./govgate.d.ts\" */", "/* @ts-self-types=\"../govgate.d.cts\" */", "nodejs")?;
+    let names: Vec<&str> = cjs
+        .lines()
+        .filter_map(|l| l.strip_prefix("exports."))
+        .filter_map(|l| l.split_once(" = ").map(|(name, _)| name))
+        .filter(|name| !name.starts_with("__"))
+        .collect();
+    if names.is_empty() {
+        return Err("nodejs glue: found no `exports.NAME = ...` lines".to_owned());
+    }
+    write(&dist.join("node/govgate.cjs"), &cjs)?;
+    // Node, ESM: the same CommonJS instance re-exported, so `import` and `require` in one
+    // process share one wasm instance (no dual-package hazard).
+    let esm = format!(
+        "// ESM entry for Node: re-exports the CommonJS build, so `import` and `require` share one\n\
+         // wasm instance.\n\
+         import {{ createRequire }} from \"node:module\";\n\n\
+         const govgate = createRequire(import.meta.url)(\"./govgate.cjs\");\n\n\
+         export const {{ {} }} = govgate;\n",
+        names.join(", ")
+    );
+    write(&dist.join("node/govgate.mjs"), &esm)?;
+
+    // Browsers without a bundler, and bundlers: wasm-bindgen's web glue (explicit `init()`).
+    let web_js = read(&web.join("govgate.js"))?;
+    let web_js = replace_once(&web_js, "new URL('govgate_bg.wasm', import.meta.url)", "new URL('../govgate_bg.wasm', import.meta.url)", "web")?;
+    write(&dist.join("web/govgate.js"), &web_js)?;
+    // The browser entry of `govgate`: the web glue initialised by a top-level await, so the
+    // API is the same synchronous one as in Node.
+    write(
+        &dist.join("browser/index.js"),
+        "// Browser entry: fetches and instantiates the wasm once (top-level await), then exposes\n\
+         // the same synchronous API as the Node entries. Use `govgate/web` to call `init()` yourself.\n\
+         import init from \"../web/govgate.js\";\n\n\
+         await init();\n\n\
+         export * from \"../web/govgate.js\";\n",
+    )?;
+
+    // Bundlers with ES module integration of wasm (webpack's asyncWebAssembly, workers).
+    let bundler_js = read(&bundler.join("govgate.js"))?;
+    let bundler_js = replace_once(&bundler_js, "from \"./govgate_bg.wasm\"", "from \"../govgate_bg.wasm\"", "bundler")?;
+    let bundler_js = replace_once(&bundler_js, "/* @ts-self-types=\"./govgate.d.ts\" */", "/* @ts-self-types=\"../govgate.d.ts\" */", "bundler")?;
+    write(&dist.join("bundler/govgate.js"), &bundler_js)?;
+    let bundler_bg = read(&bundler.join("govgate_bg.js"))?;
+    write(&dist.join("bundler/govgate_bg.js"), &bundler_bg)?;
+
+    let version = crate_version(root)?;
+    write(&dist.join("package.json"), &package_json(&version))?;
+    fs::copy(root.join("pkg/README.md"), dist.join("README.md")).map_err(|e| format!("copy README.md: {e}"))?;
+    Ok(())
+}
+
+/// The crate's version (the workspace's), which the npm package carries.
+fn crate_version(root: &Path) -> Result<String, String> {
+    let manifest = read(&root.join("Cargo.toml"))?;
+    let mut in_package = false;
+    for line in manifest.lines() {
+        let line = line.trim();
+        if line.starts_with('[') {
+            in_package = line == "[workspace.package]";
+        } else if in_package {
+            if let Some(v) = line.strip_prefix("version = \"") {
+                return Ok(v.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err("the root Cargo.toml has no [workspace.package] version".to_owned())
+}
+
+fn package_json(version: &str) -> String {
+    format!(
+        r#"{{
+  "name": "govgate",
+  "version": "{version}",
+  "description": "govgate's scorer: decide locally, in microseconds, exactly what the govgate server would decide for an AI agent's action",
+  "license": "Apache-2.0",
+  "keywords": ["policy", "governance", "ai-agents", "risk", "approval", "wasm"],
+  "type": "module",
+  "main": "./node/govgate.cjs",
+  "module": "./bundler/govgate.js",
+  "types": "./govgate.d.ts",
+  "exports": {{
+    ".": {{
+      "node": {{
+        "import": {{ "types": "./govgate.d.ts", "default": "./node/govgate.mjs" }},
+        "require": {{ "types": "./govgate.d.cts", "default": "./node/govgate.cjs" }}
+      }},
+      "browser": {{ "types": "./govgate.d.ts", "default": "./browser/index.js" }},
+      "import": {{ "types": "./govgate.d.ts", "default": "./bundler/govgate.js" }},
+      "require": {{ "types": "./govgate.d.cts", "default": "./node/govgate.cjs" }},
+      "default": {{ "types": "./govgate.d.ts", "default": "./browser/index.js" }}
+    }},
+    "./browser": {{ "types": "./govgate.d.ts", "default": "./browser/index.js" }},
+    "./web": {{ "types": "./web/govgate.d.ts", "default": "./web/govgate.js" }},
+    "./bundler": {{ "types": "./govgate.d.ts", "default": "./bundler/govgate.js" }},
+    "./govgate_bg.wasm": "./govgate_bg.wasm",
+    "./package.json": "./package.json"
+  }},
+  "files": [
+    "govgate_bg.wasm",
+    "govgate.d.ts",
+    "govgate.d.cts",
+    "node/",
+    "browser/",
+    "web/",
+    "bundler/",
+    "README.md"
+  ],
+  "sideEffects": ["./browser/index.js", "./bundler/govgate.js", "./node/govgate.cjs", "./node/govgate.mjs"],
+  "engines": {{ "node": ">=18" }}
+}}
+"#
+    )
+}
+
+/// Packs `dist/` as npm would publish it and installs the tarball into `dir` (a folder with a
+/// committed package.json and package-lock.json), as a consumer would.
+fn install_packed(dist: &Path, dir: &Path) -> Result<(), String> {
+    let packs = target_dir().join("pkg").join("packs");
+    let _ = fs::remove_dir_all(&packs);
+    fs::create_dir_all(&packs).map_err(|e| format!("create {}: {e}", packs.display()))?;
+    let mut pack = Command::new("npm");
+    pack.current_dir(dist).args(["pack", "--silent", "--pack-destination"]).arg(&packs);
+    eprintln!("xtask: running {pack:?}");
+    let out = pack.output().map_err(|e| format!("cannot run npm pack: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("npm pack failed: {}", String::from_utf8_lossy(&out.stderr)));
+    }
+    let name = String::from_utf8_lossy(&out.stdout).trim().lines().last().unwrap_or_default().to_owned();
+    let tarball = packs.join(&name);
+    if !tarball.is_file() {
+        return Err(format!("npm pack wrote no {}", tarball.display()));
+    }
+    run_cmd(Command::new("npm").current_dir(dir).args(["ci", "--no-audit", "--no-fund"]))?;
+    run_cmd(
+        Command::new("npm")
+            .current_dir(dir)
+            .args(["install", "--no-save", "--no-audit", "--no-fund", "--no-package-lock"])
+            .arg(&tarball),
+    )
+}
+
+/// The npm package's tests: native unit tests, dist, pack and install, `node --test` as ESM and
+/// CommonJS, and `tsc --noEmit --strict` over the TypeScript consumer.
+pub fn pkg_test() -> Result<(), String> {
+    let root = root();
+    run_cmd(Command::new(cargo()).current_dir(&root).args(["test", "-p", "govgate-wasm"]))?;
+    let dist = dist()?;
+    let tests = root.join("pkg").join("tests");
+    install_packed(&dist, &tests)?;
+    let mut files: Vec<String> = fs::read_dir(&tests)
+        .map_err(|e| format!("read {}: {e}", tests.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter(|name| name.ends_with(".test.mjs") || name.ends_with(".test.cjs"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        return Err("pkg/tests has no *.test.mjs or *.test.cjs files".to_owned());
+    }
+    run_cmd(Command::new("node").current_dir(&tests).arg("--test").args(&files))?;
+    run_cmd(Command::new("npx").current_dir(&tests).args(["--no-install", "tsc", "--noEmit", "-p", "tsconfig.json"]))?;
+    Ok(())
+}
+
+/// Builds the package (unless `GOVGATE_PKG_NO_BUILD` is set and `dist/` exists), installs it
+/// and cedar-wasm into `pkg/bench`, and prints sizes and timings against the budgets.
+pub fn bench(markdown: bool) -> Result<(), String> {
+    let root = root();
+    let existing = root.join("pkg/dist/govgate_bg.wasm");
+    let dist = if std::env::var_os("GOVGATE_PKG_NO_BUILD").is_some() && existing.is_file() {
+        root.join("pkg/dist")
+    } else {
+        dist()?
+    };
+    let bench = root.join("pkg").join("bench");
+    install_packed(&dist, &bench)?;
+    let mut node = Command::new("node");
+    node.current_dir(&bench).arg("--expose-gc").arg("bench.mjs");
+    if markdown {
+        node.arg("--markdown");
+    }
+    run_cmd(&mut node)
+}
