@@ -225,12 +225,15 @@ fn assemble(root: &Path, bindgen: &Path, dist: &Path) -> Result<(), String> {
         return Err(format!("schema-to-ts.mjs failed: {}", String::from_utf8_lossy(&out.stderr)));
     }
     let document_types = String::from_utf8_lossy(&out.stdout).into_owned();
-    let dts = format!("{}\n{document_types}", read(&nodejs.join("govgate.d.ts"))?);
-    let dts = dts.replace("/* tslint:disable */\n/* eslint-disable */\n", "");
+    // `Policy` declares `[Symbol.dispose]` (for `using`); the reference makes that type-check
+    // for consumers whose `lib` predates it.
+    let header = "/// <reference lib=\"esnext.disposable\" />\n";
+    let lint = "/* tslint:disable */\n/* eslint-disable */\n";
+    let dts = format!("{header}{}\n{document_types}", read(&nodejs.join("govgate.d.ts"))?.replace(lint, ""));
     write(&dist.join("govgate.d.ts"), &dts)?;
     write(&dist.join("govgate.d.cts"), &dts)?;
-    let web_dts = format!("{}\n{document_types}", read(&web.join("govgate.d.ts"))?);
-    write(&dist.join("web/govgate.d.ts"), &web_dts.replace("/* tslint:disable */\n/* eslint-disable */\n", ""))?;
+    let web_dts = format!("{header}{}\n{document_types}", read(&web.join("govgate.d.ts"))?.replace(lint, ""));
+    write(&dist.join("web/govgate.d.ts"), &web_dts)?;
 
     // Node, CommonJS: wasm-bindgen's nodejs glue, reading the one wasm from the package root.
     let cjs = read(&nodejs.join("govgate.js"))?;

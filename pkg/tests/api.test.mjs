@@ -1,0 +1,253 @@
+// The package's API as an ESM consumer imports it (`import ... from "govgate"`, resolved
+// through package.json `exports` to the Node ESM entry).
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+import { Policy, fingerprint, jsonSchema, validatePolicy, version } from "govgate";
+import { SINGLE_RULE, SINGLE_RULE_YAML, LIVE_WIDE, PAPER, NOW } from "./fixtures.mjs";
+
+const require = createRequire(import.meta.url);
+
+/** Asserts `fn` throws a GovgateError of `kind` whose path and message match. */
+function throwsGovgate(fn, { kind = "input", path, message } = {}) {
+  let thrown;
+  try {
+    fn();
+  } catch (e) {
+    thrown = e;
+  }
+  assert.ok(thrown instanceof Error, `expected an Error to be thrown, got ${thrown}`);
+  assert.equal(thrown.name, "GovgateError");
+  assert.equal(thrown.kind, kind, thrown.message);
+  if (path !== undefined) assert.equal(thrown.path, path, thrown.message);
+  if (message !== undefined) assert.match(thrown.message, message);
+  assert.ok(Array.isArray(thrown.diagnostics));
+  return thrown;
+}
+
+test("the ESM entry is the Node build and carries the package's version", () => {
+  const pkg = require("govgate/package.json");
+  assert.equal(version(), pkg.version);
+  assert.equal(pkg.name, "govgate");
+});
+
+test("fromYaml compiles once; evaluate decides", () => {
+  const policy = Policy.fromYaml(SINGLE_RULE_YAML);
+  assert.equal(policy.name, "live-wide");
+  assert.match(policy.digest, /^[0-9a-f]{64}$/);
+
+  const deny = policy.evaluate(LIVE_WIDE, { now: NOW });
+  assert.equal(deny.outcome, "block");
+  assert.equal(deny.verdict, "deny");
+  assert.equal(deny.rule?.id, "live_wide");
+  assert.equal(deny.policy, "live-wide");
+  assert.equal(deny.policy_digest, policy.digest);
+
+  const allow = policy.evaluate(PAPER, { now: NOW });
+  assert.equal(allow.outcome, "auto");
+  assert.equal(allow.verdict, "allow");
+});
+
+test("fromJson of the same document compiles to the same policy", () => {
+  const a = Policy.fromYaml(SINGLE_RULE_YAML);
+  const b = Policy.fromJson(SINGLE_RULE);
+  const c = Policy.fromJson(JSON.stringify(SINGLE_RULE));
+  assert.equal(a.digest, b.digest);
+  assert.equal(a.digest, c.digest);
+  assert.deepEqual(b.evaluate(LIVE_WIDE, { now: NOW }), a.evaluate(LIVE_WIDE, { now: NOW }));
+});
+
+test("evaluateJson returns the decision's JSON text; evaluate parses the same text", () => {
+  const policy = Policy.fromYaml(SINGLE_RULE_YAML);
+  const text = policy.evaluateJson(JSON.stringify(LIVE_WIDE), { now: NOW });
+  assert.equal(typeof text, "string");
+  assert.deepEqual(JSON.parse(text), policy.evaluate(LIVE_WIDE, { now: NOW }));
+  assert.ok(text.startsWith('{"outcome":"block"'), text);
+});
+
+test("now accepts a Date or an RFC 3339 string, and defaults to the current time", () => {
+  const policy = Policy.fromYaml(SINGLE_RULE_YAML);
+  const byDate = policy.evaluate(LIVE_WIDE, { now: new Date(NOW) });
+  const byText = policy.evaluate(LIVE_WIDE, { now: NOW });
+  assert.deepEqual(byDate, byText);
+  assert.equal(policy.evaluate(LIVE_WIDE).outcome, "block");
+  assert.equal(policy.evaluate(LIVE_WIDE, {}).outcome, "block");
+  assert.equal(policy.evaluate(LIVE_WIDE, undefined).outcome, "block");
+});
+
+test("evaluateMany gives each action's outcome, band and score, as evaluate does", () => {
+  const policy = Policy.fromYaml(SINGLE_RULE_YAML);
+  const actions = [LIVE_WIDE, PAPER, { mode: "live", scope_count: 3 }, { mode: "live" }];
+  const batch = policy.evaluateMany(actions, { now: NOW });
+  assert.equal(batch.outcomes.length, actions.length);
+  assert.equal(batch.bands.length, actions.length);
+  assert.equal(batch.scores.length, actions.length);
+  actions.forEach((action, i) => {
+    const one = policy.evaluate(action, { now: NOW });
+    assert.equal(batch.outcomes[i], one.outcome, `action ${i}`);
+    assert.equal(batch.bands[i], one.band ?? null, `action ${i}`);
+    assert.equal(batch.scores[i], one.score, `action ${i}`);
+  });
+  assert.deepEqual(policy.evaluateMany([], { now: NOW }), { outcomes: [], bands: [], scores: [], failed: 0 });
+});
+
+test("a policy that does not compile throws every diagnostic with line, column and path", () => {
+  const source = `govgate: 1
+name: broken
+subject: manifest
+verdicts:
+  allow: auto
+rules:
+  - id: r1
+    when: 'input.mode =='
+    verdict: allow
+  - id: r2
+    when: 'input.x > 1'
+    verdict: nonesuch
+`;
+  const err = throwsGovgate(() => Policy.fromYaml(source, "broken.yaml"), { kind: "policy" });
+  assert.ok(err.diagnostics.length >= 2, JSON.stringify(err.diagnostics));
+  for (const d of err.diagnostics) {
+    assert.equal(d.file, "broken.yaml");
+    assert.equal(typeof d.message, "string");
+    assert.ok(d.location && d.location.line >= 1 && d.location.column >= 1, JSON.stringify(d));
+    assert.equal(typeof d.path, "string");
+  }
+  assert.ok(err.diagnostics.some((d) => d.path.startsWith("rules[0]")), JSON.stringify(err.diagnostics));
+  assert.ok(err.diagnostics.some((d) => d.path.startsWith("rules[1]")), JSON.stringify(err.diagnostics));
+  assert.equal(err.path, err.diagnostics[0].path);
+});
+
+test("invalid YAML throws a policy error pointing at the line", () => {
+  const err = throwsGovgate(() => Policy.fromYaml("govgate: 1\nname: [unclosed\n"), { kind: "policy" });
+  assert.ok(err.diagnostics[0].location.line >= 2, JSON.stringify(err.diagnostics));
+});
+
+test("an unknown field in a policy object is reported with its path", () => {
+  const err = throwsGovgate(() => Policy.fromJson({ ...SINGLE_RULE, rulez: [] }), { kind: "policy" });
+  assert.match(err.message, /rulez/);
+});
+
+test("validatePolicy returns diagnostics without throwing", () => {
+  assert.deepEqual(validatePolicy(SINGLE_RULE_YAML), []);
+  assert.deepEqual(validatePolicy(SINGLE_RULE), []);
+  assert.deepEqual(validatePolicy(JSON.stringify(SINGLE_RULE), "p.json"), []);
+  const found = validatePolicy("govgate: 1\nname: x\nrules:\n  - id: a\n    when: 'input.'\n    verdict: block\n");
+  assert.ok(found.length >= 1);
+  assert.equal(found[0].file, "policy.yaml");
+  assert.ok(found[0].location.line >= 4, JSON.stringify(found));
+  throwsGovgate(() => validatePolicy(42), { path: "doc" });
+});
+
+test("wrong argument types throw a GovgateError naming the argument", () => {
+  const policy = Policy.fromYaml(SINGLE_RULE_YAML);
+  throwsGovgate(() => Policy.fromYaml(42), { path: "source", message: /expected a string, found a number/ });
+  throwsGovgate(() => Policy.fromYaml(SINGLE_RULE_YAML, 7), { path: "fileName" });
+  throwsGovgate(() => Policy.fromJson([1, 2]), { path: "doc", message: /found an array/ });
+  throwsGovgate(() => policy.evaluate("live"), { path: "action", message: /expected an object, found a string/ });
+  throwsGovgate(() => policy.evaluate(null), { path: "action", message: /found null/ });
+  throwsGovgate(() => policy.evaluate(), { path: "action", message: /found undefined/ });
+  throwsGovgate(() => policy.evaluate([LIVE_WIDE]), { path: "action", message: /found an array/ });
+  throwsGovgate(() => policy.evaluateJson(LIVE_WIDE), { path: "action", message: /expected a string/ });
+  throwsGovgate(() => policy.evaluateJson("{not json"), { path: "action" });
+  throwsGovgate(() => policy.evaluateJson("[1]"), { path: "action", message: /found an array/ });
+  throwsGovgate(() => policy.evaluateMany(LIVE_WIDE), { path: "actions", message: /expected an array/ });
+  throwsGovgate(() => policy.evaluateMany([LIVE_WIDE, 3]), { path: "actions[1]", message: /found a number/ });
+  throwsGovgate(() => fingerprint("x"), { path: "action" });
+});
+
+test("bad options throw with the option's path", () => {
+  const policy = Policy.fromYaml(SINGLE_RULE_YAML);
+  throwsGovgate(() => policy.evaluate(LIVE_WIDE, { now: 5 }), { path: "options.now", message: /Date or an RFC 3339/ });
+  throwsGovgate(() => policy.evaluate(LIVE_WIDE, { now: "yesterday" }), { path: "options.now", message: /RFC 3339/ });
+  throwsGovgate(() => policy.evaluate(LIVE_WIDE, { now: new Date("nope") }), { path: "options.now" });
+  throwsGovgate(() => policy.evaluate(LIVE_WIDE, { nwo: NOW }), { path: "options", message: /unknown field `nwo`/ });
+  throwsGovgate(() => policy.evaluate(LIVE_WIDE, { fingerprint: "yes" }), { path: "options.fingerprint" });
+  throwsGovgate(() => policy.evaluate(LIVE_WIDE, { parameters: [1] }), { path: "options.parameters" });
+  throwsGovgate(() => policy.evaluate(LIVE_WIDE, "now"), { path: "options", message: /found a string/ });
+});
+
+test("circular, BigInt, too deep and too large inputs throw instead of trapping", () => {
+  const policy = Policy.fromYaml(SINGLE_RULE_YAML);
+  const circular = { mode: "live" };
+  circular.self = { parent: circular };
+  throwsGovgate(() => policy.evaluate(circular), { path: "action", message: /circular/i });
+  throwsGovgate(() => policy.evaluate({ n: 10n }), { path: "action", message: /BigInt/ });
+
+  let deep = {};
+  for (let i = 0; i < 200; i++) deep = { deep };
+  throwsGovgate(() => policy.evaluate(deep), { path: "action", message: /nested more than 64 levels/ });
+  let veryDeep = [];
+  for (let i = 0; i < 20000; i++) veryDeep = [veryDeep];
+  throwsGovgate(() => policy.evaluate({ veryDeep }), { path: "action" });
+
+  const huge = { mode: "live", blob: "x".repeat(9 << 20) };
+  throwsGovgate(() => policy.evaluate(huge), { path: "action", message: /too large/ });
+});
+
+test("after any error the same Policy keeps working", () => {
+  const policy = Policy.fromYaml(SINGLE_RULE_YAML);
+  const expected = policy.evaluate(LIVE_WIDE, { now: NOW });
+  const circular = {};
+  circular.c = circular;
+  const bad = [
+    () => policy.evaluate("x"),
+    () => policy.evaluate(circular),
+    () => policy.evaluate(LIVE_WIDE, { now: "never" }),
+    () => policy.evaluateMany([1]),
+    () => policy.evaluateJson("{"),
+    () => Policy.fromYaml("govgate: ["),
+  ];
+  for (let round = 0; round < 3; round++) {
+    for (const f of bad) {
+      assert.throws(f);
+      assert.deepEqual(policy.evaluate(LIVE_WIDE, { now: NOW }), expected);
+    }
+  }
+  assert.deepEqual(policy.evaluateMany([LIVE_WIDE], { now: NOW }).outcomes, ["block"]);
+});
+
+test("functions and undefined fields are dropped as JSON.stringify drops them", () => {
+  const policy = Policy.fromYaml(SINGLE_RULE_YAML);
+  const withExtras = { ...LIVE_WIDE, callback() {}, nothing: undefined };
+  assert.deepEqual(policy.evaluate(withExtras, { now: NOW }), policy.evaluate(LIVE_WIDE, { now: NOW }));
+});
+
+test("fingerprint is SHA-256 of the canonical JSON: key order and overrides do not matter", () => {
+  const a = fingerprint({ type: "deploy", args: { b: 2, a: 1 } });
+  const b = fingerprint({ args: { a: 1, b: 2 }, type: "deploy" });
+  const c = fingerprint({ type: "deploy", args: { a: 1, b: 2 }, overrides: [{ key_id: "k" }] });
+  assert.match(a, /^[0-9a-f]{64}$/);
+  assert.equal(a, b);
+  assert.equal(a, c);
+  assert.notEqual(a, fingerprint({ type: "deploy", args: { a: 1, b: 3 } }));
+});
+
+test("evaluate adds the fingerprint on request", () => {
+  const policy = Policy.fromYaml(SINGLE_RULE_YAML);
+  assert.equal(policy.evaluate(LIVE_WIDE, { now: NOW }).fingerprint, undefined);
+  const withPrint = policy.evaluate(LIVE_WIDE, { now: NOW, fingerprint: true });
+  assert.equal(withPrint.fingerprint, fingerprint(LIVE_WIDE));
+});
+
+test("jsonSchema describes the policy document", () => {
+  const schema = jsonSchema();
+  assert.equal(schema.title, "PolicyDocument");
+  assert.ok(schema.properties.rules);
+  assert.ok(schema.$defs.RuleSpec);
+  assert.deepEqual(schema.required.sort(), ["govgate", "name"]);
+});
+
+test("the published files: one wasm, ESM, CommonJS, browser and types", () => {
+  const pkg = require("govgate/package.json");
+  const root = require.resolve("govgate/package.json").replace(/package\.json$/, "");
+  for (const file of ["govgate_bg.wasm", "govgate.d.ts", "govgate.d.cts", "node/govgate.cjs", "node/govgate.mjs", "browser/index.js", "web/govgate.js", "bundler/govgate.js", "README.md"]) {
+    assert.ok(readFileSync(root + file).length > 0, file);
+  }
+  assert.equal(pkg.exports["."].node.import.default, "./node/govgate.mjs");
+  assert.equal(pkg.exports["."].node.require.default, "./node/govgate.cjs");
+  assert.equal(pkg.exports["."].browser.default, "./browser/index.js");
+});
