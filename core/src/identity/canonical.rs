@@ -397,6 +397,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::excessive_precision)] // the RFC's 333333333.33333329, on purpose
     fn es_number_forms() {
         assert_eq!(es(1.0), "1");
         assert_eq!(es(-1.0), "-1");
