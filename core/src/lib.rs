@@ -11,5 +11,6 @@ pub mod value;
 pub use value::{Map, Str, Value};
 pub mod diagnostic;
 pub mod expr;
+pub mod identity;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
