@@ -728,6 +728,9 @@ impl CompiledPolicy {
         let mut trusted_keys = Vec::new();
         if let Some(o) = &doc.overrides {
             for (i, k) in o.trusted_keys.iter().enumerate() {
+                if o.trusted_keys.iter().take(i).any(|prev| prev.id == k.id) {
+                    c.issue(format!("overrides.trusted_keys[{i}].id"), format!("duplicate key id `{}`", k.id), None);
+                }
                 match crate::identity::TrustedKey::from_base64(&k.id, &k.public_key) {
                     Ok(key) => trusted_keys.push(key),
                     Err(e) => c.issue(format!("overrides.trusted_keys[{i}].public_key"), e.to_string(), None),
@@ -741,6 +744,9 @@ impl CompiledPolicy {
             invariants = compile_invariants(&mut c, "tests.invariants", &tests.invariants);
         }
 
+        if let Some(a) = &doc.approval {
+            check_approval(&mut c, "approval", a);
+        }
         let mut role_ladder: Vec<String> = Vec::new();
         for b in &doc.bands {
             if b.outcome == Outcome::Approval {

@@ -45,6 +45,10 @@ pub struct PolicyDocument {
     /// Consecutive score bands, lowest first; the last has no upper bound.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bands: Vec<BandSpec>,
+    /// Who approves when a rule, trigger or override requires approval without naming anyone
+    /// and no approval band applies; defaults to one `admin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalSpec>,
     /// Autonomy levels, scope assignments and per-action-type overrides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autonomy: Option<AutonomySpec>,

@@ -99,25 +99,34 @@ fn default_approval(role: &str) -> ApprovalSpec {
 }
 
 impl Inner {
-    /// The approval of the first approval band at or above `band`, else the highest one.
-    fn band_approval(&self, band: usize) -> Option<ApprovalSpec> {
+    /// The approval of the first approval band at or above `band`, else the highest one, else
+    /// the policy's own `approval`, else one admin.
+    fn band_approval(&self, band: usize) -> ApprovalSpec {
         let at_or_above = self
             .bands
             .iter()
             .skip(band)
             .find(|b| b.outcome == Outcome::Approval)
-            .or_else(|| self.bands.iter().rev().find(|b| b.outcome == Outcome::Approval))?;
-        Some(at_or_above.approval.clone().unwrap_or_else(|| default_approval("reviewer")))
+            .or_else(|| self.bands.iter().rev().find(|b| b.outcome == Outcome::Approval));
+        match at_or_above {
+            Some(b) => b.approval.clone().unwrap_or_else(|| default_approval("reviewer")),
+            None => self.document.approval.clone().unwrap_or_else(|| default_approval("admin")),
+        }
     }
 
     /// The highest approval the policy names: what an error falls back to.
     fn highest_approval(&self) -> ApprovalSpec {
-        self.bands
-            .iter()
-            .rev()
-            .find(|b| b.outcome == Outcome::Approval)
-            .and_then(|b| b.approval.clone())
-            .unwrap_or_else(|| default_approval(self.role_ladder.last().map_or("admin", String::as_str)))
+        let band = self.bands.iter().rev().find(|b| b.outcome == Outcome::Approval);
+        let policy = self.document.approval.clone();
+        match (band, policy) {
+            (Some(b), Some(p)) => {
+                let b = b.approval.clone().unwrap_or_else(|| default_approval("reviewer"));
+                if self.role_rank(&p.role) > self.role_rank(&b.role) { p } else { b }
+            }
+            (Some(b), None) => b.approval.clone().unwrap_or_else(|| default_approval("reviewer")),
+            (None, Some(p)) => p,
+            (None, None) => default_approval("admin"),
+        }
     }
 
     fn role_rank(&self, role: &str) -> usize {
@@ -270,10 +279,8 @@ impl CompiledPolicy {
                     if let Some(o) = t.outcome {
                         verdicts.raise(o);
                         if o == Outcome::Approval {
-                            let spec = t.approval.clone().or_else(|| p.band_approval(t.min_band.unwrap_or(0)));
-                            if let Some(spec) = spec {
-                                verdicts.approvals.push((spec, format!("trigger:{}", t.id)));
-                            }
+                            let spec = t.approval.clone().unwrap_or_else(|| p.band_approval(t.min_band.unwrap_or(0)));
+                            verdicts.approvals.push((spec, format!("trigger:{}", t.id)));
                         }
                     }
                     trigger_reasons.push(reason.clone());
@@ -313,9 +320,8 @@ impl CompiledPolicy {
                     Some(o) => {
                         verdicts.raise(o);
                         if o == Outcome::Approval {
-                            if let Some(spec) = p.band_approval(band_ix) {
-                                verdicts.approvals.push((spec, format!("action_type:{}", action_type.unwrap_or(""))));
-                            }
+                            let spec = p.band_approval(band_ix);
+                            verdicts.approvals.push((spec, format!("action_type:{}", action_type.unwrap_or(""))));
                         }
                         band.outcome
                     }
@@ -366,10 +372,8 @@ impl CompiledPolicy {
                         None => None,
                     };
                     if rule.outcome == Outcome::Approval {
-                        let spec = rule.approval.clone().or_else(|| p.band_approval(0));
-                        if let Some(spec) = spec {
-                            verdicts.approvals.push((spec, format!("rule:{}", rule.id)));
-                        }
+                        let spec = rule.approval.clone().unwrap_or_else(|| p.band_approval(0));
+                        verdicts.approvals.push((spec, format!("rule:{}", rule.id)));
                     }
                     Some(RuleResult {
                         id: Some(rule.id.clone()),
@@ -381,9 +385,7 @@ impl CompiledPolicy {
                 }
                 None => p.default_verdict.as_ref().map(|(verdict, outcome, code)| {
                     if *outcome == Outcome::Approval {
-                        if let Some(spec) = p.band_approval(0) {
-                            verdicts.approvals.push((spec, "default_verdict".into()));
-                        }
+                        verdicts.approvals.push((p.band_approval(0), "default_verdict".into()));
                     }
                     RuleResult { id: None, verdict: verdict.clone(), outcome: *outcome, reason_code: code.clone(), message: None }
                 }),
@@ -419,9 +421,7 @@ impl CompiledPolicy {
             verdicts.outcome = outcome;
             verdicts.approvals.retain(|_| false);
             if outcome == Outcome::Approval {
-                if let Some(spec) = p.band_approval(0) {
-                    verdicts.approvals.push((spec, "override".into()));
-                }
+                verdicts.approvals.push((p.band_approval(0), "override".into()));
             }
             run.decision.verdict = Some(Str::from(verdict.as_str()));
             run.decision.reason_codes.push("manual_override".into());
