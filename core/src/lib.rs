@@ -9,5 +9,6 @@ pub mod value;
 pub use value::{Map, Str, Value};
 pub mod diagnostic;
 pub mod expr;
+pub mod source;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Location};
