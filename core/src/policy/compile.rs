@@ -860,8 +860,8 @@ fn compile_factor(c: &mut Compiler, path: &str, f: &FactorSpec) -> Option<Factor
     }
     if let Some(b) = &f.boolean {
         let when = c.program(&format!("{path}.boolean.when"), &b.when);
-        let if_true = c.option(&format!("{path}.boolean.true"), &b.if_true, Some(Value::Bool(true)));
-        let if_false = c.option(&format!("{path}.boolean.false"), &b.if_false, Some(Value::Bool(false)));
+        let if_true = c.option(&format!("{path}.boolean.then"), &b.if_true, Some(Value::Bool(true)));
+        let if_false = c.option(&format!("{path}.boolean.else"), &b.if_false, Some(Value::Bool(false)));
         return Some(FactorKindC::Boolean { when: when?, if_true, if_false });
     }
     if let Some(k) = &f.cases {

@@ -90,7 +90,9 @@ fn typed<T: serde::de::DeserializeOwned>(file: &str, text: &str, value: &Value, 
         let inner = e.into_inner().to_string();
         // For an unknown field, point at the field itself.
         if let Some(name) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
-            segs.push(PathSeg::Key(Str::from(name)));
+            if !matches!(segs.last(), Some(PathSeg::Key(k)) if &**k == name) {
+                segs.push(PathSeg::Key(Str::from(name)));
+            }
         }
         let help = inner.split_once(", expected ").map(|(_, e)| format!("expected {e}"));
         let message = inner.split_once(", expected ").map_or(inner.clone(), |(m, _)| m.to_owned());

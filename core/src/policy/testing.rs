@@ -215,16 +215,16 @@ impl CompiledPolicy {
             // Invariants on the case and its factor variants.
             if !invariants.is_empty() {
                 let quiet = EvalContext { suggestions: false, ..ctx.clone() };
-                let mut variants = vec![(Vec::new(), decision.clone())];
+                let mut variants = vec![(Vec::new(), case.input.clone(), decision.clone())];
                 for (changes, input) in self.variants(&case.input) {
-                    let d = self.evaluate(&Action::new(input), &quiet);
+                    let d = self.evaluate(&Action::new(input.clone()), &quiet);
                     record_coverage(&d, &mut exercised);
-                    variants.push((changes, d));
+                    variants.push((changes, input, d));
                 }
                 for (inv, result) in invariants.iter().zip(inv_results.iter_mut()) {
-                    for (changes, d) in &variants {
+                    for (changes, input, d) in &variants {
                         let dv = serde_json::to_value(d).map(|j| Value::from_json(&j)).unwrap_or_default();
-                        let roots: [&Value; 2] = [&dv, &case.input];
+                        let roots: [&Value; 2] = [&dv, input];
                         let applies = match &inv.when {
                             None => Ok(true),
                             Some(w) => w.eval_bool(&roots),
