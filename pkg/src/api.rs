@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 use govgate_core::decision::Decision;
-use govgate_core::policy::document::Outcome;
-use govgate_core::{Diagnostic, Diagnostics, Str, Value};
+use govgate_core::policy::document::{Outcome, TestCaseSpec, TestSuiteSpec};
+use govgate_core::{Diagnostic, Diagnostics, Map, Str, Value};
 use serde::{Deserialize, Serialize};
 
 use crate::engine;
@@ -71,12 +71,47 @@ impl Compiled {
     /// Evaluates one action.
     pub fn evaluate(&self, action: Value, options: &Options) -> Result<Decision, Error> {
         expect_object("action", &action)?;
+        self.check_options(options)?;
         Ok(self.policy.evaluate(action, options))
+    }
+
+    /// Rejects parameter overrides the policy does not declare, or of the wrong type.
+    fn check_options(&self, options: &Options) -> Result<(), Error> {
+        if options.parameters.is_empty() {
+            return Ok(());
+        }
+        let problems = self.policy.check_parameters(&options.parameters);
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::input("options.parameters", problems.join("; ")))
+        }
+    }
+
+    /// Runs policy tests: `suite` is JSON text of an array of cases or of a whole test suite
+    /// (`{cases, invariants}`); `None` runs the policy's own `tests:` section. The report as
+    /// JSON text.
+    pub fn test_json(&self, suite: Option<&str>) -> Result<String, Error> {
+        let suite = match suite {
+            None => None,
+            Some(text) => {
+                check_len("cases", text.len(), MAX_INPUT_CHARS)?;
+                if text.trim_start().starts_with('[') {
+                    let cases: Vec<TestCaseSpec> = parse_typed("cases", text)?;
+                    Some(TestSuiteSpec { cases, ..TestSuiteSpec::default() })
+                } else {
+                    Some(parse_typed::<TestSuiteSpec>("cases", text)?)
+                }
+            }
+        };
+        let report = self.policy.run_tests(suite.as_ref()).map_err(Error::policy)?;
+        serde_json::to_string(&report).map_err(|e| Error::input("cases", e))
     }
 
     /// Evaluates a JSON array of actions; outcomes, bands and scores as JSON text
     /// (a `BatchResult`).
     pub fn evaluate_many_json(&self, actions: &str, options: &Options) -> Result<String, Error> {
+        self.check_options(options)?;
         let actions = parse_input("actions", actions)?;
         let Some(actions) = actions.as_list() else {
             return Err(Error::input("actions", format_args!("expected an array, found {}", kind_of(&actions))));
@@ -94,7 +129,7 @@ impl Compiled {
                     format_args!("expected an object, found {}", kind_of(action)),
                 ));
             }
-            let decision = self.policy.evaluate(action.clone(), options);
+            let decision = self.policy.evaluate_summary(action.clone(), options);
             if !decision.errors.is_empty() {
                 batch.failed += 1;
             }
@@ -134,7 +169,7 @@ pub struct Options {
     /// The evaluation time.
     pub now: DateTime<Utc>,
     /// Parameter overrides.
-    pub parameters: BTreeMap<Str, Value>,
+    pub parameters: Map,
     /// Whether the decision carries the action's fingerprint.
     pub fingerprint: bool,
 }
@@ -142,7 +177,7 @@ pub struct Options {
 impl Options {
     /// Defaults: evaluate at `now`, no overrides, no fingerprint.
     pub fn at(now: DateTime<Utc>) -> Options {
-        Options { now, parameters: BTreeMap::new(), fingerprint: false }
+        Options { now, parameters: Map::new(), fingerprint: false }
     }
 
     /// Reads an `EvaluateOptions` object given as JSON text; `now` applies when it names no
@@ -196,7 +231,7 @@ pub fn decision_json(decision: &Decision) -> Result<String, Error> {
 pub fn fingerprint_json(action: &str) -> Result<String, Error> {
     let action = parse_input("action", action)?;
     expect_object("action", &action)?;
-    Ok(engine::fingerprint(&action))
+    engine::fingerprint(&action).map_err(|e| Error::input("action", e))
 }
 
 /// The JSON Schema of the policy document, as JSON text.

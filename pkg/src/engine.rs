@@ -1,44 +1,86 @@
 //! The one place that calls govgate-core's engine, so the bindings follow core's API in one file.
-//!
-//! TEMPORARY: core's compiler and evaluator have not landed on main yet; until they do, every
-//! policy fails to compile with a diagnostic saying so.
 
 use govgate_core::decision::Decision;
-use govgate_core::{Diagnostic, Diagnostics, Value};
+use govgate_core::policy::document::TestSuiteSpec;
+use govgate_core::policy::testing::TestReport;
+use govgate_core::source::{self, Format as SourceFormat};
+use govgate_core::{Action, Diagnostic, Diagnostics, EvalContext, Map, Value};
 
 use crate::api::{Format, Options};
 
 /// A compiled policy.
 pub struct CompiledPolicy {
-    name: String,
-    digest: String,
+    inner: govgate_core::CompiledPolicy,
 }
 
 impl CompiledPolicy {
-    /// Compiles source text in `format`, naming it `file_name` in diagnostics.
-    pub fn compile(file_name: &str, _text: &str, _format: Format) -> Result<CompiledPolicy, Diagnostics> {
-        Err(Diagnostics(vec![Diagnostic::new(file_name, "the policy compiler is not built yet")]))
+    /// Compiles source text in `format` (whatever `file_name`'s extension says), naming it
+    /// `file_name` in diagnostics.
+    pub fn compile(file_name: &str, text: &str, format: Format) -> Result<CompiledPolicy, Diagnostics> {
+        let format = match format {
+            Format::Yaml => SourceFormat::Yaml,
+            Format::Json => SourceFormat::Json,
+        };
+        let documents = source::parse(file_name, text, format)?;
+        match documents.as_slice() {
+            [one] => govgate_core::CompiledPolicy::compile_value(file_name, text, &one.value, Some(&one.spans))
+                .map(|inner| CompiledPolicy { inner }),
+            [] => Err(Diagnostics(vec![Diagnostic::new(file_name, "the source holds no policy document")])),
+            _ => Err(Diagnostics(vec![Diagnostic::new(file_name, "a policy source holds exactly one document")
+                .with_help("split the `---` documents into separate policies")])),
+        }
     }
 
     /// The policy's name.
     pub fn name(&self) -> &str {
-        &self.name
+        self.inner.name()
     }
 
     /// SHA-256 of the compiled policy's canonical JSON.
     pub fn digest(&self) -> &str {
-        &self.digest
+        self.inner.digest()
     }
 
-    /// Decides one action.
-    pub fn evaluate(&self, _action: Value, _options: &Options) -> Decision {
-        Decision::default()
+    /// The problems with parameter overrides (unknown names, wrong types).
+    pub fn check_parameters(&self, parameters: &Map) -> Vec<String> {
+        self.inner.check_parameters(parameters)
+    }
+
+    /// Decides one action, in full (suggestions included), as the server does.
+    pub fn evaluate(&self, action: Value, options: &Options) -> Decision {
+        self.inner.evaluate(&Action::new(action), &context(options, true))
+    }
+
+    /// Decides one action for a batch: outcome, band and score are what [`Self::evaluate`]
+    /// gives; suggestions (re-evaluations of steered inputs, which never change those three) are
+    /// left out.
+    pub fn evaluate_summary(&self, action: Value, options: &Options) -> Decision {
+        self.inner.evaluate(&Action::new(action), &context(options, false))
+    }
+
+    /// Runs a test suite (the policy's own `tests:` when `suite` is `None`).
+    pub fn run_tests(&self, suite: Option<&TestSuiteSpec>) -> Result<TestReport, Diagnostics> {
+        match suite {
+            Some(suite) => self.inner.run_tests(suite),
+            None => {
+                let own = self.inner.document().tests.clone().unwrap_or_default();
+                self.inner.run_tests(&own)
+            }
+        }
     }
 }
 
-/// SHA-256 (hex) of the action's canonical JSON.
-pub fn fingerprint(_action: &Value) -> String {
-    String::new()
+fn context(options: &Options, suggestions: bool) -> EvalContext {
+    let mut ctx = EvalContext::new(options.now);
+    ctx.parameters = options.parameters.clone();
+    ctx.fingerprint = options.fingerprint;
+    ctx.suggestions = suggestions;
+    ctx
+}
+
+/// SHA-256 (hex) of the action's canonical JSON without `overrides`.
+pub fn fingerprint(action: &Value) -> Result<String, String> {
+    govgate_core::identity::fingerprint(action).map_err(|e| e.to_string())
 }
 
 /// The JSON Schema of the policy document (generated from core's types by `build.rs`).

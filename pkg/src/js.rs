@@ -114,6 +114,25 @@ impl Policy {
         let out = self.inner.evaluate_many_json(&text, &options)?;
         json_parse(&out).map_err(|e| Error::input("actions", js_message(&e)))
     }
+
+    /// Runs policy tests: the policy's own `tests:` section when `cases` is omitted, else the
+    /// given cases (or a whole suite with invariants). Test failures are in the report; only a
+    /// malformed case or invariant throws.
+    #[wasm_bindgen(unchecked_return_type = "TestReport")]
+    pub fn test(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "TestCaseSpec[] | TestSuiteSpec")] cases: &JsValue,
+    ) -> Result<JsValue, Error> {
+        let text = if cases.is_undefined() || cases.is_null() {
+            None
+        } else if cases.is_object() && !cases.is_function() {
+            Some(to_json("cases", cases, api::MAX_INPUT_CHARS)?)
+        } else {
+            return Err(Error::input("cases", format_args!("expected an array of cases or a test suite, found {}", js_kind(cases))));
+        };
+        let out = self.inner.test_json(text.as_deref())?;
+        json_parse(&out).map_err(|e| Error::input("cases", js_message(&e)))
+    }
 }
 
 impl Policy {

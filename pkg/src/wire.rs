@@ -399,3 +399,57 @@ pub struct BatchResult {
     /// How many decisions failed safe because of an error (missing field, bad value).
     pub failed: u32,
 }
+
+/// One expectation of a test case that did not hold.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(deny_unknown_fields)]
+pub struct Mismatch {
+    /// What was checked (`outcome`, `score`, `deny`).
+    pub field: String,
+    pub expected: String,
+    pub actual: String,
+}
+
+/// The result of one test case.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(deny_unknown_fields)]
+pub struct CaseResult {
+    pub name: String,
+    pub passed: bool,
+    pub mismatches: Vec<Mismatch>,
+    /// The decision the case produced.
+    pub decision: Decision,
+}
+
+/// One decision that broke an invariant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(deny_unknown_fields)]
+pub struct Violation {
+    /// The case whose input (or a variant of it) broke it.
+    pub case: String,
+    /// The input changes of the variant (empty for the case itself).
+    pub variant: Vec<String>,
+    pub detail: String,
+}
+
+/// The result of one invariant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(deny_unknown_fields)]
+pub struct InvariantResult {
+    pub name: String,
+    /// How many decisions it was checked on.
+    pub checked: u32,
+    /// The decisions that broke it (at most 10 are kept).
+    pub violations: Vec<Violation>,
+}
+
+/// What `policy.test()` returns.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, Tsify)]
+#[serde(deny_unknown_fields)]
+pub struct TestReport {
+    pub policy: String,
+    pub cases: Vec<CaseResult>,
+    pub invariants: Vec<InvariantResult>,
+    /// Rules, deny/warn rules and triggers no case exercised (`rule:id`, `deny:id`, `trigger:id`).
+    pub uncovered: Vec<String>,
+}

@@ -4,7 +4,7 @@
 //!   exactly the crate's version, wasm-opt from binaryen), builds the wasm, runs wasm-bindgen for
 //!   the `web`, `bundler` and `nodejs` targets and `wasm-opt -Oz`, and assembles one package in
 //!   `pkg/dist/` whose `exports` serve ESM, CommonJS and the browser.
-//! - [`pkg_test`] (run by `cargo xtask test`, or alone as `cargo xtask test-pkg`): the native
+//! - [`test`] (run by `cargo xtask test`, or alone as `cargo xtask test-pkg`): the native
 //!   tests of the crate, the dist build, `npm pack`, the `node:test` suites importing the packed
 //!   package as ESM and as CommonJS, and `tsc --noEmit --strict` over a TypeScript consumer.
 //! - `cargo xtask bench pkg [--markdown]`: sizes and timings against the budgets, side by side
@@ -15,7 +15,9 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::process::Command;
+
+use crate::tools::{ci, step};
 
 /// binaryen's npm release that provides `wasm-opt` (Debian's is too old for current rustc).
 const BINARYEN_VERSION: &str = "132";
@@ -26,30 +28,21 @@ const WASM_PROFILE: &str = "wasm-release";
 /// wasm-bindgen's targets, combined into one package.
 const BINDGEN_TARGETS: [&str; 3] = ["web", "bundler", "nodejs"];
 
-/// One line for the usage text.
-pub const ABOUT: &str = "dist pkg | test-pkg | bench pkg [--markdown]   build, test, measure the npm package";
-
-/// Whether these arguments are a `pkg` command (`bench` without `pkg` belongs to `bench.rs`).
+/// Whether these arguments are one of this module's commands besides `dist pkg`:
+/// `bench pkg [--markdown]` (plain `bench` belongs to bench.rs) and `test-pkg` (only the
+/// package's part of `cargo xtask test`).
 pub fn handles(args: &[String]) -> bool {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    matches!(args.as_slice(), ["dist", "pkg", ..] | ["bench", "pkg", ..] | ["test-pkg", ..])
+    matches!(args.as_slice(), ["bench", "pkg", ..] | ["test-pkg"])
 }
 
-/// Runs a `pkg` command.
-pub fn run(args: &[String]) -> ExitCode {
+/// Runs a command [`handles`] accepts.
+pub fn run(args: &[String]) -> Result<(), String> {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let result = match args.as_slice() {
-        ["dist", "pkg"] => dist().map(|dir| eprintln!("xtask: npm package in {}", dir.display())),
-        ["test-pkg"] => pkg_test(),
+    match args.as_slice() {
+        ["test-pkg"] => test(),
         ["bench", "pkg", rest @ ..] => bench(rest.contains(&"--markdown")),
-        _ => Err(format!("usage: cargo xtask {ABOUT}")),
-    };
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("xtask: error: {e}");
-            ExitCode::FAILURE
-        }
+        _ => Err("usage: cargo xtask dist pkg | test-pkg | bench pkg [--markdown]".to_owned()),
     }
 }
 
@@ -67,13 +60,9 @@ fn cargo() -> String {
     std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
 }
 
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-}
-
 /// Runs a command, failing unless it exits 0.
 fn run_cmd(command: &mut Command) -> Result<(), String> {
-    eprintln!("xtask: running {command:?}");
+    println!("$ {command:?}");
     match command.status() {
         Ok(status) if status.success() => Ok(()),
         Ok(status) => Err(format!("{command:?} failed ({status})")),
@@ -104,7 +93,7 @@ fn wasm_bindgen_version() -> Result<String, String> {
 
 /// Installs what the build needs when it is missing; an error when that fails.
 fn ensure_tools() -> Result<(), String> {
-    let why = if in_ci() { "CI=true: a missing tool is a failure" } else { "installing a missing tool" };
+    let why = if ci() { "CI=true: a missing tool is a failure" } else { "installing a missing tool" };
 
     let installed = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
     if !installed.lines().any(|l| l.trim() == WASM_TARGET) {
@@ -164,8 +153,16 @@ fn replace_once(text: &str, from: &str, to: &str, what: &str) -> Result<String, 
     }
 }
 
+/// `cargo xtask dist pkg`: builds the package into `pkg/dist/`.
+pub fn dist() -> Result<(), String> {
+    let dir = build_dist()?;
+    println!("xtask: npm package in {}", dir.display());
+    Ok(())
+}
+
 /// Builds the package into `pkg/dist/` and returns that directory.
-pub fn dist() -> Result<PathBuf, String> {
+fn build_dist() -> Result<PathBuf, String> {
+    step("building the npm package (pkg/dist)");
     ensure_tools()?;
     let root = root();
     let target = target_dir();
@@ -219,7 +216,7 @@ fn assemble(root: &Path, bindgen: &Path, dist: &Path) -> Result<(), String> {
     // document's types generated from its JSON Schema (core's serde types, via schemars).
     let mut command = Command::new("node");
     command.arg(root.join("pkg/scripts/schema-to-ts.mjs")).arg(nodejs.join("govgate.js")).arg(nodejs.join("govgate.d.ts"));
-    eprintln!("xtask: running {command:?}");
+    println!("$ {command:?}");
     let out = command.output().map_err(|e| format!("cannot run node: {e}"))?;
     if !out.status.success() {
         return Err(format!("schema-to-ts.mjs failed: {}", String::from_utf8_lossy(&out.stderr)));
@@ -361,7 +358,7 @@ fn install_packed(dist: &Path, dir: &Path) -> Result<(), String> {
     fs::create_dir_all(&packs).map_err(|e| format!("create {}: {e}", packs.display()))?;
     let mut pack = Command::new("npm");
     pack.current_dir(dist).args(["pack", "--silent", "--pack-destination"]).arg(&packs);
-    eprintln!("xtask: running {pack:?}");
+    println!("$ {pack:?}");
     let out = pack.output().map_err(|e| format!("cannot run npm pack: {e}"))?;
     if !out.status.success() {
         return Err(format!("npm pack failed: {}", String::from_utf8_lossy(&out.stderr)));
@@ -382,10 +379,12 @@ fn install_packed(dist: &Path, dir: &Path) -> Result<(), String> {
 
 /// The npm package's tests: native unit tests, dist, pack and install, `node --test` as ESM and
 /// CommonJS, and `tsc --noEmit --strict` over the TypeScript consumer.
-pub fn pkg_test() -> Result<(), String> {
+pub fn test() -> Result<(), String> {
     let root = root();
+    step("the npm package: native tests of govgate-wasm");
     run_cmd(Command::new(cargo()).current_dir(&root).args(["test", "-p", "govgate-wasm"]))?;
-    let dist = dist()?;
+    let dist = build_dist()?;
+    step("the npm package: node --test (ESM, CommonJS, browser builds, vectors) and tsc --strict");
     let tests = root.join("pkg").join("tests");
     install_packed(&dist, &tests)?;
     let mut files: Vec<String> = fs::read_dir(&tests)
@@ -410,7 +409,7 @@ pub fn bench(markdown: bool) -> Result<(), String> {
     let dist = if std::env::var_os("GOVGATE_PKG_NO_BUILD").is_some() && existing.is_file() {
         root.join("pkg/dist")
     } else {
-        dist()?
+        build_dist()?
     };
     let bench = root.join("pkg").join("bench");
     install_packed(&dist, &bench)?;
