@@ -88,6 +88,15 @@ impl Compiled {
         }
     }
 
+    /// Runs the test suite in a test file's text (`*_test.yaml`, or JSON); the report as JSON
+    /// text.
+    pub fn test_source(&self, file_name: &str, text: &str) -> Result<String, Error> {
+        check_len("cases", text.len(), MAX_POLICY_CHARS)?;
+        let suite = govgate_core::policy::load_test_suite(file_name, text).map_err(Error::policy)?;
+        let report = self.policy.run_tests(Some(&suite)).map_err(Error::policy)?;
+        serde_json::to_string(&report).map_err(|e| Error::input("cases", e))
+    }
+
     /// Runs policy tests: `suite` is JSON text of an array of cases or of a whole test suite
     /// (`{cases, invariants}`); `None` runs the policy's own `tests:` section. The report as
     /// JSON text.
@@ -186,7 +195,8 @@ impl Options {
         #[derive(Deserialize)]
         #[serde(deny_unknown_fields)]
         struct Raw {
-            #[serde(default)]
+            // `null` (what JSON.stringify makes of an invalid Date) is an error, not "now".
+            #[serde(default, deserialize_with = "present")]
             now: Option<Value>,
             #[serde(default)]
             parameters: Option<BTreeMap<String, Value>>,
@@ -198,6 +208,12 @@ impl Options {
         let now = match raw.now {
             None => now,
             Some(Value::String(s)) => parse_time(&s).map_err(|e| Error::input("options.now", e))?,
+            Some(Value::Null) => {
+                return Err(Error::input(
+                    "options.now",
+                    "expected a Date or an RFC 3339 string, found null (an invalid Date serializes as null)",
+                ));
+            }
             Some(other) => {
                 return Err(Error::input(
                     "options.now",
@@ -213,6 +229,11 @@ impl Options {
             .collect();
         Ok(Options { now, parameters, fingerprint: raw.fingerprint.unwrap_or(false) })
     }
+}
+
+/// Reads a field that is there, even as `null` (which `Option`'s own impl reads as absent).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(d).map(Some)
 }
 
 /// Parses an RFC 3339 time (`2026-01-01T00:00:00Z`, `2026-01-01T00:00:00.000+02:00`).
@@ -253,9 +274,17 @@ pub fn parse_typed<T: for<'de> Deserialize<'de>>(what: &str, text: &str) -> Resu
     let mut de = serde_json::Deserializer::from_str(text);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
+        // The text came from JSON.stringify: serde_json's "at line 1 column 80" would point
+        // into text the caller never saw; the path says where.
+        let inner = e.into_inner().to_string();
+        let inner = match inner.rsplit_once(" at line ") {
+            Some((message, position)) if position.contains(" column ") => message.to_owned(),
+            _ => inner,
+        };
         if path == "." {
             Error::input(what, inner)
+        } else if path.starts_with('[') {
+            Error::input(&format!("{what}{path}"), inner)
         } else {
             Error::input(&format!("{what}.{path}"), inner)
         }
@@ -354,6 +383,8 @@ mod tests {
         assert_eq!(err.path(), Some("options.now"), "{err}");
         let err = Options::from_json(r#"{"now": "yesterday"}"#, now).unwrap_err();
         assert!(err.message().contains("RFC 3339"), "{err}");
+        let err = Options::from_json(r#"{"now": null}"#, now).unwrap_err();
+        assert_eq!(err.path(), Some("options.now"), "{err}");
         let err = Options::from_json(r#"{"nwo": "2026-01-01T00:00:00Z"}"#, now).unwrap_err();
         assert!(err.message().contains("unknown field `nwo`"), "{err}");
         let o = Options::from_json(r#"{"now": "2026-03-01T10:00:00.000Z", "parameters": {"x": 1}}"#, now)

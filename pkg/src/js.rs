@@ -115,22 +115,30 @@ impl Policy {
         json_parse(&out).map_err(|e| Error::input("actions", js_message(&e)))
     }
 
-    /// Runs policy tests: the policy's own `tests:` section when `cases` is omitted, else the
-    /// given cases (or a whole suite with invariants). Test failures are in the report; only a
-    /// malformed case or invariant throws.
+    /// Runs policy tests: the policy's own `tests:` section when `cases` is omitted; else the
+    /// given cases, a whole suite with invariants, or the text of a test file (`*_test.yaml`;
+    /// `fileName`, default `policy_test.yaml`, names it in diagnostics). Test failures are in the
+    /// report (`cases[i].passed`, `invariants[i].violations`); only a malformed suite throws.
     #[wasm_bindgen(unchecked_return_type = "TestReport")]
     pub fn test(
         &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "TestCaseSpec[] | TestSuiteSpec")] cases: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TestCaseSpec[] | TestSuiteSpec | string")] cases: &JsValue,
+        #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")] file_name: &JsValue,
     ) -> Result<JsValue, Error> {
-        let text = if cases.is_undefined() || cases.is_null() {
-            None
-        } else if cases.is_object() && !cases.is_function() {
-            Some(to_json("cases", cases, api::MAX_INPUT_CHARS)?)
+        let out = if cases.is_undefined() || cases.is_null() {
+            self.inner.test_json(None)?
+        } else if let Some(text) = cases.as_string() {
+            let file = if file_name.is_undefined() || file_name.is_null() {
+                "policy_test.yaml".to_owned()
+            } else {
+                string_arg("fileName", file_name)?
+            };
+            self.inner.test_source(&file, &text)?
+        } else if is_plain_object(cases) || js_sys::Array::is_array(cases) {
+            self.inner.test_json(Some(&to_json("cases", cases, api::MAX_INPUT_CHARS)?))?
         } else {
-            return Err(Error::input("cases", format_args!("expected an array of cases or a test suite, found {}", js_kind(cases))));
+            return Err(Error::input("cases", format_args!("expected cases, a test suite or its text, found {}", js_kind(cases))));
         };
-        let out = self.inner.test_json(text.as_deref())?;
         json_parse(&out).map_err(|e| Error::input("cases", js_message(&e)))
     }
 }

@@ -164,7 +164,7 @@ test("bad options throw with the option's path", () => {
   throwsGovgate(() => policy.evaluate(LIVE_WIDE, { now: 5 }), { path: "options.now", message: /Date or an RFC 3339/ });
   throwsGovgate(() => policy.evaluate(LIVE_WIDE, { now: "yesterday" }), { path: "options.now", message: /RFC 3339/ });
   throwsGovgate(() => policy.evaluate(LIVE_WIDE, { now: new Date("nope") }), { path: "options.now" });
-  throwsGovgate(() => policy.evaluate(LIVE_WIDE, { nwo: NOW }), { path: "options", message: /unknown field `nwo`/ });
+  throwsGovgate(() => policy.evaluate(LIVE_WIDE, { nwo: NOW }), { path: "options.nwo", message: /unknown field `nwo`, expected one of `now`, `parameters`, `fingerprint`$/ });
   throwsGovgate(() => policy.evaluate(LIVE_WIDE, { fingerprint: "yes" }), { path: "options.fingerprint" });
   throwsGovgate(() => policy.evaluate(LIVE_WIDE, { parameters: [1] }), { path: "options.parameters" });
   throwsGovgate(() => policy.evaluate(LIVE_WIDE, "now"), { path: "options", message: /found a string/ });
@@ -244,10 +244,63 @@ test("jsonSchema describes the policy document", () => {
 test("the published files: one wasm, ESM, CommonJS, browser and types", () => {
   const pkg = require("govgate/package.json");
   const root = require.resolve("govgate/package.json").replace(/package\.json$/, "");
-  for (const file of ["govgate_bg.wasm", "govgate.d.ts", "govgate.d.cts", "node/govgate.cjs", "node/govgate.mjs", "browser/index.js", "web/govgate.js", "bundler/govgate.js", "README.md"]) {
+  for (const file of ["govgate_bg.wasm", "govgate.d.ts", "govgate.d.cts", "node/govgate.cjs", "node/govgate.mjs", "browser/index.js", "web/govgate.js", "govgate.js", "govgate_bg.js", "README.md"]) {
     assert.ok(readFileSync(root + file).length > 0, file);
   }
   assert.equal(pkg.exports["."].node.import.default, "./node/govgate.mjs");
   assert.equal(pkg.exports["."].node.require.default, "./node/govgate.cjs");
   assert.equal(pkg.exports["."].browser.default, "./browser/index.js");
+});
+
+const examples = new URL("../../examples/policies/", import.meta.url);
+const agentTrading = () => Policy.fromYaml(readFileSync(new URL("agent-trading.yaml", examples), "utf8"), "agent-trading.yaml");
+
+test("policy.test runs a test file's suite, cases given as objects, or the policy's own tests", () => {
+  const policy = agentTrading();
+  const report = policy.test(readFileSync(new URL("agent-trading_test.yaml", examples), "utf8"), "agent-trading_test.yaml");
+  assert.equal(report.policy, "agent-trading");
+  assert.ok(report.cases.length >= 5);
+  for (const c of report.cases) assert.ok(c.passed, `${c.name}: ${JSON.stringify(c.mismatches)}`);
+
+  const single = Policy.fromYaml(SINGLE_RULE_YAML);
+  const mixed = single.test([
+    { name: "live and wide is blocked", input: LIVE_WIDE, expect: { outcome: "block", verdict: "deny" } },
+    { name: "a wrong expectation", input: PAPER, expect: { outcome: "block" } },
+  ]);
+  assert.deepEqual(mixed.cases.map((c) => c.passed), [true, false]);
+  assert.deepEqual(mixed.cases[1].mismatches, [{ field: "outcome", expected: "block", actual: "auto" }]);
+  assert.equal(mixed.cases[1].decision.outcome, "auto");
+
+  const own = Policy.fromJson({ ...SINGLE_RULE, tests: { cases: [{ name: "own", input: LIVE_WIDE, expect: { outcome: "block" } }] } });
+  assert.deepEqual(own.test().cases.map((c) => [c.name, c.passed]), [["own", true]]);
+  // The suite in `tests:` does not change the digest (tests never change decisions).
+  assert.equal(own.digest, single.digest);
+});
+
+test("malformed test cases throw with the case's path; a bad test file with its line", () => {
+  const policy = Policy.fromYaml(SINGLE_RULE_YAML);
+  throwsGovgate(() => policy.test([{ name: "x", input: LIVE_WIDE, expect: { outcome: "maybe" } }]), { path: "cases[0].expect.outcome" });
+  throwsGovgate(() => policy.test([{ input: LIVE_WIDE, expect: {} }]), { path: "cases[0]", message: /missing field `name`/ });
+  throwsGovgate(() => policy.test(5), { path: "cases" });
+  const err = throwsGovgate(() => policy.test("cases:\n  - name: x\n    expect: {outcome: maybe}\n", "t.yaml"), { kind: "policy" });
+  assert.equal(err.diagnostics[0].file, "t.yaml");
+  assert.ok(err.diagnostics[0].location.line >= 2, JSON.stringify(err.diagnostics));
+  assert.equal(policy.evaluate(LIVE_WIDE, { now: NOW }).outcome, "block");
+});
+
+test("parameters override the policy's defaults and are checked against their declarations", () => {
+  const policy = agentTrading();
+  const action = {
+    actor: { id: "trader-1", roles: ["trader"] },
+    type: "modify_strategy",
+    args: { trading_mode: "paper", stop_loss_pct: 12, strategy_ids: [1], reversibility: "reversible" },
+    context: { current_mode: "paper" },
+  };
+  const byDefault = policy.evaluate(action, { now: NOW });
+  assert.ok(byDefault.triggers?.some((t) => t.id === "extreme_stop_loss"), JSON.stringify(byDefault.triggers));
+  const relaxed = policy.evaluate(action, { now: NOW, parameters: { extreme_stop_loss_pct: 20 } });
+  assert.ok(!relaxed.triggers?.some((t) => t.id === "extreme_stop_loss"), JSON.stringify(relaxed.triggers));
+  throwsGovgate(() => policy.evaluate(action, { parameters: { extreme_stop_loss: 20 } }), { path: "options.parameters", message: /unknown parameter `extreme_stop_loss`/ });
+  throwsGovgate(() => policy.evaluate(action, { parameters: { bulk_live_strategies: "many" } }), { path: "options.parameters", message: /bulk_live_strategies/ });
+  throwsGovgate(() => policy.evaluateMany([action], { parameters: { nonesuch: 1 } }), { path: "options.parameters" });
 });

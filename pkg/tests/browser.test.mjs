@@ -25,33 +25,41 @@ test("govgate/web: init with the wasm bytes, then the same decisions", async () 
   }
 });
 
-test("govgate/browser: fetches the wasm beside it and initialises itself", async () => {
-  // Node's fetch does not read file: URLs; a browser fetches the wasm over HTTP.
-  const realFetch = globalThis.fetch;
-  const fetched = [];
-  globalThis.fetch = async (url) => {
-    fetched.push(String(url));
-    return new Response(await readFile(new URL(url)), { headers: { "content-type": "application/wasm" } });
-  };
-  try {
-    const browser = await import("govgate/browser");
-    assert.equal(browser.Policy.fromYaml(SINGLE_RULE_YAML).evaluate(LIVE_WIDE, { now: NOW }).outcome, "block");
-    assert.equal(fetched.length, 1);
-    assert.match(fetched[0], /\/govgate_bg\.wasm$/);
-  } finally {
-    globalThis.fetch = realFetch;
-  }
-});
-
-test("govgate/bundler: the wasm imported as an ES module", () => {
-  const script = `
-    import { Policy } from "govgate/bundler";
-    const p = Policy.fromYaml(${JSON.stringify(SINGLE_RULE_YAML)});
-    process.stdout.write(p.evaluate(${JSON.stringify(LIVE_WIDE)}, { now: "${NOW}" }).outcome);
-  `;
-  const out = execFileSync(process.execPath, ["--experimental-wasm-modules", "--no-warnings", "--input-type=module", "-e", script], {
+/** Runs an ES module script in a fresh Node process (each build initialises once per process). */
+function runModule(script, flags = []) {
+  return execFileSync(process.execPath, [...flags, "--no-warnings", "--input-type=module", "-e", script], {
     cwd: new URL(".", import.meta.url),
     encoding: "utf8",
   });
+}
+
+test("govgate/browser: fetches the wasm beside it and initialises itself", () => {
+  // Node's fetch does not read file: URLs; a browser fetches the wasm over HTTP.
+  const out = runModule(`
+    import { readFile } from "node:fs/promises";
+    const fetched = [];
+    globalThis.fetch = async (url) => {
+      fetched.push(String(url));
+      return new Response(await readFile(new URL(url)), { headers: { "content-type": "application/wasm" } });
+    };
+    const { Policy } = await import("govgate/browser");
+    const outcome = Policy.fromYaml(${JSON.stringify(SINGLE_RULE_YAML)}).evaluate(${JSON.stringify(LIVE_WIDE)}, { now: "${NOW}" }).outcome;
+    process.stdout.write(JSON.stringify({ outcome, fetched }));
+  `);
+  const { outcome, fetched } = JSON.parse(out);
+  assert.equal(outcome, "block");
+  assert.equal(fetched.length, 1);
+  assert.match(fetched[0], /\/govgate_bg\.wasm$/);
+});
+
+test("govgate/bundler: the wasm imported as an ES module", () => {
+  const out = runModule(
+    `
+    import { Policy } from "govgate/bundler";
+    const p = Policy.fromYaml(${JSON.stringify(SINGLE_RULE_YAML)});
+    process.stdout.write(p.evaluate(${JSON.stringify(LIVE_WIDE)}, { now: "${NOW}" }).outcome);
+  `,
+    ["--experimental-wasm-modules"],
+  );
   assert.equal(out, "block");
 });

@@ -273,13 +273,11 @@ fn assemble(root: &Path, bindgen: &Path, dist: &Path) -> Result<(), String> {
          export * from \"../web/govgate.js\";\n",
     )?;
 
-    // Bundlers with ES module integration of wasm (webpack's asyncWebAssembly, workers).
-    let bundler_js = read(&bundler.join("govgate.js"))?;
-    let bundler_js = replace_once(&bundler_js, "from \"./govgate_bg.wasm\"", "from \"../govgate_bg.wasm\"", "bundler")?;
-    let bundler_js = replace_once(&bundler_js, "/* @ts-self-types=\"./govgate.d.ts\" */", "/* @ts-self-types=\"../govgate.d.ts\" */", "bundler")?;
-    write(&dist.join("bundler/govgate.js"), &bundler_js)?;
-    let bundler_bg = read(&bundler.join("govgate_bg.js"))?;
-    write(&dist.join("bundler/govgate_bg.js"), &bundler_bg)?;
+    // Bundlers with ES module integration of wasm (webpack's asyncWebAssembly, workers): the
+    // wasm imports `./govgate_bg.js` relative to itself, so this glue sits beside it at the
+    // package root, unchanged.
+    write(&dist.join("govgate.js"), &read(&bundler.join("govgate.js"))?)?;
+    write(&dist.join("govgate_bg.js"), &read(&bundler.join("govgate_bg.js"))?)?;
 
     let version = crate_version(root)?;
     write(&dist.join("package.json"), &package_json(&version))?;
@@ -314,7 +312,7 @@ fn package_json(version: &str) -> String {
   "keywords": ["policy", "governance", "ai-agents", "risk", "approval", "wasm"],
   "type": "module",
   "main": "./node/govgate.cjs",
-  "module": "./bundler/govgate.js",
+  "module": "./govgate.js",
   "types": "./govgate.d.ts",
   "exports": {{
     ".": {{
@@ -323,13 +321,13 @@ fn package_json(version: &str) -> String {
         "require": {{ "types": "./govgate.d.cts", "default": "./node/govgate.cjs" }}
       }},
       "browser": {{ "types": "./govgate.d.ts", "default": "./browser/index.js" }},
-      "import": {{ "types": "./govgate.d.ts", "default": "./bundler/govgate.js" }},
+      "import": {{ "types": "./govgate.d.ts", "default": "./govgate.js" }},
       "require": {{ "types": "./govgate.d.cts", "default": "./node/govgate.cjs" }},
       "default": {{ "types": "./govgate.d.ts", "default": "./browser/index.js" }}
     }},
     "./browser": {{ "types": "./govgate.d.ts", "default": "./browser/index.js" }},
     "./web": {{ "types": "./web/govgate.d.ts", "default": "./web/govgate.js" }},
-    "./bundler": {{ "types": "./govgate.d.ts", "default": "./bundler/govgate.js" }},
+    "./bundler": {{ "types": "./govgate.d.ts", "default": "./govgate.js" }},
     "./govgate_bg.wasm": "./govgate_bg.wasm",
     "./package.json": "./package.json"
   }},
@@ -337,13 +335,14 @@ fn package_json(version: &str) -> String {
     "govgate_bg.wasm",
     "govgate.d.ts",
     "govgate.d.cts",
+    "govgate.js",
+    "govgate_bg.js",
     "node/",
     "browser/",
     "web/",
-    "bundler/",
     "README.md"
   ],
-  "sideEffects": ["./browser/index.js", "./bundler/govgate.js", "./node/govgate.cjs", "./node/govgate.mjs"],
+  "sideEffects": ["./browser/index.js", "./govgate.js", "./node/govgate.cjs", "./node/govgate.mjs"],
   "engines": {{ "node": ">=18" }}
 }}
 "#
