@@ -4,13 +4,11 @@
 //! turns JavaScript values into JSON text and back. Decisions leave as the text core's own
 //! serde types produce, so Node sees the same bytes as the CLI and the server.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 use govgate_core::decision::Decision;
-use govgate_core::policy::document::{Outcome, TestCaseSpec, TestSuiteSpec};
+use govgate_core::policy::document::Outcome;
 use govgate_core::{Diagnostic, Diagnostics, Map, Str, Value};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::engine;
 use crate::error::Error;
@@ -105,12 +103,27 @@ impl Compiled {
             None => None,
             Some(text) => {
                 check_len("cases", text.len(), MAX_INPUT_CHARS)?;
-                if text.trim_start().starts_with('[') {
-                    let cases: Vec<TestCaseSpec> = parse_typed("cases", text)?;
-                    Some(TestSuiteSpec { cases, ..TestSuiteSpec::default() })
+                check_depth("cases", text)?;
+                // Read by core's own test-file loader (one copy of the deserializer in the wasm),
+                // an array of cases as the suite's `cases`.
+                let wrapped;
+                let text = if text.trim_start().starts_with('[') {
+                    wrapped = format!("{{\"cases\":{text}}}");
+                    &wrapped
                 } else {
-                    Some(parse_typed::<TestSuiteSpec>("cases", text)?)
-                }
+                    text
+                };
+                let suite = govgate_core::policy::load_test_suite("cases.json", text).map_err(|d| {
+                    // Lines and columns would point into JSON text the caller never saw.
+                    let first = d.0.into_iter().next();
+                    let path = first.as_ref().and_then(|d| d.path.clone()).unwrap_or_else(|| "cases".to_owned());
+                    let message = first.map_or_else(String::new, |d| match d.help {
+                        Some(help) => format!("{}, {help}", d.message),
+                        None => d.message,
+                    });
+                    Error::input(&path, message)
+                })?;
+                Some(suite)
             }
         };
         let report = self.policy.run_tests(suite.as_ref()).map_err(Error::policy)?;
@@ -192,48 +205,52 @@ impl Options {
     /// Reads an `EvaluateOptions` object given as JSON text; `now` applies when it names no
     /// time.
     pub fn from_json(text: &str, now: DateTime<Utc>) -> Result<Options, Error> {
-        #[derive(Deserialize)]
-        #[serde(deny_unknown_fields)]
-        struct Raw {
-            // `null` (what JSON.stringify makes of an invalid Date) is an error, not "now".
-            #[serde(default, deserialize_with = "present")]
-            now: Option<Value>,
-            #[serde(default)]
-            parameters: Option<BTreeMap<String, Value>>,
-            #[serde(default)]
-            fingerprint: Option<bool>,
-        }
-        check_len("options", text.len(), MAX_INPUT_CHARS)?;
-        let raw: Raw = parse_typed("options", text)?;
-        let now = match raw.now {
-            None => now,
-            Some(Value::String(s)) => parse_time(&s).map_err(|e| Error::input("options.now", e))?,
-            Some(Value::Null) => {
-                return Err(Error::input(
-                    "options.now",
-                    "expected a Date or an RFC 3339 string, found null (an invalid Date serializes as null)",
-                ));
-            }
-            Some(other) => {
-                return Err(Error::input(
-                    "options.now",
-                    format_args!("expected a Date or an RFC 3339 string, found {}", kind_of(&other)),
-                ));
-            }
+        let mut options = Options::at(now);
+        let Value::Map(fields) = parse_input("options", text)? else {
+            return Err(Error::input("options", "expected an object"));
         };
-        let parameters = raw
-            .parameters
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(k, v)| (Str::from(k), v))
-            .collect();
-        Ok(Options { now, parameters, fingerprint: raw.fingerprint.unwrap_or(false) })
+        for (name, value) in fields.iter() {
+            match (&**name, value) {
+                ("now", Value::String(s)) => {
+                    options.now = parse_time(s).map_err(|e| Error::input("options.now", e))?;
+                }
+                ("now", Value::Null) => {
+                    return Err(Error::input(
+                        "options.now",
+                        "expected a Date or an RFC 3339 string, found null (an invalid Date serializes as null)",
+                    ));
+                }
+                ("now", other) => {
+                    return Err(Error::input(
+                        "options.now",
+                        format_args!("expected a Date or an RFC 3339 string, found {}", kind_of(other)),
+                    ));
+                }
+                ("parameters", Value::Map(map)) => options.parameters = (**map).clone(),
+                ("fingerprint", Value::Bool(b)) => options.fingerprint = *b,
+                ("parameters" | "fingerprint", Value::Null) => {}
+                ("parameters", other) => {
+                    return Err(Error::input(
+                        "options.parameters",
+                        format_args!("expected an object, found {}", kind_of(other)),
+                    ));
+                }
+                ("fingerprint", other) => {
+                    return Err(Error::input(
+                        "options.fingerprint",
+                        format_args!("expected a boolean, found {}", kind_of(other)),
+                    ));
+                }
+                (other, _) => {
+                    return Err(Error::input(
+                        &format!("options.{other}"),
+                        format_args!("unknown field `{other}`, expected one of `now`, `parameters`, `fingerprint`"),
+                    ));
+                }
+            }
+        }
+        Ok(options)
     }
-}
-
-/// Reads a field that is there, even as `null` (which `Option`'s own impl reads as absent).
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(d).map(Some)
 }
 
 /// Parses an RFC 3339 time (`2026-01-01T00:00:00Z`, `2026-01-01T00:00:00.000+02:00`).
@@ -266,29 +283,6 @@ pub fn parse_input(what: &str, text: &str) -> Result<Value, Error> {
     check_len(what, text.len(), limit)?;
     check_depth(what, text)?;
     serde_json::from_str(text).map_err(|e| Error::input(what, e))
-}
-
-/// Parses JSON text into `T`, naming the path of the first field that does not fit.
-pub fn parse_typed<T: for<'de> Deserialize<'de>>(what: &str, text: &str) -> Result<T, Error> {
-    check_depth(what, text)?;
-    let mut de = serde_json::Deserializer::from_str(text);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        // The text came from JSON.stringify: serde_json's "at line 1 column 80" would point
-        // into text the caller never saw; the path says where.
-        let inner = e.into_inner().to_string();
-        let inner = match inner.rsplit_once(" at line ") {
-            Some((message, position)) if position.contains(" column ") => message.to_owned(),
-            _ => inner,
-        };
-        if path == "." {
-            Error::input(what, inner)
-        } else if path.starts_with('[') {
-            Error::input(&format!("{what}{path}"), inner)
-        } else {
-            Error::input(&format!("{what}.{path}"), inner)
-        }
-    })
 }
 
 fn check_len(what: &str, len: usize, limit: usize) -> Result<(), Error> {
