@@ -145,11 +145,19 @@ impl Policy {
 
 impl Policy {
     fn evaluate_text(&self, action: &JsValue, options: &JsValue) -> Result<String, Error> {
-        if !is_plain_object(action) {
-            return Err(Error::input("action", format_args!("expected an object, found {}", js_kind(action))));
-        }
         let options = read_options(options)?;
-        let text = to_json("action", action, api::MAX_INPUT_CHARS)?;
+        // No type checks before JSON.stringify (each is a call into JavaScript): anything but
+        // an object comes out as something core's parser rejects, and the error path names
+        // the JavaScript type.
+        let text = match json_stringify(action) {
+            Ok(Some(text)) if text.starts_with('{') => text,
+            Ok(Some(text)) if text.len() > api::MAX_INPUT_CHARS => return Err(too_large("action", text.len())),
+            Ok(_) => return Err(Error::input("action", format_args!("expected an object, found {}", js_kind(action)))),
+            Err(e) => return Err(Error::input("action", js_message(&e))),
+        };
+        if text.len() > api::MAX_INPUT_CHARS {
+            return Err(too_large("action", text.len()));
+        }
         self.inner.evaluate_json(&text, &options)
     }
 }
@@ -197,17 +205,91 @@ pub fn version() -> String {
     env!("CARGO_PKG_VERSION").to_owned()
 }
 
-/// Reads an optional `EvaluateOptions` argument.
+/// Reads an optional `EvaluateOptions` argument field by field (no JSON round trip: this is on
+/// every `evaluate` call). Fields set to `undefined` are absent, as in JSON.
 fn read_options(options: &JsValue) -> Result<Options, Error> {
-    let now = current_time();
     if options.is_undefined() || options.is_null() {
-        return Ok(Options::at(now));
+        return Ok(Options::at(current_time()));
     }
     if !is_plain_object(options) {
         return Err(Error::input("options", format_args!("expected an object, found {}", js_kind(options))));
     }
-    let text = to_json("options", options, api::MAX_INPUT_CHARS)?;
-    Options::from_json(&text, now)
+    let mut now = None;
+    let mut out = Options::at(DateTime::<Utc>::default());
+    for key in js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).iter() {
+        let name = key.as_string().unwrap_or_default();
+        let value = js_sys::Reflect::get(options, &key).map_err(|e| Error::input(&format!("options.{name}"), js_message(&e)))?;
+        if value.is_undefined() {
+            continue;
+        }
+        match name.as_str() {
+            "now" => now = Some(read_now(&value)?),
+            "parameters" if value.is_null() => {}
+            "parameters" => {
+                if !is_plain_object(&value) {
+                    return Err(Error::input("options.parameters", format_args!("expected an object, found {}", js_kind(&value))));
+                }
+                let text = to_json("options.parameters", &value, api::MAX_INPUT_CHARS)?;
+                match api::parse_input("options.parameters", &text)? {
+                    govgate_core::Value::Map(map) => out.parameters = (*map).clone(),
+                    _ => return Err(Error::input("options.parameters", "expected an object")),
+                }
+            }
+            "fingerprint" if value.is_null() => {}
+            "fingerprint" => {
+                out.fingerprint = value.as_bool().ok_or_else(|| {
+                    Error::input("options.fingerprint", format_args!("expected a boolean, found {}", js_kind(&value)))
+                })?;
+            }
+            other => {
+                return Err(Error::input(
+                    &format!("options.{other}"),
+                    format_args!("unknown field `{other}`, expected one of `now`, `parameters`, `fingerprint`"),
+                ));
+            }
+        }
+    }
+    out.now = match now {
+        Some(now) => now,
+        None => current_time(),
+    };
+    Ok(out)
+}
+
+/// `options.now`: a `Date` or an RFC 3339 string.
+fn read_now(value: &JsValue) -> Result<DateTime<Utc>, Error> {
+    if let Some(text) = value.as_string() {
+        return parse_time_cached(&text).map_err(|e| Error::input("options.now", e));
+    }
+    if let Some(date) = value.dyn_ref::<js_sys::Date>() {
+        let millis = date.get_time();
+        return (millis.is_finite())
+            .then(|| DateTime::from_timestamp_millis(millis as i64))
+            .flatten()
+            .ok_or_else(|| Error::input("options.now", "expected a valid Date, found an invalid Date"));
+    }
+    Err(Error::input("options.now", format_args!("expected a Date or an RFC 3339 string, found {}", js_kind(value))))
+}
+
+thread_local! {
+    /// The last `now` string parsed: callers usually pass the same one many times.
+    static LAST_NOW: std::cell::RefCell<Option<(String, DateTime<Utc>)>> = const { std::cell::RefCell::new(None) };
+}
+
+fn parse_time_cached(text: &str) -> Result<DateTime<Utc>, String> {
+    let cached = LAST_NOW.with(|last| {
+        last.try_borrow().ok().and_then(|l| l.as_ref().filter(|(t, _)| t == text).map(|(_, now)| *now))
+    });
+    if let Some(now) = cached {
+        return Ok(now);
+    }
+    let now = api::parse_time(text)?;
+    LAST_NOW.with(|last| {
+        if let Ok(mut l) = last.try_borrow_mut() {
+            *l = Some((text.to_owned(), now));
+        }
+    });
+    Ok(now)
 }
 
 fn current_time() -> DateTime<Utc> {
@@ -246,6 +328,10 @@ fn document_text(doc: &JsValue) -> Result<String, Error> {
         Ok(None) => Err(Error::input("doc", "not representable as JSON")),
         Err(e) => Err(Error::input("doc", js_message(&e))),
     }
+}
+
+fn too_large(what: &str, len: usize) -> Error {
+    Error::input(what, format_args!("too large: {len} bytes of JSON (limit {})", api::MAX_INPUT_CHARS))
 }
 
 /// `JSON.stringify(value)` within `limit` characters.
