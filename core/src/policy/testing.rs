@@ -99,21 +99,18 @@ fn check(expect: &ExpectSpec, d: &Decision) -> Vec<Mismatch> {
     let mut mismatch = |field: &str, expected: String, actual: String| {
         out.push(Mismatch { field: field.into(), expected, actual });
     };
-    if let Some(o) = expect.outcome {
-        if o != d.outcome {
+    if let Some(o) = expect.outcome
+        && o != d.outcome {
             mismatch("outcome", o.as_str().into(), d.outcome.as_str().into());
         }
-    }
-    if let Some(v) = &expect.verdict {
-        if d.verdict.as_deref() != Some(v.as_str()) {
+    if let Some(v) = &expect.verdict
+        && d.verdict.as_deref() != Some(v.as_str()) {
             mismatch("verdict", v.clone(), d.verdict.as_deref().unwrap_or("(none)").into());
         }
-    }
-    if let Some(b) = &expect.band {
-        if d.band.as_deref() != Some(b.as_str()) {
+    if let Some(b) = &expect.band
+        && d.band.as_deref() != Some(b.as_str()) {
             mismatch("band", b.clone(), d.band.as_deref().unwrap_or("(none)").into());
         }
-    }
     match &expect.score {
         Some(ScoreExpectation::Exact(x)) if round2(*x) != round2(d.score) => {
             mismatch("score", format!("{x}"), format!("{}", round2(d.score)));
@@ -264,11 +261,10 @@ impl CompiledPolicy {
     pub(crate) fn variants(&self, input: &Value) -> Vec<(Vec<String>, Value)> {
         let mut axes: Vec<(Vec<Str>, Vec<Value>)> = Vec::new();
         for f in &self.inner.factors {
-            if let Some((path, values)) = option_values(f, input) {
-                if !values.is_empty() {
+            if let Some((path, values)) = option_values(f, input)
+                && !values.is_empty() {
                     axes.push((path, values));
                 }
-            }
         }
         let total: usize = axes.iter().map(|(_, v)| v.len()).try_fold(1usize, |acc, n| acc.checked_mul(n)).unwrap_or(usize::MAX);
         let describe = |path: &[Str], v: &Value| format!("{} = {}", path.iter().map(|s| &**s).collect::<Vec<_>>().join("."), v);
