@@ -159,6 +159,10 @@ fn layout(text: &str) -> Layout {
             }
             Event::Scalar(value, style, ..) => match style {
                 ScalarStyle::Literal | ScalarStyle::Folded => {
+                    if value.trim_matches('\n').is_empty() {
+                        // No content line: its position says nothing about the lines after.
+                        continue;
+                    }
                     let leading = value.bytes().take_while(|&b| b == b'\n').count();
                     let Some(header) = start_line.checked_sub(leading + 1) else {
                         continue;
@@ -179,7 +183,13 @@ fn layout(text: &str) -> Layout {
                     }
                     // Blank lines after the content belong to the scalar only when it keeps them.
                     if !value.ends_with("\n\n") {
-                        while last > header && lines.get(last).is_some_and(|l| l.trim().is_empty())
+                        while last > header
+                            && lines.get(last).is_some_and(|l| {
+                                let l = l.strip_suffix('\r').unwrap_or(l);
+                                // Only lines of at most `indent` spaces are empty; deeper
+                                // spaces are content.
+                                l.trim_start_matches(' ').is_empty() && l.len() <= indent
+                            })
                         {
                             last -= 1;
                         }
@@ -318,6 +328,18 @@ fn comment_col(col: usize, levels: &[Level], next: Option<(usize, usize)>) -> us
     }
 }
 
+/// Strips trailing spaces and tabs, except one escaped by a backslash (`"a\ ` in a
+/// double-quoted scalar is content).
+fn trim_end(line: &str) -> &str {
+    let trimmed = line.trim_end_matches([' ', '\t']);
+    let backslashes = trimmed.bytes().rev().take_while(|&b| b == b'\\').count();
+    if backslashes % 2 == 1 && trimmed.len() < line.len() {
+        line.get(..trimmed.len() + 1).unwrap_or(trimmed)
+    } else {
+        trimmed
+    }
+}
+
 fn leading_spaces(line: &str) -> usize {
     line.bytes().take_while(|&b| b == b' ').count()
 }
@@ -401,10 +423,14 @@ pub(crate) fn format_once(text: &str) -> String {
                     }
                 }
                 None => {
-                    let trimmed = raw.trim_end_matches([' ', '\t']);
+                    let trimmed = trim_end(raw);
                     if trimmed.is_empty() {
                         String::new()
                     } else {
+                        // Flow content must stay deeper than the block node it is in.
+                        let floor = level_cols.get(c.owner).copied().unwrap_or(0) + 1;
+                        let spaces = leading_spaces(trimmed);
+                        let delta = delta.max(floor as isize - spaces as isize);
                         shift(trimmed, delta)
                     }
                 }
@@ -417,9 +443,10 @@ pub(crate) fn format_once(text: &str) -> String {
             }
             continue;
         }
-        let line = raw.trim_end_matches([' ', '\t']);
-        let c = leading_spaces(line);
-        let body = line.get(c..).unwrap_or("");
+        let line = trim_end(raw);
+        // Tabs after the indentation separate like spaces; the node starts after them.
+        let body = line.trim_start_matches([' ', '\t']);
+        let c = line.len() - body.len();
         if body.is_empty() {
             f.pending.push(Pending::Blank);
             continue;
