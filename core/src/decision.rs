@@ -3,6 +3,8 @@
 //! The JSON form of [`Decision`] is a wire type: the CLI, the server, the npm package and the
 //! dashboard all show these exact objects.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::policy::document::{Mode, OnTimeout, Outcome, Separation};
@@ -32,9 +34,10 @@ pub struct Decision {
     /// Triggers that fired.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<TriggerResult>,
-    /// The first-match rule that decided the verdict.
+    /// The first-match rule that decided the verdict (shared with the compiled policy when
+    /// its message is static, so the hot path copies nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<RuleResult>,
+    pub rule: Option<Arc<RuleResult>>,
     /// Reason codes, in the order they arose.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reason_codes: Vec<Str>,
@@ -68,13 +71,21 @@ pub struct Decision {
     /// Input fields that were missing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
-    /// The policy's name.
-    pub policy: Str,
-    /// SHA-256 of the policy's canonical JSON.
-    pub policy_digest: Str,
+    /// The policy's name and digest.
+    #[serde(flatten)]
+    pub policy: Arc<PolicyIdentity>,
     /// SHA-256 of the action's canonical JSON, when requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+}
+
+/// Which policy decided: approvals bind to the digest.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PolicyIdentity {
+    /// The policy's name.
+    pub policy: Str,
+    /// SHA-256 (hex) of the policy's canonical JSON.
+    pub policy_digest: Str,
 }
 
 /// One factor's part in the score.

@@ -104,6 +104,8 @@ pub(crate) struct RuleC {
     pub message: Option<Template>,
     pub unless_flag: Option<String>,
     pub approval: Option<ApprovalSpec>,
+    /// The result when the message is static (or absent): shared, not rebuilt per decision.
+    pub fixed_result: Option<Arc<crate::decision::RuleResult>>,
 }
 
 #[derive(Clone, Debug)]
@@ -139,6 +141,7 @@ pub(crate) struct Inner {
     pub document: PolicyDocument,
     pub name: Str,
     pub digest: Str,
+    pub identity: Arc<crate::decision::PolicyIdentity>,
     pub mode: Mode,
     pub subject: Subject,
     pub param_specs: BTreeMap<Str, ParameterSpec>,
@@ -157,6 +160,7 @@ pub(crate) struct Inner {
     /// Rules without `on`, for action types no keyed rule names.
     pub unkeyed_rules: Vec<usize>,
     pub default_verdict: Option<(Str, Outcome, Str)>,
+    pub default_result: Option<Arc<crate::decision::RuleResult>>,
     pub deny: Vec<MessageRuleC>,
     pub warn: Vec<MessageRuleC>,
     pub exceptions: Vec<ExceptionC>,
@@ -636,8 +640,23 @@ impl CompiledPolicy {
             if let Some(a) = &r.approval {
                 check_approval(&mut c, &format!("{path}.approval"), a);
             }
+            let fixed_result = match (&r.message, &message) {
+                (None, _) => Some(None),
+                (Some(text), Some(t)) if t.is_static() => Some(Some(text.replace("{{", "{").replace("}}", "}"))),
+                _ => None,
+            }
+            .map(|message| {
+                Arc::new(crate::decision::RuleResult {
+                    id: Some(Str::from(r.id.as_str())),
+                    verdict: Str::from(r.verdict.as_str()),
+                    outcome,
+                    reason_code: Str::from(r.reason_code.as_str()),
+                    message,
+                })
+            });
             if let Some(when) = when {
                 rules.push((r.on.clone(), RuleC {
+                    fixed_result,
                     id: Str::from(r.id.as_str()),
                     when,
                     verdict: Str::from(r.verdict.as_str()),
@@ -761,6 +780,10 @@ impl CompiledPolicy {
             inner: Arc::new(Inner {
                 document: doc.clone(),
                 name: Str::from(doc.name.as_str()),
+                identity: Arc::new(crate::decision::PolicyIdentity {
+                    policy: Str::from(doc.name.as_str()),
+                    policy_digest: digest.clone(),
+                }),
                 digest,
                 mode: doc.mode,
                 subject: doc.subject,
@@ -777,6 +800,15 @@ impl CompiledPolicy {
                 rules,
                 rules_by_type,
                 unkeyed_rules,
+                default_result: default_verdict.as_ref().map(|(verdict, outcome, code)| {
+                    Arc::new(crate::decision::RuleResult {
+                        id: None,
+                        verdict: verdict.clone(),
+                        outcome: *outcome,
+                        reason_code: code.clone(),
+                        message: None,
+                    })
+                }),
                 default_verdict,
                 deny,
                 warn,

@@ -4,6 +4,7 @@
 //! deny/warn rules and exceptions → outcome precedence → overrides → fail-safe → shadow mode →
 //! suggestions. Every part yields an outcome; the most restrictive wins.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -207,10 +208,10 @@ impl CompiledPolicy {
         decision
     }
 
-    fn params(&self, ctx: &EvalContext, run: &mut Run<'_>) -> Value {
+    fn params<'s>(&'s self, ctx: &EvalContext, run: &mut Run<'_>) -> Cow<'s, Value> {
         let p = &self.inner;
         if ctx.parameters.is_empty() {
-            return p.param_defaults.clone();
+            return Cow::Borrowed(&p.param_defaults);
         }
         let problems = self.check_parameters(&ctx.parameters);
         if !problems.is_empty() {
@@ -223,7 +224,7 @@ impl CompiledPolicy {
                 merged.insert(k.clone(), v.clone());
             }
         }
-        Value::Map(Arc::new(merged))
+        Cow::Owned(Value::Map(Arc::new(merged)))
     }
 
     fn evaluate_core(&self, action: &Action, ctx: &EvalContext) -> Decision {
@@ -232,15 +233,15 @@ impl CompiledPolicy {
             policy: p,
             decision: Decision {
                 mode: p.mode,
-                policy: p.name.clone(),
-                policy_digest: p.digest.clone(),
+                policy: p.identity.clone(),
                 ..Decision::default()
             },
             failed: false,
         };
         let params = self.params(ctx, &mut run);
         let input = action.value();
-        let roots: [&Value; 2] = [input, &params];
+        let params: &Value = &params;
+        let roots: [&Value; 2] = [input, params];
         let mut verdicts = Verdicts { outcome: Outcome::Auto, approvals: Vec::new() };
         let action_type: Option<&str> = input.get("type").and_then(Value::as_str);
 
@@ -358,34 +359,37 @@ impl CompiledPolicy {
             }
             let result = match matched {
                 Some(rule) => {
-                    let message = match &rule.message {
-                        Some(m) => match m.render(&roots) {
-                            Ok(s) => Some(s),
-                            Err(e) => {
-                                run.error(&format!("rule `{}` message", rule.id), &e);
-                                None
-                            }
-                        },
-                        None => None,
-                    };
                     if rule.outcome == Outcome::Approval {
                         let spec = rule.approval.clone().unwrap_or_else(|| p.band_approval(0));
                         verdicts.approvals.push((spec, format!("rule:{}", rule.id)));
                     }
-                    Some(RuleResult {
-                        id: Some(rule.id.clone()),
-                        verdict: rule.verdict.clone(),
-                        outcome: rule.outcome,
-                        reason_code: rule.reason_code.clone(),
-                        message,
-                    })
+                    match (&rule.fixed_result, &rule.message) {
+                        (Some(fixed), _) => Some(fixed.clone()),
+                        (None, Some(m)) => {
+                            let message = match m.render(&roots) {
+                                Ok(s) => Some(s),
+                                Err(e) => {
+                                    run.error(&format!("rule `{}` message", rule.id), &e);
+                                    None
+                                }
+                            };
+                            Some(Arc::new(RuleResult {
+                                id: Some(rule.id.clone()),
+                                verdict: rule.verdict.clone(),
+                                outcome: rule.outcome,
+                                reason_code: rule.reason_code.clone(),
+                                message,
+                            }))
+                        }
+                        (None, None) => None,
+                    }
                 }
-                None => p.default_verdict.as_ref().map(|(verdict, outcome, code)| {
-                    if *outcome == Outcome::Approval {
+                None => {
+                    if let Some((_, Outcome::Approval, _)) = &p.default_verdict {
                         verdicts.approvals.push((p.band_approval(0), "default_verdict".into()));
                     }
-                    RuleResult { id: None, verdict: verdict.clone(), outcome: *outcome, reason_code: code.clone(), message: None }
-                }),
+                    p.default_result.clone()
+                }
             };
             if let Some(r) = result {
                 verdicts.raise(r.outcome);
@@ -403,8 +407,8 @@ impl CompiledPolicy {
         }
 
         // Deny and warn rules, with exceptions.
-        let deny = self.messages(&p.deny, input, &params, action_type, &mut run);
-        let warn = self.messages(&p.warn, input, &params, action_type, &mut run);
+        let deny = self.messages(&p.deny, input, params, action_type, &mut run);
+        let warn = self.messages(&p.warn, input, params, action_type, &mut run);
         let deny = self.apply_exceptions(deny, input, ctx, &mut run.decision);
         let warn = self.apply_exceptions(warn, input, ctx, &mut run.decision);
         if deny.iter().any(|m| !m.waived) {

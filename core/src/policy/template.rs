@@ -86,6 +86,11 @@ impl Template {
         Ok(Template { pieces })
     }
 
+    /// Whether the template has no placeholders.
+    pub fn is_static(&self) -> bool {
+        self.pieces.iter().all(|p| matches!(p, Piece::Text(_)))
+    }
+
     /// Renders with the given roots.
     pub fn render(&self, roots: &[&Value]) -> Result<String, EvalError> {
         let mut out = String::new();
