@@ -79,6 +79,38 @@ pub struct Decision {
     pub fingerprint: Option<String>,
 }
 
+impl Decision {
+    /// An empty decision by the given policy: `auto`, score 0, nothing explained yet.
+    /// (`Default` would allocate a placeholder identity; the hot path must not.)
+    #[inline]
+    pub fn new(mode: Mode, policy: Arc<PolicyIdentity>) -> Decision {
+        Decision {
+            outcome: Outcome::Auto,
+            shadow_outcome: None,
+            mode,
+            verdict: None,
+            score: 0.0,
+            band: None,
+            factors: Vec::new(),
+            triggers: Vec::new(),
+            rule: None,
+            reason_codes: Vec::new(),
+            deny: Vec::new(),
+            warn: Vec::new(),
+            exceptions: Vec::new(),
+            overrides: Vec::new(),
+            approval: None,
+            autonomy: None,
+            reasons: Vec::new(),
+            suggestions: Vec::new(),
+            errors: Vec::new(),
+            missing: Vec::new(),
+            policy,
+            fingerprint: None,
+        }
+    }
+}
+
 /// Which policy decided: approvals bind to the digest.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PolicyIdentity {

@@ -157,6 +157,8 @@ pub(crate) struct Inner {
     pub rules: Vec<RuleC>,
     /// Rule indices per action type (keyed rules merged in order with unkeyed ones).
     pub rules_by_type: HashMap<Str, Vec<usize>>,
+    /// Whether anything depends on `input.type` (keyed rules, per-type overrides, `on` filters).
+    pub reads_action_type: bool,
     /// Rules without `on`, for action types no keyed rule names.
     pub unkeyed_rules: Vec<usize>,
     pub default_verdict: Option<(Str, Outcome, Str)>,
@@ -776,6 +778,10 @@ impl CompiledPolicy {
         if !c.issues.is_empty() {
             return Err(c.issues);
         }
+        let reads_action_type = !rules_by_type.is_empty()
+            || !action_types.is_empty()
+            || levels.iter().any(|l| !l.action_types.is_empty())
+            || deny.iter().chain(warn.iter()).any(|r| !r.on.is_empty());
         Ok(CompiledPolicy {
             inner: Arc::new(Inner {
                 document: doc.clone(),
@@ -798,6 +804,7 @@ impl CompiledPolicy {
                 assignments,
                 action_types,
                 rules,
+                reads_action_type,
                 rules_by_type,
                 unkeyed_rules,
                 default_result: default_verdict.as_ref().map(|(verdict, outcome, code)| {

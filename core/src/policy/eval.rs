@@ -69,9 +69,8 @@ impl Verdicts {
     }
 }
 
-struct Run<'a> {
-    policy: &'a Inner,
-    decision: Decision,
+struct Run<'d> {
+    decision: &'d mut Decision,
     failed: bool,
 }
 
@@ -195,7 +194,8 @@ impl CompiledPolicy {
     /// Decides on an action. Never fails: an error anywhere yields at least `approval`, with
     /// the error among the reasons.
     pub fn evaluate(&self, action: &Action, ctx: &EvalContext) -> Decision {
-        let mut decision = self.evaluate_core(action, ctx);
+        let mut decision = Decision::new(self.inner.mode, self.inner.identity.clone());
+        self.evaluate_core(action, ctx, &mut decision);
         if ctx.suggestions && !decision.factors.is_empty() && decision.errors.is_empty() {
             decision.suggestions = self.suggest(action, ctx, &decision);
         }
@@ -227,23 +227,17 @@ impl CompiledPolicy {
         Cow::Owned(Value::Map(Arc::new(merged)))
     }
 
-    fn evaluate_core(&self, action: &Action, ctx: &EvalContext) -> Decision {
+    /// Fills `decision` (which arrives with only the mode and the policy identity set).
+    fn evaluate_core(&self, action: &Action, ctx: &EvalContext, decision: &mut Decision) {
         let p = &*self.inner;
-        let mut run = Run {
-            policy: p,
-            decision: Decision {
-                mode: p.mode,
-                policy: p.identity.clone(),
-                ..Decision::default()
-            },
-            failed: false,
-        };
+        let mut run = Run { decision, failed: false };
         let params = self.params(ctx, &mut run);
         let input = action.value();
         let params: &Value = &params;
         let roots: [&Value; 2] = [input, params];
         let mut verdicts = Verdicts { outcome: Outcome::Auto, approvals: Vec::new() };
-        let action_type: Option<&str> = input.get("type").and_then(Value::as_str);
+        let action_type: Option<&str> =
+            if p.reads_action_type { input.get("type").and_then(Value::as_str) } else { None };
 
         // Signed overrides first: their flags steer the rules.
         let (forced_verdict, flags) = self.check_overrides(input, ctx, &mut run.decision);
@@ -407,15 +401,18 @@ impl CompiledPolicy {
         }
 
         // Deny and warn rules, with exceptions.
-        let deny = self.messages(&p.deny, input, params, action_type, &mut run);
-        let warn = self.messages(&p.warn, input, params, action_type, &mut run);
-        let deny = self.apply_exceptions(deny, input, ctx, &mut run.decision);
-        let warn = self.apply_exceptions(warn, input, ctx, &mut run.decision);
-        if deny.iter().any(|m| !m.waived) {
-            verdicts.raise(Outcome::Block);
+        if !p.deny.is_empty() {
+            let deny = self.messages(&p.deny, input, params, action_type, &mut run);
+            let deny = self.apply_exceptions(deny, input, ctx, run.decision);
+            if deny.iter().any(|m| !m.waived) {
+                verdicts.raise(Outcome::Block);
+            }
+            run.decision.deny = deny;
         }
-        run.decision.deny = deny;
-        run.decision.warn = warn;
+        if !p.warn.is_empty() {
+            let warn = self.messages(&p.warn, input, params, action_type, &mut run);
+            run.decision.warn = self.apply_exceptions(warn, input, ctx, run.decision);
+        }
 
         // A valid signed verdict replaces the outcome.
         if let Some((verdict, outcome, key)) = forced_verdict {
@@ -458,23 +455,20 @@ impl CompiledPolicy {
         }
 
         // Reasons, most important first.
-        let mut reasons = std::mem::take(&mut run.decision.reasons);
-        let errors: Vec<String> = run.decision.errors.iter().map(|e| format!("error: {e}")).collect();
-        let mut ordered = errors;
-        ordered.extend(run.decision.deny.iter().filter(|m| !m.waived).map(|m| m.message.clone()));
-        ordered.extend(trigger_reasons);
-        ordered.extend(rule_reason);
-        ordered.extend(reasons_from_factors);
-        ordered.append(&mut reasons);
-        run.decision.reasons = ordered;
+        let mut later = std::mem::take(&mut run.decision.reasons);
+        let reasons = &mut run.decision.reasons;
+        reasons.extend(run.decision.errors.iter().map(|e| format!("error: {e}")));
+        reasons.extend(run.decision.deny.iter().filter(|m| !m.waived).map(|m| m.message.clone()));
+        reasons.extend(trigger_reasons);
+        reasons.extend(rule_reason);
+        reasons.extend(reasons_from_factors);
+        reasons.append(&mut later);
 
         run.decision.outcome = verdicts.outcome;
         if p.mode == Mode::Shadow {
             run.decision.shadow_outcome = Some(verdicts.outcome);
             run.decision.outcome = Outcome::Auto;
         }
-        let _ = run.policy;
-        run.decision
     }
 
     fn resolve_level(&self, input: &Value, run: &mut Run<'_>) -> usize {
