@@ -65,6 +65,9 @@ pub struct EvalArgs {
     /// The action (JSON or YAML); `-` or omitted reads standard input.
     #[arg(long, short = 'i', value_name = "FILE")]
     pub input: Option<PathBuf>,
+    /// The action file, as an alternative to --input (`-` reads standard input).
+    #[arg(value_name = "INPUT", conflicts_with = "input")]
+    pub input_file: Option<PathBuf>,
     /// Override a policy parameter for this call; VALUE is JSON if it parses, else a string.
     #[arg(long = "param", value_name = "NAME=VALUE")]
     pub params: Vec<String>,

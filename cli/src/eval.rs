@@ -18,7 +18,7 @@ pub fn run(args: &EvalArgs, style: Style) -> Result<u8, Failure> {
     let now = io::parse_now(args.now.as_deref())?;
     let policy = io::load_policy(&args.policy)?;
     io::check_params(&policy, &params)?;
-    let (_, input) = io::read_single(args.input.as_deref())?;
+    let (_, input) = io::read_single(args.input.as_deref().or(args.input_file.as_deref()))?;
 
     let mut ctx = EvalContext::new(now);
     ctx.parameters = params;
@@ -41,19 +41,32 @@ pub fn run(args: &EvalArgs, style: Style) -> Result<u8, Failure> {
 }
 
 /// The decision-log record: one JSON object per line.
-pub fn log_record(policy: &CompiledPolicy, input: &Value, decision: &Decision, now: DateTime<Utc>) -> serde_json::Value {
+#[derive(serde::Serialize)]
+pub struct LogRecord<'a> {
+    /// When the decision was made (the evaluation time).
+    ts: String,
+    policy: &'a str,
+    digest: &'a str,
+    /// The action's fingerprint (absent when it cannot be computed).
+    fingerprint: Option<String>,
+    /// The action with the policy's secret fields replaced by their hashes.
+    action: Value,
+    decision: &'a Decision,
+}
+
+pub fn log_record<'a>(policy: &'a CompiledPolicy, input: &Value, decision: &'a Decision, now: DateTime<Utc>) -> LogRecord<'a> {
     let fingerprint = match &decision.fingerprint {
         Some(f) => Some(f.clone()),
         None => govgate_core::identity::fingerprint(input).ok(),
     };
-    serde_json::json!({
-        "ts": now.to_rfc3339_opts(SecondsFormat::Millis, true),
-        "policy": policy.name(),
-        "digest": policy.digest(),
-        "fingerprint": fingerprint,
-        "action": policy.redact(input).to_json(),
-        "decision": decision,
-    })
+    LogRecord {
+        ts: now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        policy: policy.name(),
+        digest: policy.digest(),
+        fingerprint,
+        action: policy.redact(input),
+        decision,
+    }
 }
 
 /// Appends one line to the log, written with a single `write_all` on a file opened for

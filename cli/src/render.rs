@@ -238,7 +238,7 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
                 OverrideStatus::UntrustedKey => style.red("untrusted key"),
                 OverrideStatus::BadSignature => style.red("bad signature"),
                 OverrideStatus::Expired => style.yellow("expired"),
-                OverrideStatus::Replayed => style.red("replayed (signed for another action)"),
+                OverrideStatus::Replayed => style.red("replayed"),
                 OverrideStatus::Malformed => style.red("malformed"),
             };
             let key = if o.key_id.is_empty() { "(no key id)" } else { &o.key_id };
