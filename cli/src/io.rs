@@ -139,11 +139,20 @@ pub fn check_params(policy: &CompiledPolicy, params: &Map) -> Result<(), Failure
     if problems.is_empty() {
         return Ok(());
     }
+    let declared: Vec<&str> = policy.document().parameters.keys().map(String::as_str).collect();
     let mut message = String::new();
     for p in &problems {
-        message.push_str(&format!("error: --param: {p}\n"));
+        message.push_str(&format!("error: --param: {p}"));
+        // Core suggests close spellings; also suggest a declared name the given one abbreviates.
+        if let Some(name) = p.strip_prefix("unknown parameter `").and_then(|r| r.split('`').next()) {
+            let lower = name.to_ascii_lowercase();
+            let longer = declared.iter().find(|d| d.to_ascii_lowercase().contains(&lower));
+            if let (false, Some(d)) = (p.contains("did you mean"), longer) {
+                message.push_str(&format!("; did you mean `{d}`?"));
+            }
+        }
+        message.push('\n');
     }
-    let declared: Vec<&str> = policy.document().parameters.keys().map(String::as_str).collect();
     if declared.is_empty() {
         message.push_str(&format!("  = note: policy `{}` declares no parameters\n", policy.name()));
     } else {
