@@ -440,8 +440,21 @@ fn extensions() {
     ok("math.greatest(1, 2.5)", 2.5);
     ok("math.least(input.mixed)", -3i64);
     ok("math.greatest(7)", 7i64);
-    fails("math.greatest([])", EvalErrorKind::TypeMismatch);
-    fails("math.least(['a'])", EvalErrorKind::TypeMismatch);
+    assert_eq!(
+        bad("math.greatest([])").message,
+        "`math.greatest` needs a number or a non-empty list of numbers"
+    );
+    assert_eq!(
+        bad("math.least(['a'])").message,
+        "`math.least` needs a number or a non-empty list of numbers"
+    );
+    assert_eq!(
+        bad("math.least(1, 'a')").message,
+        "the arguments of `math.least` must be numbers"
+    );
+    fails("math.greatest(input.empty)", EvalErrorKind::TypeMismatch);
+    fails("math.least(input.tags)", EvalErrorKind::TypeMismatch);
+    fails("math.least(input.mode)", EvalErrorKind::TypeMismatch);
     ok("math.sum([1, 2, 3])", 6i64);
     ok("math.sum([1, 2.5])", 3.5);
     ok("math.sum([])", 0i64);

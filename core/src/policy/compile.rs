@@ -366,16 +366,14 @@ pub(crate) fn check_parameter(spec: &ParameterSpec, value: &Value) -> Result<(),
         ));
     }
     if let Some(x) = value.as_f64() {
-        if let Some(min) = spec.min {
-            if x < min {
+        if let Some(min) = spec.min
+            && x < min {
                 return Err(format!("`{x}` is below the minimum `{min}`"));
             }
-        }
-        if let Some(max) = spec.max {
-            if x > max {
+        if let Some(max) = spec.max
+            && x > max {
                 return Err(format!("`{x}` is above the maximum `{max}`"));
             }
-        }
     }
     Ok(())
 }
@@ -666,11 +664,10 @@ impl CompiledPolicy {
                 }
             } else {
                 for t in on {
-                    if let Some(list) = rules_by_type.get_mut(t.as_str()) {
-                        if list.last() != Some(&ix) {
+                    if let Some(list) = rules_by_type.get_mut(t.as_str())
+                        && list.last() != Some(&ix) {
                             list.push(ix);
                         }
-                    }
                 }
             }
         }
@@ -802,11 +799,10 @@ fn check_approval(c: &mut Compiler, path: &str, a: &ApprovalSpec) {
     if a.quorum == 0 {
         c.issue(format!("{path}.quorum"), "must be at least 1", None);
     }
-    if let Some(e) = &a.expires_in {
-        if parse_duration(e).is_none() {
+    if let Some(e) = &a.expires_in
+        && parse_duration(e).is_none() {
             c.issue(format!("{path}.expires_in"), format!("`{e}` is not a duration"), Some("write e.g. `30m`, `4h`, `7d`".into()));
         }
-    }
     match (a.on_timeout, &a.escalate_to) {
         (OnTimeout::Escalate, None) => c.issue(format!("{path}.escalate_to"), "`on_timeout: escalate` needs `escalate_to`", None),
         (OnTimeout::Deny | OnTimeout::Wait, Some(_)) => c.issue(format!("{path}.escalate_to"), "`escalate_to` needs `on_timeout: escalate`", None),
@@ -860,8 +856,8 @@ fn compile_factor(c: &mut Compiler, path: &str, f: &FactorSpec) -> Option<Factor
     }
     if let Some(b) = &f.boolean {
         let when = c.program(&format!("{path}.boolean.when"), &b.when);
-        let if_true = c.option(&format!("{path}.boolean.true"), &b.if_true, Some(Value::Bool(true)));
-        let if_false = c.option(&format!("{path}.boolean.false"), &b.if_false, Some(Value::Bool(false)));
+        let if_true = c.option(&format!("{path}.boolean.then"), &b.if_true, Some(Value::Bool(true)));
+        let if_false = c.option(&format!("{path}.boolean.else"), &b.if_false, Some(Value::Bool(false)));
         return Some(FactorKindC::Boolean { when: when?, if_true, if_false });
     }
     if let Some(k) = &f.cases {

@@ -336,10 +336,10 @@ pub struct BooleanFactor {
     /// The condition.
     pub when: String,
     /// Points and label when it holds.
-    #[serde(rename = "true")]
+    #[serde(rename = "then")]
     pub if_true: FactorOption,
     /// Points and label when it does not.
-    #[serde(rename = "false")]
+    #[serde(rename = "else")]
     pub if_false: FactorOption,
 }
 

@@ -77,11 +77,10 @@ struct Run<'a> {
 impl Run<'_> {
     fn error(&mut self, context: &str, e: &EvalError) {
         self.failed = true;
-        if let (EvalErrorKind::Missing, Some(path)) = (&e.kind, &e.missing_path) {
-            if !self.decision.missing.contains(path) {
+        if let (EvalErrorKind::Missing, Some(path)) = (&e.kind, &e.missing_path)
+            && !self.decision.missing.contains(path) {
                 self.decision.missing.push(path.clone());
             }
-        }
         self.decision.errors.push(format!("{context}: {}", e.message));
     }
 }
@@ -268,11 +267,10 @@ impl CompiledPolicy {
                             t.id.to_string()
                         }
                     };
-                    if let Some(f) = t.floor {
-                        if score < f {
+                    if let Some(f) = t.floor
+                        && score < f {
                             score = f;
                         }
-                    }
                     if let Some(b) = t.min_band {
                         min_band = min_band.max(b);
                     }
@@ -345,11 +343,10 @@ impl CompiledPolicy {
             let mut matched = None;
             for &ix in candidates {
                 let Some(rule) = p.rules.get(ix) else { continue };
-                if let Some(flag) = &rule.unless_flag {
-                    if flags.iter().any(|f| f == flag) {
+                if let Some(flag) = &rule.unless_flag
+                    && flags.iter().any(|f| f == flag) {
                         continue;
                     }
-                }
                 match rule.when.eval_bool(&roots) {
                     Ok(true) => {
                         matched = Some(rule);

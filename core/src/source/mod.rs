@@ -31,6 +31,7 @@
 //! - **TOML** (cargo feature `toml`, on by default): one document; datetimes become RFC 3339
 //!   strings.
 
+mod format;
 mod json;
 mod lines;
 mod scalar;
@@ -45,6 +46,7 @@ use std::sync::Arc;
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::value::Value;
 
+pub use format::format_yaml;
 pub use span::{PathError, PathSeg, SpanIndex, format_path, parse_path};
 
 use span::SourceText;

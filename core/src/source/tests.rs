@@ -1,4 +1,5 @@
 use super::*;
+use crate::value::Str;
 
 fn yaml(text: &str) -> Document {
     let mut docs = parse("t.yaml", text, Format::Yaml).unwrap_or_else(|e| panic!("{}", e.render()));
@@ -594,4 +595,167 @@ fn toml_errors() {
 fn toml_is_reported_missing() {
     let e = parse("t.toml", "a = 1\n", Format::Toml).unwrap_err();
     assert!(e.0[0].message.contains("toml support is not built"));
+}
+
+/// Every string node of a document, with its path.
+fn strings(v: &Value, path: &mut Vec<PathSeg>, out: &mut Vec<(Vec<PathSeg>, Str)>) {
+    match v {
+        Value::String(s) => out.push((path.clone(), s.clone())),
+        Value::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(PathSeg::Index(i));
+                strings(item, path, out);
+                path.pop();
+            }
+        }
+        Value::Map(m) => {
+            for (k, item) in m.iter() {
+                path.push(PathSeg::Key(k.clone()));
+                strings(item, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+const OFFSET_CORPUS: &[(&str, Format)] = &[
+    (
+        "a: plain with 'quotes' and é\nb: 'single ''q'' é'\nc: \"dq \\t \\\" \\u263A é \\x41\"\nd: |\n  lit\n    more é\n\n  end\ne: >\n  fold one\n  fold two\n\n  para\nf: first\n  second\n\n  third\ng: \"multi\n  line \\\n  joined\"\nh:\n  - &x anchored text\n  - *x\n  - !!str tagged\n  - [flow, 'in', \"flow\"]\n  - {k: flow value}\n",
+        Format::Yaml,
+    ),
+    (
+        "{\"a\": \"x\\ty\\u00e9\\ud83d\\ude00z\", \"b\": [\"é\", \"\\\\\\/\"]}",
+        Format::Json,
+    ),
+    #[cfg(feature = "toml")]
+    (
+        "a = \"x\\ty\\u00e9\"\nb = 'lit é'\nc = \"\"\"\nml \\\n   joined\nnext\"\"\"\nd = '''\nraw é\n'''\n[t]\ne = [\"in\", 'arr']\n",
+        Format::Toml,
+    ),
+];
+
+#[test]
+fn every_string_offset_points_at_its_character() {
+    for (text, format) in OFFSET_CORPUS {
+        let docs = parse("t", text, *format).unwrap_or_else(|e| panic!("{}", e.render()));
+        for doc in &docs {
+            let mut found = Vec::new();
+            strings(&doc.value, &mut Vec::new(), &mut found);
+            assert!(!found.is_empty());
+            for (path, s) in found {
+                for (off, c) in s.char_indices() {
+                    let l = doc.spans.value_offset_location(&path, off).unwrap();
+                    let src_line = text.split('\n').nth(l.line as usize - 1).unwrap();
+                    let src = src_line.chars().nth(l.column as usize - 1);
+                    let ok = src == Some(c)
+                        || src == Some('\\')
+                        || (c == '\'' && src == Some('\''))
+                        || ((c == ' ' || c == '\n') && (src.is_none() || src == Some(' ')));
+                    assert!(
+                        ok,
+                        "{format} {} offset {off} ({c:?}) -> {l:?} {src:?} in {s:?}",
+                        format_path(&path)
+                    );
+                }
+                let end = doc.spans.value_offset_location(&path, s.len());
+                assert!(end.is_some());
+            }
+        }
+    }
+}
+
+/// Random edits of valid files must never panic anywhere: parse, locate, format.
+#[test]
+fn mangled_input_never_panics() {
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let pieces = [
+        "\n", " ", "  ", "-", ":", "'", "\"", "\\", "#", "|", ">", "&a", "*a", "!", "[", "]", "{",
+        "}", ",", "é", "\t", "---", "<<", "\r\n",
+    ];
+    for (text, format) in OFFSET_CORPUS {
+        for _ in 0..300 {
+            let mut t: Vec<char> = text.chars().collect();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() as usize) % (t.len() + 1);
+                if next() % 2 == 0 && at < t.len() {
+                    t.remove(at);
+                } else {
+                    let piece = pieces[(next() as usize) % pieces.len()];
+                    for (k, c) in piece.chars().enumerate() {
+                        t.insert(at + k, c);
+                    }
+                }
+            }
+            let t: String = t.into_iter().collect();
+            if let Ok(docs) = parse("t", &t, *format) {
+                for doc in &docs {
+                    let mut found = Vec::new();
+                    strings(&doc.value, &mut Vec::new(), &mut found);
+                    for (path, s) in found {
+                        for off in 0..=s.len() {
+                            let _ = doc.spans.value_offset_location(&path, off);
+                        }
+                        let _ = doc.diagnostic(&path, Target::Node, "x").render();
+                    }
+                }
+            }
+            if *format == Format::Yaml {
+                let _ = format_yaml("t", &t);
+            }
+        }
+    }
+}
+/// Random edits of YAML that still parse must still format (the formatter only gives up
+/// when it cannot keep the meaning, which should not happen).
+#[test]
+fn mangled_yaml_that_parses_also_formats() {
+    let mut seed = 0x1234_5678_9abc_def1_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let pieces = [
+        "\n", " ", "  ", "    ", "- ", "? ", ": ", "'", "\"", "&a ", "*a", "!!str ", "|2", ">-",
+        "|+", "{", "}", ",", "\n  - ", "\n    ", "# x", "---\n", "\\", "\t", ":", "#", "\n\n", "[",
+        "]",
+    ];
+    let base = [
+        OFFSET_CORPUS[0].0,
+        "a:\n  b: 1\n  c:\n  - x\n  - y: 1\n    z: 2\n# c\nd: [1,\n  2]\n",
+        "rules:\n-   id: a\n    when: |\n      x\n    list:\n    - 1\n    - 'q\n\n      r'\n",
+    ];
+    let (mut ok, mut bad) = (0, 0);
+    for text in base {
+        for _ in 0..1500 {
+            let mut t: Vec<char> = text.chars().collect();
+            for _ in 0..1 + next() % 3 {
+                let at = (next() as usize) % (t.len() + 1);
+                let piece = pieces[(next() as usize) % pieces.len()];
+                for (k, c) in piece.chars().enumerate() {
+                    t.insert(at + k, c);
+                }
+            }
+            let t: String = t.into_iter().collect();
+            if parse("t", &t, Format::Yaml).is_ok() {
+                match format_yaml("t", &t) {
+                    Ok(_) => ok += 1,
+                    Err(e) => {
+                        bad += 1;
+                        println!("cannot format:\n{t}\n{}\n=====", e.render());
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(bad, 0, "{ok} formatted");
+    assert!(ok > 500, "only {ok} mangled inputs parsed");
 }
