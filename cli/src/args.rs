@@ -31,13 +31,19 @@ pub enum Command {
     ))]
     Check(CheckArgs),
     /// Run policy tests (`tests:` sections and `*_test.yaml` files), like `opa test`.
-    #[command(after_help = "Exit codes:\n  0  all tests passed\n  1  error (a policy or test file does not load, no tests found)\n  2  usage error\n  4  a test failed")]
+    #[command(
+        after_help = "Exit codes:\n  0  all tests passed\n  1  error (a policy or test file does not load, no tests found)\n  2  usage error\n  4  a test failed"
+    )]
     Test(TestArgs),
     /// Format policy files: YAML keeps its comments; JSON is pretty-printed.
-    #[command(after_help = "Exit codes:\n  0  formatted (or, with --check, already formatted)\n  1  error (unreadable or unparsable file)\n  2  usage error\n  4  --check: some files would change")]
+    #[command(
+        after_help = "Exit codes:\n  0  formatted (or, with --check, already formatted)\n  1  error (unreadable or unparsable file)\n  2  usage error\n  4  --check: some files would change"
+    )]
     Fmt(FmtArgs),
     /// Compile policies and parse test files, reporting every problem with its location.
-    #[command(after_help = "Exit codes:\n  0  every file is valid\n  1  a file is invalid or unreadable\n  2  usage error")]
+    #[command(
+        after_help = "Exit codes:\n  0  every file is valid\n  1  a file is invalid or unreadable\n  2  usage error"
+    )]
     Validate(ValidateArgs),
     /// Print the JSON Schema of the policy document (for editors).
     #[command(after_help = "Exit codes:\n  0  printed\n  1  error")]

@@ -65,7 +65,11 @@ impl CheckResult {
         }
     }
     fn tests(&self) -> usize {
-        self.successes + self.failures.len() + self.warnings.len() + self.exceptions.len() + self.approvals.len()
+        self.successes
+            + self.failures.len()
+            + self.warnings.len()
+            + self.exceptions.len()
+            + self.approvals.len()
             + usize::from(!self.errors.is_empty())
     }
 }
@@ -82,7 +86,10 @@ struct Totals {
 }
 
 fn totals(results: &[CheckResult], file_errors: usize) -> Totals {
-    let mut t = Totals { errors: file_errors, ..Totals::default() };
+    let mut t = Totals {
+        errors: file_errors,
+        ..Totals::default()
+    };
     for r in results {
         t.tests += r.tests();
         t.passed += r.successes;
@@ -114,8 +121,12 @@ fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Failure> {
     if !path.is_dir() {
         return Ok(vec![path.to_path_buf()]);
     }
-    let entries = std::fs::read_dir(path)
-        .map_err(|e| Failure::error(format!("cannot read the directory `{}`: {e}", io::display(path))))?;
+    let entries = std::fs::read_dir(path).map_err(|e| {
+        Failure::error(format!(
+            "cannot read the directory `{}`: {e}",
+            io::display(path)
+        ))
+    })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && is_policy_name(p))
@@ -132,9 +143,14 @@ fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Failure> {
 
 /// A policy-looking file name: a known extension and not a test file.
 pub fn is_policy_name(path: &Path) -> bool {
-    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase());
     let known = matches!(ext.as_deref(), Some("yaml" | "yml" | "json" | "toml"));
-    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let hidden = stem.starts_with('.');
     known && !hidden && !stem.ends_with("_test")
 }
@@ -155,7 +171,9 @@ fn assign_params(policies: &mut [Loaded], params: &Map) -> Result<(), Failure> {
             if let Some(first) = policies.first() {
                 io::check_params(&first.policy, &one)?;
             }
-            return Err(Failure::usage(format!("--param: unknown parameter `{name}`")));
+            return Err(Failure::usage(format!(
+                "--param: unknown parameter `{name}`"
+            )));
         }
         for i in declaring {
             if let Some(l) = policies.get_mut(i) {
@@ -167,35 +185,69 @@ fn assign_params(policies: &mut [Loaded], params: &Map) -> Result<(), Failure> {
     Ok(())
 }
 
+/// What one decision says, sorted for reporting.
+struct Judged {
+    failures: Vec<Item>,
+    warnings: Vec<Item>,
+    exceptions: Vec<Item>,
+    approvals: Vec<Item>,
+    errors: Vec<String>,
+    notes: Vec<String>,
+    successes: usize,
+}
+
 /// Judges one decision.
-fn judge(d: &Decision, policy: &CompiledPolicy) -> (Vec<Item>, Vec<Item>, Vec<Item>, Vec<Item>, Vec<String>, Vec<String>, usize) {
+fn judge(d: &Decision, policy: &CompiledPolicy) -> Judged {
     let mut failures = Vec::new();
     let mut exceptions = Vec::new();
     let mut approvals = Vec::new();
     let mut notes = Vec::new();
     for m in &d.deny {
-        let item = Item { rule: m.rule.to_string(), msg: m.message.clone(), detail: None };
+        let item = Item {
+            rule: m.rule.to_string(),
+            msg: m.message.clone(),
+            detail: None,
+        };
         if m.waived {
             let detail = d
                 .exceptions
                 .iter()
                 .find(|e| e.rule == m.rule && e.status == ExceptionStatus::Applied)
-                .map(|e| format!("waived: {} (approved by {}, expires {}, from {})", e.reason, e.approver, e.expires, e.source));
+                .map(|e| {
+                    format!(
+                        "waived: {} (approved by {}, expires {}, from {})",
+                        e.reason, e.approver, e.expires, e.source
+                    )
+                });
             exceptions.push(Item { detail, ..item });
         } else {
             failures.push(item);
         }
     }
-    let warnings: Vec<Item> =
-        d.warn.iter().map(|m| Item { rule: m.rule.to_string(), msg: m.message.clone(), detail: None }).collect();
+    let warnings: Vec<Item> = d
+        .warn
+        .iter()
+        .map(|m| Item {
+            rule: m.rule.to_string(),
+            msg: m.message.clone(),
+            detail: None,
+        })
+        .collect();
     for e in &d.exceptions {
         let status = match e.status {
             ExceptionStatus::Applied => continue,
             ExceptionStatus::Expired => "expired",
             ExceptionStatus::Invalid => "is invalid",
         };
-        let note = e.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default();
-        notes.push(format!("the exception for `{}` (from {}, expires {}) {status} and did not apply{note}", e.rule, e.source, e.expires));
+        let note = e
+            .note
+            .as_deref()
+            .map(|n| format!(": {n}"))
+            .unwrap_or_default();
+        notes.push(format!(
+            "the exception for `{}` (from {}, expires {}) {status} and did not apply{note}",
+            e.rule, e.source, e.expires
+        ));
     }
     // The outcome of rules, factors and bands, when no deny already explains it.
     if d.errors.is_empty() && failures.is_empty() && d.outcome != Outcome::Auto {
@@ -212,9 +264,20 @@ fn judge(d: &Decision, policy: &CompiledPolicy) -> (Vec<Item>, Vec<Item>, Vec<It
             .and_then(|r| r.message.clone())
             .or_else(|| d.reasons.first().cloned())
             .unwrap_or_default();
-        let verdict = d.verdict.as_deref().map(|v| format!("verdict {v}")).unwrap_or_else(|| format!("outcome {}", d.outcome.as_str()));
-        let msg = if why.is_empty() { verdict } else { format!("{verdict}: {why}") };
-        let detail = d.approval.as_ref().map(|a| format!("approval by {} (quorum {})", a.role, a.quorum));
+        let verdict = d
+            .verdict
+            .as_deref()
+            .map(|v| format!("verdict {v}"))
+            .unwrap_or_else(|| format!("outcome {}", d.outcome.as_str()));
+        let msg = if why.is_empty() {
+            verdict
+        } else {
+            format!("{verdict}: {why}")
+        };
+        let detail = d
+            .approval
+            .as_ref()
+            .map(|a| format!("approval by {} (quorum {})", a.role, a.quorum));
         let item = Item { rule, msg, detail };
         match d.outcome {
             Outcome::Block => failures.push(item),
@@ -224,12 +287,28 @@ fn judge(d: &Decision, policy: &CompiledPolicy) -> (Vec<Item>, Vec<Item>, Vec<It
     // Successes: deny/warn rules that said nothing, and the decision itself when it is one.
     let doc = policy.document();
     let fired = |id: &str| d.deny.iter().chain(d.warn.iter()).any(|m| &*m.rule == id);
-    let mut successes = doc.deny.iter().chain(doc.warn.iter()).filter(|r| !fired(&r.id)).count();
-    let decides = !doc.rules.is_empty() || doc.default_verdict.is_some() || !doc.bands.is_empty() || !doc.factors.is_empty();
+    let mut successes = doc
+        .deny
+        .iter()
+        .chain(doc.warn.iter())
+        .filter(|r| !fired(&r.id))
+        .count();
+    let decides = !doc.rules.is_empty()
+        || doc.default_verdict.is_some()
+        || !doc.bands.is_empty()
+        || !doc.factors.is_empty();
     if decides && d.outcome == Outcome::Auto && d.errors.is_empty() {
         successes += 1;
     }
-    (failures, warnings, exceptions, approvals, d.errors.clone(), notes, successes)
+    Judged {
+        failures,
+        warnings,
+        exceptions,
+        approvals,
+        errors: d.errors.clone(),
+        notes,
+        successes,
+    }
 }
 
 pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
@@ -238,7 +317,11 @@ pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
     let mut policies = Vec::new();
     for path in policy_files(&args.policy)? {
         let policy = io::load_policy(&path)?;
-        policies.push(Loaded { file: io::display(&path), policy, params: Map::new() });
+        policies.push(Loaded {
+            file: io::display(&path),
+            policy,
+            params: Map::new(),
+        });
     }
     assign_params(&mut policies, &params)?;
 
@@ -246,10 +329,16 @@ pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
     let mut file_errors = 0usize;
     let stdin_uses = args.files.iter().filter(|f| io::is_stdin(f)).count();
     if stdin_uses > 1 {
-        return Err(Failure::usage("standard input (`-`) can be checked only once"));
+        return Err(Failure::usage(
+            "standard input (`-`) can be checked only once",
+        ));
     }
     for path in &args.files {
-        let name = if io::is_stdin(path) { "<stdin>".to_owned() } else { io::display(path) };
+        let name = if io::is_stdin(path) {
+            "<stdin>".to_owned()
+        } else {
+            io::display(path)
+        };
         let docs = match io::read_text(path).and_then(|text| io::parse_documents(&name, &text)) {
             Ok(docs) => docs,
             Err(f) => {
@@ -265,7 +354,15 @@ pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
                 ctx.parameters = l.params.clone();
                 ctx.suggestions = false;
                 let d = l.policy.evaluate(&Action::new(doc.value.clone()), &ctx);
-                let (failures, warnings, exceptions, approvals, errors, notes, successes) = judge(&d, &l.policy);
+                let Judged {
+                    failures,
+                    warnings,
+                    exceptions,
+                    approvals,
+                    errors,
+                    notes,
+                    successes,
+                } = judge(&d, &l.policy);
                 results.push(CheckResult {
                     filename: name.clone(),
                     document: multi.then_some(i),
@@ -314,7 +411,11 @@ pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
 fn text(results: &[CheckResult], t: &Totals, style: Style) -> String {
     let mut out = String::new();
     let mut line = |label: String, r: &CheckResult, msg: &str| {
-        out.push_str(&format!("{label} - {} - {} - {msg}\n", r.target(), r.policy));
+        out.push_str(&format!(
+            "{label} - {} - {} - {msg}\n",
+            r.target(),
+            r.policy
+        ));
     };
     for r in results {
         for e in &r.errors {
@@ -324,14 +425,22 @@ fn text(results: &[CheckResult], t: &Totals, style: Style) -> String {
             line(style.red("FAIL"), r, &f.msg);
         }
         for a in &r.approvals {
-            let detail = a.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+            let detail = a
+                .detail
+                .as_deref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
             line(style.yellow("APPR"), r, &format!("{}{detail}", a.msg));
         }
         for w in &r.warnings {
             line(style.yellow("WARN"), r, &w.msg);
         }
         for x in &r.exceptions {
-            let detail = x.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+            let detail = x
+                .detail
+                .as_deref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
             line(style.cyan("EXCP"), r, &format!("{}{detail}", x.msg));
         }
         for n in &r.notes {
@@ -379,17 +488,25 @@ fn junit(results: &[CheckResult], fail_on_warn: bool) -> String {
         suites.entry((pos, &r.policy)).or_default().push(r);
     }
     let failed = |r: &CheckResult| {
-        !r.failures.is_empty() || !r.approvals.is_empty() || (fail_on_warn && !r.warnings.is_empty())
+        !r.failures.is_empty()
+            || !r.approvals.is_empty()
+            || (fail_on_warn && !r.warnings.is_empty())
     };
     let all_tests = results.len();
-    let all_failures = results.iter().filter(|r| r.errors.is_empty() && failed(r)).count();
+    let all_failures = results
+        .iter()
+        .filter(|r| r.errors.is_empty() && failed(r))
+        .count();
     let all_errors = results.iter().filter(|r| !r.errors.is_empty()).count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     out.push_str(&format!(
         "<testsuites name=\"govgate check\" tests=\"{all_tests}\" failures=\"{all_failures}\" errors=\"{all_errors}\">\n"
     ));
     for ((_, policy), rs) in &suites {
-        let failures = rs.iter().filter(|r| r.errors.is_empty() && failed(r)).count();
+        let failures = rs
+            .iter()
+            .filter(|r| r.errors.is_empty() && failed(r))
+            .count();
         let errors = rs.iter().filter(|r| !r.errors.is_empty()).count();
         out.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\">\n",
@@ -411,10 +528,22 @@ fn junit(results: &[CheckResult], fail_on_warn: bool) -> String {
                 ));
             } else if failed(r) {
                 let mut lines: Vec<String> = Vec::new();
-                lines.extend(r.failures.iter().map(|f| format!("FAIL {}: {}", f.rule, f.msg)));
-                lines.extend(r.approvals.iter().map(|a| format!("APPR {}: {}", a.rule, a.msg)));
+                lines.extend(
+                    r.failures
+                        .iter()
+                        .map(|f| format!("FAIL {}: {}", f.rule, f.msg)),
+                );
+                lines.extend(
+                    r.approvals
+                        .iter()
+                        .map(|a| format!("APPR {}: {}", a.rule, a.msg)),
+                );
                 if fail_on_warn {
-                    lines.extend(r.warnings.iter().map(|w| format!("WARN {}: {}", w.rule, w.msg)));
+                    lines.extend(
+                        r.warnings
+                            .iter()
+                            .map(|w| format!("WARN {}: {}", w.rule, w.msg)),
+                    );
                 }
                 let first = r
                     .failures
@@ -424,8 +553,16 @@ fn junit(results: &[CheckResult], fail_on_warn: bool) -> String {
                     .map(|i| i.msg.clone())
                     .unwrap_or_default();
                 let more = lines.len().saturating_sub(1);
-                let message = if more > 0 { format!("{first} (and {more} more)") } else { first };
-                let kind = if r.failures.is_empty() && !r.approvals.is_empty() { "approval" } else { "deny" };
+                let message = if more > 0 {
+                    format!("{first} (and {more} more)")
+                } else {
+                    first
+                };
+                let kind = if r.failures.is_empty() && !r.approvals.is_empty() {
+                    "approval"
+                } else {
+                    "deny"
+                };
                 out.push_str(&format!(
                     "      <failure message=\"{}\" type=\"{kind}\">{}</failure>\n",
                     xml_escape(&message),
@@ -434,14 +571,29 @@ fn junit(results: &[CheckResult], fail_on_warn: bool) -> String {
             }
             let mut other: Vec<String> = Vec::new();
             if !fail_on_warn {
-                other.extend(r.warnings.iter().map(|w| format!("WARN {}: {}", w.rule, w.msg)));
+                other.extend(
+                    r.warnings
+                        .iter()
+                        .map(|w| format!("WARN {}: {}", w.rule, w.msg)),
+                );
             }
             other.extend(r.exceptions.iter().map(|x| {
-                format!("EXCP {}: {}{}", x.rule, x.msg, x.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default())
+                format!(
+                    "EXCP {}: {}{}",
+                    x.rule,
+                    x.msg,
+                    x.detail
+                        .as_deref()
+                        .map(|d| format!(" ({d})"))
+                        .unwrap_or_default()
+                )
             }));
             other.extend(r.notes.iter().map(|n| format!("NOTE {n}")));
             if !other.is_empty() {
-                out.push_str(&format!("      <system-out>{}</system-out>\n", xml_escape(&other.join("\n"))));
+                out.push_str(&format!(
+                    "      <system-out>{}</system-out>\n",
+                    xml_escape(&other.join("\n"))
+                ));
             }
             out.push_str("    </testcase>\n");
         }
@@ -453,7 +605,9 @@ fn junit(results: &[CheckResult], fail_on_warn: bool) -> String {
 
 /// Escapes a GitHub workflow command's message.
 fn gh_data(s: &str) -> String {
-    s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 /// Escapes a GitHub workflow command's property value.
@@ -470,8 +624,14 @@ fn github(results: &[CheckResult], t: &Totals) -> String {
         }
         let mut emit = |level: &str, rule: &str, msg: &str| {
             let title = gh_property(&format!("{} {rule}", r.policy));
-            let doc = r.document.map(|i| format!("[document {i}] ")).unwrap_or_default();
-            out.push_str(&format!("::{level} {props},title={title}::{}\n", gh_data(&format!("{doc}{msg}"))));
+            let doc = r
+                .document
+                .map(|i| format!("[document {i}] "))
+                .unwrap_or_default();
+            out.push_str(&format!(
+                "::{level} {props},title={title}::{}\n",
+                gh_data(&format!("{doc}{msg}"))
+            ));
         };
         for e in &r.errors {
             emit("error", "error", e);
@@ -486,7 +646,11 @@ fn github(results: &[CheckResult], t: &Totals) -> String {
             emit("warning", &w.rule, &w.msg);
         }
         for x in &r.exceptions {
-            let detail = x.detail.as_deref().map(|d| format!(" ({d})")).unwrap_or_default();
+            let detail = x
+                .detail
+                .as_deref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
             emit("notice", &x.rule, &format!("{}{detail}", x.msg));
         }
         for n in &r.notes {
@@ -504,7 +668,10 @@ mod tests {
 
     #[test]
     fn xml_escapes_markup_and_control_characters() {
-        assert_eq!(xml_escape(r#"a<b & "c" 'd'>"#), "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;");
+        assert_eq!(
+            xml_escape(r#"a<b & "c" 'd'>"#),
+            "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;"
+        );
         assert_eq!(xml_escape("x\u{1}y\nz"), "x\u{FFFD}y\nz");
     }
 

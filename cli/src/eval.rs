@@ -54,7 +54,12 @@ pub struct LogRecord<'a> {
     decision: &'a Decision,
 }
 
-pub fn log_record<'a>(policy: &'a CompiledPolicy, input: &Value, decision: &'a Decision, now: DateTime<Utc>) -> LogRecord<'a> {
+pub fn log_record<'a>(
+    policy: &'a CompiledPolicy,
+    input: &Value,
+    decision: &'a Decision,
+    now: DateTime<Utc>,
+) -> LogRecord<'a> {
     let fingerprint = match &decision.fingerprint {
         Some(f) => Some(f.clone()),
         None => govgate_core::identity::fingerprint(input).ok(),
@@ -71,13 +76,28 @@ pub fn log_record<'a>(policy: &'a CompiledPolicy, input: &Value, decision: &'a D
 
 /// Appends one line to the log, written with a single `write_all` on a file opened for
 /// appending, so concurrent writers never interleave within a line.
-fn append_log(path: &Path, policy: &CompiledPolicy, input: &Value, decision: &Decision, now: DateTime<Utc>) -> Result<(), Failure> {
+fn append_log(
+    path: &Path,
+    policy: &CompiledPolicy,
+    input: &Value,
+    decision: &Decision,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
     let record = log_record(policy, input, decision, now);
     let mut line = serde_json::to_string(&record)
         .map_err(|e| Failure::error(format!("cannot write the log record: {e}")))?;
     line.push('\n');
-    let fail = |e: std::io::Error| Failure::error(format!("cannot append to the log `{}`: {e}", io::display(path)));
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(path).map_err(fail)?;
+    let fail = |e: std::io::Error| {
+        Failure::error(format!(
+            "cannot append to the log `{}`: {e}",
+            io::display(path)
+        ))
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(fail)?;
     file.write_all(line.as_bytes()).map_err(fail)?;
     file.flush().map_err(fail)
 }

@@ -47,12 +47,18 @@ pub struct Failure {
 impl Failure {
     /// An error (exit 1) with a one-line message.
     pub fn error(message: impl AsRef<str>) -> Failure {
-        Failure { code: ERROR, message: format!("error: {}\n", message.as_ref()) }
+        Failure {
+            code: ERROR,
+            message: format!("error: {}\n", message.as_ref()),
+        }
     }
 
     /// A usage error (exit 2) with a one-line message.
     pub fn usage(message: impl AsRef<str>) -> Failure {
-        Failure { code: USAGE, message: format!("error: {}\n", message.as_ref()) }
+        Failure {
+            code: USAGE,
+            message: format!("error: {}\n", message.as_ref()),
+        }
     }
 
     /// Rendered diagnostics (exit 1).
@@ -61,7 +67,10 @@ impl Failure {
         if !message.ends_with('\n') {
             message.push('\n');
         }
-        Failure { code: ERROR, message }
+        Failure {
+            code: ERROR,
+            message,
+        }
     }
 }
 

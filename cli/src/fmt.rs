@@ -10,11 +10,6 @@ use crate::exit::{self, Failure};
 use crate::io;
 use crate::json_fmt;
 
-/// TEMPORARY until core's `source::format_yaml` is merged into main.
-fn format_yaml(file: &str, _text: &str) -> Result<String, govgate_core::Diagnostics> {
-    Err(govgate_core::Diagnostic::new(file, "YAML formatting is not built into this govgate yet").into())
-}
-
 /// What formatting a file gives.
 enum Formatted {
     /// The formatted text.
@@ -26,7 +21,7 @@ enum Formatted {
 fn format_file(path: &Path, text: &str) -> Result<Formatted, Failure> {
     let name = io::display(path);
     match io::format_of(&name, text) {
-        Format::Yaml => Ok(Formatted::Text(format_yaml(&name, text)?)),
+        Format::Yaml => Ok(Formatted::Text(source::format_yaml(&name, text)?)),
         Format::Json => {
             // Validate (with a located error) before re-spacing tokens.
             source::parse(&name, text, Format::Json)?;
@@ -47,9 +42,12 @@ pub fn run(args: &FmtArgs) -> Result<u8, Failure> {
     for path in &args.files {
         let name = io::display(path);
         if io::is_stdin(path) && (args.write || args.check) {
-            return Err(Failure::usage("standard input (`-`) can only be formatted to standard output"));
+            return Err(Failure::usage(
+                "standard input (`-`) can only be formatted to standard output",
+            ));
         }
-        let result = io::read_text(path).and_then(|text| format_file(path, &text).map(|f| (text, f)));
+        let result =
+            io::read_text(path).and_then(|text| format_file(path, &text).map(|f| (text, f)));
         let (original, formatted) = match result {
             Ok(x) => x,
             Err(f) => {

@@ -60,11 +60,9 @@ pub fn read_stdin() -> Result<String, Failure> {
 /// The format of a data file: from its extension; otherwise JSON when the text looks like
 /// JSON, else YAML.
 pub fn format_of(name: &str, text: &str) -> Format {
-    Format::from_path(name).unwrap_or_else(|| {
-        match text.trim_start().chars().next() {
-            Some('{') | Some('[') => Format::Json,
-            _ => Format::Yaml,
-        }
+    Format::from_path(name).unwrap_or_else(|| match text.trim_start().chars().next() {
+        Some('{') | Some('[') => Format::Json,
+        _ => Format::Yaml,
     })
 }
 
@@ -81,7 +79,10 @@ pub fn parse_documents(name: &str, text: &str) -> Result<Vec<Doc>, Failure> {
         .into_iter()
         .map(|d| {
             let line = d.spans.value_location(&[]).map(|l| l.line);
-            Doc { value: d.value, line }
+            Doc {
+                value: d.value,
+                line,
+            }
         })
         .collect())
 }
@@ -95,13 +96,17 @@ pub fn read_single(path: Option<&Path>) -> Result<(String, Value), Failure> {
     let mut docs = parse_documents(&name, &text)?;
     match docs.len() {
         1 => Ok((name, docs.pop().map(|d| d.value).unwrap_or_default())),
-        0 => Err(Failure::diagnostics(&Diagnostics(vec![Diagnostic::new(&name, "the input holds no document")
-            .with_help("pass the action as a JSON or YAML object")]))),
-        n => Err(Failure::diagnostics(&Diagnostics(vec![Diagnostic::new(
-            &name,
-            format!("the input holds {n} documents; `eval` decides on one action"),
-        )
-        .with_help("use `govgate check` for multi-document files, or split the file")]))),
+        0 => Err(Failure::diagnostics(&Diagnostics(vec![
+            Diagnostic::new(&name, "the input holds no document")
+                .with_help("pass the action as a JSON or YAML object"),
+        ]))),
+        n => Err(Failure::diagnostics(&Diagnostics(vec![
+            Diagnostic::new(
+                &name,
+                format!("the input holds {n} documents; `eval` decides on one action"),
+            )
+            .with_help("use `govgate check` for multi-document files, or split the file"),
+        ]))),
     }
 }
 
@@ -122,7 +127,9 @@ pub fn parse_params(flags: &[String]) -> Result<Map, Failure> {
         };
         let name = name.trim();
         if name.is_empty() {
-            return Err(Failure::usage(format!("invalid --param `{flag}`: the name is empty")));
+            return Err(Failure::usage(format!(
+                "invalid --param `{flag}`: the name is empty"
+            )));
         }
         let value = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::string(raw));
         if out.insert(Str::from(name), value).is_some() {
@@ -139,14 +146,24 @@ pub fn check_params(policy: &CompiledPolicy, params: &Map) -> Result<(), Failure
     if problems.is_empty() {
         return Ok(());
     }
-    let declared: Vec<&str> = policy.document().parameters.keys().map(String::as_str).collect();
+    let declared: Vec<&str> = policy
+        .document()
+        .parameters
+        .keys()
+        .map(String::as_str)
+        .collect();
     let mut message = String::new();
     for p in &problems {
         message.push_str(&format!("error: --param: {p}"));
         // Core suggests close spellings; also suggest a declared name the given one abbreviates.
-        if let Some(name) = p.strip_prefix("unknown parameter `").and_then(|r| r.split('`').next()) {
+        if let Some(name) = p
+            .strip_prefix("unknown parameter `")
+            .and_then(|r| r.split('`').next())
+        {
             let lower = name.to_ascii_lowercase();
-            let longer = declared.iter().find(|d| d.to_ascii_lowercase().contains(&lower));
+            let longer = declared
+                .iter()
+                .find(|d| d.to_ascii_lowercase().contains(&lower));
             if let (false, Some(d)) = (p.contains("did you mean"), longer) {
                 message.push_str(&format!("; did you mean `{d}`?"));
             }
@@ -154,11 +171,21 @@ pub fn check_params(policy: &CompiledPolicy, params: &Map) -> Result<(), Failure
         message.push('\n');
     }
     if declared.is_empty() {
-        message.push_str(&format!("  = note: policy `{}` declares no parameters\n", policy.name()));
+        message.push_str(&format!(
+            "  = note: policy `{}` declares no parameters\n",
+            policy.name()
+        ));
     } else {
-        message.push_str(&format!("  = note: policy `{}` declares: {}\n", policy.name(), declared.join(", ")));
+        message.push_str(&format!(
+            "  = note: policy `{}` declares: {}\n",
+            policy.name(),
+            declared.join(", ")
+        ));
     }
-    Err(Failure { code: crate::exit::USAGE, message })
+    Err(Failure {
+        code: crate::exit::USAGE,
+        message,
+    })
 }
 
 /// The evaluation time: `--now` (RFC 3339) or the clock.
@@ -167,7 +194,11 @@ pub fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, Failure> {
         None => Ok(Utc::now()),
         Some(text) => DateTime::parse_from_rfc3339(text.trim())
             .map(|t| t.with_timezone(&Utc))
-            .map_err(|e| Failure::usage(format!("invalid --now `{text}`: {e} (expected RFC 3339, like 2026-01-31T12:00:00Z)"))),
+            .map_err(|e| {
+                Failure::usage(format!(
+                    "invalid --now `{text}`: {e} (expected RFC 3339, like 2026-01-31T12:00:00Z)"
+                ))
+            }),
     }
 }
 
@@ -178,12 +209,18 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), Failure> {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
     let tmp = dir.join(format!(".{name}.govgate-{}.tmp", std::process::id()));
-    let fail = |what: &str, e: std::io::Error| Failure::error(format!("cannot {what} `{}`: {e}", display(path)));
+    let fail = |what: &str, e: std::io::Error| {
+        Failure::error(format!("cannot {what} `{}`: {e}", display(path)))
+    };
     let result = (|| {
         let mut file = std::fs::File::create(&tmp).map_err(|e| fail("write", e))?;
-        file.write_all(text.as_bytes()).map_err(|e| fail("write", e))?;
+        file.write_all(text.as_bytes())
+            .map_err(|e| fail("write", e))?;
         file.sync_all().map_err(|e| fail("write", e))?;
         if let Ok(meta) = std::fs::metadata(path) {
             let _ = std::fs::set_permissions(&tmp, meta.permissions());

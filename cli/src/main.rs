@@ -3,6 +3,15 @@
 //!
 //! Every command exits with the same codes (see [`exit`]): 0 auto / allowed / passed,
 //! 3 approval required, 4 blocked / denied / failed, 5 expired, 1 error, 2 usage.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 mod args;
 mod check;
@@ -28,7 +37,10 @@ fn main() -> ExitCode {
     // A panic is a bug in govgate or a dependency: say so plainly, without a backtrace, and
     // exit with the error code rather than 101.
     std::panic::set_hook(Box::new(|info| {
-        let place = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let place = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
         io::eprint(&format!(
             "error: govgate hit an internal error{place}; please report it\n"
         ));

@@ -7,8 +7,8 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use govgate_core::identity::{self, Expiry, OverridePayload};
 use govgate_core::Value;
+use govgate_core::identity::{self, Expiry, OverridePayload};
 
 use crate::args::{KeygenArgs, OverrideCommand, SeedArgs, SignArgs};
 use crate::exit::{self, Failure};
@@ -32,14 +32,18 @@ pub fn run(cmd: &OverrideCommand) -> Result<u8, Failure> {
 }
 
 fn fingerprint(action: &Value) -> Result<String, Failure> {
-    identity::fingerprint(action).map_err(|e| Failure::error(format!("the action cannot be fingerprinted: {e}")))
+    identity::fingerprint(action)
+        .map_err(|e| Failure::error(format!("the action cannot be fingerprinted: {e}")))
 }
 
 /// Decodes 64 hex digits into a 32-byte seed.
 pub fn parse_seed_hex(text: &str) -> Result<[u8; 32], String> {
     let text = text.trim();
     if text.len() != 64 {
-        return Err(format!("a seed is 64 hex digits (32 bytes); this has {} characters", text.chars().count()));
+        return Err(format!(
+            "a seed is 64 hex digits (32 bytes); this has {} characters",
+            text.chars().count()
+        ));
     }
     let mut seed = [0u8; 32];
     for (byte, pair) in seed.iter_mut().zip(text.as_bytes().chunks(2)) {
@@ -61,12 +65,18 @@ fn to_hex(bytes: &[u8]) -> String {
 
 fn seed_of(a: &SeedArgs) -> Result<[u8; 32], Failure> {
     match (&a.seed_hex, &a.seed_file) {
-        (Some(hex), _) => parse_seed_hex(hex).map_err(|e| Failure::usage(format!("invalid --seed-hex: {e}"))),
+        (Some(hex), _) => {
+            parse_seed_hex(hex).map_err(|e| Failure::usage(format!("invalid --seed-hex: {e}")))
+        }
         (None, Some(file)) => {
             let text = io::read_text(file)?;
-            parse_seed_hex(&text).map_err(|e| Failure::error(format!("invalid seed in `{}`: {e}", io::display(file))))
+            parse_seed_hex(&text).map_err(|e| {
+                Failure::error(format!("invalid seed in `{}`: {e}", io::display(file)))
+            })
         }
-        (None, None) => Err(Failure::usage("give the signing key with --seed-hex or --seed-file")),
+        (None, None) => Err(Failure::usage(
+            "give the signing key with --seed-hex or --seed-file",
+        )),
     }
 }
 
@@ -76,10 +86,13 @@ fn random_seed() -> Result<[u8; 32], Failure> {
     if cfg!(unix) {
         let mut f = std::fs::File::open("/dev/urandom")
             .map_err(|e| Failure::error(format!("cannot open /dev/urandom: {e}")))?;
-        f.read_exact(&mut seed).map_err(|e| Failure::error(format!("cannot read /dev/urandom: {e}")))?;
+        f.read_exact(&mut seed)
+            .map_err(|e| Failure::error(format!("cannot read /dev/urandom: {e}")))?;
         Ok(seed)
     } else {
-        Err(Failure::usage("no random source on this platform: pass --seed-hex with 64 random hex digits"))
+        Err(Failure::usage(
+            "no random source on this platform: pass --seed-hex with 64 random hex digits",
+        ))
     }
 }
 
@@ -93,7 +106,10 @@ fn write_new_secret(path: &Path, text: &str) -> Result<(), Failure> {
     }
     let mut file = options.open(path).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
-            Failure::error(format!("`{}` already exists; refusing to overwrite a key", io::display(path)))
+            Failure::error(format!(
+                "`{}` already exists; refusing to overwrite a key",
+                io::display(path)
+            ))
         } else {
             Failure::error(format!("cannot create `{}`: {e}", io::display(path)))
         }
@@ -105,7 +121,9 @@ fn write_new_secret(path: &Path, text: &str) -> Result<(), Failure> {
 
 fn keygen(a: &KeygenArgs) -> Result<u8, Failure> {
     let seed = match &a.seed_hex {
-        Some(hex) => parse_seed_hex(hex).map_err(|e| Failure::usage(format!("invalid --seed-hex: {e}")))?,
+        Some(hex) => {
+            parse_seed_hex(hex).map_err(|e| Failure::usage(format!("invalid --seed-hex: {e}")))?
+        }
         None => random_seed()?,
     };
     write_new_secret(&a.seed_file, &format!("{}\n", to_hex(&seed)))?;
@@ -129,7 +147,11 @@ fn sign(a: &SignArgs) -> Result<u8, Failure> {
     if a.key_id.trim().is_empty() {
         return Err(Failure::usage("--key-id is empty"));
     }
-    let input = if io::is_stdin(&a.input) { None } else { Some(a.input.as_path()) };
+    let input = if io::is_stdin(&a.input) {
+        None
+    } else {
+        Some(a.input.as_path())
+    };
     let (_, action) = io::read_single(input)?;
     let payload = OverridePayload {
         fingerprint: fingerprint(&action)?,
@@ -149,7 +171,10 @@ fn sign(a: &SignArgs) -> Result<u8, Failure> {
         let serde_json::Value::Object(map) = &mut action else {
             return Err(Failure::error("--attach needs the action to be an object"));
         };
-        match map.entry("overrides").or_insert_with(|| serde_json::Value::Array(Vec::new())) {
+        match map
+            .entry("overrides")
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()))
+        {
             serde_json::Value::Array(list) => list.push(signed),
             serde_json::Value::Null => {
                 map.insert("overrides".into(), serde_json::Value::Array(vec![signed]));
@@ -160,7 +185,8 @@ fn sign(a: &SignArgs) -> Result<u8, Failure> {
     } else {
         signed
     };
-    let text = serde_json::to_string_pretty(&out).map_err(|e| Failure::error(format!("cannot write JSON: {e}")))?;
+    let text = serde_json::to_string_pretty(&out)
+        .map_err(|e| Failure::error(format!("cannot write JSON: {e}")))?;
     io::print(&format!("{text}\n"));
     Ok(exit::OK)
 }

@@ -1,7 +1,7 @@
 //! A decision as readable text: outcome, score, factor bars, triggers, rules, messages,
 //! approvals, reasons and suggestions.
 
-use govgate_core::decision::{format_number, ExceptionStatus, OverrideStatus};
+use govgate_core::decision::{ExceptionStatus, OverrideStatus, format_number};
 use govgate_core::policy::document::{FactorSpec, OnTimeout, Separation};
 use govgate_core::{CompiledPolicy, Decision, Mode, Outcome};
 
@@ -53,7 +53,11 @@ fn points_range(f: &FactorSpec) -> Option<(f64, f64)> {
 
 /// A bar of `BAR_WIDTH` cells filled to `fraction` (clamped to 0..=1).
 pub fn bar(fraction: f64) -> String {
-    let f = if fraction.is_finite() { fraction.clamp(0.0, 1.0) } else { 0.0 };
+    let f = if fraction.is_finite() {
+        fraction.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let filled = (f * BAR_WIDTH as f64).round() as usize;
     let mut s = "█".repeat(filled);
     s.push_str(&"░".repeat(BAR_WIDTH.saturating_sub(filled)));
@@ -62,7 +66,11 @@ pub fn bar(fraction: f64) -> String {
 
 fn signed(x: f64) -> String {
     let n = format_number(x);
-    if n.starts_with('-') || n == "0" { n } else { format!("+{n}") }
+    if n.starts_with('-') || n == "0" {
+        n
+    } else {
+        format!("+{n}")
+    }
 }
 
 /// Seconds as the largest whole units: `8h`, `2d`, `1h30m`, `45s`.
@@ -129,30 +137,63 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
         line(
             &mut out,
             "score",
-            &format!("{:.2}  (scale {}–{})", d.score, format_number(doc.score.min), format_number(doc.score.max)),
+            &format!(
+                "{:.2}  (scale {}–{})",
+                d.score,
+                format_number(doc.score.min),
+                format_number(doc.score.max)
+            ),
         );
     }
     if let Some(b) = &d.band {
         line(&mut out, "band", b);
     }
     if let Some(a) = &d.autonomy {
-        line(&mut out, "autonomy", &format!("{} (scope: {})", a.level, a.scope));
+        line(
+            &mut out,
+            "autonomy",
+            &format!("{} (scope: {})", a.level, a.scope),
+        );
     }
 
     // Factor bars.
     if !d.factors.is_empty() {
         heading(&mut out, style, "factors");
-        let id_w = d.factors.iter().map(|f| f.id.chars().count()).max().unwrap_or(0).max(6);
+        let id_w = d
+            .factors
+            .iter()
+            .map(|f| f.id.chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(6);
         let contribs: Vec<String> = d.factors.iter().map(|f| signed(f.contribution)).collect();
-        let c_w = contribs.iter().map(|c| c.chars().count()).max().unwrap_or(0);
+        let c_w = contribs
+            .iter()
+            .map(|c| c.chars().count())
+            .max()
+            .unwrap_or(0);
         for (f, contrib) in d.factors.iter().zip(&contribs) {
-            let range = doc.factors.iter().find(|s| *s.id == *f.id).and_then(points_range);
+            let range = doc
+                .factors
+                .iter()
+                .find(|s| *s.id == *f.id)
+                .and_then(points_range);
             let fraction = match range {
                 Some((lo, hi)) if hi > lo => (f.points - lo) / (hi - lo),
-                Some((_, hi)) => if f.points >= hi && hi > 0.0 { 1.0 } else { 0.0 },
+                Some((_, hi)) => {
+                    if f.points >= hi && hi > 0.0 {
+                        1.0
+                    } else {
+                        0.0
+                    }
+                }
                 None => {
                     let span = doc.score.max - doc.score.min;
-                    if span > 0.0 { f.contribution / span } else { 0.0 }
+                    if span > 0.0 {
+                        f.contribution / span
+                    } else {
+                        0.0
+                    }
                 }
             };
             let cells = bar(fraction);
@@ -163,7 +204,10 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
             } else {
                 style.green(&cells)
             };
-            out.push_str(&format!("  {:<id_w$}  {cells}  {contrib:>c_w$}   {}\n", f.id, f.label));
+            out.push_str(&format!(
+                "  {:<id_w$}  {cells}  {contrib:>c_w$}   {}\n",
+                f.id, f.label
+            ));
         }
     }
 
@@ -180,16 +224,35 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
             if let Some(o) = t.outcome {
                 effects.push(format!("outcome at least {}", o.as_str()));
             }
-            let effects = if effects.is_empty() { String::new() } else { format!(" ({})", effects.join(", ")) };
-            out.push_str(&format!("  {} {}: {}{effects}\n", style.yellow("▲"), t.id, t.reason));
+            let effects = if effects.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", effects.join(", "))
+            };
+            out.push_str(&format!(
+                "  {} {}: {}{effects}\n",
+                style.yellow("▲"),
+                t.id,
+                t.reason
+            ));
         }
     }
 
     if let Some(r) = &d.rule {
         heading(&mut out, style, "rule");
-        let name = r.id.as_deref().map_or_else(|| "default verdict".to_owned(), |id| format!("`{id}`"));
-        let code = if r.reason_code.is_empty() { String::new() } else { format!(" [{}]", r.reason_code) };
-        out.push_str(&format!("  {name} → {} ({}){code}\n", r.verdict, r.outcome.as_str()));
+        let name =
+            r.id.as_deref()
+                .map_or_else(|| "default verdict".to_owned(), |id| format!("`{id}`"));
+        let code = if r.reason_code.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", r.reason_code)
+        };
+        out.push_str(&format!(
+            "  {name} → {} ({}){code}\n",
+            r.verdict,
+            r.outcome.as_str()
+        ));
         if let Some(m) = &r.message {
             out.push_str(&format!("    {m}\n"));
         }
@@ -199,7 +262,12 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
         heading(&mut out, style, "deny");
         for m in &d.deny {
             if m.waived {
-                out.push_str(&format!("  {} {}: {}  (waived by an exception)\n", style.dim("○"), m.rule, m.message));
+                out.push_str(&format!(
+                    "  {} {}: {}  (waived by an exception)\n",
+                    style.dim("○"),
+                    m.rule,
+                    m.message
+                ));
             } else {
                 out.push_str(&format!("  {} {}: {}\n", style.red("✗"), m.rule, m.message));
             }
@@ -208,7 +276,12 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
     if !d.warn.is_empty() {
         heading(&mut out, style, "warn");
         for m in &d.warn {
-            out.push_str(&format!("  {} {}: {}\n", style.yellow("!"), m.rule, m.message));
+            out.push_str(&format!(
+                "  {} {}: {}\n",
+                style.yellow("!"),
+                m.rule,
+                m.message
+            ));
         }
     }
 
@@ -241,7 +314,11 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
                 OverrideStatus::Replayed => style.red("replayed"),
                 OverrideStatus::Malformed => style.red("malformed"),
             };
-            let key = if o.key_id.is_empty() { "(no key id)" } else { &o.key_id };
+            let key = if o.key_id.is_empty() {
+                "(no key id)"
+            } else {
+                &o.key_id
+            };
             let mut what = Vec::new();
             if let Some(v) = &o.verdict {
                 what.push(format!("verdict {v}"));
@@ -249,8 +326,16 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
             if !o.flags.is_empty() {
                 what.push(format!("flags {}", o.flags.join(", ")));
             }
-            let what = if what.is_empty() { String::new() } else { format!(" {}", what.join("; ")) };
-            let reason = if o.reason.is_empty() { String::new() } else { format!(": {}", o.reason) };
+            let what = if what.is_empty() {
+                String::new()
+            } else {
+                format!(" {}", what.join("; "))
+            };
+            let reason = if o.reason.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", o.reason)
+            };
             out.push_str(&format!("  {key}: {status}{what}{reason}\n"));
             if let Some(n) = &o.note {
                 out.push_str(&format!("    {n}\n"));
@@ -260,18 +345,38 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
 
     if let Some(a) = &d.approval {
         heading(&mut out, style, "approval");
-        let who = if a.quorum == 1 { format!("1 {}", a.role) } else { format!("{} distinct {}s", a.quorum, a.role) };
+        let who = if a.quorum == 1 {
+            format!("1 {}", a.role)
+        } else {
+            format!("{} distinct {}s", a.quorum, a.role)
+        };
         out.push_str(&format!("  needs          {who}\n"));
-        out.push_str(&format!("  separation     {}\n", separation_text(a.separation)));
-        out.push_str(&format!("  justification  {}\n", if a.justification { "required" } else { "not required" }));
+        out.push_str(&format!(
+            "  separation     {}\n",
+            separation_text(a.separation)
+        ));
+        out.push_str(&format!(
+            "  justification  {}\n",
+            if a.justification {
+                "required"
+            } else {
+                "not required"
+            }
+        ));
         let timeout = match a.on_timeout {
             OnTimeout::Deny => "denied".to_owned(),
-            OnTimeout::Escalate => format!("escalated to {}", a.escalate_to.as_deref().unwrap_or("(unnamed role)")),
+            OnTimeout::Escalate => format!(
+                "escalated to {}",
+                a.escalate_to.as_deref().unwrap_or("(unnamed role)")
+            ),
             OnTimeout::Wait => "keeps waiting".to_owned(),
         };
         match a.expires_in_seconds {
-            Some(s) => out.push_str(&format!("  expires in     {} (then {timeout})\n", duration_text(s))),
-            None => out.push_str(&format!("  expires        never\n")),
+            Some(s) => out.push_str(&format!(
+                "  expires in     {} (then {timeout})\n",
+                duration_text(s)
+            )),
+            None => out.push_str("  expires        never\n"),
         }
         out.push_str(&format!("  required by    {}\n", a.source));
     }
@@ -289,7 +394,13 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
             out.push_str(&format!(
                 "  - {}  {}\n",
                 s.text,
-                style.dim(&format!("→ band {} ({}); set {} = {}", s.band, s.outcome.as_str(), s.path, s.value))
+                style.dim(&format!(
+                    "→ band {} ({}); set {} = {}",
+                    s.band,
+                    s.outcome.as_str(),
+                    s.path,
+                    s.value
+                ))
             ));
         }
     }
@@ -308,7 +419,15 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
     }
 
     out.push('\n');
-    line(&mut out, "policy", &format!("{} {}", d.policy, style.dim(&format!("(digest {})", short_digest(&d.policy_digest)))));
+    line(
+        &mut out,
+        "policy",
+        &format!(
+            "{} {}",
+            d.policy,
+            style.dim(&format!("(digest {})", short_digest(&d.policy_digest)))
+        ),
+    );
     if let Some(f) = &d.fingerprint {
         line(&mut out, "fingerprint", f);
     }

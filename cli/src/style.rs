@@ -13,7 +13,9 @@ impl Style {
     pub fn for_stdout() -> Style {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
         let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
-        Style { enabled: std::io::stdout().is_terminal() && !no_color && !dumb }
+        Style {
+            enabled: std::io::stdout().is_terminal() && !no_color && !dumb,
+        }
     }
 
     /// No colour at all.
@@ -23,7 +25,11 @@ impl Style {
     }
 
     fn paint(self, code: &str, text: &str) -> String {
-        if self.enabled { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+        if self.enabled {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
     }
 
     pub fn bold(self, text: &str) -> String {

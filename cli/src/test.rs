@@ -7,11 +7,11 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use govgate_core::CompiledPolicy;
+use govgate_core::policy::document::TestSuiteSpec;
 use govgate_core::policy::load_test_suite;
 use govgate_core::policy::testing::TestReport;
 use govgate_core::source;
-use govgate_core::policy::document::TestSuiteSpec;
-use govgate_core::CompiledPolicy;
 use serde::Serialize;
 
 use crate::args::{Format, TestArgs};
@@ -39,21 +39,28 @@ fn has_known_ext(path: &Path) -> bool {
 }
 
 fn is_test_file(path: &Path) -> bool {
-    path.file_stem().is_some_and(|s| s.to_string_lossy().ends_with("_test"))
+    path.file_stem()
+        .is_some_and(|s| s.to_string_lossy().ends_with("_test"))
 }
 
 fn walk(dir: &Path, out: &mut Vec<Found>, errors: &mut Vec<String>) {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
         Err(e) => {
-            errors.push(format!("error: cannot read the directory `{}`: {e}\n", io::display(dir)));
+            errors.push(format!(
+                "error: cannot read the directory `{}`: {e}\n",
+                io::display(dir)
+            ));
             return;
         }
     };
     let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
     paths.sort();
     for p in paths {
-        let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.starts_with('.') {
             continue;
         }
@@ -62,7 +69,10 @@ fn walk(dir: &Path, out: &mut Vec<Found>, errors: &mut Vec<String>) {
                 walk(&p, out, errors);
             }
         } else if has_known_ext(&p) {
-            out.push(Found { path: p, explicit: false });
+            out.push(Found {
+                path: p,
+                explicit: false,
+            });
         }
     }
 }
@@ -75,12 +85,20 @@ fn policy_for(test_path: &Path, named: Option<&str>) -> Result<PathBuf, String> 
         return if p.is_file() {
             Ok(p)
         } else {
-            Err(format!("the policy `{}` named by `policy:` does not exist", io::display(&p)))
+            Err(format!(
+                "the policy `{}` named by `policy:` does not exist",
+                io::display(&p)
+            ))
         };
     }
-    let stem = test_path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    let stem = test_path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let base = stem.strip_suffix("_test").unwrap_or(&stem);
-    let own_ext = test_path.extension().map(|e| e.to_string_lossy().into_owned());
+    let own_ext = test_path
+        .extension()
+        .map(|e| e.to_string_lossy().into_owned());
     let mut tried = Vec::new();
     for ext in own_ext.iter().map(String::as_str).chain(EXTENSIONS) {
         let p = dir.join(format!("{base}.{ext}"));
@@ -89,16 +107,26 @@ fn policy_for(test_path: &Path, named: Option<&str>) -> Result<PathBuf, String> 
         }
         tried.push(io::display(&p));
     }
-    Err(format!("cannot find its policy (looked for {}); name it with `policy:` in the test file", tried.join(", ")))
+    Err(format!(
+        "cannot find its policy (looked for {}); name it with `policy:` in the test file",
+        tried.join(", ")
+    ))
 }
 
 /// Whether source text is a policy document (a map with a `govgate` key).
 fn looks_like_policy(name: &str, text: &str) -> bool {
     let format = io::format_of(name, text);
     match source::parse(name, text, format) {
-        Ok(docs) => docs.len() == 1 && docs.first().is_some_and(|d| d.value.get("govgate").is_some()),
+        Ok(docs) => {
+            docs.len() == 1
+                && docs
+                    .first()
+                    .is_some_and(|d| d.value.get("govgate").is_some())
+        }
         // A file that does not even parse is reported only when it claims to be a policy.
-        Err(_) => text.lines().any(|l| l.trim_start().starts_with("govgate:") || l.contains("\"govgate\"")),
+        Err(_) => text
+            .lines()
+            .any(|l| l.trim_start().starts_with("govgate:") || l.contains("\"govgate\"")),
     }
 }
 
@@ -152,7 +180,10 @@ pub fn run(args: &TestArgs, style: Style) -> Result<u8, Failure> {
         if p.is_dir() {
             walk(p, &mut found, &mut errors);
         } else if p.is_file() {
-            found.push(Found { path: p.clone(), explicit: true });
+            found.push(Found {
+                path: p.clone(),
+                explicit: true,
+            });
         } else {
             errors.push(format!("error: `{}` does not exist\n", io::display(p)));
         }
@@ -160,9 +191,18 @@ pub fn run(args: &TestArgs, style: Style) -> Result<u8, Failure> {
 
     let mut policies = Policies::default();
     let mut suites: Vec<Suite> = Vec::new();
-    let mut run_suite = |file: String, policy_file: &Path, policy: &CompiledPolicy, suite: &TestSuiteSpec, errors: &mut Vec<String>| {
+    let mut run_suite = |file: String,
+                         policy_file: &Path,
+                         policy: &CompiledPolicy,
+                         suite: &TestSuiteSpec,
+                         errors: &mut Vec<String>| {
         match policy.run_tests(suite) {
-            Ok(report) => suites.push(Suite { file, policy_file: io::display(policy_file), passed: report.passed(), report }),
+            Ok(report) => suites.push(Suite {
+                file,
+                policy_file: io::display(policy_file),
+                passed: report.passed(),
+                report,
+            }),
             Err(d) => errors.push(Failure::diagnostics(&d).message),
         }
     };
@@ -195,28 +235,44 @@ pub fn run(args: &TestArgs, style: Style) -> Result<u8, Failure> {
             }
         } else {
             if !f.explicit {
-                let Ok(text) = std::fs::read_to_string(&f.path) else { continue };
+                let Ok(text) = std::fs::read_to_string(&f.path) else {
+                    continue;
+                };
                 if !looks_like_policy(&name, &text) {
                     continue;
                 }
             }
-            let Some(policy) = policies.get(&f.path, &mut errors) else { continue };
+            let Some(policy) = policies.get(&f.path, &mut errors) else {
+                continue;
+            };
             if let Some(suite) = policy.document().tests.clone() {
                 run_suite(name, &f.path, &policy, &suite, &mut errors);
             }
         }
     }
 
-    let total: usize = suites.iter().map(|s| s.report.cases.len() + s.report.invariants.len()).sum();
+    let total: usize = suites
+        .iter()
+        .map(|s| s.report.cases.len() + s.report.invariants.len())
+        .sum();
     let passed: usize = suites
         .iter()
         .map(|s| {
             s.report.cases.iter().filter(|c| c.passed).count()
-                + s.report.invariants.iter().filter(|i| i.violations.is_empty()).count()
+                + s.report
+                    .invariants
+                    .iter()
+                    .filter(|i| i.violations.is_empty())
+                    .count()
         })
         .sum();
     if suites.is_empty() && errors.is_empty() {
-        let where_ = args.paths.iter().map(|p| format!("`{}`", io::display(p))).collect::<Vec<_>>().join(", ");
+        let where_ = args
+            .paths
+            .iter()
+            .map(|p| format!("`{}`", io::display(p)))
+            .collect::<Vec<_>>()
+            .join(", ");
         errors.push(format!(
             "error: no policy tests found in {where_}\n  = help: add a `tests:` section to a policy, or a `<policy>_test.yaml` file beside it\n"
         ));
@@ -224,7 +280,13 @@ pub fn run(args: &TestArgs, style: Style) -> Result<u8, Failure> {
 
     match args.format {
         Format::Json => {
-            let report = JsonReport { passed, failed: total - passed, total, suites: &suites, errors: &errors };
+            let report = JsonReport {
+                passed,
+                failed: total - passed,
+                total,
+                suites: &suites,
+                errors: &errors,
+            };
             let json = serde_json::to_string_pretty(&report)
                 .map_err(|e| Failure::error(format!("cannot write the report as JSON: {e}")))?;
             io::print(&format!("{json}\n"));
@@ -249,10 +311,26 @@ fn text(suites: &[Suite], verbose: bool, passed: usize, total: usize, style: Sty
     for s in suites {
         let r = &s.report;
         let n = r.cases.len() + r.invariants.len();
-        let ok = r.cases.iter().filter(|c| c.passed).count() + r.invariants.iter().filter(|i| i.violations.is_empty()).count();
-        let badge = if s.passed { style.green("ok") } else { style.red("FAILED") };
-        let target = if s.file == s.policy_file { String::new() } else { format!(" → {}", s.policy_file) };
-        out.push_str(&format!("{}{target} ({}): {ok}/{n} {badge}\n", style.bold(&s.file), r.policy));
+        let ok = r.cases.iter().filter(|c| c.passed).count()
+            + r.invariants
+                .iter()
+                .filter(|i| i.violations.is_empty())
+                .count();
+        let badge = if s.passed {
+            style.green("ok")
+        } else {
+            style.red("FAILED")
+        };
+        let target = if s.file == s.policy_file {
+            String::new()
+        } else {
+            format!(" → {}", s.policy_file)
+        };
+        out.push_str(&format!(
+            "{}{target} ({}): {ok}/{n} {badge}\n",
+            style.bold(&s.file),
+            r.policy
+        ));
         for c in &r.cases {
             if c.passed {
                 if verbose {
@@ -262,16 +340,30 @@ fn text(suites: &[Suite], verbose: bool, passed: usize, total: usize, style: Sty
             }
             out.push_str(&format!("  {}  {}\n", style.red("FAIL"), c.name));
             for m in &c.mismatches {
-                out.push_str(&format!("        {}: expected {}, got {}\n", m.field, m.expected, m.actual));
+                out.push_str(&format!(
+                    "        {}: expected {}, got {}\n",
+                    m.field, m.expected, m.actual
+                ));
             }
             if !c.decision.errors.is_empty() {
-                out.push_str(&format!("        (evaluation errors: {})\n", c.decision.errors.join("; ")));
+                out.push_str(&format!(
+                    "        (evaluation errors: {})\n",
+                    c.decision.errors.join("; ")
+                ));
             }
         }
         for inv in &r.invariants {
-            let checked = format!("checked on {} decision{}", inv.checked, if inv.checked == 1 { "" } else { "s" });
+            let checked = format!(
+                "checked on {} decision{}",
+                inv.checked,
+                if inv.checked == 1 { "" } else { "s" }
+            );
             if inv.violations.is_empty() {
-                out.push_str(&format!("  {}  invariant `{}` ({checked})\n", style.green("PASS"), inv.name));
+                out.push_str(&format!(
+                    "  {}  invariant `{}` ({checked})\n",
+                    style.green("PASS"),
+                    inv.name
+                ));
                 continue;
             }
             let n = inv.violations.len();
@@ -283,19 +375,34 @@ fn text(suites: &[Suite], verbose: bool, passed: usize, total: usize, style: Sty
                 if n == 1 { "" } else { "s" }
             ));
             for v in &inv.violations {
-                let variant = if v.variant.is_empty() { String::new() } else { format!(" with {}", v.variant.join(", ")) };
-                out.push_str(&format!("        case `{}`{variant}: {}\n", v.case, v.detail));
+                let variant = if v.variant.is_empty() {
+                    String::new()
+                } else {
+                    format!(" with {}", v.variant.join(", "))
+                };
+                out.push_str(&format!(
+                    "        case `{}`{variant}: {}\n",
+                    v.case, v.detail
+                ));
             }
         }
         if !r.uncovered.is_empty() {
-            out.push_str(&format!("  {} {}\n", style.yellow("not covered by any case:"), r.uncovered.join(", ")));
+            out.push_str(&format!(
+                "  {} {}\n",
+                style.yellow("not covered by any case:"),
+                r.uncovered.join(", ")
+            ));
         }
         out.push('\n');
     }
     out.push_str(&"-".repeat(60));
     out.push('\n');
     let pass = format!("PASS: {passed}/{total}");
-    out.push_str(&if passed == total { style.green(&pass) } else { pass });
+    out.push_str(&if passed == total {
+        style.green(&pass)
+    } else {
+        pass
+    });
     out.push('\n');
     if passed < total {
         out.push_str(&style.red(&format!("FAIL: {}/{total}", total - passed)));

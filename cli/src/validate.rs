@@ -2,8 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use govgate_core::policy::load_test_suite;
 use govgate_core::CompiledPolicy;
+use govgate_core::policy::load_test_suite;
 
 use crate::args::ValidateArgs;
 use crate::check::is_policy_name;
@@ -14,11 +14,18 @@ use crate::test::{is_test_path, named_policy};
 
 /// The files a directory argument stands for: its policies and test files (not recursive).
 fn files_in(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| Failure::error(format!("cannot read the directory `{}`: {e}", io::display(dir))))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| {
+        Failure::error(format!(
+            "cannot read the directory `{}`: {e}",
+            io::display(dir)
+        ))
+    })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && (is_policy_name(p) || (is_test_path(p) && !p.to_string_lossy().contains("/."))))
+        .filter(|p| {
+            p.is_file()
+                && (is_policy_name(p) || (is_test_path(p) && !p.to_string_lossy().contains("/.")))
+        })
         .collect();
     files.sort();
     Ok(files)
@@ -44,7 +51,13 @@ fn validate_one(path: &Path, style: Style) -> Result<String, Failure> {
         .document()
         .tests
         .as_ref()
-        .map(|t| format!(", {} cases, {} invariants", t.cases.len(), t.invariants.len()))
+        .map(|t| {
+            format!(
+                ", {} cases, {} invariants",
+                t.cases.len(),
+                t.invariants.len()
+            )
+        })
         .unwrap_or_default();
     Ok(format!(
         "{} {name} ({}, digest {}{tests})\n",
@@ -62,7 +75,10 @@ pub fn run(args: &ValidateArgs, style: Style) -> Result<u8, Failure> {
             match files_in(p) {
                 Ok(mut f) if !f.is_empty() => files.append(&mut f),
                 Ok(_) => {
-                    io::eprint(&format!("error: no policy or test files in `{}`\n", io::display(p)));
+                    io::eprint(&format!(
+                        "error: no policy or test files in `{}`\n",
+                        io::display(p)
+                    ));
                     errors += 1;
                 }
                 Err(f) => {
@@ -84,7 +100,11 @@ pub fn run(args: &ValidateArgs, style: Style) -> Result<u8, Failure> {
         }
     }
     if errors > 0 {
-        io::eprint(&format!("\n{errors} of {} file{} invalid\n", files.len().max(errors), if errors == 1 { " is" } else { "s are" }));
+        io::eprint(&format!(
+            "\n{errors} of {} file{} invalid\n",
+            files.len().max(errors),
+            if errors == 1 { " is" } else { "s are" }
+        ));
         return Ok(exit::ERROR);
     }
     Ok(exit::OK)

@@ -1,5 +1,10 @@
 //! `govgate eval` over the real binary, on the reference policies.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -9,7 +14,15 @@ const NOW: &str = "2026-01-01T00:00:00Z";
 
 #[test]
 fn live_switch_needs_an_admin_and_explains_why() {
-    let r = govgate(&["eval", "--policy", &policy("agent-trading"), "--input", &repo("examples/actions/live-switch.json"), "--now", NOW]);
+    let r = govgate(&[
+        "eval",
+        "--policy",
+        &policy("agent-trading"),
+        "--input",
+        &repo("examples/actions/live-switch.json"),
+        "--now",
+        NOW,
+    ]);
     r.expect_code(3)
         .stdout_has("approval required")
         .stdout_has("85.00")
@@ -21,50 +34,112 @@ fn live_switch_needs_an_admin_and_explains_why() {
         .stdout_has("suggestions")
         .stdout_has("agent-trading (digest ");
     // A factor bar: id, bar, contribution, label.
-    let bar = r.stdout.lines().find(|l| l.trim_start().starts_with("mode ")).expect("mode factor line");
-    assert!(bar.contains('█') && bar.contains("+40") && bar.contains("Live trading"), "{bar}");
+    let bar = r
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("mode "))
+        .expect("mode factor line");
+    assert!(
+        bar.contains('█') && bar.contains("+40") && bar.contains("Live trading"),
+        "{bar}"
+    );
     // No colour when stdout is not a terminal.
     assert!(!r.stdout.contains('\x1b'));
 }
 
 #[test]
 fn json_output_is_the_decision_exactly() {
-    let r = govgate(&["eval", "-p", &policy("agent-trading"), "-i", &repo("examples/actions/live-switch.json"), "--now", NOW, "--format", "json"]);
+    let r = govgate(&[
+        "eval",
+        "-p",
+        &policy("agent-trading"),
+        "-i",
+        &repo("examples/actions/live-switch.json"),
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
     r.expect_code(3);
     let decision: govgate_core::Decision = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(decision.outcome, govgate_core::Outcome::Approval);
     assert_eq!((decision.score * 100.0).round() / 100.0, 85.0);
     assert_eq!(decision.band.as_deref(), Some("high"));
     assert_eq!(decision.policy.as_ref(), "agent-trading");
-    assert!(decision.fingerprint.is_none(), "fingerprint only on request");
+    assert!(
+        decision.fingerprint.is_none(),
+        "fingerprint only on request"
+    );
     // Re-serializing gives the same JSON: the output is the serde form, nothing added.
     assert_eq!(serde_json::to_value(&decision).unwrap(), r.json());
 }
 
 #[test]
 fn safe_edit_runs_by_itself() {
-    govgate(&["eval", "--policy", &policy("coding-agent"), "--input", &repo("examples/actions/safe-edit.json"), "--now", NOW])
-        .expect_code(0)
-        .stdout_has("auto (allowed)")
-        .stdout_has("0.05");
+    govgate(&[
+        "eval",
+        "--policy",
+        &policy("coding-agent"),
+        "--input",
+        &repo("examples/actions/safe-edit.json"),
+        "--now",
+        NOW,
+    ])
+    .expect_code(0)
+    .stdout_has("auto (allowed)")
+    .stdout_has("0.05");
 }
 
 #[test]
 fn a_force_push_is_blocked() {
     let action = r#"{"actor": {"id": "engineer_1", "roles": ["engineer"]}, "type": "force_push",
         "args": {"target_files": []}, "context": {"repository": "web", "branch": "feature/x", "repositories": ["web"]}}"#;
-    govgate_stdin(&["eval", "--policy", &policy("coding-agent"), "--now", NOW], action).expect_code(4).stdout_has("blocked");
+    govgate_stdin(
+        &["eval", "--policy", &policy("coding-agent"), "--now", NOW],
+        action,
+    )
+    .expect_code(4)
+    .stdout_has("blocked");
     // `-` reads standard input too, as --input or as the positional argument.
-    govgate_stdin(&["eval", "--policy", &policy("coding-agent"), "--input", "-", "--now", NOW], action).expect_code(4);
-    govgate_stdin(&["eval", "--policy", &policy("coding-agent"), "-", "--now", NOW, "-f", "json"], action)
-        .expect_code(4)
-        .stdout_has("\"outcome\": \"block\"");
+    govgate_stdin(
+        &[
+            "eval",
+            "--policy",
+            &policy("coding-agent"),
+            "--input",
+            "-",
+            "--now",
+            NOW,
+        ],
+        action,
+    )
+    .expect_code(4);
+    govgate_stdin(
+        &[
+            "eval",
+            "--policy",
+            &policy("coding-agent"),
+            "-",
+            "--now",
+            NOW,
+            "-f",
+            "json",
+        ],
+        action,
+    )
+    .expect_code(4)
+    .stdout_has("\"outcome\": \"block\"");
 }
 
 #[test]
 fn yaml_input_on_stdin() {
     let action = "actor: {id: trader-1, roles: [trader]}\ntype: modify_strategy\nargs: {trading_mode: inactive, stop_loss_pct: 1.5, strategy_ids: [42], reversibility: reversible}\ncontext: {current_mode: inactive}\n";
-    govgate_stdin(&["eval", "--policy", &policy("agent-trading"), "--now", NOW], action).expect_code(0).stdout_has("low");
+    govgate_stdin(
+        &["eval", "--policy", &policy("agent-trading"), "--now", NOW],
+        action,
+    )
+    .expect_code(0)
+    .stdout_has("low");
 }
 
 const EXTREME: &str = r#"{"actor": {"id": "trader-1", "roles": ["trader"]}, "type": "modify_strategy",
@@ -73,44 +148,137 @@ const EXTREME: &str = r#"{"actor": {"id": "trader-1", "roles": ["trader"]}, "typ
 
 #[test]
 fn a_param_changes_the_decision() {
-    govgate_stdin(&["eval", "-p", &policy("agent-trading"), "--now", NOW], EXTREME)
-        .expect_code(3)
-        .stdout_has("extreme_stop_loss");
-    let r = govgate_stdin(&["eval", "-p", &policy("agent-trading"), "--now", NOW, "--param", "extreme_stop_loss_pct=50"], EXTREME);
+    govgate_stdin(
+        &["eval", "-p", &policy("agent-trading"), "--now", NOW],
+        EXTREME,
+    )
+    .expect_code(3)
+    .stdout_has("extreme_stop_loss");
+    let r = govgate_stdin(
+        &[
+            "eval",
+            "-p",
+            &policy("agent-trading"),
+            "--now",
+            NOW,
+            "--param",
+            "extreme_stop_loss_pct=50",
+        ],
+        EXTREME,
+    );
     r.expect_code(0);
     assert!(!r.stdout.contains("extreme_stop_loss"), "{}", r.stdout);
 }
 
 #[test]
 fn bad_params_are_usage_errors() {
-    govgate_stdin(&["eval", "-p", &policy("agent-trading"), "--now", NOW, "--param", "extreme_stop_loss_pct=lots"], EXTREME)
-        .expect_code(2)
-        .stderr_has("extreme_stop_loss_pct");
-    govgate_stdin(&["eval", "-p", &policy("agent-trading"), "--now", NOW, "--param", "extreme_stop_los_pct=50"], EXTREME)
-        .expect_code(2)
-        .stderr_has("did you mean `extreme_stop_loss_pct`");
-    govgate_stdin(&["eval", "-p", &policy("agent-trading"), "--param", "no-equals-sign"], EXTREME).expect_code(2);
-    govgate_stdin(&["eval", "-p", &policy("agent-trading"), "--now", "yesterday"], EXTREME).expect_code(2).stderr_has("--now");
+    govgate_stdin(
+        &[
+            "eval",
+            "-p",
+            &policy("agent-trading"),
+            "--now",
+            NOW,
+            "--param",
+            "extreme_stop_loss_pct=lots",
+        ],
+        EXTREME,
+    )
+    .expect_code(2)
+    .stderr_has("extreme_stop_loss_pct");
+    govgate_stdin(
+        &[
+            "eval",
+            "-p",
+            &policy("agent-trading"),
+            "--now",
+            NOW,
+            "--param",
+            "extreme_stop_los_pct=50",
+        ],
+        EXTREME,
+    )
+    .expect_code(2)
+    .stderr_has("did you mean `extreme_stop_loss_pct`");
+    govgate_stdin(
+        &[
+            "eval",
+            "-p",
+            &policy("agent-trading"),
+            "--param",
+            "no-equals-sign",
+        ],
+        EXTREME,
+    )
+    .expect_code(2);
+    govgate_stdin(
+        &["eval", "-p", &policy("agent-trading"), "--now", "yesterday"],
+        EXTREME,
+    )
+    .expect_code(2)
+    .stderr_has("--now");
     govgate(&["eval", "--format", "yaml", "-p", &policy("agent-trading")]).expect_code(2);
     govgate(&["eval"]).expect_code(2);
 }
 
 #[test]
 fn bad_inputs_are_errors_with_a_location() {
-    govgate_stdin(&["eval", "-p", &policy("agent-trading"), "-i", "-", "-f", "json"], "{\"type\": [1, }")
+    govgate_stdin(
+        &[
+            "eval",
+            "-p",
+            &policy("agent-trading"),
+            "-i",
+            "-",
+            "-f",
+            "json",
+        ],
+        "{\"type\": [1, }",
+    )
+    .expect_code(1)
+    .stderr_has("<stdin>:1:");
+    govgate(&[
+        "eval",
+        "-p",
+        &policy("agent-trading"),
+        "-i",
+        "/no/such/action.json",
+    ])
+    .expect_code(1)
+    .stderr_has("no such file");
+    govgate_stdin(&["eval", "-p", "/no/such/policy.yaml"], "{}")
         .expect_code(1)
-        .stderr_has("<stdin>:1:");
-    govgate(&["eval", "-p", &policy("agent-trading"), "-i", "/no/such/action.json"]).expect_code(1).stderr_has("no such file");
-    govgate_stdin(&["eval", "-p", "/no/such/policy.yaml"], "{}").expect_code(1).stderr_has("cannot read");
-    govgate_stdin(&["eval", "-p", &policy("agent-trading")], "a: 1\n---\nb: 2\n").expect_code(1).stderr_has("2 documents");
+        .stderr_has("cannot read");
+    govgate_stdin(
+        &["eval", "-p", &policy("agent-trading")],
+        "a: 1\n---\nb: 2\n",
+    )
+    .expect_code(1)
+    .stderr_has("2 documents");
 }
 
 #[test]
 fn fingerprint_on_request_matches_the_override_command() {
-    let r = govgate(&["eval", "-p", &policy("agent-trading"), "-i", &repo("examples/actions/live-switch.json"), "--now", NOW, "-f", "json", "--fingerprint"]);
+    let r = govgate(&[
+        "eval",
+        "-p",
+        &policy("agent-trading"),
+        "-i",
+        &repo("examples/actions/live-switch.json"),
+        "--now",
+        NOW,
+        "-f",
+        "json",
+        "--fingerprint",
+    ]);
     let fp = r.json()["fingerprint"].as_str().unwrap().to_owned();
     assert_eq!(fp.len(), 64);
-    let f = govgate(&["override", "fingerprint", "--input", &repo("examples/actions/live-switch.json")]);
+    let f = govgate(&[
+        "override",
+        "fingerprint",
+        "--input",
+        &repo("examples/actions/live-switch.json"),
+    ]);
     f.expect_code(0);
     assert_eq!(f.stdout.trim(), fp);
 }
@@ -121,7 +289,20 @@ fn log_appends_one_redacted_json_line_per_decision() {
     let log = dir.join("decisions.jsonl").to_string_lossy().into_owned();
     let action = repo("examples/actions/safe-edit.json");
     for _ in 0..2 {
-        govgate(&["eval", "-p", &policy("coding-agent"), "-i", &action, "--now", NOW, "--log", &log, "-f", "json"]).expect_code(0);
+        govgate(&[
+            "eval",
+            "-p",
+            &policy("coding-agent"),
+            "-i",
+            &action,
+            "--now",
+            NOW,
+            "--log",
+            &log,
+            "-f",
+            "json",
+        ])
+        .expect_code(0);
     }
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(text.ends_with('\n'));
@@ -129,7 +310,14 @@ fn log_appends_one_redacted_json_line_per_decision() {
     assert_eq!(lines.len(), 2);
     for line in lines {
         let record: serde_json::Value = serde_json::from_str(line).unwrap();
-        for key in ["ts", "policy", "digest", "fingerprint", "action", "decision"] {
+        for key in [
+            "ts",
+            "policy",
+            "digest",
+            "fingerprint",
+            "action",
+            "decision",
+        ] {
             assert!(record.get(key).is_some(), "missing {key}: {line}");
         }
         assert_eq!(record["policy"], "coding-agent");
@@ -141,14 +329,23 @@ fn log_appends_one_redacted_json_line_per_decision() {
         assert!(diff.starts_with("sha256:"), "{diff}");
         assert!(!line.contains("Instal the CLI"), "secret leaked: {line}");
         // Everything else is kept.
-        assert_eq!(record["action"]["args"]["target_files"][0], "docs/README.md");
+        assert_eq!(
+            record["action"]["args"]["target_files"][0],
+            "docs/README.md"
+        );
     }
 }
 
 #[test]
 fn help_lists_the_exit_codes() {
     let r = govgate(&["--help"]);
-    r.expect_code(0).stdout_has("Exit codes").stdout_has("3  approval required");
-    govgate(&["eval", "--help"]).expect_code(0).stdout_has("4  blocked");
-    govgate(&["check", "--help"]).expect_code(0).stdout_has("Exit codes");
+    r.expect_code(0)
+        .stdout_has("Exit codes")
+        .stdout_has("3  approval required");
+    govgate(&["eval", "--help"])
+        .expect_code(0)
+        .stdout_has("4  blocked");
+    govgate(&["check", "--help"])
+        .expect_code(0)
+        .stdout_has("Exit codes");
 }

@@ -1,5 +1,10 @@
 //! `govgate test` over the real binary.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
@@ -46,7 +51,7 @@ invariants:
 "#;
 
 fn policies_dir() -> String {
-    std::env::var("GOVGATE_TEST_POLICIES").unwrap_or_else(|_| repo("examples/policies"))
+    repo("examples/policies")
 }
 
 #[test]
@@ -78,7 +83,9 @@ fn a_failing_case_shows_expected_and_actual() {
         .stdout_has("PASS: 2/3");
     // The passing case is listed only with -v.
     assert!(!r.stdout.contains("PASS  small is auto"), "{}", r.stdout);
-    govgate(&["test", "-v", dir.to_str().unwrap()]).expect_code(4).stdout_has("PASS  small is auto");
+    govgate(&["test", "-v", dir.to_str().unwrap()])
+        .expect_code(4)
+        .stdout_has("PASS  small is auto");
 }
 
 #[test]
@@ -93,15 +100,28 @@ fn json_report() {
     assert_eq!(j["passed"], 2);
     let suite = &j["suites"][0];
     assert_eq!(suite["passed"], false);
-    assert_eq!(suite["report"]["cases"][1]["mismatches"][0]["field"], "outcome");
-    assert_eq!(suite["report"]["invariants"][0]["violations"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        suite["report"]["cases"][1]["mismatches"][0]["field"],
+        "outcome"
+    );
+    assert_eq!(
+        suite["report"]["invariants"][0]["violations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
 }
 
 #[test]
 fn an_invariant_violation_names_the_variant() {
     let dir = temp_dir("invariant");
     write(&dir, "tiny.yaml", TINY);
-    write(&dir, "tiny_test.yaml", "cases:\n  - name: small\n    input: {type: pay, args: {amount: 5}}\n    expect: {outcome: auto}\ninvariants:\n  - name: always auto\n    assert: decision.outcome == \"auto\"\n");
+    write(
+        &dir,
+        "tiny_test.yaml",
+        "cases:\n  - name: small\n    input: {type: pay, args: {amount: 5}}\n    expect: {outcome: auto}\ninvariants:\n  - name: always auto\n    assert: decision.outcome == \"auto\"\n",
+    );
     govgate(&["test", dir.to_str().unwrap()])
         .expect_code(4)
         .stdout_has("FAIL  invariant `always auto`")
@@ -111,25 +131,50 @@ fn an_invariant_violation_names_the_variant() {
 #[test]
 fn a_tests_section_and_a_named_policy_are_found() {
     let dir = temp_dir("own-tests");
-    write(&dir, "own.yaml", &format!("{TINY}tests:\n  cases:\n    - name: large needs approval\n      input: {{type: pay, args: {{amount: 500}}}}\n      expect: {{outcome: approval, approval_role: reviewer}}\n"));
+    write(
+        &dir,
+        "own.yaml",
+        &format!(
+            "{TINY}tests:\n  cases:\n    - name: large needs approval\n      input: {{type: pay, args: {{amount: 500}}}}\n      expect: {{outcome: approval, approval_role: reviewer}}\n"
+        ),
+    );
     std::fs::create_dir_all(dir.join("tests")).unwrap();
-    write(&dir.join("tests"), "other_test.yaml", "policy: ../own.yaml\ncases:\n  - name: huge is blocked\n    input: {type: pay, args: {amount: 5000}}\n    expect: {outcome: block, verdict: block}\n");
+    write(
+        &dir.join("tests"),
+        "other_test.yaml",
+        "policy: ../own.yaml\ncases:\n  - name: huge is blocked\n    input: {type: pay, args: {amount: 5000}}\n    expect: {outcome: block, verdict: block}\n",
+    );
     // Non-policy YAML in the tree is skipped, not an error.
     write(&dir, "notes.yaml", "just: data\n");
     let r = govgate(&["test", "-v", dir.to_str().unwrap()]);
-    r.expect_code(0).stdout_has("PASS  large needs approval").stdout_has("PASS  huge is blocked").stdout_has("PASS: 2/2");
+    r.expect_code(0)
+        .stdout_has("PASS  large needs approval")
+        .stdout_has("PASS  huge is blocked")
+        .stdout_has("PASS: 2/2");
 }
 
 #[test]
 fn problems_are_errors() {
     let dir = temp_dir("errors");
     write(&dir, "orphan_test.yaml", "cases: []\n");
-    govgate(&["test", dir.to_str().unwrap()]).expect_code(1).stderr_has("cannot find its policy");
+    govgate(&["test", dir.to_str().unwrap()])
+        .expect_code(1)
+        .stderr_has("cannot find its policy");
     let empty = temp_dir("empty");
-    govgate(&["test", empty.to_str().unwrap()]).expect_code(1).stderr_has("no policy tests found");
-    govgate(&["test", "/no/such/dir"]).expect_code(1).stderr_has("does not exist");
+    govgate(&["test", empty.to_str().unwrap()])
+        .expect_code(1)
+        .stderr_has("no policy tests found");
+    govgate(&["test", "/no/such/dir"])
+        .expect_code(1)
+        .stderr_has("does not exist");
     let broken = temp_dir("broken-test");
     write(&broken, "tiny.yaml", TINY);
-    write(&broken, "tiny_test.yaml", "cases:\n  - name: x\n    inptu: {}\n    expect: {}\n");
-    govgate(&["test", broken.to_str().unwrap()]).expect_code(1).stderr_has("tiny_test.yaml:3:");
+    write(
+        &broken,
+        "tiny_test.yaml",
+        "cases:\n  - name: x\n    inptu: {}\n    expect: {}\n",
+    );
+    govgate(&["test", broken.to_str().unwrap()])
+        .expect_code(1)
+        .stderr_has("tiny_test.yaml:3:");
 }

@@ -1,5 +1,11 @@
 //! Helpers for running the real `govgate` binary.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,32 +22,54 @@ pub struct Run {
 impl Run {
     /// Fails with both streams shown unless the exit code is `code`.
     pub fn expect_code(&self, code: i32) -> &Run {
-        assert_eq!(self.code, code, "exit code\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
         self
     }
     /// Stdout and stderr must not mention a panic or a backtrace.
     pub fn no_panic(&self) -> &Run {
         for s in [&self.stdout, &self.stderr] {
-            assert!(!s.contains("panicked") && !s.contains("RUST_BACKTRACE") && !s.contains("stack backtrace"), "{s}");
+            assert!(
+                !s.contains("panicked")
+                    && !s.contains("RUST_BACKTRACE")
+                    && !s.contains("stack backtrace"),
+                "{s}"
+            );
         }
         self
     }
     pub fn stdout_has(&self, needle: &str) -> &Run {
-        assert!(self.stdout.contains(needle), "stdout lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}", self.stdout, self.stderr);
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout,
+            self.stderr
+        );
         self
     }
     pub fn stderr_has(&self, needle: &str) -> &Run {
-        assert!(self.stderr.contains(needle), "stderr lacks {needle:?}\n--- stderr\n{}", self.stderr);
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}\n--- stderr\n{}",
+            self.stderr
+        );
         self
     }
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 }
 
 /// The repository root (tests run with the crate directory as working directory).
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// A file of the repository, as an absolute path string.
@@ -51,7 +79,7 @@ pub fn repo(rel: &str) -> String {
 
 /// A reference policy by name.
 pub fn policy(name: &str) -> String {
-    repo(&format!("{}/{name}.yaml", std::env::var("GOVGATE_TEST_POLICIES").unwrap_or_else(|_| "examples/policies".into())))
+    repo(&format!("examples/policies/{name}.yaml"))
 }
 
 /// Runs govgate with `args`, in the repository root, colour off.
@@ -66,12 +94,24 @@ pub fn govgate_stdin(args: &[&str], stdin: &str) -> Run {
 
 pub fn govgate_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_govgate"));
-    cmd.args(args).current_dir(dir).env("NO_COLOR", "1").env_remove("RUST_BACKTRACE");
-    cmd.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
+    cmd.args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_BACKTRACE");
+    cmd.stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn govgate");
     if let Some(text) = stdin {
-        child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
     }
     let out = child.wait_with_output().unwrap();
     let run = Run {
@@ -102,5 +142,8 @@ pub fn write(dir: &Path, name: &str, text: &str) -> String {
 
 /// The live-switch example action as JSON.
 pub fn live_switch() -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(repo("examples/actions/live-switch.json")).unwrap()).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(repo("examples/actions/live-switch.json")).unwrap(),
+    )
+    .unwrap()
 }
