@@ -106,12 +106,8 @@ pub fn govgate_in(dir: &Path, args: &[&str], stdin: Option<&str>) -> Run {
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     let mut child = cmd.spawn().expect("spawn govgate");
     if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
+        // govgate may exit before reading (a bad policy): a broken pipe is fine.
+        let _ = child.stdin.take().unwrap().write_all(text.as_bytes());
     }
     let out = child.wait_with_output().unwrap();
     let run = Run {
