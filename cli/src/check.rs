@@ -514,14 +514,15 @@ fn junit(results: &[CheckResult], fail_on_warn: bool) -> String {
             rs.len()
         ));
         for r in rs {
-            out.push_str(&format!(
-                "    <testcase name=\"{}\" classname=\"{}\">\n",
+            let open = format!(
+                "    <testcase name=\"{}\" classname=\"{}\"",
                 xml_escape(&r.target()),
                 xml_escape(policy)
-            ));
+            );
+            let mut body = String::new();
             if !r.errors.is_empty() {
                 let first = r.errors.first().map(String::as_str).unwrap_or_default();
-                out.push_str(&format!(
+                body.push_str(&format!(
                     "      <error message=\"{}\" type=\"error\">{}</error>\n",
                     xml_escape(first),
                     xml_escape(&r.errors.join("\n"))
@@ -563,7 +564,7 @@ fn junit(results: &[CheckResult], fail_on_warn: bool) -> String {
                 } else {
                     "deny"
                 };
-                out.push_str(&format!(
+                body.push_str(&format!(
                     "      <failure message=\"{}\" type=\"{kind}\">{}</failure>\n",
                     xml_escape(&message),
                     xml_escape(&lines.join("\n"))
@@ -590,12 +591,16 @@ fn junit(results: &[CheckResult], fail_on_warn: bool) -> String {
             }));
             other.extend(r.notes.iter().map(|n| format!("NOTE {n}")));
             if !other.is_empty() {
-                out.push_str(&format!(
+                body.push_str(&format!(
                     "      <system-out>{}</system-out>\n",
                     xml_escape(&other.join("\n"))
                 ));
             }
-            out.push_str("    </testcase>\n");
+            if body.is_empty() {
+                out.push_str(&format!("{open}/>\n"));
+            } else {
+                out.push_str(&format!("{open}>\n{body}    </testcase>\n"));
+            }
         }
         out.push_str("  </testsuite>\n");
     }

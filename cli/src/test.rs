@@ -321,13 +321,8 @@ fn text(suites: &[Suite], verbose: bool, passed: usize, total: usize, style: Sty
         } else {
             style.red("FAILED")
         };
-        let target = if s.file == s.policy_file {
-            String::new()
-        } else {
-            format!(" → {}", s.policy_file)
-        };
         out.push_str(&format!(
-            "{}{target} ({}): {ok}/{n} {badge}\n",
+            "{} ({}): {ok}/{n} {badge}\n",
             style.bold(&s.file),
             r.policy
         ));

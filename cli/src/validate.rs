@@ -100,11 +100,8 @@ pub fn run(args: &ValidateArgs, style: Style) -> Result<u8, Failure> {
         }
     }
     if errors > 0 {
-        io::eprint(&format!(
-            "\n{errors} of {} file{} invalid\n",
-            files.len().max(errors),
-            if errors == 1 { " is" } else { "s are" }
-        ));
+        let s = if errors == 1 { "" } else { "s" };
+        io::eprint(&format!("\nerror: {errors} file{s} did not validate\n"));
         return Ok(exit::ERROR);
     }
     Ok(exit::OK)
