@@ -8,7 +8,13 @@ use crate::exit::HELP;
 
 /// govgate: a governance gate for AI agents and automated pipelines.
 #[derive(Debug, Parser)]
-#[command(name = "govgate", version, about, long_about = None, after_help = HELP, propagate_version = true)]
+#[command(
+    name = "govgate",
+    version,
+    about = "govgate: a governance gate for AI agents and automated pipelines",
+    after_help = HELP,
+    propagate_version = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -49,7 +55,10 @@ pub enum Command {
     #[command(after_help = "Exit codes:\n  0  printed\n  1  error")]
     Schema,
     /// Create and inspect Ed25519-signed overrides.
-    #[command(subcommand, after_help = HELP)]
+    #[command(
+        subcommand,
+        after_help = "Exit codes:\n  0  done\n  1  error (unreadable file, invalid seed file, existing key file)\n  2  usage error (bad --seed-hex, --expires)"
+    )]
     Override(OverrideCommand),
 }
 
