@@ -311,6 +311,25 @@ fn judge(d: &Decision, policy: &CompiledPolicy) -> Judged {
     }
 }
 
+/// The first message of a rendered error and the line it points at:
+/// `error: invalid yaml ...` / `  --> file:3:7` becomes (`invalid yaml ... (file:3:7)`, 3).
+fn summarize(rendered: &str) -> (String, Option<u32>) {
+    let mut lines = rendered.lines();
+    let first = lines.next().unwrap_or_default();
+    let msg = first.strip_prefix("error: ").unwrap_or(first).to_owned();
+    let place = lines
+        .next()
+        .and_then(|l| l.trim_start().strip_prefix("--> "));
+    match place {
+        Some(place) => {
+            let place = place.split(" (").next().unwrap_or(place);
+            let line = place.rsplitn(3, ':').nth(1).and_then(|n| n.parse().ok());
+            (format!("{msg} ({place})"), line)
+        }
+        None => (msg, None),
+    }
+}
+
 pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
     let params = io::parse_params(&args.params)?;
     let now = io::parse_now(args.now.as_deref())?;
@@ -343,7 +362,29 @@ pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
             Ok(docs) => docs,
             Err(f) => {
                 io::eprint(&f.message);
-                file_errors += 1;
+                // The structured outputs carry it too, once per policy.
+                let (msg, line) = summarize(&f.message);
+                for l in &policies {
+                    results.push(CheckResult {
+                        filename: name.clone(),
+                        document: None,
+                        line,
+                        policy: l.policy.name().to_owned(),
+                        policy_file: l.file.clone(),
+                        outcome: Outcome::Approval,
+                        verdict: None,
+                        successes: 0,
+                        failures: Vec::new(),
+                        warnings: Vec::new(),
+                        exceptions: Vec::new(),
+                        approvals: Vec::new(),
+                        errors: vec![msg.clone()],
+                        notes: Vec::new(),
+                    });
+                }
+                if policies.is_empty() {
+                    file_errors += 1;
+                }
                 continue;
             }
         };
@@ -684,6 +725,17 @@ mod tests {
     fn github_escapes_data_and_properties() {
         assert_eq!(gh_data("50% off\nnext"), "50%25 off%0Anext");
         assert_eq!(gh_property("a:b,c"), "a%3Ab%2Cc");
+    }
+
+    #[test]
+    fn rendered_errors_are_summarized() {
+        let (msg, line) = summarize("error: invalid yaml: bad\n  --> m.yaml:3:7\n  |\n");
+        assert_eq!(msg, "invalid yaml: bad (m.yaml:3:7)");
+        assert_eq!(line, Some(3));
+        assert_eq!(
+            summarize("error: cannot read `x`: no such file\n"),
+            ("cannot read `x`: no such file".to_owned(), None)
+        );
     }
 
     #[test]

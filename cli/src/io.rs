@@ -49,6 +49,10 @@ pub fn read_text(path: &Path) -> Result<String, Failure> {
 
 /// Reads standard input as UTF-8 text.
 pub fn read_stdin() -> Result<String, Failure> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        eprint("reading from standard input (end with Ctrl-D)...\n");
+    }
     let mut text = String::new();
     std::io::stdin()
         .lock()
