@@ -323,7 +323,7 @@ fn summarize(rendered: &str) -> (String, Option<u32>) {
     match place {
         Some(place) => {
             let place = place.split(" (").next().unwrap_or(place);
-            let line = place.rsplitn(3, ':').nth(1).and_then(|n| n.parse().ok());
+            let line = place.rsplit(':').nth(1).and_then(|n| n.parse().ok());
             (format!("{msg} ({place})"), line)
         }
         None => (msg, None),
