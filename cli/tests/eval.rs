@@ -349,3 +349,47 @@ fn help_lists_the_exit_codes() {
         .expect_code(0)
         .stdout_has("Exit codes");
 }
+
+#[test]
+fn shadow_mode_lets_the_action_run_and_says_what_would_have_happened() {
+    let dir = temp_dir("shadow");
+    let p = write(
+        &dir,
+        "shadow.yaml",
+        "govgate: 1\nname: shadowed\nmode: shadow\nrules:\n  - id: no_prod\n    when: input.context.env == \"prod\"\n    verdict: block\n    reason_code: prod\n    message: Production is off limits\ndefault_verdict: {verdict: auto}\n",
+    );
+    let action = r#"{"type": "deploy", "context": {"env": "prod"}}"#;
+    govgate_stdin(&["eval", "-p", &p, "--now", NOW], action)
+        .expect_code(0)
+        .stdout_has("auto (allowed)  (shadow mode; would be: blocked)")
+        .stdout_has("Production is off limits");
+    let r = govgate_stdin(&["eval", "-p", &p, "--now", NOW, "-f", "json"], action);
+    r.expect_code(0);
+    assert_eq!(r.json()["shadow_outcome"], "block");
+}
+
+#[test]
+fn eval_on_a_manifest_policy_lists_deny_and_warn_messages() {
+    govgate(&[
+        "eval",
+        "-p",
+        &policy("model-deployment"),
+        &repo("examples/manifests/low-accuracy.yaml"),
+        "--now",
+        NOW,
+    ])
+    .expect_code(4)
+    .stdout_has("blocked")
+    .stdout_has("✗ accuracy: Model accuracy 0.78 is below minimum threshold 0.85")
+    .stdout_has("✗ f1_score: Model F1 score 0.75 is below minimum threshold 0.80");
+    govgate(&[
+        "eval",
+        "-p",
+        &policy("model-deployment"),
+        &repo("examples/manifests/valid-model.yaml"),
+        "--now",
+        NOW,
+    ])
+    .expect_code(0)
+    .stdout_has("! model_naming: Model name must follow pattern: domain-task-vN");
+}
