@@ -18,12 +18,6 @@ impl Style {
         }
     }
 
-    /// No colour at all.
-    #[allow(dead_code)]
-    pub fn plain() -> Style {
-        Style { enabled: false }
-    }
-
     fn paint(self, code: &str, text: &str) -> String {
         if self.enabled {
             format!("\x1b[{code}m{text}\x1b[0m")

@@ -38,7 +38,8 @@ fn has_known_ext(path: &Path) -> bool {
         .is_some_and(|e| EXTENSIONS.contains(&e.as_str()))
 }
 
-fn is_test_file(path: &Path) -> bool {
+/// Whether a path is a test file by its name (`*_test.yaml`, ...).
+pub fn is_test_file(path: &Path) -> bool {
     path.file_stem()
         .is_some_and(|s| s.to_string_lossy().ends_with("_test"))
 }
@@ -77,8 +78,9 @@ fn walk(dir: &Path, out: &mut Vec<Found>, errors: &mut Vec<String>) {
     }
 }
 
-/// The policy a test file is for.
-fn policy_for(test_path: &Path, named: Option<&str>) -> Result<PathBuf, String> {
+/// The policy a test file is for: its `policy:` field (relative to the test file), else the
+/// file of the same name without `_test` beside it.
+pub fn policy_for(test_path: &Path, named: Option<&str>) -> Result<PathBuf, String> {
     let dir = test_path.parent().unwrap_or(Path::new(""));
     if let Some(named) = named {
         let p = dir.join(named);
@@ -404,14 +406,4 @@ fn text(suites: &[Suite], verbose: bool, passed: usize, total: usize, style: Sty
         out.push('\n');
     }
     out
-}
-
-/// The value of a test file's `policy:` field, for `validate`.
-pub fn named_policy(path: &Path, named: Option<&str>) -> Result<PathBuf, String> {
-    policy_for(path, named)
-}
-
-/// Whether a path is a test file by name.
-pub fn is_test_path(path: &Path) -> bool {
-    is_test_file(path)
 }

@@ -10,7 +10,7 @@ use crate::check::is_policy_name;
 use crate::exit::{self, Failure};
 use crate::io;
 use crate::style::Style;
-use crate::test::{is_test_path, named_policy};
+use crate::test::{is_test_file, policy_for};
 
 /// The files a directory argument stands for: its policies and test files (not recursive).
 fn files_in(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
@@ -24,7 +24,7 @@ fn files_in(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.is_file()
-                && (is_policy_name(p) || (is_test_path(p) && !p.to_string_lossy().contains("/.")))
+                && (is_policy_name(p) || (is_test_file(p) && !p.to_string_lossy().contains("/.")))
         })
         .collect();
     files.sort();
@@ -34,9 +34,9 @@ fn files_in(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
 fn validate_one(path: &Path, style: Style) -> Result<String, Failure> {
     let name = io::display(path);
     let text = io::read_text(path)?;
-    if is_test_path(path) {
+    if is_test_file(path) {
         let suite = load_test_suite(&name, &text)?;
-        let policy = named_policy(path, suite.policy.as_deref())
+        let policy = policy_for(path, suite.policy.as_deref())
             .map_err(|why| Failure::error(format!("test file `{name}`: {why}")))?;
         return Ok(format!(
             "{} {name} (tests for {}: {} cases, {} invariants)\n",
