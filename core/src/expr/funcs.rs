@@ -118,7 +118,7 @@ fn name(func: Func) -> &'static str {
     SIGS.iter().find(|s| s.func == func).map_or("?", |s| s.name)
 }
 
-fn wrong(func: Func, args: &[Cow<'_, Value>], span: Span) -> super::EvalError {
+fn wrong(func: Func, args: &[Cow<'_, Value>], span: Span) -> super::eval::Error {
     let types: Vec<&str> = args.iter().map(|a| a.type_name()).collect();
     let shown = name(func);
     let shown = if matches!(
