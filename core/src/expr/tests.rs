@@ -796,3 +796,52 @@ fn programs_are_shareable() {
     fn assert_send_sync<T: Send + Sync + Clone>() {}
     assert_send_sync::<Program>();
 }
+
+#[test]
+fn the_deepest_accepted_expressions_run_on_a_small_stack() {
+    // Every shape nested to the ceiling must compile and evaluate on a 2 MiB thread (the
+    // default for spawned threads and test threads), even in an unoptimised build.
+    let n = MAX_DEPTH_CEILING - 4;
+    let shapes = [
+        format!("{}input.scope_count{}", "(1 + ".repeat(n), ")".repeat(n)),
+        format!("{}1{}", "[".repeat(n), "]".repeat(n)),
+        format!("{}true", "!".repeat(n)),
+        format!("{}1{}", "(true ? ".repeat(n), " : 0)".repeat(n)),
+        format!("{}1{}", "size(string(".repeat(n / 2), "))".repeat(n / 2)),
+        format!("{}1{}", "[1].map(x, ".repeat(n / 2), ")".repeat(n / 2)),
+        format!(
+            "{}true{}",
+            "[1].exists(x, ".repeat(n / 2),
+            ")".repeat(n / 2)
+        ),
+        format!("{}1{}", "{'a': ".repeat(n), "}".repeat(n)),
+        format!("input.tags{}", "[0]".repeat(n)),
+        format!("{}input.flag{}", "(input.flag && ".repeat(n), ")".repeat(n)),
+        format!("{}input.flag{}", "(false || ".repeat(n), ")".repeat(n)),
+        format!("{}1.5{}", "-(".repeat(n), ")".repeat(n)),
+    ];
+    let limits = Limits {
+        max_depth: usize::MAX,
+        ..Limits::default()
+    };
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let (i, p) = (input(), params());
+            for src in &shapes {
+                let program = compile(src, &scope(), &limits)
+                    .unwrap_or_else(|e| panic!("{}: {e:?}", &src[..30.min(src.len())]));
+                let _ = program.eval(&[&i, &p]);
+                let _ = program.eval_bool(&[&i, &p]);
+            }
+            // One level more than the ceiling is refused.
+            let over = format!(
+                "{}1{}",
+                "(".repeat(MAX_DEPTH_CEILING),
+                ")".repeat(MAX_DEPTH_CEILING)
+            );
+            assert!(compile(&over, &scope(), &limits).is_err());
+        })
+        .unwrap();
+    handle.join().unwrap();
+}
