@@ -292,10 +292,15 @@ fn extreme(func: Func, items: &Arc<Vec<Value>>, span: Span) -> Res<Value> {
         best = Some(match best {
             None => item,
             Some(b) => {
-                let ord = super::eval::compare(item, b).and_then(Result::ok);
+                let Some(Ok(ord)) = super::eval::compare(item, b) else {
+                    return Err(mismatch(
+                        span,
+                        format!("`math.{}` cannot order NaN", name(func)),
+                    ));
+                };
                 let better = match func {
-                    Func::Greatest => ord == Some(std::cmp::Ordering::Greater),
-                    _ => ord == Some(std::cmp::Ordering::Less),
+                    Func::Greatest => ord == std::cmp::Ordering::Greater,
+                    _ => ord == std::cmp::Ordering::Less,
                 };
                 if better { item } else { b }
             }

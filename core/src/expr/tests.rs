@@ -455,6 +455,7 @@ fn extensions() {
     fails("math.greatest(input.empty)", EvalErrorKind::TypeMismatch);
     fails("math.least(input.tags)", EvalErrorKind::TypeMismatch);
     fails("math.least(input.mode)", EvalErrorKind::TypeMismatch);
+    fails("math.greatest(1, 0.0 / 0.0)", EvalErrorKind::TypeMismatch);
     ok("math.sum([1, 2, 3])", 6i64);
     ok("math.sum([1, 2.5])", 3.5);
     ok("math.sum([])", 0i64);
