@@ -575,8 +575,8 @@ fn lookup<'v>(value: &'v Value, index: &Value, span: Span, cx: &Cx<'_>) -> Res<&
         (Value::List(_) | Value::Map(_), _) => Err(mismatch(
             span,
             format!(
-                "cannot index a `{}` with a value of type `{}`",
-                value.type_name(),
+                "cannot index {} with a value of type `{}`",
+                article(value),
                 index.type_name()
             ),
         )),
@@ -639,9 +639,9 @@ fn relation(op: BinOp, l: &Value, r: &Value, span: Span) -> Res<bool> {
         None => Err(mismatch(
             span,
             format!(
-                "cannot compare a `{}` with a `{}` using `{}`",
-                l.type_name(),
-                r.type_name(),
+                "cannot compare {} with {} using `{}`",
+                article(l),
+                article(r),
                 op.symbol()
             ),
         )),
@@ -740,6 +740,16 @@ fn arith(op: BinOp, l: Cow<'_, Value>, r: &Value, span: Span) -> Res<Value> {
     }
 }
 
+/// The value's type with its article: "an `int`", "a `string`".
+pub(crate) fn article(value: &Value) -> String {
+    let name = value.type_name();
+    let an = matches!(
+        name.as_bytes().first(),
+        Some(b'a' | b'e' | b'i' | b'o' | b'u')
+    );
+    format!("{} `{name}`", if an { "an" } else { "a" })
+}
+
 fn no_overload(op: BinOp, l: &Value, r: &Value, span: Span) -> Error {
     let help = match (l, r) {
         (Value::Int(_), Value::Double(_)) | (Value::Double(_), Value::Int(_)) => {
@@ -750,10 +760,10 @@ fn no_overload(op: BinOp, l: &Value, r: &Value, span: Span) -> Error {
     mismatch(
         span,
         format!(
-            "no `{}` for a `{}` and a `{}`{help}",
+            "no `{}` for {} and {}{help}",
             op.symbol(),
-            l.type_name(),
-            r.type_name()
+            article(l),
+            article(r)
         ),
     )
 }

@@ -314,7 +314,12 @@ fn comparisons() {
     ok("{'a': 1} == {'b': 1}", false);
     ok("input.labels == {'env': 'prod', 'team': 'ml'}", true);
     ok("0.0 / 0.0 == 0.0 / 0.0", false);
-    fails("1 < 'a'", EvalErrorKind::TypeMismatch);
+    let e = fails("input.scope_count > '10'", EvalErrorKind::TypeMismatch);
+    assert_eq!(
+        e.message,
+        "cannot compare an `int` with a `string` using `>`"
+    );
+    assert_eq!(e.span, 0..24);
     fails("[1] < [2]", EvalErrorKind::TypeMismatch);
     fails("null < null", EvalErrorKind::TypeMismatch);
     fails("0.0 / 0.0 < 1.0", EvalErrorKind::TypeMismatch);
@@ -356,7 +361,7 @@ fn arithmetic() {
     let e = fails("1 + 1.0", EvalErrorKind::TypeMismatch);
     assert_eq!(
         e.message,
-        "no `+` for a `int` and a `double`: convert one side with `double()` or `int()`"
+        "no `+` for an `int` and a `double`: convert one side with `double()` or `int()`"
     );
     assert_eq!(e.span, 0..7);
     fails("1.5 % 1.0", EvalErrorKind::TypeMismatch);
