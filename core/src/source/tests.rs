@@ -793,3 +793,24 @@ fn long_single_line_documents() {
     );
     format_yaml("t", &yaml_text).unwrap();
 }
+
+#[test]
+fn byte_order_mark_is_not_a_column() {
+    let d = yaml("\u{feff}a: 'x y'\n");
+    assert_eq!(d.spans.key_location(&p("a")), Some(loc(1, 1)));
+    assert_eq!(d.spans.value_offset_location(&p("a"), 2), Some(loc(1, 7)));
+    let d = parse_one("t.json", "\u{feff}{\"a\": 1}", Format::Json).unwrap();
+    assert_eq!(d.spans.key_location(&p("a")), Some(loc(1, 2)));
+}
+
+#[cfg(feature = "toml")]
+#[test]
+fn toml_nesting_is_bounded() {
+    let deep = format!("a = {}{}\n", "[".repeat(5000), "]".repeat(5000));
+    let e = parse("t.toml", &deep, Format::Toml).unwrap_err();
+    assert!(
+        e.0[0].message.starts_with("invalid toml"),
+        "{}",
+        e.0[0].message
+    );
+}
