@@ -165,6 +165,58 @@ impl CompiledPolicy {
         out
     }
 
+    /// A decision as it may be stored beside a redacted action: a factor value that is one of
+    /// the action's secrets is replaced like the action's own field, and any secret text inside
+    /// a message, reason or label becomes `[redacted]`.
+    pub fn redact_decision(&self, action: &Value, decision: &Decision) -> Decision {
+        let secrets: Vec<&Value> = self
+            .inner
+            .secret_fields
+            .iter()
+            .filter_map(|path| path.iter().try_fold(action, |v, k| v.get(k)))
+            .collect();
+        let mut out = decision.clone();
+        if secrets.is_empty() {
+            return out;
+        }
+        let texts: Vec<String> = secrets
+            .iter()
+            .map(|v| v.to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let scrub = |s: &mut String| {
+            for t in &texts {
+                if s.contains(t.as_str()) {
+                    *s = s.replace(t.as_str(), "[redacted]");
+                }
+            }
+        };
+        for f in &mut out.factors {
+            if secrets.iter().any(|s| **s == f.value) {
+                let hashed = crate::identity::digest_value(&f.value).unwrap_or_default();
+                f.value = Value::string(format!("sha256:{hashed}"));
+            }
+            scrub(&mut f.label);
+        }
+        for m in out.deny.iter_mut().chain(out.warn.iter_mut()) {
+            scrub(&mut m.message);
+        }
+        for t in &mut out.triggers {
+            scrub(&mut t.reason);
+        }
+        for r in out.reasons.iter_mut().chain(out.errors.iter_mut()) {
+            scrub(r);
+        }
+        if let Some(rule) = &mut out.rule {
+            if let Some(m) = &rule.message {
+                let mut m = m.clone();
+                scrub(&mut m);
+                Arc::make_mut(rule).message = Some(m);
+            }
+        }
+        out
+    }
+
     /// The document the policy was compiled from.
     pub fn document(&self) -> &super::document::PolicyDocument {
         &self.inner.document
@@ -696,6 +748,24 @@ impl CompiledPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redacted_decisions_do_not_repeat_secrets() {
+        let policy = CompiledPolicy::compile_str(
+            "p.yaml",
+            "govgate: 1\nname: s\nsecret_fields: [args.token]\ndeny:\n  - id: token\n    when: input.args.token.startsWith('sk-')\n    message: 'live key {input.args.token} used'\n",
+        )
+        .unwrap();
+        let action: Value = serde_json::from_str(r#"{"type": "x", "args": {"token": "sk-123"}}"#).unwrap();
+        let now = chrono::DateTime::from_timestamp(0, 0).unwrap();
+        let d = policy.evaluate(&Action::new(action.clone()), &EvalContext::new(now));
+        assert_eq!(d.deny[0].message, "live key sk-123 used");
+        let r = policy.redact_decision(&action, &d);
+        assert_eq!(r.deny[0].message, "live key [redacted] used");
+        assert!(!serde_json::to_string(&r).unwrap().contains("sk-123"));
+        let stored = policy.redact(&action);
+        assert!(stored.get_path("args.token").and_then(Value::as_str).unwrap().starts_with("sha256:"));
+    }
 
     #[test]
     fn str_at_follows_maps() {
