@@ -425,7 +425,10 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
         &format!(
             "{} {}",
             d.policy.policy,
-            style.dim(&format!("(digest {})", short_digest(&d.policy.policy_digest)))
+            style.dim(&format!(
+                "(digest {})",
+                short_digest(&d.policy.policy_digest)
+            ))
         ),
     );
     if let Some(f) = &d.fingerprint {

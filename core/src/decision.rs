@@ -314,7 +314,11 @@ pub fn format_number(x: f64) -> String {
     let rounded = (x * 100.0).round() / 100.0;
     let s = format!("{rounded:.2}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".to_owned() } else { s.to_owned() }
+    if s == "-0" {
+        "0".to_owned()
+    } else {
+        s.to_owned()
+    }
 }
 
 #[cfg(test)]

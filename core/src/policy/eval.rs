@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::compile::*;
-use super::document::{ApprovalSpec, Aggregate, Mode, OnTimeout, Outcome, Separation};
+use super::document::{Aggregate, ApprovalSpec, Mode, OnTimeout, Outcome, Separation};
 use crate::decision::*;
 use crate::expr::{EvalError, EvalErrorKind, Program};
 use crate::value::{Map, Str, Value};
@@ -50,7 +50,12 @@ pub struct EvalContext {
 impl EvalContext {
     /// A context at `now`, no parameter overrides, no fingerprint, with suggestions.
     pub fn new(now: DateTime<Utc>) -> EvalContext {
-        EvalContext { now, parameters: Map::new(), fingerprint: false, suggestions: true }
+        EvalContext {
+            now,
+            parameters: Map::new(),
+            fingerprint: false,
+            suggestions: true,
+        }
     }
 }
 
@@ -78,10 +83,13 @@ impl Run<'_> {
     fn error(&mut self, context: &str, e: &EvalError) {
         self.failed = true;
         if let (EvalErrorKind::Missing, Some(path)) = (&e.kind, &e.missing_path)
-            && !self.decision.missing.contains(path) {
-                self.decision.missing.push(path.clone());
-            }
-        self.decision.errors.push(format!("{context}: {}", e.message));
+            && !self.decision.missing.contains(path)
+        {
+            self.decision.missing.push(path.clone());
+        }
+        self.decision
+            .errors
+            .push(format!("{context}: {}", e.message));
     }
 }
 
@@ -106,35 +114,66 @@ impl Inner {
             .iter()
             .skip(band)
             .find(|b| b.outcome == Outcome::Approval)
-            .or_else(|| self.bands.iter().rev().find(|b| b.outcome == Outcome::Approval));
+            .or_else(|| {
+                self.bands
+                    .iter()
+                    .rev()
+                    .find(|b| b.outcome == Outcome::Approval)
+            });
         match at_or_above {
-            Some(b) => b.approval.clone().unwrap_or_else(|| default_approval("reviewer")),
-            None => self.document.approval.clone().unwrap_or_else(|| default_approval("admin")),
+            Some(b) => b
+                .approval
+                .clone()
+                .unwrap_or_else(|| default_approval("reviewer")),
+            None => self
+                .document
+                .approval
+                .clone()
+                .unwrap_or_else(|| default_approval("admin")),
         }
     }
 
     /// The highest approval the policy names: what an error falls back to.
     fn highest_approval(&self) -> ApprovalSpec {
-        let band = self.bands.iter().rev().find(|b| b.outcome == Outcome::Approval);
+        let band = self
+            .bands
+            .iter()
+            .rev()
+            .find(|b| b.outcome == Outcome::Approval);
         let policy = self.document.approval.clone();
         match (band, policy) {
             (Some(b), Some(p)) => {
-                let b = b.approval.clone().unwrap_or_else(|| default_approval("reviewer"));
-                if self.role_rank(&p.role) > self.role_rank(&b.role) { p } else { b }
+                let b = b
+                    .approval
+                    .clone()
+                    .unwrap_or_else(|| default_approval("reviewer"));
+                if self.role_rank(&p.role) > self.role_rank(&b.role) {
+                    p
+                } else {
+                    b
+                }
             }
-            (Some(b), None) => b.approval.clone().unwrap_or_else(|| default_approval("reviewer")),
+            (Some(b), None) => b
+                .approval
+                .clone()
+                .unwrap_or_else(|| default_approval("reviewer")),
             (None, Some(p)) => p,
             (None, None) => default_approval("admin"),
         }
     }
 
     fn role_rank(&self, role: &str) -> usize {
-        self.role_ladder.iter().position(|r| r == role).map_or(self.role_ladder.len(), |p| p)
+        self.role_ladder
+            .iter()
+            .position(|r| r == role)
+            .map_or(self.role_ladder.len(), |p| p)
     }
 }
 
 fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
-    path.iter().try_fold(v, |v, k| v.get(k)).and_then(Value::as_str)
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .and_then(Value::as_str)
 }
 
 impl CompiledPolicy {
@@ -158,7 +197,9 @@ impl CompiledPolicy {
     pub fn redact(&self, action: &Value) -> Value {
         let mut out = action.clone();
         for path in &self.inner.secret_fields {
-            let Some(secret) = path.iter().try_fold(action, |v, k| v.get(k)) else { continue };
+            let Some(secret) = path.iter().try_fold(action, |v, k| v.get(k)) else {
+                continue;
+            };
             let hashed = crate::identity::digest_value(secret).unwrap_or_default();
             out.set_path(path, Value::string(format!("sha256:{hashed}")));
         }
@@ -254,7 +295,9 @@ impl CompiledPolicy {
         if ctx.fingerprint {
             match crate::identity::fingerprint(action.value()) {
                 Ok(f) => decision.fingerprint = Some(f),
-                Err(e) => decision.errors.push(format!("the action cannot be fingerprinted: {e}")),
+                Err(e) => decision
+                    .errors
+                    .push(format!("the action cannot be fingerprinted: {e}")),
             }
         }
         decision
@@ -282,14 +325,23 @@ impl CompiledPolicy {
     /// Fills `decision` (which arrives with only the mode and the policy identity set).
     fn evaluate_core(&self, action: &Action, ctx: &EvalContext, decision: &mut Decision) {
         let p = &*self.inner;
-        let mut run = Run { decision, failed: false };
+        let mut run = Run {
+            decision,
+            failed: false,
+        };
         let params = self.params(ctx, &mut run);
         let input = action.value();
         let params: &Value = &params;
         let roots: [&Value; 2] = [input, params];
-        let mut verdicts = Verdicts { outcome: Outcome::Auto, approvals: Vec::new() };
-        let action_type: Option<&str> =
-            if p.reads_action_type { input.get("type").and_then(Value::as_str) } else { None };
+        let mut verdicts = Verdicts {
+            outcome: Outcome::Auto,
+            approvals: Vec::new(),
+        };
+        let action_type: Option<&str> = if p.reads_action_type {
+            input.get("type").and_then(Value::as_str)
+        } else {
+            None
+        };
 
         // Signed overrides first: their flags steer the rules.
         let (forced_verdict, flags) = self.check_overrides(input, ctx, &mut run.decision);
@@ -315,16 +367,20 @@ impl CompiledPolicy {
                         }
                     };
                     if let Some(f) = t.floor
-                        && score < f {
-                            score = f;
-                        }
+                        && score < f
+                    {
+                        score = f;
+                    }
                     if let Some(b) = t.min_band {
                         min_band = min_band.max(b);
                     }
                     if let Some(o) = t.outcome {
                         verdicts.raise(o);
                         if o == Outcome::Approval {
-                            let spec = t.approval.clone().unwrap_or_else(|| p.band_approval(t.min_band.unwrap_or(0)));
+                            let spec = t
+                                .approval
+                                .clone()
+                                .unwrap_or_else(|| p.band_approval(t.min_band.unwrap_or(0)));
                             verdicts.approvals.push((spec, format!("trigger:{}", t.id)));
                         }
                     }
@@ -333,7 +389,10 @@ impl CompiledPolicy {
                         id: t.id.clone(),
                         reason,
                         floor: t.floor,
-                        min_band: t.min_band.and_then(|b| p.bands.get(b)).map(|b| b.name.clone()),
+                        min_band: t
+                            .min_band
+                            .and_then(|b| p.bands.get(b))
+                            .map(|b| b.name.clone()),
                         outcome: t.outcome,
                     });
                 }
@@ -346,10 +405,16 @@ impl CompiledPolicy {
         // Band.
         if !p.bands.is_empty() {
             let band_ix = match level {
-                Some(l) if score.is_finite() => l.uptos.iter().position(|u| score <= *u).unwrap_or(l.uptos.len().saturating_sub(1)),
+                Some(l) if score.is_finite() => l
+                    .uptos
+                    .iter()
+                    .position(|u| score <= *u)
+                    .unwrap_or(l.uptos.len().saturating_sub(1)),
                 _ => {
                     run.failed = true;
-                    run.decision.errors.push(format!("score `{score}` is not a finite number"));
+                    run.decision
+                        .errors
+                        .push(format!("score `{score}` is not a finite number"));
                     p.bands.len().saturating_sub(1)
                 }
             }
@@ -358,7 +423,10 @@ impl CompiledPolicy {
                 run.decision.band = Some(band.name.clone());
                 // Per-action-type overrides: `auto` lowers the band's outcome; others are a minimum.
                 let type_override = action_type.and_then(|t| {
-                    level.and_then(|l| l.action_types.get(t)).or_else(|| p.action_types.get(t)).copied()
+                    level
+                        .and_then(|l| l.action_types.get(t))
+                        .or_else(|| p.action_types.get(t))
+                        .copied()
                 });
                 let band_outcome = match type_override {
                     Some(Outcome::Auto) => Outcome::Auto,
@@ -366,7 +434,9 @@ impl CompiledPolicy {
                         verdicts.raise(o);
                         if o == Outcome::Approval {
                             let spec = p.band_approval(band_ix);
-                            verdicts.approvals.push((spec, format!("action_type:{}", action_type.unwrap_or(""))));
+                            verdicts
+                                .approvals
+                                .push((spec, format!("action_type:{}", action_type.unwrap_or(""))));
                         }
                         band.outcome
                     }
@@ -374,8 +444,13 @@ impl CompiledPolicy {
                 };
                 verdicts.raise(band_outcome);
                 if band_outcome == Outcome::Approval {
-                    let spec = band.approval.clone().unwrap_or_else(|| default_approval("reviewer"));
-                    verdicts.approvals.push((spec, format!("band:{}", band.name)));
+                    let spec = band
+                        .approval
+                        .clone()
+                        .unwrap_or_else(|| default_approval("reviewer"));
+                    verdicts
+                        .approvals
+                        .push((spec, format!("band:{}", band.name)));
                 }
             }
         }
@@ -389,11 +464,14 @@ impl CompiledPolicy {
             };
             let mut matched = None;
             for &ix in candidates {
-                let Some(rule) = p.rules.get(ix) else { continue };
+                let Some(rule) = p.rules.get(ix) else {
+                    continue;
+                };
                 if let Some(flag) = &rule.unless_flag
-                    && flags.iter().any(|f| f == flag) {
-                        continue;
-                    }
+                    && flags.iter().any(|f| f == flag)
+                {
+                    continue;
+                }
                 match rule.when.eval_bool(&roots) {
                     Ok(true) => {
                         matched = Some(rule);
@@ -432,7 +510,9 @@ impl CompiledPolicy {
                 }
                 None => {
                     if let Some((_, Outcome::Approval, _)) = &p.default_verdict {
-                        verdicts.approvals.push((p.band_approval(0), "default_verdict".into()));
+                        verdicts
+                            .approvals
+                            .push((p.band_approval(0), "default_verdict".into()));
                     }
                     p.default_result.clone()
                 }
@@ -444,7 +524,9 @@ impl CompiledPolicy {
                 }
                 rule_reason = match (&r.message, &r.id) {
                     (Some(m), _) => Some(m.clone()),
-                    (None, Some(id)) if !r.reason_code.is_empty() => Some(format!("rule `{id}`: {}", r.reason_code)),
+                    (None, Some(id)) if !r.reason_code.is_empty() => {
+                        Some(format!("rule `{id}`: {}", r.reason_code))
+                    }
                     _ => None,
                 };
                 run.decision.verdict = Some(r.verdict.clone());
@@ -471,17 +553,23 @@ impl CompiledPolicy {
             verdicts.outcome = outcome;
             verdicts.approvals.retain(|_| false);
             if outcome == Outcome::Approval {
-                verdicts.approvals.push((p.band_approval(0), "override".into()));
+                verdicts
+                    .approvals
+                    .push((p.band_approval(0), "override".into()));
             }
             run.decision.verdict = Some(Str::from(verdict.as_str()));
             run.decision.reason_codes.push("manual_override".into());
-            run.decision.reasons.push(format!("signed override by `{key}`: verdict `{verdict}`"));
+            run.decision
+                .reasons
+                .push(format!("signed override by `{key}`: verdict `{verdict}`"));
         }
 
         // Fail safe: an error gives at least approval, by the highest approval role.
         if run.failed {
             verdicts.raise(Outcome::Approval);
-            verdicts.approvals.push((p.highest_approval(), "error".into()));
+            verdicts
+                .approvals
+                .push((p.highest_approval(), "error".into()));
         }
 
         // Who approves: the most senior requirement among the parts that asked.
@@ -510,7 +598,13 @@ impl CompiledPolicy {
         let mut later = std::mem::take(&mut run.decision.reasons);
         let reasons = &mut run.decision.reasons;
         reasons.extend(run.decision.errors.iter().map(|e| format!("error: {e}")));
-        reasons.extend(run.decision.deny.iter().filter(|m| !m.waived).map(|m| m.message.clone()));
+        reasons.extend(
+            run.decision
+                .deny
+                .iter()
+                .filter(|m| !m.waived)
+                .map(|m| m.message.clone()),
+        );
         reasons.extend(trigger_reasons);
         reasons.extend(rule_reason);
         reasons.extend(reasons_from_factors);
@@ -530,13 +624,25 @@ impl CompiledPolicy {
         }
         let user = str_at(input, &["actor", "id"]);
         let repository = str_at(input, &["context", "repository"]);
-        let roles = input.get("actor").and_then(|a| a.get("roles")).and_then(Value::as_list).unwrap_or(&[]);
+        let roles = input
+            .get("actor")
+            .and_then(|a| a.get("roles"))
+            .and_then(Value::as_list)
+            .unwrap_or(&[]);
         let mut best: Option<(u8, usize)> = None;
         for a in &p.assignments {
             let specificity = match (&a.user, &a.repository, &a.role) {
-                (Some(u), Some(r), _) if Some(u.as_str()) == user && Some(r.as_str()) == repository => 3,
+                (Some(u), Some(r), _)
+                    if Some(u.as_str()) == user && Some(r.as_str()) == repository =>
+                {
+                    3
+                }
                 (Some(u), None, _) if Some(u.as_str()) == user => 2,
-                (None, None, Some(role)) if roles.iter().any(|r| r.as_str() == Some(role.as_str())) => 1,
+                (None, None, Some(role))
+                    if roles.iter().any(|r| r.as_str() == Some(role.as_str())) =>
+                {
+                    1
+                }
                 _ => 0,
             };
             if specificity > 0 && best.is_none_or(|(s, _)| specificity > s) {
@@ -550,7 +656,10 @@ impl CompiledPolicy {
             None => ("default", p.default_level),
         };
         if let Some(l) = p.levels.get(level) {
-            run.decision.autonomy = Some(AutonomyResult { level: l.name.clone(), scope: Str::from(scope) });
+            run.decision.autonomy = Some(AutonomyResult {
+                level: l.name.clone(),
+                scope: Str::from(scope),
+            });
         }
         level
     }
@@ -581,13 +690,20 @@ impl CompiledPolicy {
             r.contribution = match p.score.aggregate {
                 Aggregate::WeightedSum | Aggregate::Max => r.weight * r.points,
                 Aggregate::WeightedMean => {
-                    if total_weight > 0.0 { r.weight * r.points / total_weight } else { 0.0 }
+                    if total_weight > 0.0 {
+                        r.weight * r.points / total_weight
+                    } else {
+                        0.0
+                    }
                 }
                 Aggregate::Mean => r.points / n,
             };
         }
         let score = match p.score.aggregate {
-            Aggregate::Max => results.iter().map(|r| r.contribution).fold(p.score.min, f64::max),
+            Aggregate::Max => results
+                .iter()
+                .map(|r| r.contribution)
+                .fold(p.score.min, f64::max),
             _ => results.iter().map(|r| r.contribution).sum(),
         };
         let threshold = p.score.reason_min_contribution;
@@ -608,12 +724,20 @@ impl CompiledPolicy {
     fn factor(&self, f: &FactorC, roots: &[&Value]) -> Result<(Value, f64, String), EvalError> {
         let type_error = |program: &Program, v: &Value, wanted: &str| EvalError {
             kind: EvalErrorKind::TypeMismatch,
-            message: format!("`{}` is {} `{v}`, expected {wanted}", program.source(), v.type_name()),
+            message: format!(
+                "`{}` is {} `{v}`, expected {wanted}",
+                program.source(),
+                v.type_name()
+            ),
             missing_path: None,
             span: 0..program.source().len(),
         };
         match &f.kind {
-            FactorKindC::Lookup { value, cases, default } => {
+            FactorKindC::Lookup {
+                value,
+                cases,
+                default,
+            } => {
                 let v = value.eval(roots)?;
                 let key = match &v {
                     Value::String(s) => s.to_string(),
@@ -627,7 +751,11 @@ impl CompiledPolicy {
                         message: format!(
                             "`{}` is `{key}`, which the factor does not list (expected one of {})",
                             value.source(),
-                            cases.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                            cases
+                                .keys()
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                         missing_path: None,
                         span: 0..value.source().len(),
@@ -636,7 +764,9 @@ impl CompiledPolicy {
             }
             FactorKindC::Tiers { value, tiers } => {
                 let v = value.eval(roots)?;
-                let x = v.as_f64().ok_or_else(|| type_error(value, &v, "a number"))?;
+                let x = v
+                    .as_f64()
+                    .ok_or_else(|| type_error(value, &v, "a number"))?;
                 let tier = tiers.iter().find(|(upto, _)| x <= *upto).or(tiers.last());
                 match tier {
                     Some((_, o)) => Ok((v, o.points, o.label.clone())),
@@ -652,13 +782,20 @@ impl CompiledPolicy {
                     Value::Int(i) => *i as f64,
                     other => return Err(type_error(count, other, "a list, map, string or int")),
                 };
-                let bucket = buckets.iter().find(|(upto, _)| n <= *upto).or(buckets.last());
+                let bucket = buckets
+                    .iter()
+                    .find(|(upto, _)| n <= *upto)
+                    .or(buckets.last());
                 match bucket {
                     Some((_, o)) => Ok((number_value(n), o.points, o.label.clone())),
                     None => Err(type_error(count, &v, "a count within the buckets")),
                 }
             }
-            FactorKindC::Boolean { when, if_true, if_false } => {
+            FactorKindC::Boolean {
+                when,
+                if_true,
+                if_false,
+            } => {
                 let b = when.eval_bool(roots)?;
                 let o = if b { if_true } else { if_false };
                 Ok((Value::Bool(b), o.points, o.label.clone()))
@@ -673,7 +810,9 @@ impl CompiledPolicy {
             }
             FactorKindC::Expression { value, label } => {
                 let v = value.eval(roots)?;
-                let x = v.as_f64().ok_or_else(|| type_error(value, &v, "a number"))?;
+                let x = v
+                    .as_f64()
+                    .ok_or_else(|| type_error(value, &v, "a number"))?;
                 if !x.is_finite() {
                     return Err(type_error(value, &v, "a finite number"));
                 }
@@ -731,10 +870,20 @@ impl CompiledPolicy {
         out
     }
 
-    fn message(&self, r: &MessageRuleC, roots: &[&Value], out: &mut Vec<Message>, run: &mut Run<'_>) {
+    fn message(
+        &self,
+        r: &MessageRuleC,
+        roots: &[&Value],
+        out: &mut Vec<Message>,
+        run: &mut Run<'_>,
+    ) {
         match r.when.eval_bool(roots) {
             Ok(true) => match r.message.render(roots) {
-                Ok(message) => out.push(Message { rule: r.id.clone(), message, waived: false }),
+                Ok(message) => out.push(Message {
+                    rule: r.id.clone(),
+                    message,
+                    waived: false,
+                }),
                 Err(e) if e.kind == EvalErrorKind::Missing => {}
                 Err(e) => run.error(&format!("rule `{}` message", r.id), &e),
             },
@@ -756,7 +905,8 @@ mod tests {
             "govgate: 1\nname: s\nsecret_fields: [args.token]\ndeny:\n  - id: token\n    when: input.args.token.startsWith('sk-')\n    message: 'live key {input.args.token} used'\n",
         )
         .unwrap();
-        let action: Value = serde_json::from_str(r#"{"type": "x", "args": {"token": "sk-123"}}"#).unwrap();
+        let action: Value =
+            serde_json::from_str(r#"{"type": "x", "args": {"token": "sk-123"}}"#).unwrap();
         let now = chrono::DateTime::from_timestamp(0, 0).unwrap();
         let d = policy.evaluate(&Action::new(action.clone()), &EvalContext::new(now));
         assert_eq!(d.deny[0].message, "live key sk-123 used");
@@ -764,7 +914,13 @@ mod tests {
         assert_eq!(r.deny[0].message, "live key [redacted] used");
         assert!(!serde_json::to_string(&r).unwrap().contains("sk-123"));
         let stored = policy.redact(&action);
-        assert!(stored.get_path("args.token").and_then(Value::as_str).unwrap().starts_with("sha256:"));
+        assert!(
+            stored
+                .get_path("args.token")
+                .and_then(Value::as_str)
+                .unwrap()
+                .starts_with("sha256:")
+        );
     }
 
     #[test]

@@ -10,7 +10,10 @@ use crate::value::Value;
 #[derive(Clone, Debug)]
 enum Piece {
     Text(String),
-    Value { program: Program, decimals: Option<usize> },
+    Value {
+        program: Program,
+        decimals: Option<usize>,
+    },
 }
 
 /// A compiled message template.
@@ -55,10 +58,11 @@ impl Template {
                             help: Some("write `{{}}` for literal braces".into()),
                         });
                     }
-                    let program = expr::compile(source, scope, limits).map_err(|e| CompileError {
-                        span: (e.span.start + offset + 1)..(e.span.end + offset + 1),
-                        ..e
-                    })?;
+                    let program =
+                        expr::compile(source, scope, limits).map_err(|e| CompileError {
+                            span: (e.span.start + offset + 1)..(e.span.end + offset + 1),
+                            ..e
+                        })?;
                     if !literal.is_empty() {
                         pieces.push(Piece::Text(std::mem::take(&mut literal)));
                     }
@@ -142,10 +146,13 @@ fn split_format(inner: &str) -> (&str, Option<usize>) {
     if let Some(colon) = inner.rfind(':') {
         let spec = inner.get(colon + 1..).unwrap_or("");
         if let Some(digits) = spec.strip_prefix('.')
-            && !digits.is_empty() && digits.len() <= 2 && digits.bytes().all(|b| b.is_ascii_digit())
-                && let Ok(n) = digits.parse::<usize>() {
-                    return (inner.get(..colon).unwrap_or(""), Some(n));
-                }
+            && !digits.is_empty()
+            && digits.len() <= 2
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(n) = digits.parse::<usize>()
+        {
+            return (inner.get(..colon).unwrap_or(""), Some(n));
+        }
     }
     (inner, None)
 }
