@@ -210,6 +210,7 @@ pub struct CompiledPolicy {
 
 struct Compiler {
     issues: Vec<CompileIssue>,
+    envelope_input: bool,
     limits: Limits,
     base_scope: Scope,
 }
@@ -225,11 +226,20 @@ impl Compiler {
     }
 
     fn expr_issue(&mut self, path: &str, e: CompileError) {
+        // For action policies `input` is the envelope; point document authors at `subject`.
+        let help = if e.message.ends_with("on `input`") && self.envelope_input {
+            Some(format!(
+                "{}; to check arbitrary documents (manifests), set `subject: manifest`",
+                e.help.unwrap_or_default()
+            ))
+        } else {
+            e.help
+        };
         self.issues.push(CompileIssue {
             path: path.to_owned(),
             offset: Some(e.span.start),
             message: e.message,
-            help: e.help,
+            help,
         });
     }
 
@@ -475,6 +485,7 @@ impl CompiledPolicy {
         };
         let mut c = Compiler {
             issues: Vec::new(),
+            envelope_input: doc.subject == Subject::Action,
             limits,
             base_scope,
         };
