@@ -45,7 +45,7 @@ pub(crate) const INPUT: usize = 0;
 #[derive(Clone, Debug)]
 pub(crate) struct OptionC {
     pub points: f64,
-    pub label: String,
+    pub label: Str,
     pub suggest: Option<String>,
     /// The input value that selects this option, when the factor can be steered to it.
     pub witness: Option<Value>,
@@ -278,7 +278,7 @@ impl Compiler {
         self.number(&format!("{path}.points"), o.points);
         OptionC {
             points: o.points,
-            label: o.label.clone(),
+            label: Str::from(o.label.as_str()),
             suggest: o.suggest.clone(),
             witness,
         }

@@ -237,7 +237,9 @@ impl CompiledPolicy {
                 let hashed = crate::identity::digest_value(&f.value).unwrap_or_default();
                 f.value = Value::string(format!("sha256:{hashed}"));
             }
-            scrub(&mut f.label);
+            let mut label = f.label.to_string();
+            scrub(&mut label);
+            f.label = Str::from(label.as_str());
         }
         for m in out.deny.iter_mut().chain(out.warn.iter_mut()) {
             scrub(&mut m.message);
@@ -597,6 +599,13 @@ impl CompiledPolicy {
         // Reasons, most important first.
         let mut later = std::mem::take(&mut run.decision.reasons);
         let reasons = &mut run.decision.reasons;
+        reasons.reserve(
+            run.decision.errors.len()
+                + trigger_reasons.len()
+                + reasons_from_factors.len()
+                + later.len()
+                + 2,
+        );
         reasons.extend(run.decision.errors.iter().map(|e| format!("error: {e}")));
         reasons.extend(
             run.decision
@@ -714,14 +723,21 @@ impl CompiledPolicy {
         ranked.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
         let reasons = ranked
             .iter()
-            .map(|r| format!("{} (+{})", r.label, format_number(r.contribution)))
+            .map(|r| {
+                let mut reason = String::with_capacity(r.label.len() + 10);
+                reason.push_str(&r.label);
+                reason.push_str(" (+");
+                push_number(&mut reason, r.contribution);
+                reason.push(')');
+                reason
+            })
             .collect();
         run.decision.factors = results;
         (score, reasons)
     }
 
     /// One factor: the value it read, its points and its label.
-    fn factor(&self, f: &FactorC, roots: &[&Value]) -> Result<(Value, f64, String), EvalError> {
+    fn factor(&self, f: &FactorC, roots: &[&Value]) -> Result<(Value, f64, Str), EvalError> {
         let type_error = |program: &Program, v: &Value, wanted: &str| EvalError {
             kind: EvalErrorKind::TypeMismatch,
             message: format!(
@@ -816,7 +832,7 @@ impl CompiledPolicy {
                 if !x.is_finite() {
                     return Err(type_error(value, &v, "a finite number"));
                 }
-                Ok((v, x, label.render(roots)?))
+                Ok((v, x, Str::from(label.render(roots)?.as_str())))
             }
         }
     }

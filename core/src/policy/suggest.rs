@@ -69,8 +69,8 @@ impl CompiledPolicy {
                         .unwrap_or_else(|| format!("Use {}", c.to.label));
                 out.push(Suggestion {
                     factor: factor.id.clone(),
-                    from: result.label.clone(),
-                    to: c.to.label.clone(),
+                    from: result.label.to_string(),
+                    to: c.to.label.to_string(),
                     delta,
                     band: after.band.clone().unwrap_or_else(|| Str::from("")),
                     outcome: after.outcome,

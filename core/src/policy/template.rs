@@ -97,14 +97,19 @@ impl Template {
 
     /// Renders with the given roots.
     pub fn render(&self, roots: &[&Value]) -> Result<String, EvalError> {
-        let mut out = String::new();
+        let mut out = String::with_capacity(64);
         for piece in &self.pieces {
             match piece {
                 Piece::Text(t) => out.push_str(t),
                 Piece::Value { program, decimals } => {
                     let v = program.eval(roots)?;
-                    match (decimals, v.as_f64()) {
-                        (Some(n), Some(x)) => out.push_str(&format!("{x:.prec$}", prec = *n)),
+                    match (decimals, &v) {
+                        (Some(n), Value::Int(_) | Value::Double(_)) => {
+                            let x = v.as_f64().unwrap_or(f64::NAN);
+                            out.push_str(&format!("{x:.prec$}", prec = *n));
+                        }
+                        (_, Value::String(s)) => out.push_str(s),
+                        (_, Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
                         _ => out.push_str(&v.to_string()),
                     }
                 }
