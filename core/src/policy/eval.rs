@@ -250,12 +250,12 @@ impl CompiledPolicy {
         for r in out.reasons.iter_mut().chain(out.errors.iter_mut()) {
             scrub(r);
         }
-        if let Some(rule) = &mut out.rule {
-            if let Some(m) = &rule.message {
-                let mut m = m.clone();
-                scrub(&mut m);
-                Arc::make_mut(rule).message = Some(m);
-            }
+        if let Some(rule) = &mut out.rule
+            && let Some(m) = &rule.message
+        {
+            let mut m = m.clone();
+            scrub(&mut m);
+            Arc::make_mut(rule).message = Some(m);
         }
         out
     }
@@ -346,7 +346,7 @@ impl CompiledPolicy {
         };
 
         // Signed overrides first: their flags steer the rules.
-        let (forced_verdict, flags) = self.check_overrides(input, ctx, &mut run.decision);
+        let (forced_verdict, flags) = self.check_overrides(input, ctx, run.decision);
 
         // Autonomy: the level and the scope that chose it.
         let level_ix = self.resolve_level(input, &mut run);
