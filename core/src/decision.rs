@@ -3,6 +3,8 @@
 //! The JSON form of [`Decision`] is a wire type: the CLI, the server, the npm package and the
 //! dashboard all show these exact objects.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::policy::document::{Mode, OnTimeout, Outcome, Separation};
@@ -32,9 +34,10 @@ pub struct Decision {
     /// Triggers that fired.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<TriggerResult>,
-    /// The first-match rule that decided the verdict.
+    /// The first-match rule that decided the verdict (shared with the compiled policy when
+    /// its message is static, so the hot path copies nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<RuleResult>,
+    pub rule: Option<Arc<RuleResult>>,
     /// Reason codes, in the order they arose.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reason_codes: Vec<Str>,
@@ -68,13 +71,53 @@ pub struct Decision {
     /// Input fields that were missing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
-    /// The policy's name.
-    pub policy: Str,
-    /// SHA-256 of the policy's canonical JSON.
-    pub policy_digest: Str,
+    /// The policy's name and digest.
+    #[serde(flatten)]
+    pub policy: Arc<PolicyIdentity>,
     /// SHA-256 of the action's canonical JSON, when requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+}
+
+impl Decision {
+    /// An empty decision by the given policy: `auto`, score 0, nothing explained yet.
+    /// (`Default` would allocate a placeholder identity; the hot path must not.)
+    #[inline]
+    pub fn new(mode: Mode, policy: Arc<PolicyIdentity>) -> Decision {
+        Decision {
+            outcome: Outcome::Auto,
+            shadow_outcome: None,
+            mode,
+            verdict: None,
+            score: 0.0,
+            band: None,
+            factors: Vec::new(),
+            triggers: Vec::new(),
+            rule: None,
+            reason_codes: Vec::new(),
+            deny: Vec::new(),
+            warn: Vec::new(),
+            exceptions: Vec::new(),
+            overrides: Vec::new(),
+            approval: None,
+            autonomy: None,
+            reasons: Vec::new(),
+            suggestions: Vec::new(),
+            errors: Vec::new(),
+            missing: Vec::new(),
+            policy,
+            fingerprint: None,
+        }
+    }
+}
+
+/// Which policy decided: approvals bind to the digest.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PolicyIdentity {
+    /// The policy's name.
+    pub policy: Str,
+    /// SHA-256 (hex) of the policy's canonical JSON.
+    pub policy_digest: Str,
 }
 
 /// One factor's part in the score.
@@ -83,7 +126,7 @@ pub struct FactorResult {
     /// The factor id.
     pub id: Str,
     /// The option's label ("Live trading").
-    pub label: String,
+    pub label: Str,
     /// The value the factor read.
     pub value: Value,
     /// Points on the factor's scale.
@@ -268,10 +311,53 @@ pub struct Suggestion {
 
 /// Formats a number for explanations: at most 2 decimals, no trailing zeros.
 pub fn format_number(x: f64) -> String {
-    let rounded = (x * 100.0).round() / 100.0;
-    let s = format!("{rounded:.2}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".to_owned() } else { s.to_owned() }
+    let mut out = String::with_capacity(8);
+    push_number(&mut out, x);
+    out
+}
+
+/// Appends a number the way [`format_number`] writes it.
+///
+/// Plain digit arithmetic rather than `format!` (whose machinery and exact decimal expansion
+/// are slow), because every factor's explanation goes through it on the hot path.
+pub fn push_number(out: &mut String, x: f64) {
+    let hundredths = (x * 100.0).round();
+    if !hundredths.is_finite() || hundredths.abs() >= 9.0e15 {
+        out.push_str(&x.to_string());
+        return;
+    }
+    let n = hundredths as i64;
+    if n < 0 {
+        out.push('-');
+    }
+    let n = n.unsigned_abs();
+    let (whole, frac) = (n / 100, n % 100);
+    push_digits(out, whole);
+    if frac != 0 {
+        out.push('.');
+        out.push(char::from(b'0' + (frac / 10) as u8));
+        if frac % 10 != 0 {
+            out.push(char::from(b'0' + (frac % 10) as u8));
+        }
+    }
+}
+
+fn push_digits(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let Some(slot) = buf.get_mut(i) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    for b in buf.iter().skip(i) {
+        out.push(char::from(*b));
+    }
 }
 
 #[cfg(test)]
@@ -285,5 +371,10 @@ mod tests {
         assert_eq!(format_number(12.345), "12.35");
         assert_eq!(format_number(-0.001), "0");
         assert_eq!(format_number(4.0), "4");
+        assert_eq!(format_number(-0.5), "-0.5");
+        assert_eq!(format_number(-20.0), "-20");
+        assert_eq!(format_number(-1.25), "-1.25");
+        assert_eq!(format_number(1.333_333), "1.33");
+        assert_eq!(format_number(0.05), "0.05");
     }
 }

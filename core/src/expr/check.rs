@@ -96,6 +96,43 @@ fn boxed(e: Expr) -> Box<Expr> {
     Box::new(e)
 }
 
+/// Whether a `math.greatest`/`math.least` argument can be a number: a number literal or
+/// anything that is not another literal (as CEL's math extension checks).
+fn may_be_numeric(arg: &Ast) -> bool {
+    !matches!(
+        arg.kind,
+        AstKind::Null | AstKind::Bool(_) | AstKind::Str(_) | AstKind::List(_) | AstKind::Map(_)
+    )
+}
+
+/// CEL's math extension rejects literal arguments that cannot be numbers when it expands the
+/// call: `math.greatest([])`, `math.greatest('a')`, `math.least(1, [2])`.
+fn check_extreme_args(shown: &str, args: &[Ast]) -> Result<(), CompileError> {
+    match args {
+        [arg] => {
+            let numeric_list = matches!(&arg.kind, AstKind::List(items)
+                if !items.is_empty() && items.iter().all(may_be_numeric));
+            if numeric_list || may_be_numeric(arg) {
+                Ok(())
+            } else {
+                Err(cerr(
+                    format!("`{shown}` needs a number or a non-empty list of numbers"),
+                    arg.span,
+                    None,
+                ))
+            }
+        }
+        args => match args.iter().find(|a| !may_be_numeric(a)) {
+            Some(arg) => Err(cerr(
+                format!("the arguments of `{shown}` must be numbers"),
+                arg.span,
+                None,
+            )),
+            None => Ok(()),
+        },
+    }
+}
+
 fn constant(value: Value, span: Span) -> Expr {
     Expr {
         kind: Kind::Const(value),
@@ -552,6 +589,9 @@ impl Checker<'_> {
         let shown = format!("math.{name}");
         if args.len() < sig.min_args || args.len() > sig.max_args {
             return Err(self.arity_error(&shown, sig.min_args, sig.max_args, args.len(), span));
+        }
+        if matches!(sig.func, Func::Greatest | Func::Least) {
+            check_extreme_args(&shown, &args)?;
         }
         let mut lowered = args
             .into_iter()

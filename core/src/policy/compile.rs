@@ -28,8 +28,16 @@ pub struct CompileIssue {
 }
 
 /// The top-level fields of the action envelope.
-pub const ENVELOPE_FIELDS: &[&str] =
-    &["actor", "agent", "type", "tool", "args", "context", "annotations", "overrides"];
+pub const ENVELOPE_FIELDS: &[&str] = &[
+    "actor",
+    "agent",
+    "type",
+    "tool",
+    "args",
+    "context",
+    "annotations",
+    "overrides",
+];
 
 pub(crate) const INPUT: usize = 0;
 
@@ -37,7 +45,7 @@ pub(crate) const INPUT: usize = 0;
 #[derive(Clone, Debug)]
 pub(crate) struct OptionC {
     pub points: f64,
-    pub label: String,
+    pub label: Str,
     pub suggest: Option<String>,
     /// The input value that selects this option, when the factor can be steered to it.
     pub witness: Option<Value>,
@@ -45,12 +53,32 @@ pub(crate) struct OptionC {
 
 #[derive(Clone, Debug)]
 pub(crate) enum FactorKindC {
-    Lookup { value: Program, cases: BTreeMap<String, OptionC>, default: Option<OptionC> },
-    Tiers { value: Program, tiers: Vec<(f64, OptionC)> },
-    Buckets { count: Program, buckets: Vec<(f64, OptionC)> },
-    Boolean { when: Program, if_true: OptionC, if_false: OptionC },
-    Cases { cases: Vec<(Program, OptionC)>, default: OptionC },
-    Expression { value: Program, label: Template },
+    Lookup {
+        value: Program,
+        cases: BTreeMap<String, OptionC>,
+        default: Option<OptionC>,
+    },
+    Tiers {
+        value: Program,
+        tiers: Vec<(f64, OptionC)>,
+    },
+    Buckets {
+        count: Program,
+        buckets: Vec<(f64, OptionC)>,
+    },
+    Boolean {
+        when: Program,
+        if_true: OptionC,
+        if_false: OptionC,
+    },
+    Cases {
+        cases: Vec<(Program, OptionC)>,
+        default: OptionC,
+    },
+    Expression {
+        value: Program,
+        label: Template,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -104,6 +132,8 @@ pub(crate) struct RuleC {
     pub message: Option<Template>,
     pub unless_flag: Option<String>,
     pub approval: Option<ApprovalSpec>,
+    /// The result when the message is static (or absent): shared, not rebuilt per decision.
+    pub fixed_result: Option<Arc<crate::decision::RuleResult>>,
 }
 
 #[derive(Clone, Debug)]
@@ -139,6 +169,7 @@ pub(crate) struct Inner {
     pub document: PolicyDocument,
     pub name: Str,
     pub digest: Str,
+    pub identity: Arc<crate::decision::PolicyIdentity>,
     pub mode: Mode,
     pub subject: Subject,
     pub param_specs: BTreeMap<Str, ParameterSpec>,
@@ -154,9 +185,12 @@ pub(crate) struct Inner {
     pub rules: Vec<RuleC>,
     /// Rule indices per action type (keyed rules merged in order with unkeyed ones).
     pub rules_by_type: HashMap<Str, Vec<usize>>,
+    /// Whether anything depends on `input.type` (keyed rules, per-type overrides, `on` filters).
+    pub reads_action_type: bool,
     /// Rules without `on`, for action types no keyed rule names.
     pub unkeyed_rules: Vec<usize>,
     pub default_verdict: Option<(Str, Outcome, Str)>,
+    pub default_result: Option<Arc<crate::decision::RuleResult>>,
     pub deny: Vec<MessageRuleC>,
     pub warn: Vec<MessageRuleC>,
     pub exceptions: Vec<ExceptionC>,
@@ -176,21 +210,36 @@ pub struct CompiledPolicy {
 
 struct Compiler {
     issues: Vec<CompileIssue>,
+    envelope_input: bool,
     limits: Limits,
     base_scope: Scope,
 }
 
 impl Compiler {
     fn issue(&mut self, path: impl Into<String>, message: impl Into<String>, help: Option<String>) {
-        self.issues.push(CompileIssue { path: path.into(), offset: None, message: message.into(), help });
+        self.issues.push(CompileIssue {
+            path: path.into(),
+            offset: None,
+            message: message.into(),
+            help,
+        });
     }
 
     fn expr_issue(&mut self, path: &str, e: CompileError) {
+        // For action policies `input` is the envelope; point document authors at `subject`.
+        let help = if e.message.ends_with("on `input`") && self.envelope_input {
+            Some(format!(
+                "{}; to check arbitrary documents (manifests), set `subject: manifest`",
+                e.help.unwrap_or_default()
+            ))
+        } else {
+            e.help
+        };
         self.issues.push(CompileIssue {
             path: path.to_owned(),
             offset: Some(e.span.start),
             message: e.message,
-            help: e.help,
+            help,
         });
     }
 
@@ -227,7 +276,12 @@ impl Compiler {
 
     fn option(&mut self, path: &str, o: &FactorOption, witness: Option<Value>) -> OptionC {
         self.number(&format!("{path}.points"), o.points);
-        OptionC { points: o.points, label: o.label.clone(), suggest: o.suggest.clone(), witness }
+        OptionC {
+            points: o.points,
+            label: Str::from(o.label.as_str()),
+            suggest: o.suggest.clone(),
+            witness,
+        }
     }
 
     fn tiers(&mut self, path: &str, tiers: &[Tier]) -> Vec<(f64, OptionC)> {
@@ -265,7 +319,11 @@ impl Compiler {
             } else {
                 None
             };
-            let option = FactorOption { points: t.points, label: t.label.clone(), suggest: t.suggest.clone() };
+            let option = FactorOption {
+                points: t.points,
+                label: t.label.clone(),
+                suggest: t.suggest.clone(),
+            };
             out.push((upto, self.option(&p, &option, witness)));
             previous = upto;
         }
@@ -275,7 +333,11 @@ impl Compiler {
 
 /// An int when the number is integral, else a double.
 pub(crate) fn number_value(x: f64) -> Value {
-    if x.fract() == 0.0 && x.abs() < 9.0e15 { Value::Int(x as i64) } else { Value::Double(x) }
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        Value::Int(x as i64)
+    } else {
+        Value::Double(x)
+    }
 }
 
 /// Parses an expiry: RFC 3339, or a date meaning the end of that UTC day.
@@ -306,7 +368,10 @@ pub(crate) fn parse_duration(text: &str) -> Option<u64> {
 }
 
 /// Closest candidate by edit distance, for "did you mean" help.
-pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (edit_distance(name, c), c))
@@ -336,12 +401,19 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row.last().copied().unwrap_or(0)
 }
 
-fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> Option<String> {
+fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str> + Clone,
+) -> Option<String> {
     match closest(name, candidates.clone()) {
         Some(c) => Some(format!("did you mean `{c}`?")),
         None => {
             let all: Vec<String> = candidates.into_iter().map(|c| format!("`{c}`")).collect();
-            if all.is_empty() { None } else { Some(format!("expected one of {}", all.join(", "))) }
+            if all.is_empty() {
+                None
+            } else {
+                Some(format!("expected one of {}", all.join(", ")))
+            }
         }
     }
 }
@@ -357,7 +429,9 @@ pub(crate) fn check_parameter(spec: &ParameterSpec, value: &Value) -> Result<(),
         ParameterType::Map => matches!(value, Value::Map(_)),
     };
     if !ok {
-        let wanted = serde_json::to_value(spec.kind).ok().and_then(|v| v.as_str().map(str::to_owned));
+        let wanted = serde_json::to_value(spec.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned));
         return Err(format!(
             "expected a {}, found {} `{}`",
             wanted.unwrap_or_default(),
@@ -366,15 +440,15 @@ pub(crate) fn check_parameter(spec: &ParameterSpec, value: &Value) -> Result<(),
         ));
     }
     if let Some(x) = value.as_f64() {
-        if let Some(min) = spec.min {
-            if x < min {
-                return Err(format!("`{x}` is below the minimum `{min}`"));
-            }
+        if let Some(min) = spec.min
+            && x < min
+        {
+            return Err(format!("`{x}` is below the minimum `{min}`"));
         }
-        if let Some(max) = spec.max {
-            if x > max {
-                return Err(format!("`{x}` is above the maximum `{max}`"));
-            }
+        if let Some(max) = spec.max
+            && x > max
+        {
+            return Err(format!("`{x}` is above the maximum `{max}`"));
         }
     }
     Ok(())
@@ -388,21 +462,40 @@ impl CompiledPolicy {
         limits: Limits,
     ) -> Result<CompiledPolicy, Vec<CompileIssue>> {
         let doc = document;
-        let params_fields: Vec<Str> = doc.parameters.keys().map(|k| Str::from(k.as_str())).collect();
+        let params_fields: Vec<Str> = doc
+            .parameters
+            .keys()
+            .map(|k| Str::from(k.as_str()))
+            .collect();
         let input_fields = match doc.subject {
             Subject::Action => Some(ENVELOPE_FIELDS.iter().map(|f| Str::from(*f)).collect()),
             Subject::Manifest => None,
         };
         let base_scope = Scope {
             roots: vec![
-                RootDecl { name: "input".into(), fields: input_fields },
-                RootDecl { name: "params".into(), fields: Some(params_fields) },
+                RootDecl {
+                    name: "input".into(),
+                    fields: input_fields,
+                },
+                RootDecl {
+                    name: "params".into(),
+                    fields: Some(params_fields),
+                },
             ],
         };
-        let mut c = Compiler { issues: Vec::new(), limits, base_scope };
+        let mut c = Compiler {
+            issues: Vec::new(),
+            envelope_input: doc.subject == Subject::Action,
+            limits,
+            base_scope,
+        };
 
         if doc.govgate != FORMAT_VERSION {
-            c.issue("govgate", format!("unsupported format version `{}`", doc.govgate), Some("this engine reads `govgate: 1`".into()));
+            c.issue(
+                "govgate",
+                format!("unsupported format version `{}`", doc.govgate),
+                Some("this engine reads `govgate: 1`".into()),
+            );
         }
         if doc.name.trim().is_empty() {
             c.issue("name", "must not be empty", None);
@@ -432,14 +525,22 @@ impl CompiledPolicy {
         for (i, f) in doc.factors.iter().enumerate() {
             let path = format!("factors[{i}]");
             if factor_ids.insert(f.id.clone(), i).is_some() {
-                c.issue(format!("{path}.id"), format!("duplicate factor id `{}`", f.id), None);
+                c.issue(
+                    format!("{path}.id"),
+                    format!("duplicate factor id `{}`", f.id),
+                    None,
+                );
             }
             c.number(&format!("{path}.weight"), f.weight);
             if f.weight < 0.0 {
                 c.issue(format!("{path}.weight"), "must not be negative", None);
             }
             if let Some(kind) = compile_factor(&mut c, &path, f) {
-                factors.push(FactorC { id: Str::from(f.id.as_str()), weight: f.weight, kind });
+                factors.push(FactorC {
+                    id: Str::from(f.id.as_str()),
+                    weight: f.weight,
+                    kind,
+                });
             }
         }
 
@@ -451,17 +552,29 @@ impl CompiledPolicy {
             let path = format!("bands[{i}]");
             let last = i + 1 == doc.bands.len();
             if bands.iter().any(|x: &BandC| &*x.name == b.name.as_str()) {
-                c.issue(format!("{path}.name"), format!("duplicate band name `{}`", b.name), None);
+                c.issue(
+                    format!("{path}.name"),
+                    format!("duplicate band name `{}`", b.name),
+                    None,
+                );
             }
             let upto = match (b.upto, last) {
                 (Some(u), false) => {
                     if u <= previous {
-                        c.issue(format!("{path}.upto"), format!("band bounds must increase: `{u}` is not above `{previous}`"), None);
+                        c.issue(
+                            format!("{path}.upto"),
+                            format!("band bounds must increase: `{u}` is not above `{previous}`"),
+                            None,
+                        );
                     }
                     u
                 }
                 (Some(_), true) => {
-                    c.issue(format!("{path}.upto"), "the last band has no upper bound", Some("remove `upto` so every score falls in a band".into()));
+                    c.issue(
+                        format!("{path}.upto"),
+                        "the last band has no upper bound",
+                        Some("remove `upto` so every score falls in a band".into()),
+                    );
                     f64::INFINITY
                 }
                 (None, false) => {
@@ -473,12 +586,24 @@ impl CompiledPolicy {
             previous = upto;
             default_uptos.push(upto);
             if b.approval.is_some() && b.outcome != Outcome::Approval {
-                c.issue(format!("{path}.approval"), format!("band `{}` has outcome `{}`, so `approval` never applies", b.name, b.outcome.as_str()), None);
+                c.issue(
+                    format!("{path}.approval"),
+                    format!(
+                        "band `{}` has outcome `{}`, so `approval` never applies",
+                        b.name,
+                        b.outcome.as_str()
+                    ),
+                    None,
+                );
             }
             if let Some(a) = &b.approval {
                 check_approval(&mut c, &format!("{path}.approval"), a);
             }
-            bands.push(BandC { name: Str::from(b.name.as_str()), outcome: b.outcome, approval: b.approval.clone() });
+            bands.push(BandC {
+                name: Str::from(b.name.as_str()),
+                outcome: b.outcome,
+                approval: b.approval.clone(),
+            });
         }
         if bands.is_empty() && !doc.factors.is_empty() {
             c.issue("bands", "a policy with factors needs bands", Some("add e.g. `bands: [{name: low, upto: 30, outcome: auto}, {name: high, outcome: approval}]`".into()));
@@ -498,7 +623,11 @@ impl CompiledPolicy {
                     Some(ix) => Some(ix),
                     None => {
                         let help = did_you_mean(name, band_names.iter().copied());
-                        c.issue(format!("{path}.min_band"), format!("unknown band `{name}`"), help);
+                        c.issue(
+                            format!("{path}.min_band"),
+                            format!("unknown band `{name}`"),
+                            help,
+                        );
                         None
                     }
                 },
@@ -508,7 +637,11 @@ impl CompiledPolicy {
                 c.number(&format!("{path}.floor"), f);
             }
             if t.floor.is_none() && t.min_band.is_none() && t.outcome.is_none() {
-                c.issue(path.clone(), "a trigger needs `floor`, `min_band` or `outcome`", None);
+                c.issue(
+                    path.clone(),
+                    "a trigger needs `floor`, `min_band` or `outcome`",
+                    None,
+                );
             }
             if let Some(a) = &t.approval {
                 check_approval(&mut c, &format!("{path}.approval"), a);
@@ -532,7 +665,11 @@ impl CompiledPolicy {
         let mut assignments = Vec::new();
         let mut action_types = HashMap::new();
         match &doc.autonomy {
-            None => levels.push(LevelC { name: "default".into(), uptos: default_uptos.clone(), action_types: HashMap::new() }),
+            None => levels.push(LevelC {
+                name: "default".into(),
+                uptos: default_uptos.clone(),
+                action_types: HashMap::new(),
+            }),
             Some(a) => {
                 for (name, level) in &a.levels {
                     let path = format!("autonomy.levels.{name}");
@@ -540,7 +677,11 @@ impl CompiledPolicy {
                     for (band, upto) in &level.bands {
                         match band_index(band) {
                             Some(ix) if ix + 1 == band_names.len() => {
-                                c.issue(format!("{path}.bands.{band}"), format!("`{band}` is the last band and has no upper bound"), None);
+                                c.issue(
+                                    format!("{path}.bands.{band}"),
+                                    format!("`{band}` is the last band and has no upper bound"),
+                                    None,
+                                );
                             }
                             Some(ix) => {
                                 if let Some(slot) = uptos.get_mut(ix) {
@@ -549,17 +690,29 @@ impl CompiledPolicy {
                             }
                             None => {
                                 let help = did_you_mean(band, band_names.iter().copied());
-                                c.issue(format!("{path}.bands.{band}"), format!("unknown band `{band}`"), help);
+                                c.issue(
+                                    format!("{path}.bands.{band}"),
+                                    format!("unknown band `{band}`"),
+                                    help,
+                                );
                             }
                         }
                     }
                     if uptos.windows(2).any(|w| matches!(w, [a, b] if a > b)) {
-                        c.issue(format!("{path}.bands"), "band bounds must not decrease at this level", None);
+                        c.issue(
+                            format!("{path}.bands"),
+                            "band bounds must not decrease at this level",
+                            None,
+                        );
                     }
                     levels.push(LevelC {
                         name: Str::from(name.as_str()),
                         uptos,
-                        action_types: level.action_types.iter().map(|(k, v)| (Str::from(k.as_str()), *v)).collect(),
+                        action_types: level
+                            .action_types
+                            .iter()
+                            .map(|(k, v)| (Str::from(k.as_str()), *v))
+                            .collect(),
                     });
                 }
                 let level_names: Vec<&str> = a.levels.keys().map(String::as_str).collect();
@@ -568,7 +721,11 @@ impl CompiledPolicy {
                     Some(ix) => default_level = ix,
                     None => {
                         let help = did_you_mean(&a.default, level_names.iter().copied());
-                        c.issue("autonomy.default", format!("unknown level `{}`", a.default), help);
+                        c.issue(
+                            "autonomy.default",
+                            format!("unknown level `{}`", a.default),
+                            help,
+                        );
                     }
                 }
                 for (i, s) in a.assignments.iter().enumerate() {
@@ -577,22 +734,43 @@ impl CompiledPolicy {
                         Some(ix) => ix,
                         None => {
                             let help = did_you_mean(&s.level, level_names.iter().copied());
-                            c.issue(format!("{path}.level"), format!("unknown level `{}`", s.level), help);
+                            c.issue(
+                                format!("{path}.level"),
+                                format!("unknown level `{}`", s.level),
+                                help,
+                            );
                             0
                         }
                     };
                     if s.user.is_none() && s.role.is_none() {
-                        c.issue(path.clone(), "an assignment names a `user` or a `role`", None);
+                        c.issue(
+                            path.clone(),
+                            "an assignment names a `user` or a `role`",
+                            None,
+                        );
                     }
                     if s.repository.is_some() && s.user.is_none() {
                         c.issue(format!("{path}.repository"), "`repository` needs `user` (assignments go user+repository → user → role)", None);
                     }
                     if s.user.is_some() && s.role.is_some() {
-                        c.issue(format!("{path}.role"), "an assignment names a `user` or a `role`, not both", None);
+                        c.issue(
+                            format!("{path}.role"),
+                            "an assignment names a `user` or a `role`, not both",
+                            None,
+                        );
                     }
-                    assignments.push(AssignmentC { user: s.user.clone(), repository: s.repository.clone(), role: s.role.clone(), level });
+                    assignments.push(AssignmentC {
+                        user: s.user.clone(),
+                        repository: s.repository.clone(),
+                        role: s.role.clone(),
+                        level,
+                    });
                 }
-                action_types = a.action_types.iter().map(|(k, v)| (Str::from(k.as_str()), *v)).collect();
+                action_types = a
+                    .action_types
+                    .iter()
+                    .map(|(k, v)| (Str::from(k.as_str()), *v))
+                    .collect();
             }
         }
 
@@ -619,7 +797,11 @@ impl CompiledPolicy {
         for (i, r) in doc.rules.iter().enumerate() {
             let path = format!("rules[{i}]");
             if rule_ids.insert(r.id.clone(), ()).is_some() {
-                c.issue(format!("{path}.id"), format!("duplicate rule id `{}`", r.id), None);
+                c.issue(
+                    format!("{path}.id"),
+                    format!("duplicate rule id `{}`", r.id),
+                    None,
+                );
             }
             let when = c.program(&format!("{path}.when"), &r.when);
             let scope = c.base_scope.clone();
@@ -631,24 +813,48 @@ impl CompiledPolicy {
                 Some(o) => o,
                 None => {
                     let help = did_you_mean(&r.verdict, verdict_names.iter().copied());
-                    c.issue(format!("{path}.verdict"), format!("unknown verdict `{}`", r.verdict), help);
+                    c.issue(
+                        format!("{path}.verdict"),
+                        format!("unknown verdict `{}`", r.verdict),
+                        help,
+                    );
                     Outcome::Approval
                 }
             };
             if let Some(a) = &r.approval {
                 check_approval(&mut c, &format!("{path}.approval"), a);
             }
-            if let Some(when) = when {
-                rules.push((r.on.clone(), RuleC {
-                    id: Str::from(r.id.as_str()),
-                    when,
+            let fixed_result = match (&r.message, &message) {
+                (None, _) => Some(None),
+                (Some(text), Some(t)) if t.is_static() => {
+                    Some(Some(text.replace("{{", "{").replace("}}", "}")))
+                }
+                _ => None,
+            }
+            .map(|message| {
+                Arc::new(crate::decision::RuleResult {
+                    id: Some(Str::from(r.id.as_str())),
                     verdict: Str::from(r.verdict.as_str()),
                     outcome,
                     reason_code: Str::from(r.reason_code.as_str()),
                     message,
-                    unless_flag: r.unless_flag.clone(),
-                    approval: r.approval.clone(),
-                }));
+                })
+            });
+            if let Some(when) = when {
+                rules.push((
+                    r.on.clone(),
+                    RuleC {
+                        fixed_result,
+                        id: Str::from(r.id.as_str()),
+                        when,
+                        verdict: Str::from(r.verdict.as_str()),
+                        outcome,
+                        reason_code: Str::from(r.reason_code.as_str()),
+                        message,
+                        unless_flag: r.unless_flag.clone(),
+                        approval: r.approval.clone(),
+                    },
+                ));
             }
         }
         let mut rules_by_type: HashMap<Str, Vec<usize>> = HashMap::new();
@@ -666,10 +872,10 @@ impl CompiledPolicy {
                 }
             } else {
                 for t in on {
-                    if let Some(list) = rules_by_type.get_mut(t.as_str()) {
-                        if list.last() != Some(&ix) {
-                            list.push(ix);
-                        }
+                    if let Some(list) = rules_by_type.get_mut(t.as_str())
+                        && list.last() != Some(&ix)
+                    {
+                        list.push(ix);
                     }
                 }
             }
@@ -677,10 +883,18 @@ impl CompiledPolicy {
         let rules: Vec<RuleC> = rules.into_iter().map(|(_, r)| r).collect();
         let default_verdict = match &doc.default_verdict {
             Some(d) => match verdict_outcome(&d.verdict) {
-                Some(o) => Some((Str::from(d.verdict.as_str()), o, Str::from(d.reason_code.as_str()))),
+                Some(o) => Some((
+                    Str::from(d.verdict.as_str()),
+                    o,
+                    Str::from(d.reason_code.as_str()),
+                )),
                 None => {
                     let help = did_you_mean(&d.verdict, verdict_names.iter().copied());
-                    c.issue("default_verdict.verdict", format!("unknown verdict `{}`", d.verdict), help);
+                    c.issue(
+                        "default_verdict.verdict",
+                        format!("unknown verdict `{}`", d.verdict),
+                        help,
+                    );
                     None
                 }
             },
@@ -692,8 +906,16 @@ impl CompiledPolicy {
         let warn = compile_message_rules(&mut c, "warn", &doc.warn);
         for (i, r) in doc.deny.iter().chain(doc.warn.iter()).enumerate() {
             if rule_ids.insert(r.id.clone(), ()).is_some() {
-                let (section, ix) = if i < doc.deny.len() { ("deny", i) } else { ("warn", i - doc.deny.len()) };
-                c.issue(format!("{section}[{ix}].id"), format!("duplicate rule id `{}`", r.id), None);
+                let (section, ix) = if i < doc.deny.len() {
+                    ("deny", i)
+                } else {
+                    ("warn", i - doc.deny.len())
+                };
+                c.issue(
+                    format!("{section}[{ix}].id"),
+                    format!("duplicate rule id `{}`", r.id),
+                    None,
+                );
             }
         }
 
@@ -703,11 +925,22 @@ impl CompiledPolicy {
             let path = format!("exceptions[{i}]");
             if !rule_ids.contains_key(&e.rule) {
                 let help = did_you_mean(&e.rule, rule_ids.keys().map(String::as_str));
-                c.issue(format!("{path}.rule"), format!("unknown rule `{}`", e.rule), help);
+                c.issue(
+                    format!("{path}.rule"),
+                    format!("unknown rule `{}`", e.rule),
+                    help,
+                );
             }
             let expires = parse_expiry(&e.expires);
             if expires.is_none() {
-                c.issue(format!("{path}.expires"), format!("`{}` is not an RFC 3339 time or a YYYY-MM-DD date", e.expires), None);
+                c.issue(
+                    format!("{path}.expires"),
+                    format!(
+                        "`{}` is not an RFC 3339 time or a YYYY-MM-DD date",
+                        e.expires
+                    ),
+                    None,
+                );
             }
             let scope_when = match e.scope.as_ref().and_then(|s| s.when.as_ref()) {
                 Some(w) => c.program(&format!("{path}.scope.when"), w),
@@ -729,11 +962,19 @@ impl CompiledPolicy {
         if let Some(o) = &doc.overrides {
             for (i, k) in o.trusted_keys.iter().enumerate() {
                 if o.trusted_keys.iter().take(i).any(|prev| prev.id == k.id) {
-                    c.issue(format!("overrides.trusted_keys[{i}].id"), format!("duplicate key id `{}`", k.id), None);
+                    c.issue(
+                        format!("overrides.trusted_keys[{i}].id"),
+                        format!("duplicate key id `{}`", k.id),
+                        None,
+                    );
                 }
                 match crate::identity::TrustedKey::from_base64(&k.id, &k.public_key) {
                     Ok(key) => trusted_keys.push(key),
-                    Err(e) => c.issue(format!("overrides.trusted_keys[{i}].public_key"), e.to_string(), None),
+                    Err(e) => c.issue(
+                        format!("overrides.trusted_keys[{i}].public_key"),
+                        e.to_string(),
+                        None,
+                    ),
                 }
             }
         }
@@ -750,7 +991,10 @@ impl CompiledPolicy {
         let mut role_ladder: Vec<String> = Vec::new();
         for b in &doc.bands {
             if b.outcome == Outcome::Approval {
-                let role = b.approval.as_ref().map_or_else(|| "reviewer".to_owned(), |a| a.role.clone());
+                let role = b
+                    .approval
+                    .as_ref()
+                    .map_or_else(|| "reviewer".to_owned(), |a| a.role.clone());
                 if !role_ladder.contains(&role) {
                     role_ladder.push(role);
                 }
@@ -760,10 +1004,18 @@ impl CompiledPolicy {
         if !c.issues.is_empty() {
             return Err(c.issues);
         }
+        let reads_action_type = !rules_by_type.is_empty()
+            || !action_types.is_empty()
+            || levels.iter().any(|l| !l.action_types.is_empty())
+            || deny.iter().chain(warn.iter()).any(|r| !r.on.is_empty());
         Ok(CompiledPolicy {
             inner: Arc::new(Inner {
                 document: doc.clone(),
                 name: Str::from(doc.name.as_str()),
+                identity: Arc::new(crate::decision::PolicyIdentity {
+                    policy: Str::from(doc.name.as_str()),
+                    policy_digest: digest.clone(),
+                }),
                 digest,
                 mode: doc.mode,
                 subject: doc.subject,
@@ -778,15 +1030,29 @@ impl CompiledPolicy {
                 assignments,
                 action_types,
                 rules,
+                reads_action_type,
                 rules_by_type,
                 unkeyed_rules,
+                default_result: default_verdict.as_ref().map(|(verdict, outcome, code)| {
+                    Arc::new(crate::decision::RuleResult {
+                        id: None,
+                        verdict: verdict.clone(),
+                        outcome: *outcome,
+                        reason_code: code.clone(),
+                        message: None,
+                    })
+                }),
                 default_verdict,
                 deny,
                 warn,
                 exceptions,
                 annotation_exceptions: doc.annotation_exceptions.clone(),
                 trusted_keys,
-                secret_fields: doc.secret_fields.iter().map(|p| p.split('.').map(Str::from).collect()).collect(),
+                secret_fields: doc
+                    .secret_fields
+                    .iter()
+                    .map(|p| p.split('.').map(Str::from).collect())
+                    .collect(),
                 invariants,
                 role_ladder,
                 verdicts: doc.verdicts.clone(),
@@ -802,14 +1068,26 @@ fn check_approval(c: &mut Compiler, path: &str, a: &ApprovalSpec) {
     if a.quorum == 0 {
         c.issue(format!("{path}.quorum"), "must be at least 1", None);
     }
-    if let Some(e) = &a.expires_in {
-        if parse_duration(e).is_none() {
-            c.issue(format!("{path}.expires_in"), format!("`{e}` is not a duration"), Some("write e.g. `30m`, `4h`, `7d`".into()));
-        }
+    if let Some(e) = &a.expires_in
+        && parse_duration(e).is_none()
+    {
+        c.issue(
+            format!("{path}.expires_in"),
+            format!("`{e}` is not a duration"),
+            Some("write e.g. `30m`, `4h`, `7d`".into()),
+        );
     }
     match (a.on_timeout, &a.escalate_to) {
-        (OnTimeout::Escalate, None) => c.issue(format!("{path}.escalate_to"), "`on_timeout: escalate` needs `escalate_to`", None),
-        (OnTimeout::Deny | OnTimeout::Wait, Some(_)) => c.issue(format!("{path}.escalate_to"), "`escalate_to` needs `on_timeout: escalate`", None),
+        (OnTimeout::Escalate, None) => c.issue(
+            format!("{path}.escalate_to"),
+            "`on_timeout: escalate` needs `escalate_to`",
+            None,
+        ),
+        (OnTimeout::Deny | OnTimeout::Wait, Some(_)) => c.issue(
+            format!("{path}.escalate_to"),
+            "`escalate_to` needs `on_timeout: escalate`",
+            None,
+        ),
         _ => {}
     }
 }
@@ -843,26 +1121,55 @@ fn compile_factor(c: &mut Compiler, path: &str, f: &FactorSpec) -> Option<Factor
             cases.insert(key.clone(), c.option(&p, o, Some(Value::string(key))));
         }
         if cases.is_empty() {
-            c.issue(format!("{path}.lookup.cases"), "needs at least one case", None);
+            c.issue(
+                format!("{path}.lookup.cases"),
+                "needs at least one case",
+                None,
+            );
         }
-        let default = l.default.as_ref().map(|o| c.option(&format!("{path}.lookup.default"), o, None));
-        return Some(FactorKindC::Lookup { value: value?, cases, default });
+        let default = l
+            .default
+            .as_ref()
+            .map(|o| c.option(&format!("{path}.lookup.default"), o, None));
+        return Some(FactorKindC::Lookup {
+            value: value?,
+            cases,
+            default,
+        });
     }
     if let Some(t) = &f.tiers {
         let value = c.program(&format!("{path}.tiers.value"), &t.value);
         let tiers = c.tiers(&format!("{path}.tiers.tiers"), &t.tiers);
-        return Some(FactorKindC::Tiers { value: value?, tiers });
+        return Some(FactorKindC::Tiers {
+            value: value?,
+            tiers,
+        });
     }
     if let Some(b) = &f.buckets {
         let count = c.program(&format!("{path}.buckets.count"), &b.count);
         let buckets = c.tiers(&format!("{path}.buckets.buckets"), &b.buckets);
-        return Some(FactorKindC::Buckets { count: count?, buckets });
+        return Some(FactorKindC::Buckets {
+            count: count?,
+            buckets,
+        });
     }
     if let Some(b) = &f.boolean {
         let when = c.program(&format!("{path}.boolean.when"), &b.when);
-        let if_true = c.option(&format!("{path}.boolean.then"), &b.if_true, Some(Value::Bool(true)));
-        let if_false = c.option(&format!("{path}.boolean.else"), &b.if_false, Some(Value::Bool(false)));
-        return Some(FactorKindC::Boolean { when: when?, if_true, if_false });
+        let if_true = c.option(
+            &format!("{path}.boolean.then"),
+            &b.if_true,
+            Some(Value::Bool(true)),
+        );
+        let if_false = c.option(
+            &format!("{path}.boolean.else"),
+            &b.if_false,
+            Some(Value::Bool(false)),
+        );
+        return Some(FactorKindC::Boolean {
+            when: when?,
+            if_true,
+            if_false,
+        });
     }
     if let Some(k) = &f.cases {
         let mut cases = Vec::new();
@@ -870,7 +1177,11 @@ fn compile_factor(c: &mut Compiler, path: &str, f: &FactorSpec) -> Option<Factor
         for (i, case) in k.cases.iter().enumerate() {
             let p = format!("{path}.cases.cases[{i}]");
             let when = c.program(&format!("{p}.when"), &case.when);
-            let option = FactorOption { points: case.points, label: case.label.clone(), suggest: case.suggest.clone() };
+            let option = FactorOption {
+                points: case.points,
+                label: case.label.clone(),
+                suggest: case.suggest.clone(),
+            };
             let o = c.option(&p, &option, None);
             match when {
                 Some(w) => cases.push((w, o)),
@@ -883,12 +1194,19 @@ fn compile_factor(c: &mut Compiler, path: &str, f: &FactorSpec) -> Option<Factor
     if let Some(e) = &f.expression {
         let value = c.program(&format!("{path}.expression.value"), &e.value);
         let label = c.template(&format!("{path}.expression.label"), &e.label, &scope);
-        return Some(FactorKindC::Expression { value: value?, label: label? });
+        return Some(FactorKindC::Expression {
+            value: value?,
+            label: label?,
+        });
     }
     None
 }
 
-fn compile_message_rules(c: &mut Compiler, section: &str, specs: &[MessageRuleSpec]) -> Vec<MessageRuleC> {
+fn compile_message_rules(
+    c: &mut Compiler,
+    section: &str,
+    specs: &[MessageRuleSpec],
+) -> Vec<MessageRuleC> {
     let mut out = Vec::new();
     for (i, r) in specs.iter().enumerate() {
         let path = format!("{section}[{i}]");
@@ -897,9 +1215,16 @@ fn compile_message_rules(c: &mut Compiler, section: &str, specs: &[MessageRuleSp
             Some(e) => {
                 let name = r.bind.clone().unwrap_or_else(|| "item".to_owned());
                 if name == "input" || name == "params" {
-                    c.issue(format!("{path}.as"), format!("`{name}` is taken; pick another loop variable name"), None);
+                    c.issue(
+                        format!("{path}.as"),
+                        format!("`{name}` is taken; pick another loop variable name"),
+                        None,
+                    );
                 }
-                scope.roots.push(RootDecl { name: Str::from(name.as_str()), fields: None });
+                scope.roots.push(RootDecl {
+                    name: Str::from(name.as_str()),
+                    fields: None,
+                });
                 c.program(&format!("{path}.each"), e)
             }
             None => {
@@ -915,7 +1240,13 @@ fn compile_message_rules(c: &mut Compiler, section: &str, specs: &[MessageRuleSp
             if r.each.is_some() && each.is_none() {
                 continue;
             }
-            out.push(MessageRuleC { id: Str::from(r.id.as_str()), each, when, message, on: r.on.clone() });
+            out.push(MessageRuleC {
+                id: Str::from(r.id.as_str()),
+                each,
+                when,
+                message,
+                on: r.on.clone(),
+            });
         }
     }
     out
@@ -924,8 +1255,14 @@ fn compile_message_rules(c: &mut Compiler, section: &str, specs: &[MessageRuleSp
 fn compile_invariants(c: &mut Compiler, path: &str, specs: &[InvariantSpec]) -> Vec<InvariantC> {
     let scope = Scope {
         roots: vec![
-            RootDecl { name: "decision".into(), fields: None },
-            RootDecl { name: "input".into(), fields: None },
+            RootDecl {
+                name: "decision".into(),
+                fields: None,
+            },
+            RootDecl {
+                name: "input".into(),
+                fields: None,
+            },
         ],
     };
     let mut out = Vec::new();
@@ -939,7 +1276,11 @@ fn compile_invariants(c: &mut Compiler, path: &str, specs: &[InvariantSpec]) -> 
             None => None,
         };
         if let Some(check) = c.program_in(&format!("{p}.assert"), &inv.check, &scope) {
-            out.push(InvariantC { name: inv.name.clone(), when, check });
+            out.push(InvariantC {
+                name: inv.name.clone(),
+                when,
+                check,
+            });
         }
     }
     out
@@ -968,7 +1309,10 @@ mod tests {
 
     #[test]
     fn closest_name_suggests_typos_only() {
-        assert_eq!(closest("min_acuracy", ["min_accuracy", "max_drift"]), Some("min_accuracy"));
+        assert_eq!(
+            closest("min_acuracy", ["min_accuracy", "max_drift"]),
+            Some("min_accuracy")
+        );
         assert_eq!(closest("zzz", ["min_accuracy"]), None);
     }
 }

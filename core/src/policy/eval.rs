@@ -4,12 +4,13 @@
 //! deny/warn rules and exceptions → outcome precedence → overrides → fail-safe → shadow mode →
 //! suggestions. Every part yields an outcome; the most restrictive wins.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
 use super::compile::*;
-use super::document::{ApprovalSpec, Aggregate, Mode, OnTimeout, Outcome, Separation};
+use super::document::{Aggregate, ApprovalSpec, Mode, OnTimeout, Outcome, Separation};
 use crate::decision::*;
 use crate::expr::{EvalError, EvalErrorKind, Program};
 use crate::value::{Map, Str, Value};
@@ -49,7 +50,12 @@ pub struct EvalContext {
 impl EvalContext {
     /// A context at `now`, no parameter overrides, no fingerprint, with suggestions.
     pub fn new(now: DateTime<Utc>) -> EvalContext {
-        EvalContext { now, parameters: Map::new(), fingerprint: false, suggestions: true }
+        EvalContext {
+            now,
+            parameters: Map::new(),
+            fingerprint: false,
+            suggestions: true,
+        }
     }
 }
 
@@ -68,21 +74,22 @@ impl Verdicts {
     }
 }
 
-struct Run<'a> {
-    policy: &'a Inner,
-    decision: Decision,
+struct Run<'d> {
+    decision: &'d mut Decision,
     failed: bool,
 }
 
 impl Run<'_> {
     fn error(&mut self, context: &str, e: &EvalError) {
         self.failed = true;
-        if let (EvalErrorKind::Missing, Some(path)) = (&e.kind, &e.missing_path) {
-            if !self.decision.missing.contains(path) {
-                self.decision.missing.push(path.clone());
-            }
+        if let (EvalErrorKind::Missing, Some(path)) = (&e.kind, &e.missing_path)
+            && !self.decision.missing.contains(path)
+        {
+            self.decision.missing.push(path.clone());
         }
-        self.decision.errors.push(format!("{context}: {}", e.message));
+        self.decision
+            .errors
+            .push(format!("{context}: {}", e.message));
     }
 }
 
@@ -107,35 +114,66 @@ impl Inner {
             .iter()
             .skip(band)
             .find(|b| b.outcome == Outcome::Approval)
-            .or_else(|| self.bands.iter().rev().find(|b| b.outcome == Outcome::Approval));
+            .or_else(|| {
+                self.bands
+                    .iter()
+                    .rev()
+                    .find(|b| b.outcome == Outcome::Approval)
+            });
         match at_or_above {
-            Some(b) => b.approval.clone().unwrap_or_else(|| default_approval("reviewer")),
-            None => self.document.approval.clone().unwrap_or_else(|| default_approval("admin")),
+            Some(b) => b
+                .approval
+                .clone()
+                .unwrap_or_else(|| default_approval("reviewer")),
+            None => self
+                .document
+                .approval
+                .clone()
+                .unwrap_or_else(|| default_approval("admin")),
         }
     }
 
     /// The highest approval the policy names: what an error falls back to.
     fn highest_approval(&self) -> ApprovalSpec {
-        let band = self.bands.iter().rev().find(|b| b.outcome == Outcome::Approval);
+        let band = self
+            .bands
+            .iter()
+            .rev()
+            .find(|b| b.outcome == Outcome::Approval);
         let policy = self.document.approval.clone();
         match (band, policy) {
             (Some(b), Some(p)) => {
-                let b = b.approval.clone().unwrap_or_else(|| default_approval("reviewer"));
-                if self.role_rank(&p.role) > self.role_rank(&b.role) { p } else { b }
+                let b = b
+                    .approval
+                    .clone()
+                    .unwrap_or_else(|| default_approval("reviewer"));
+                if self.role_rank(&p.role) > self.role_rank(&b.role) {
+                    p
+                } else {
+                    b
+                }
             }
-            (Some(b), None) => b.approval.clone().unwrap_or_else(|| default_approval("reviewer")),
+            (Some(b), None) => b
+                .approval
+                .clone()
+                .unwrap_or_else(|| default_approval("reviewer")),
             (None, Some(p)) => p,
             (None, None) => default_approval("admin"),
         }
     }
 
     fn role_rank(&self, role: &str) -> usize {
-        self.role_ladder.iter().position(|r| r == role).map_or(self.role_ladder.len(), |p| p)
+        self.role_ladder
+            .iter()
+            .position(|r| r == role)
+            .map_or(self.role_ladder.len(), |p| p)
     }
 }
 
 fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
-    path.iter().try_fold(v, |v, k| v.get(k)).and_then(Value::as_str)
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .and_then(Value::as_str)
 }
 
 impl CompiledPolicy {
@@ -159,9 +197,65 @@ impl CompiledPolicy {
     pub fn redact(&self, action: &Value) -> Value {
         let mut out = action.clone();
         for path in &self.inner.secret_fields {
-            let Some(secret) = path.iter().try_fold(action, |v, k| v.get(k)) else { continue };
+            let Some(secret) = path.iter().try_fold(action, |v, k| v.get(k)) else {
+                continue;
+            };
             let hashed = crate::identity::digest_value(secret).unwrap_or_default();
             out.set_path(path, Value::string(format!("sha256:{hashed}")));
+        }
+        out
+    }
+
+    /// A decision as it may be stored beside a redacted action: a factor value that is one of
+    /// the action's secrets is replaced like the action's own field, and any secret text inside
+    /// a message, reason or label becomes `[redacted]`.
+    pub fn redact_decision(&self, action: &Value, decision: &Decision) -> Decision {
+        let secrets: Vec<&Value> = self
+            .inner
+            .secret_fields
+            .iter()
+            .filter_map(|path| path.iter().try_fold(action, |v, k| v.get(k)))
+            .collect();
+        let mut out = decision.clone();
+        if secrets.is_empty() {
+            return out;
+        }
+        let texts: Vec<String> = secrets
+            .iter()
+            .map(|v| v.to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let scrub = |s: &mut String| {
+            for t in &texts {
+                if s.contains(t.as_str()) {
+                    *s = s.replace(t.as_str(), "[redacted]");
+                }
+            }
+        };
+        for f in &mut out.factors {
+            if secrets.iter().any(|s| **s == f.value) {
+                let hashed = crate::identity::digest_value(&f.value).unwrap_or_default();
+                f.value = Value::string(format!("sha256:{hashed}"));
+            }
+            let mut label = f.label.to_string();
+            scrub(&mut label);
+            f.label = Str::from(label.as_str());
+        }
+        for m in out.deny.iter_mut().chain(out.warn.iter_mut()) {
+            scrub(&mut m.message);
+        }
+        for t in &mut out.triggers {
+            scrub(&mut t.reason);
+        }
+        for r in out.reasons.iter_mut().chain(out.errors.iter_mut()) {
+            scrub(r);
+        }
+        if let Some(rule) = &mut out.rule
+            && let Some(m) = &rule.message
+        {
+            let mut m = m.clone();
+            scrub(&mut m);
+            Arc::make_mut(rule).message = Some(m);
         }
         out
     }
@@ -195,23 +289,26 @@ impl CompiledPolicy {
     /// Decides on an action. Never fails: an error anywhere yields at least `approval`, with
     /// the error among the reasons.
     pub fn evaluate(&self, action: &Action, ctx: &EvalContext) -> Decision {
-        let mut decision = self.evaluate_core(action, ctx);
+        let mut decision = Decision::new(self.inner.mode, self.inner.identity.clone());
+        self.evaluate_core(action, ctx, &mut decision);
         if ctx.suggestions && !decision.factors.is_empty() && decision.errors.is_empty() {
             decision.suggestions = self.suggest(action, ctx, &decision);
         }
         if ctx.fingerprint {
             match crate::identity::fingerprint(action.value()) {
                 Ok(f) => decision.fingerprint = Some(f),
-                Err(e) => decision.errors.push(format!("the action cannot be fingerprinted: {e}")),
+                Err(e) => decision
+                    .errors
+                    .push(format!("the action cannot be fingerprinted: {e}")),
             }
         }
         decision
     }
 
-    fn params(&self, ctx: &EvalContext, run: &mut Run<'_>) -> Value {
+    fn params<'s>(&'s self, ctx: &EvalContext, run: &mut Run<'_>) -> Cow<'s, Value> {
         let p = &self.inner;
         if ctx.parameters.is_empty() {
-            return p.param_defaults.clone();
+            return Cow::Borrowed(&p.param_defaults);
         }
         let problems = self.check_parameters(&ctx.parameters);
         if !problems.is_empty() {
@@ -224,29 +321,32 @@ impl CompiledPolicy {
                 merged.insert(k.clone(), v.clone());
             }
         }
-        Value::Map(Arc::new(merged))
+        Cow::Owned(Value::Map(Arc::new(merged)))
     }
 
-    fn evaluate_core(&self, action: &Action, ctx: &EvalContext) -> Decision {
+    /// Fills `decision` (which arrives with only the mode and the policy identity set).
+    fn evaluate_core(&self, action: &Action, ctx: &EvalContext, decision: &mut Decision) {
         let p = &*self.inner;
         let mut run = Run {
-            policy: p,
-            decision: Decision {
-                mode: p.mode,
-                policy: p.name.clone(),
-                policy_digest: p.digest.clone(),
-                ..Decision::default()
-            },
+            decision,
             failed: false,
         };
         let params = self.params(ctx, &mut run);
         let input = action.value();
-        let roots: [&Value; 2] = [input, &params];
-        let mut verdicts = Verdicts { outcome: Outcome::Auto, approvals: Vec::new() };
-        let action_type: Option<&str> = input.get("type").and_then(Value::as_str);
+        let params: &Value = &params;
+        let roots: [&Value; 2] = [input, params];
+        let mut verdicts = Verdicts {
+            outcome: Outcome::Auto,
+            approvals: Vec::new(),
+        };
+        let action_type: Option<&str> = if p.reads_action_type {
+            input.get("type").and_then(Value::as_str)
+        } else {
+            None
+        };
 
         // Signed overrides first: their flags steer the rules.
-        let (forced_verdict, flags) = self.check_overrides(input, ctx, &mut run.decision);
+        let (forced_verdict, flags) = self.check_overrides(input, ctx, run.decision);
 
         // Autonomy: the level and the scope that chose it.
         let level_ix = self.resolve_level(input, &mut run);
@@ -268,10 +368,10 @@ impl CompiledPolicy {
                             t.id.to_string()
                         }
                     };
-                    if let Some(f) = t.floor {
-                        if score < f {
-                            score = f;
-                        }
+                    if let Some(f) = t.floor
+                        && score < f
+                    {
+                        score = f;
                     }
                     if let Some(b) = t.min_band {
                         min_band = min_band.max(b);
@@ -279,7 +379,10 @@ impl CompiledPolicy {
                     if let Some(o) = t.outcome {
                         verdicts.raise(o);
                         if o == Outcome::Approval {
-                            let spec = t.approval.clone().unwrap_or_else(|| p.band_approval(t.min_band.unwrap_or(0)));
+                            let spec = t
+                                .approval
+                                .clone()
+                                .unwrap_or_else(|| p.band_approval(t.min_band.unwrap_or(0)));
                             verdicts.approvals.push((spec, format!("trigger:{}", t.id)));
                         }
                     }
@@ -288,7 +391,10 @@ impl CompiledPolicy {
                         id: t.id.clone(),
                         reason,
                         floor: t.floor,
-                        min_band: t.min_band.and_then(|b| p.bands.get(b)).map(|b| b.name.clone()),
+                        min_band: t
+                            .min_band
+                            .and_then(|b| p.bands.get(b))
+                            .map(|b| b.name.clone()),
                         outcome: t.outcome,
                     });
                 }
@@ -301,10 +407,16 @@ impl CompiledPolicy {
         // Band.
         if !p.bands.is_empty() {
             let band_ix = match level {
-                Some(l) if score.is_finite() => l.uptos.iter().position(|u| score <= *u).unwrap_or(l.uptos.len().saturating_sub(1)),
+                Some(l) if score.is_finite() => l
+                    .uptos
+                    .iter()
+                    .position(|u| score <= *u)
+                    .unwrap_or(l.uptos.len().saturating_sub(1)),
                 _ => {
                     run.failed = true;
-                    run.decision.errors.push(format!("score `{score}` is not a finite number"));
+                    run.decision
+                        .errors
+                        .push(format!("score `{score}` is not a finite number"));
                     p.bands.len().saturating_sub(1)
                 }
             }
@@ -313,7 +425,10 @@ impl CompiledPolicy {
                 run.decision.band = Some(band.name.clone());
                 // Per-action-type overrides: `auto` lowers the band's outcome; others are a minimum.
                 let type_override = action_type.and_then(|t| {
-                    level.and_then(|l| l.action_types.get(t)).or_else(|| p.action_types.get(t)).copied()
+                    level
+                        .and_then(|l| l.action_types.get(t))
+                        .or_else(|| p.action_types.get(t))
+                        .copied()
                 });
                 let band_outcome = match type_override {
                     Some(Outcome::Auto) => Outcome::Auto,
@@ -321,7 +436,9 @@ impl CompiledPolicy {
                         verdicts.raise(o);
                         if o == Outcome::Approval {
                             let spec = p.band_approval(band_ix);
-                            verdicts.approvals.push((spec, format!("action_type:{}", action_type.unwrap_or(""))));
+                            verdicts
+                                .approvals
+                                .push((spec, format!("action_type:{}", action_type.unwrap_or(""))));
                         }
                         band.outcome
                     }
@@ -329,8 +446,13 @@ impl CompiledPolicy {
                 };
                 verdicts.raise(band_outcome);
                 if band_outcome == Outcome::Approval {
-                    let spec = band.approval.clone().unwrap_or_else(|| default_approval("reviewer"));
-                    verdicts.approvals.push((spec, format!("band:{}", band.name)));
+                    let spec = band
+                        .approval
+                        .clone()
+                        .unwrap_or_else(|| default_approval("reviewer"));
+                    verdicts
+                        .approvals
+                        .push((spec, format!("band:{}", band.name)));
                 }
             }
         }
@@ -344,11 +466,13 @@ impl CompiledPolicy {
             };
             let mut matched = None;
             for &ix in candidates {
-                let Some(rule) = p.rules.get(ix) else { continue };
-                if let Some(flag) = &rule.unless_flag {
-                    if flags.iter().any(|f| f == flag) {
-                        continue;
-                    }
+                let Some(rule) = p.rules.get(ix) else {
+                    continue;
+                };
+                if let Some(flag) = &rule.unless_flag
+                    && flags.iter().any(|f| f == flag)
+                {
+                    continue;
                 }
                 match rule.when.eval_bool(&roots) {
                     Ok(true) => {
@@ -361,34 +485,39 @@ impl CompiledPolicy {
             }
             let result = match matched {
                 Some(rule) => {
-                    let message = match &rule.message {
-                        Some(m) => match m.render(&roots) {
-                            Ok(s) => Some(s),
-                            Err(e) => {
-                                run.error(&format!("rule `{}` message", rule.id), &e);
-                                None
-                            }
-                        },
-                        None => None,
-                    };
                     if rule.outcome == Outcome::Approval {
                         let spec = rule.approval.clone().unwrap_or_else(|| p.band_approval(0));
                         verdicts.approvals.push((spec, format!("rule:{}", rule.id)));
                     }
-                    Some(RuleResult {
-                        id: Some(rule.id.clone()),
-                        verdict: rule.verdict.clone(),
-                        outcome: rule.outcome,
-                        reason_code: rule.reason_code.clone(),
-                        message,
-                    })
-                }
-                None => p.default_verdict.as_ref().map(|(verdict, outcome, code)| {
-                    if *outcome == Outcome::Approval {
-                        verdicts.approvals.push((p.band_approval(0), "default_verdict".into()));
+                    match (&rule.fixed_result, &rule.message) {
+                        (Some(fixed), _) => Some(fixed.clone()),
+                        (None, Some(m)) => {
+                            let message = match m.render(&roots) {
+                                Ok(s) => Some(s),
+                                Err(e) => {
+                                    run.error(&format!("rule `{}` message", rule.id), &e);
+                                    None
+                                }
+                            };
+                            Some(Arc::new(RuleResult {
+                                id: Some(rule.id.clone()),
+                                verdict: rule.verdict.clone(),
+                                outcome: rule.outcome,
+                                reason_code: rule.reason_code.clone(),
+                                message,
+                            }))
+                        }
+                        (None, None) => None,
                     }
-                    RuleResult { id: None, verdict: verdict.clone(), outcome: *outcome, reason_code: code.clone(), message: None }
-                }),
+                }
+                None => {
+                    if let Some((_, Outcome::Approval, _)) = &p.default_verdict {
+                        verdicts
+                            .approvals
+                            .push((p.band_approval(0), "default_verdict".into()));
+                    }
+                    p.default_result.clone()
+                }
             };
             if let Some(r) = result {
                 verdicts.raise(r.outcome);
@@ -397,7 +526,9 @@ impl CompiledPolicy {
                 }
                 rule_reason = match (&r.message, &r.id) {
                     (Some(m), _) => Some(m.clone()),
-                    (None, Some(id)) if !r.reason_code.is_empty() => Some(format!("rule `{id}`: {}", r.reason_code)),
+                    (None, Some(id)) if !r.reason_code.is_empty() => {
+                        Some(format!("rule `{id}`: {}", r.reason_code))
+                    }
                     _ => None,
                 };
                 run.decision.verdict = Some(r.verdict.clone());
@@ -406,32 +537,41 @@ impl CompiledPolicy {
         }
 
         // Deny and warn rules, with exceptions.
-        let deny = self.messages(&p.deny, input, &params, action_type, &mut run);
-        let warn = self.messages(&p.warn, input, &params, action_type, &mut run);
-        let deny = self.apply_exceptions(deny, input, ctx, &mut run.decision);
-        let warn = self.apply_exceptions(warn, input, ctx, &mut run.decision);
-        if deny.iter().any(|m| !m.waived) {
-            verdicts.raise(Outcome::Block);
+        if !p.deny.is_empty() {
+            let deny = self.messages(&p.deny, input, params, action_type, &mut run);
+            let deny = self.apply_exceptions(deny, input, ctx, run.decision);
+            if deny.iter().any(|m| !m.waived) {
+                verdicts.raise(Outcome::Block);
+            }
+            run.decision.deny = deny;
         }
-        run.decision.deny = deny;
-        run.decision.warn = warn;
+        if !p.warn.is_empty() {
+            let warn = self.messages(&p.warn, input, params, action_type, &mut run);
+            run.decision.warn = self.apply_exceptions(warn, input, ctx, run.decision);
+        }
 
         // A valid signed verdict replaces the outcome.
         if let Some((verdict, outcome, key)) = forced_verdict {
             verdicts.outcome = outcome;
             verdicts.approvals.retain(|_| false);
             if outcome == Outcome::Approval {
-                verdicts.approvals.push((p.band_approval(0), "override".into()));
+                verdicts
+                    .approvals
+                    .push((p.band_approval(0), "override".into()));
             }
             run.decision.verdict = Some(Str::from(verdict.as_str()));
             run.decision.reason_codes.push("manual_override".into());
-            run.decision.reasons.push(format!("signed override by `{key}`: verdict `{verdict}`"));
+            run.decision
+                .reasons
+                .push(format!("signed override by `{key}`: verdict `{verdict}`"));
         }
 
         // Fail safe: an error gives at least approval, by the highest approval role.
         if run.failed {
             verdicts.raise(Outcome::Approval);
-            verdicts.approvals.push((p.highest_approval(), "error".into()));
+            verdicts
+                .approvals
+                .push((p.highest_approval(), "error".into()));
         }
 
         // Who approves: the most senior requirement among the parts that asked.
@@ -457,23 +597,33 @@ impl CompiledPolicy {
         }
 
         // Reasons, most important first.
-        let mut reasons = std::mem::take(&mut run.decision.reasons);
-        let errors: Vec<String> = run.decision.errors.iter().map(|e| format!("error: {e}")).collect();
-        let mut ordered = errors;
-        ordered.extend(run.decision.deny.iter().filter(|m| !m.waived).map(|m| m.message.clone()));
-        ordered.extend(trigger_reasons);
-        ordered.extend(rule_reason);
-        ordered.extend(reasons_from_factors);
-        ordered.append(&mut reasons);
-        run.decision.reasons = ordered;
+        let mut later = std::mem::take(&mut run.decision.reasons);
+        let reasons = &mut run.decision.reasons;
+        reasons.reserve(
+            run.decision.errors.len()
+                + trigger_reasons.len()
+                + reasons_from_factors.len()
+                + later.len()
+                + 2,
+        );
+        reasons.extend(run.decision.errors.iter().map(|e| format!("error: {e}")));
+        reasons.extend(
+            run.decision
+                .deny
+                .iter()
+                .filter(|m| !m.waived)
+                .map(|m| m.message.clone()),
+        );
+        reasons.extend(trigger_reasons);
+        reasons.extend(rule_reason);
+        reasons.extend(reasons_from_factors);
+        reasons.append(&mut later);
 
         run.decision.outcome = verdicts.outcome;
         if p.mode == Mode::Shadow {
             run.decision.shadow_outcome = Some(verdicts.outcome);
             run.decision.outcome = Outcome::Auto;
         }
-        let _ = run.policy;
-        run.decision
     }
 
     fn resolve_level(&self, input: &Value, run: &mut Run<'_>) -> usize {
@@ -483,13 +633,25 @@ impl CompiledPolicy {
         }
         let user = str_at(input, &["actor", "id"]);
         let repository = str_at(input, &["context", "repository"]);
-        let roles = input.get("actor").and_then(|a| a.get("roles")).and_then(Value::as_list).unwrap_or(&[]);
+        let roles = input
+            .get("actor")
+            .and_then(|a| a.get("roles"))
+            .and_then(Value::as_list)
+            .unwrap_or(&[]);
         let mut best: Option<(u8, usize)> = None;
         for a in &p.assignments {
             let specificity = match (&a.user, &a.repository, &a.role) {
-                (Some(u), Some(r), _) if Some(u.as_str()) == user && Some(r.as_str()) == repository => 3,
+                (Some(u), Some(r), _)
+                    if Some(u.as_str()) == user && Some(r.as_str()) == repository =>
+                {
+                    3
+                }
                 (Some(u), None, _) if Some(u.as_str()) == user => 2,
-                (None, None, Some(role)) if roles.iter().any(|r| r.as_str() == Some(role.as_str())) => 1,
+                (None, None, Some(role))
+                    if roles.iter().any(|r| r.as_str() == Some(role.as_str())) =>
+                {
+                    1
+                }
                 _ => 0,
             };
             if specificity > 0 && best.is_none_or(|(s, _)| specificity > s) {
@@ -503,7 +665,10 @@ impl CompiledPolicy {
             None => ("default", p.default_level),
         };
         if let Some(l) = p.levels.get(level) {
-            run.decision.autonomy = Some(AutonomyResult { level: l.name.clone(), scope: Str::from(scope) });
+            run.decision.autonomy = Some(AutonomyResult {
+                level: l.name.clone(),
+                scope: Str::from(scope),
+            });
         }
         level
     }
@@ -534,13 +699,20 @@ impl CompiledPolicy {
             r.contribution = match p.score.aggregate {
                 Aggregate::WeightedSum | Aggregate::Max => r.weight * r.points,
                 Aggregate::WeightedMean => {
-                    if total_weight > 0.0 { r.weight * r.points / total_weight } else { 0.0 }
+                    if total_weight > 0.0 {
+                        r.weight * r.points / total_weight
+                    } else {
+                        0.0
+                    }
                 }
                 Aggregate::Mean => r.points / n,
             };
         }
         let score = match p.score.aggregate {
-            Aggregate::Max => results.iter().map(|r| r.contribution).fold(p.score.min, f64::max),
+            Aggregate::Max => results
+                .iter()
+                .map(|r| r.contribution)
+                .fold(p.score.min, f64::max),
             _ => results.iter().map(|r| r.contribution).sum(),
         };
         let threshold = p.score.reason_min_contribution;
@@ -551,22 +723,37 @@ impl CompiledPolicy {
         ranked.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
         let reasons = ranked
             .iter()
-            .map(|r| format!("{} (+{})", r.label, format_number(r.contribution)))
+            .map(|r| {
+                let mut reason = String::with_capacity(r.label.len() + 10);
+                reason.push_str(&r.label);
+                reason.push_str(" (+");
+                push_number(&mut reason, r.contribution);
+                reason.push(')');
+                reason
+            })
             .collect();
         run.decision.factors = results;
         (score, reasons)
     }
 
     /// One factor: the value it read, its points and its label.
-    fn factor(&self, f: &FactorC, roots: &[&Value]) -> Result<(Value, f64, String), EvalError> {
+    fn factor(&self, f: &FactorC, roots: &[&Value]) -> Result<(Value, f64, Str), EvalError> {
         let type_error = |program: &Program, v: &Value, wanted: &str| EvalError {
             kind: EvalErrorKind::TypeMismatch,
-            message: format!("`{}` is {} `{v}`, expected {wanted}", program.source(), v.type_name()),
+            message: format!(
+                "`{}` is {} `{v}`, expected {wanted}",
+                program.source(),
+                v.type_name()
+            ),
             missing_path: None,
             span: 0..program.source().len(),
         };
         match &f.kind {
-            FactorKindC::Lookup { value, cases, default } => {
+            FactorKindC::Lookup {
+                value,
+                cases,
+                default,
+            } => {
                 let v = value.eval(roots)?;
                 let key = match &v {
                     Value::String(s) => s.to_string(),
@@ -580,7 +767,11 @@ impl CompiledPolicy {
                         message: format!(
                             "`{}` is `{key}`, which the factor does not list (expected one of {})",
                             value.source(),
-                            cases.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                            cases
+                                .keys()
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                         missing_path: None,
                         span: 0..value.source().len(),
@@ -589,7 +780,9 @@ impl CompiledPolicy {
             }
             FactorKindC::Tiers { value, tiers } => {
                 let v = value.eval(roots)?;
-                let x = v.as_f64().ok_or_else(|| type_error(value, &v, "a number"))?;
+                let x = v
+                    .as_f64()
+                    .ok_or_else(|| type_error(value, &v, "a number"))?;
                 let tier = tiers.iter().find(|(upto, _)| x <= *upto).or(tiers.last());
                 match tier {
                     Some((_, o)) => Ok((v, o.points, o.label.clone())),
@@ -605,13 +798,20 @@ impl CompiledPolicy {
                     Value::Int(i) => *i as f64,
                     other => return Err(type_error(count, other, "a list, map, string or int")),
                 };
-                let bucket = buckets.iter().find(|(upto, _)| n <= *upto).or(buckets.last());
+                let bucket = buckets
+                    .iter()
+                    .find(|(upto, _)| n <= *upto)
+                    .or(buckets.last());
                 match bucket {
                     Some((_, o)) => Ok((number_value(n), o.points, o.label.clone())),
                     None => Err(type_error(count, &v, "a count within the buckets")),
                 }
             }
-            FactorKindC::Boolean { when, if_true, if_false } => {
+            FactorKindC::Boolean {
+                when,
+                if_true,
+                if_false,
+            } => {
                 let b = when.eval_bool(roots)?;
                 let o = if b { if_true } else { if_false };
                 Ok((Value::Bool(b), o.points, o.label.clone()))
@@ -626,11 +826,13 @@ impl CompiledPolicy {
             }
             FactorKindC::Expression { value, label } => {
                 let v = value.eval(roots)?;
-                let x = v.as_f64().ok_or_else(|| type_error(value, &v, "a number"))?;
+                let x = v
+                    .as_f64()
+                    .ok_or_else(|| type_error(value, &v, "a number"))?;
                 if !x.is_finite() {
                     return Err(type_error(value, &v, "a finite number"));
                 }
-                Ok((v, x, label.render(roots)?))
+                Ok((v, x, Str::from(label.render(roots)?.as_str())))
             }
         }
     }
@@ -684,10 +886,20 @@ impl CompiledPolicy {
         out
     }
 
-    fn message(&self, r: &MessageRuleC, roots: &[&Value], out: &mut Vec<Message>, run: &mut Run<'_>) {
+    fn message(
+        &self,
+        r: &MessageRuleC,
+        roots: &[&Value],
+        out: &mut Vec<Message>,
+        run: &mut Run<'_>,
+    ) {
         match r.when.eval_bool(roots) {
             Ok(true) => match r.message.render(roots) {
-                Ok(message) => out.push(Message { rule: r.id.clone(), message, waived: false }),
+                Ok(message) => out.push(Message {
+                    rule: r.id.clone(),
+                    message,
+                    waived: false,
+                }),
                 Err(e) if e.kind == EvalErrorKind::Missing => {}
                 Err(e) => run.error(&format!("rule `{}` message", r.id), &e),
             },
@@ -701,6 +913,31 @@ impl CompiledPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redacted_decisions_do_not_repeat_secrets() {
+        let policy = CompiledPolicy::compile_str(
+            "p.yaml",
+            "govgate: 1\nname: s\nsecret_fields: [args.token]\ndeny:\n  - id: token\n    when: input.args.token.startsWith('sk-')\n    message: 'live key {input.args.token} used'\n",
+        )
+        .unwrap();
+        let action: Value =
+            serde_json::from_str(r#"{"type": "x", "args": {"token": "sk-123"}}"#).unwrap();
+        let now = chrono::DateTime::from_timestamp(0, 0).unwrap();
+        let d = policy.evaluate(&Action::new(action.clone()), &EvalContext::new(now));
+        assert_eq!(d.deny[0].message, "live key sk-123 used");
+        let r = policy.redact_decision(&action, &d);
+        assert_eq!(r.deny[0].message, "live key [redacted] used");
+        assert!(!serde_json::to_string(&r).unwrap().contains("sk-123"));
+        let stored = policy.redact(&action);
+        assert!(
+            stored
+                .get_path("args.token")
+                .and_then(Value::as_str)
+                .unwrap()
+                .starts_with("sha256:")
+        );
+    }
 
     #[test]
     fn str_at_follows_maps() {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::value::Str;
 
 fn yaml(text: &str) -> Document {
     let mut docs = parse("t.yaml", text, Format::Yaml).unwrap_or_else(|e| panic!("{}", e.render()));
@@ -293,6 +294,10 @@ fn yaml_syntax_errors_have_positions() {
     assert_eq!(e.0[0].location, Some(loc(2, 2)));
     let e = yaml_err("x: 1\na: \"unterminated\n");
     assert_eq!(e.0[0].location, Some(loc(2, 4)));
+    // An error at the end of the file points just past the last line's text.
+    let e = yaml_err("a: [1, 2\n");
+    assert_eq!(e.0[0].location, Some(loc(1, 9)));
+    assert_eq!(e.0[0].source_line.as_deref(), Some("a: [1, 2"));
     let e = yaml_err("a: *nope\n");
     assert_eq!(e.0[0].location, Some(loc(1, 4)));
 }
@@ -316,6 +321,13 @@ fn key_and_value_locations() {
     assert_eq!(d.spans.value_location(&p("rules[0]")), Some(loc(3, 5)));
     assert_eq!(d.spans.value_location(&p("rules[2]")), None);
     assert_eq!(d.spans.value_location(&[]), Some(loc(1, 1)));
+    // A block sequence starts at its first dash, indented or not.
+    assert_eq!(d.spans.value_location(&p("rules")), Some(loc(3, 3)));
+    let indentless = yaml("rules:\n- a\n- b\n");
+    assert_eq!(
+        indentless.spans.value_location(&p("rules")),
+        Some(loc(2, 1))
+    );
     // Diagnostics built from paths.
     let diag = d.diagnostic(&p("rules[1].id"), Target::Value, "bad id");
     assert_eq!(diag.to_string(), "t.yaml:5:9: bad id (at `rules[1].id`)");
@@ -594,4 +606,211 @@ fn toml_errors() {
 fn toml_is_reported_missing() {
     let e = parse("t.toml", "a = 1\n", Format::Toml).unwrap_err();
     assert!(e.0[0].message.contains("toml support is not built"));
+}
+
+/// Every string node of a document, with its path.
+fn strings(v: &Value, path: &mut Vec<PathSeg>, out: &mut Vec<(Vec<PathSeg>, Str)>) {
+    match v {
+        Value::String(s) => out.push((path.clone(), s.clone())),
+        Value::List(items) => {
+            for (i, item) in items.iter().enumerate() {
+                path.push(PathSeg::Index(i));
+                strings(item, path, out);
+                path.pop();
+            }
+        }
+        Value::Map(m) => {
+            for (k, item) in m.iter() {
+                path.push(PathSeg::Key(k.clone()));
+                strings(item, path, out);
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+const OFFSET_CORPUS: &[(&str, Format)] = &[
+    (
+        "a: plain with 'quotes' and é\nb: 'single ''q'' é'\nc: \"dq \\t \\\" \\u263A é \\x41\"\nd: |\n  lit\n    more é\n\n  end\ne: >\n  fold one\n  fold two\n\n  para\nf: first\n  second\n\n  third\ng: \"multi\n  line \\\n  joined\"\nh:\n  - &x anchored text\n  - *x\n  - !!str tagged\n  - [flow, 'in', \"flow\"]\n  - {k: flow value}\n",
+        Format::Yaml,
+    ),
+    (
+        "{\"a\": \"x\\ty\\u00e9\\ud83d\\ude00z\", \"b\": [\"é\", \"\\\\\\/\"]}",
+        Format::Json,
+    ),
+    #[cfg(feature = "toml")]
+    (
+        "a = \"x\\ty\\u00e9\"\nb = 'lit é'\nc = \"\"\"\nml \\\n   joined\nnext\"\"\"\nd = '''\nraw é\n'''\n[t]\ne = [\"in\", 'arr']\n",
+        Format::Toml,
+    ),
+];
+
+#[test]
+fn every_string_offset_points_at_its_character() {
+    for (text, format) in OFFSET_CORPUS {
+        let docs = parse("t", text, *format).unwrap_or_else(|e| panic!("{}", e.render()));
+        for doc in &docs {
+            let mut found = Vec::new();
+            strings(&doc.value, &mut Vec::new(), &mut found);
+            assert!(!found.is_empty());
+            for (path, s) in found {
+                for (off, c) in s.char_indices() {
+                    let l = doc.spans.value_offset_location(&path, off).unwrap();
+                    let src_line = text.split('\n').nth(l.line as usize - 1).unwrap();
+                    let src = src_line.chars().nth(l.column as usize - 1);
+                    let ok = src == Some(c)
+                        || src == Some('\\')
+                        || (c == '\'' && src == Some('\''))
+                        || ((c == ' ' || c == '\n') && (src.is_none() || src == Some(' ')));
+                    assert!(
+                        ok,
+                        "{format} {} offset {off} ({c:?}) -> {l:?} {src:?} in {s:?}",
+                        format_path(&path)
+                    );
+                }
+                let end = doc.spans.value_offset_location(&path, s.len());
+                assert!(end.is_some());
+            }
+        }
+    }
+}
+
+/// Random edits of valid files must never panic anywhere: parse, locate, format.
+#[test]
+fn mangled_input_never_panics() {
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let pieces = [
+        "\n", " ", "  ", "-", ":", "'", "\"", "\\", "#", "|", ">", "&a", "*a", "!", "[", "]", "{",
+        "}", ",", "é", "\t", "---", "<<", "\r\n",
+    ];
+    for (text, format) in OFFSET_CORPUS {
+        for _ in 0..300 {
+            let mut t: Vec<char> = text.chars().collect();
+            for _ in 0..1 + next() % 4 {
+                let at = (next() as usize) % (t.len() + 1);
+                if next() % 2 == 0 && at < t.len() {
+                    t.remove(at);
+                } else {
+                    let piece = pieces[(next() as usize) % pieces.len()];
+                    for (k, c) in piece.chars().enumerate() {
+                        t.insert(at + k, c);
+                    }
+                }
+            }
+            let t: String = t.into_iter().collect();
+            if let Ok(docs) = parse("t", &t, *format) {
+                for doc in &docs {
+                    let mut found = Vec::new();
+                    strings(&doc.value, &mut Vec::new(), &mut found);
+                    for (path, s) in found {
+                        for off in 0..=s.len() {
+                            let _ = doc.spans.value_offset_location(&path, off);
+                        }
+                        let _ = doc.diagnostic(&path, Target::Node, "x").render();
+                    }
+                }
+            }
+            if *format == Format::Yaml {
+                let _ = format_yaml("t", &t);
+            }
+        }
+    }
+}
+/// Random edits of YAML that still parse must still format (the formatter only gives up
+/// when it cannot keep the meaning, which should not happen).
+#[test]
+fn mangled_yaml_that_parses_also_formats() {
+    let mut seed = 0x1234_5678_9abc_def1_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let pieces = [
+        "\n", " ", "  ", "    ", "- ", "? ", ": ", "'", "\"", "&a ", "*a", "!!str ", "|2", ">-",
+        "|+", "{", "}", ",", "\n  - ", "\n    ", "# x", "---\n", "\\", "\t", ":", "#", "\n\n", "[",
+        "]",
+    ];
+    let base = [
+        OFFSET_CORPUS[0].0,
+        "a:\n  b: 1\n  c:\n  - x\n  - y: 1\n    z: 2\n# c\nd: [1,\n  2]\n",
+        "rules:\n-   id: a\n    when: |\n      x\n    list:\n    - 1\n    - 'q\n\n      r'\n",
+    ];
+    let (mut ok, mut bad) = (0, 0);
+    for text in base {
+        for _ in 0..1500 {
+            let mut t: Vec<char> = text.chars().collect();
+            for _ in 0..1 + next() % 3 {
+                let at = (next() as usize) % (t.len() + 1);
+                let piece = pieces[(next() as usize) % pieces.len()];
+                for (k, c) in piece.chars().enumerate() {
+                    t.insert(at + k, c);
+                }
+            }
+            let t: String = t.into_iter().collect();
+            if parse("t", &t, Format::Yaml).is_ok() {
+                match format_yaml("t", &t) {
+                    Ok(_) => ok += 1,
+                    Err(e) => {
+                        bad += 1;
+                        println!("cannot format:\n{t}\n{}\n=====", e.render());
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(bad, 0, "{ok} formatted");
+    assert!(ok > 500, "only {ok} mangled inputs parsed");
+}
+/// A long one-line document must not cost time quadratic in the line's length (positions
+/// are found through the line index's blocks, not by scanning each line from its start).
+/// There is no timing assertion; a regression shows as a test that takes minutes.
+#[test]
+fn long_single_line_documents() {
+    let n = 5_000;
+    let items: Vec<String> = (0..n).map(|i| format!("{{k{i}: \"é{i}\"}}")).collect();
+    let yaml_text = format!("a: [{}]\n", items.join(", "));
+    let d = yaml(&yaml_text);
+    let last = format!("a[{}].k{}", n - 1, n - 1);
+    let l = d.spans.value_location(&p(&last)).unwrap();
+    assert_eq!(l.line, 1);
+    assert_eq!(yaml_text.chars().nth(l.column as usize - 1), Some('"'));
+    let json_items: Vec<String> = (0..n).map(|i| format!("{{\"k{i}\": \"é{i}\"}}")).collect();
+    let json_text = format!("{{\"a\": [{}]}}", json_items.join(","));
+    let docs = parse("t", &json_text, Format::Json).unwrap();
+    let l = docs[0].spans.value_offset_location(&p(&last), 2).unwrap();
+    assert_eq!(
+        json_text.chars().nth(l.column as usize - 1),
+        (n - 1).to_string().chars().next()
+    );
+    format_yaml("t", &yaml_text).unwrap();
+}
+
+#[test]
+fn byte_order_mark_is_not_a_column() {
+    let d = yaml("\u{feff}a: 'x y'\n");
+    assert_eq!(d.spans.key_location(&p("a")), Some(loc(1, 1)));
+    assert_eq!(d.spans.value_offset_location(&p("a"), 2), Some(loc(1, 7)));
+    let d = parse_one("t.json", "\u{feff}{\"a\": 1}", Format::Json).unwrap();
+    assert_eq!(d.spans.key_location(&p("a")), Some(loc(1, 2)));
+}
+
+#[cfg(feature = "toml")]
+#[test]
+fn toml_nesting_is_bounded() {
+    let deep = format!("a = {}{}\n", "[".repeat(5000), "]".repeat(5000));
+    let e = parse("t.toml", &deep, Format::Toml).unwrap_err();
+    assert!(
+        e.0[0].message.starts_with("invalid toml"),
+        "{}",
+        e.0[0].message
+    );
 }
