@@ -90,7 +90,8 @@ impl Compiled {
     /// text.
     pub fn test_source(&self, file_name: &str, text: &str) -> Result<String, Error> {
         check_len("cases", text.len(), MAX_POLICY_CHARS)?;
-        let suite = govgate_core::policy::load_test_suite(file_name, text).map_err(Error::policy)?;
+        let suite =
+            govgate_core::policy::load_test_suite(file_name, text).map_err(Error::policy)?;
         let report = self.policy.run_tests(Some(&suite)).map_err(Error::policy)?;
         serde_json::to_string(&report).map_err(|e| Error::input("cases", e))
     }
@@ -113,20 +114,27 @@ impl Compiled {
                 } else {
                     text
                 };
-                let suite = govgate_core::policy::load_test_suite("cases.json", text).map_err(|d| {
-                    // Lines and columns would point into JSON text the caller never saw.
-                    let first = d.0.into_iter().next();
-                    let path = first.as_ref().and_then(|d| d.path.clone()).unwrap_or_else(|| "cases".to_owned());
-                    let message = first.map_or_else(String::new, |d| match d.help {
-                        Some(help) => format!("{}, {help}", d.message),
-                        None => d.message,
-                    });
-                    Error::input(&path, message)
-                })?;
+                let suite =
+                    govgate_core::policy::load_test_suite("cases.json", text).map_err(|d| {
+                        // Lines and columns would point into JSON text the caller never saw.
+                        let first = d.0.into_iter().next();
+                        let path = first
+                            .as_ref()
+                            .and_then(|d| d.path.clone())
+                            .unwrap_or_else(|| "cases".to_owned());
+                        let message = first.map_or_else(String::new, |d| match d.help {
+                            Some(help) => format!("{}, {help}", d.message),
+                            None => d.message,
+                        });
+                        Error::input(&path, message)
+                    })?;
                 Some(suite)
             }
         };
-        let report = self.policy.run_tests(suite.as_ref()).map_err(Error::policy)?;
+        let report = self
+            .policy
+            .run_tests(suite.as_ref())
+            .map_err(Error::policy)?;
         serde_json::to_string(&report).map_err(|e| Error::input("cases", e))
     }
 
@@ -136,7 +144,10 @@ impl Compiled {
         self.check_options(options)?;
         let actions = parse_input("actions", actions)?;
         let Some(actions) = actions.as_list() else {
-            return Err(Error::input("actions", format_args!("expected an array, found {}", kind_of(&actions))));
+            return Err(Error::input(
+                "actions",
+                format_args!("expected an array, found {}", kind_of(&actions)),
+            ));
         };
         let mut batch = Batch {
             outcomes: Vec::with_capacity(actions.len()),
@@ -176,7 +187,10 @@ pub fn validate(file_name: &str, text: &str, format: Format) -> Vec<Diagnostic> 
     if text.len() > MAX_POLICY_CHARS {
         return vec![Diagnostic::new(
             file_name,
-            format!("the policy is too large: {} bytes (limit {MAX_POLICY_CHARS})", text.len()),
+            format!(
+                "the policy is too large: {} bytes (limit {MAX_POLICY_CHARS})",
+                text.len()
+            ),
         )];
     }
     match engine::CompiledPolicy::compile(file_name, text, format) {
@@ -199,7 +213,11 @@ pub struct Options {
 impl Options {
     /// Defaults: evaluate at `now`, no overrides, no fingerprint.
     pub fn at(now: DateTime<Utc>) -> Options {
-        Options { now, parameters: Map::new(), fingerprint: false }
+        Options {
+            now,
+            parameters: Map::new(),
+            fingerprint: false,
+        }
     }
 }
 
@@ -234,7 +252,11 @@ pub fn json_schema() -> &'static str {
 
 /// Parses JSON text into a value, within the size and depth limits.
 pub fn parse_input(what: &str, text: &str) -> Result<Value, Error> {
-    let limit = if what == "actions" { MAX_BATCH_CHARS } else { MAX_INPUT_CHARS };
+    let limit = if what == "actions" {
+        MAX_BATCH_CHARS
+    } else {
+        MAX_INPUT_CHARS
+    };
     check_len(what, text.len(), limit)?;
     check_depth(what, text)?;
     serde_json::from_str(text).map_err(|e| Error::input(what, e))
@@ -242,7 +264,10 @@ pub fn parse_input(what: &str, text: &str) -> Result<Value, Error> {
 
 fn check_len(what: &str, len: usize, limit: usize) -> Result<(), Error> {
     if len > limit {
-        Err(Error::input(what, format_args!("too large: {len} bytes of JSON (limit {limit})")))
+        Err(Error::input(
+            what,
+            format_args!("too large: {len} bytes of JSON (limit {limit})"),
+        ))
     } else {
         Ok(())
     }
@@ -288,7 +313,10 @@ fn check_depth(what: &str, text: &str) -> Result<(), Error> {
 fn expect_object(what: &str, value: &Value) -> Result<(), Error> {
     match value {
         Value::Map(_) => Ok(()),
-        other => Err(Error::input(what, format_args!("expected an object, found {}", kind_of(other)))),
+        other => Err(Error::input(
+            what,
+            format_args!("expected an object, found {}", kind_of(other)),
+        )),
     }
 }
 
@@ -322,20 +350,29 @@ mod tests {
         let deep = format!("{}{}", "[".repeat(MAX_DEPTH + 1), "]".repeat(MAX_DEPTH + 1));
         let err = parse_input("action", &deep).unwrap_err();
         assert_eq!(err.path(), Some("action"));
-        assert!(err.message().contains("nested more than 64 levels"), "{err}");
+        assert!(
+            err.message().contains("nested more than 64 levels"),
+            "{err}"
+        );
         let ok = format!(r#"{{"a": "{}"}}"#, "[{".repeat(500));
         assert!(parse_input("action", &ok).is_ok());
     }
 
     #[test]
     fn times_are_rfc_3339() {
-        assert_eq!(parse_time("2026-03-01T10:00:00.000Z").unwrap().to_rfc3339(), "2026-03-01T10:00:00+00:00");
+        assert_eq!(
+            parse_time("2026-03-01T10:00:00.000Z").unwrap().to_rfc3339(),
+            "2026-03-01T10:00:00+00:00"
+        );
         assert!(parse_time("yesterday").unwrap_err().contains("RFC 3339"));
     }
 
     #[test]
     fn inputs_must_be_objects() {
         let err = fingerprint_json("[1]").unwrap_err();
-        assert!(err.message().contains("expected an object, found an array"), "{err}");
+        assert!(
+            err.message().contains("expected an object, found an array"),
+            "{err}"
+        );
     }
 }

@@ -16,18 +16,32 @@ pub struct CompiledPolicy {
 impl CompiledPolicy {
     /// Compiles source text in `format` (whatever `file_name`'s extension says), naming it
     /// `file_name` in diagnostics.
-    pub fn compile(file_name: &str, text: &str, format: Format) -> Result<CompiledPolicy, Diagnostics> {
+    pub fn compile(
+        file_name: &str,
+        text: &str,
+        format: Format,
+    ) -> Result<CompiledPolicy, Diagnostics> {
         let format = match format {
             Format::Yaml => SourceFormat::Yaml,
             Format::Json => SourceFormat::Json,
         };
         let documents = source::parse(file_name, text, format)?;
         match documents.as_slice() {
-            [one] => govgate_core::CompiledPolicy::compile_value(file_name, text, &one.value, Some(&one.spans))
-                .map(|inner| CompiledPolicy { inner }),
-            [] => Err(Diagnostics(vec![Diagnostic::new(file_name, "the source holds no policy document")])),
-            _ => Err(Diagnostics(vec![Diagnostic::new(file_name, "a policy source holds exactly one document")
-                .with_help("split the `---` documents into separate policies")])),
+            [one] => govgate_core::CompiledPolicy::compile_value(
+                file_name,
+                text,
+                &one.value,
+                Some(&one.spans),
+            )
+            .map(|inner| CompiledPolicy { inner }),
+            [] => Err(Diagnostics(vec![Diagnostic::new(
+                file_name,
+                "the source holds no policy document",
+            )])),
+            _ => Err(Diagnostics(vec![
+                Diagnostic::new(file_name, "a policy source holds exactly one document")
+                    .with_help("split the `---` documents into separate policies"),
+            ])),
         }
     }
 
@@ -48,14 +62,16 @@ impl CompiledPolicy {
 
     /// Decides one action, in full (suggestions included), as the server does.
     pub fn evaluate(&self, action: Value, options: &Options) -> Decision {
-        self.inner.evaluate(&Action::new(action), &context(options, true))
+        self.inner
+            .evaluate(&Action::new(action), &context(options, true))
     }
 
     /// Decides one action for a batch: outcome, band and score are what [`Self::evaluate`]
     /// gives; suggestions (re-evaluations of steered inputs, which never change those three) are
     /// left out.
     pub fn evaluate_summary(&self, action: Value, options: &Options) -> Decision {
-        self.inner.evaluate(&Action::new(action), &context(options, false))
+        self.inner
+            .evaluate(&Action::new(action), &context(options, false))
     }
 
     /// Runs a test suite (the policy's own `tests:` when `suite` is `None`).

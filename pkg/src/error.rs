@@ -57,7 +57,12 @@ impl Error {
             [first, rest @ ..] => format!("{first} (and {} more problems)", rest.len()),
         };
         let path = all.first().and_then(|d| d.path.clone());
-        Error { kind: ErrorKind::Policy, message, path, diagnostics: all }
+        Error {
+            kind: ErrorKind::Policy,
+            message,
+            path,
+            diagnostics: all,
+        }
     }
 
     /// The kind of problem.
@@ -100,10 +105,17 @@ impl From<Error> for wasm_bindgen::JsValue {
             .ok()
             .and_then(|text| js_sys::JSON::parse(&text).ok())
             .unwrap_or_else(|| js_sys::Array::new().into());
-        let path = error.path.as_deref().map_or(JsValue::UNDEFINED, JsValue::from_str);
+        let path = error
+            .path
+            .as_deref()
+            .map_or(JsValue::UNDEFINED, JsValue::from_str);
         // Setting a property on a fresh Error object cannot fail; if it somehow did, the
         // message alone still says what is wrong.
-        let _ = js_sys::Reflect::set(&js, &JsValue::from_str("kind"), &JsValue::from_str(error.kind.as_str()));
+        let _ = js_sys::Reflect::set(
+            &js,
+            &JsValue::from_str("kind"),
+            &JsValue::from_str(error.kind.as_str()),
+        );
         let _ = js_sys::Reflect::set(&js, &JsValue::from_str("path"), &path);
         let _ = js_sys::Reflect::set(&js, &JsValue::from_str("diagnostics"), &diagnostics);
         js.into()

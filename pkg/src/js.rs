@@ -16,7 +16,11 @@ extern "C" {
 
     /// `JSON.stringify(value, null, indent)`.
     #[wasm_bindgen(catch, js_namespace = JSON, js_name = stringify)]
-    fn json_stringify_indented(value: &JsValue, replacer: &JsValue, indent: u32) -> Result<Option<String>, JsValue>;
+    fn json_stringify_indented(
+        value: &JsValue,
+        replacer: &JsValue,
+        indent: u32,
+    ) -> Result<Option<String>, JsValue>;
 
     /// `JSON.parse(text)`.
     #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
@@ -43,7 +47,8 @@ impl Policy {
     #[wasm_bindgen(js_name = fromYaml)]
     pub fn from_yaml(
         #[wasm_bindgen(unchecked_param_type = "string")] source: &JsValue,
-        #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")] file_name: &JsValue,
+        #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")]
+        file_name: &JsValue,
     ) -> Result<Policy, Error> {
         let text = string_arg("source", source)?;
         let file = file_name_arg(file_name, Format::Yaml)?;
@@ -55,7 +60,8 @@ impl Policy {
     #[wasm_bindgen(js_name = fromJson)]
     pub fn from_json(
         #[wasm_bindgen(unchecked_param_type = "PolicyDocument | string")] doc: &JsValue,
-        #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")] file_name: &JsValue,
+        #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")]
+        file_name: &JsValue,
     ) -> Result<Policy, Error> {
         let text = document_text(doc)?;
         let file = file_name_arg(file_name, Format::Json)?;
@@ -103,11 +109,15 @@ impl Policy {
     #[wasm_bindgen(js_name = evaluateMany, unchecked_return_type = "BatchResult")]
     pub fn evaluate_many(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Array<ActionEnvelope | JsonObject>")] actions: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Array<ActionEnvelope | JsonObject>")]
+        actions: &JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "EvaluateOptions")] options: &JsValue,
     ) -> Result<JsValue, Error> {
         if !js_sys::Array::is_array(actions) {
-            return Err(Error::input("actions", format_args!("expected an array, found {}", js_kind(actions))));
+            return Err(Error::input(
+                "actions",
+                format_args!("expected an array, found {}", js_kind(actions)),
+            ));
         }
         let options = read_options(options)?;
         let text = to_json("actions", actions, api::MAX_BATCH_CHARS)?;
@@ -122,8 +132,10 @@ impl Policy {
     #[wasm_bindgen(unchecked_return_type = "TestReport")]
     pub fn test(
         &self,
-        #[wasm_bindgen(unchecked_optional_param_type = "TestCaseSpec[] | TestSuiteSpec | string")] cases: &JsValue,
-        #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")] file_name: &JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "TestCaseSpec[] | TestSuiteSpec | string")]
+        cases: &JsValue,
+        #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")]
+        file_name: &JsValue,
     ) -> Result<JsValue, Error> {
         let out = if cases.is_undefined() || cases.is_null() {
             self.inner.test_json(None)?
@@ -135,9 +147,16 @@ impl Policy {
             };
             self.inner.test_source(&file, &text)?
         } else if is_plain_object(cases) || js_sys::Array::is_array(cases) {
-            self.inner.test_json(Some(&to_json("cases", cases, api::MAX_INPUT_CHARS)?))?
+            self.inner
+                .test_json(Some(&to_json("cases", cases, api::MAX_INPUT_CHARS)?))?
         } else {
-            return Err(Error::input("cases", format_args!("expected cases, a test suite or its text, found {}", js_kind(cases))));
+            return Err(Error::input(
+                "cases",
+                format_args!(
+                    "expected cases, a test suite or its text, found {}",
+                    js_kind(cases)
+                ),
+            ));
         };
         json_parse(&out).map_err(|e| Error::input("cases", js_message(&e)))
     }
@@ -151,8 +170,15 @@ impl Policy {
         // the JavaScript type.
         let text = match json_stringify(action) {
             Ok(Some(text)) if text.starts_with('{') => text,
-            Ok(Some(text)) if text.len() > api::MAX_INPUT_CHARS => return Err(too_large("action", text.len())),
-            Ok(_) => return Err(Error::input("action", format_args!("expected an object, found {}", js_kind(action)))),
+            Ok(Some(text)) if text.len() > api::MAX_INPUT_CHARS => {
+                return Err(too_large("action", text.len()));
+            }
+            Ok(_) => {
+                return Err(Error::input(
+                    "action",
+                    format_args!("expected an object, found {}", js_kind(action)),
+                ));
+            }
             Err(e) => return Err(Error::input("action", js_message(&e))),
         };
         if text.len() > api::MAX_INPUT_CHARS {
@@ -168,11 +194,18 @@ impl Policy {
 #[wasm_bindgen(js_name = validatePolicy, unchecked_return_type = "Diagnostic[]")]
 pub fn validate_policy(
     #[wasm_bindgen(unchecked_param_type = "string | PolicyDocument")] source: &JsValue,
-    #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")] file_name: &JsValue,
+    #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")]
+    file_name: &JsValue,
 ) -> Result<JsValue, Error> {
-    let named = if file_name.is_undefined() { None } else { Some(string_arg("fileName", file_name)?) };
+    let named = if file_name.is_undefined() {
+        None
+    } else {
+        Some(string_arg("fileName", file_name)?)
+    };
     let (text, format) = match source.as_string() {
-        Some(text) if named.as_deref().is_some_and(|f| f.ends_with(".json")) => (text, Format::Json),
+        Some(text) if named.as_deref().is_some_and(|f| f.ends_with(".json")) => {
+            (text, Format::Json)
+        }
         Some(text) => (text, Format::Yaml),
         None => (document_text(source)?, Format::Json),
     };
@@ -185,15 +218,20 @@ pub fn validate_policy(
 /// The JSON Schema (draft 2020-12) of the policy document, for editors and form builders.
 #[wasm_bindgen(js_name = jsonSchema, unchecked_return_type = "Record<string, JsonValue>")]
 pub fn json_schema() -> Result<JsValue, Error> {
-    json_parse(&api::json_schema()).map_err(|e| Error::input("schema", js_message(&e)))
+    json_parse(api::json_schema()).map_err(|e| Error::input("schema", js_message(&e)))
 }
 
 /// SHA-256 (hex) of the action's canonical JSON (RFC 8785) without `overrides`: what approvals
 /// bind to.
 #[wasm_bindgen]
-pub fn fingerprint(#[wasm_bindgen(unchecked_param_type = "ActionEnvelope | JsonObject")] action: &JsValue) -> Result<String, Error> {
+pub fn fingerprint(
+    #[wasm_bindgen(unchecked_param_type = "ActionEnvelope | JsonObject")] action: &JsValue,
+) -> Result<String, Error> {
     if !is_plain_object(action) {
-        return Err(Error::input("action", format_args!("expected an object, found {}", js_kind(action))));
+        return Err(Error::input(
+            "action",
+            format_args!("expected an object, found {}", js_kind(action)),
+        ));
     }
     let text = to_json("action", action, api::MAX_INPUT_CHARS)?;
     api::fingerprint_json(&text)
@@ -212,13 +250,17 @@ fn read_options(options: &JsValue) -> Result<Options, Error> {
         return Ok(Options::at(current_time()));
     }
     if !is_plain_object(options) {
-        return Err(Error::input("options", format_args!("expected an object, found {}", js_kind(options))));
+        return Err(Error::input(
+            "options",
+            format_args!("expected an object, found {}", js_kind(options)),
+        ));
     }
     let mut now = None;
     let mut out = Options::at(DateTime::<Utc>::default());
     for key in js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).iter() {
         let name = key.as_string().unwrap_or_default();
-        let value = js_sys::Reflect::get(options, &key).map_err(|e| Error::input(&format!("options.{name}"), js_message(&e)))?;
+        let value = js_sys::Reflect::get(options, &key)
+            .map_err(|e| Error::input(&format!("options.{name}"), js_message(&e)))?;
         if value.is_undefined() {
             continue;
         }
@@ -227,7 +269,10 @@ fn read_options(options: &JsValue) -> Result<Options, Error> {
             "parameters" if value.is_null() => {}
             "parameters" => {
                 if !is_plain_object(&value) {
-                    return Err(Error::input("options.parameters", format_args!("expected an object, found {}", js_kind(&value))));
+                    return Err(Error::input(
+                        "options.parameters",
+                        format_args!("expected an object, found {}", js_kind(&value)),
+                    ));
                 }
                 let text = to_json("options.parameters", &value, api::MAX_INPUT_CHARS)?;
                 match api::parse_input("options.parameters", &text)? {
@@ -238,13 +283,18 @@ fn read_options(options: &JsValue) -> Result<Options, Error> {
             "fingerprint" if value.is_null() => {}
             "fingerprint" => {
                 out.fingerprint = value.as_bool().ok_or_else(|| {
-                    Error::input("options.fingerprint", format_args!("expected a boolean, found {}", js_kind(&value)))
+                    Error::input(
+                        "options.fingerprint",
+                        format_args!("expected a boolean, found {}", js_kind(&value)),
+                    )
                 })?;
             }
             other => {
                 return Err(Error::input(
                     &format!("options.{other}"),
-                    format_args!("unknown field `{other}`, expected one of `now`, `parameters`, `fingerprint`"),
+                    format_args!(
+                        "unknown field `{other}`, expected one of `now`, `parameters`, `fingerprint`"
+                    ),
                 ));
             }
         }
@@ -266,9 +316,20 @@ fn read_now(value: &JsValue) -> Result<DateTime<Utc>, Error> {
         return (millis.is_finite())
             .then(|| DateTime::from_timestamp_millis(millis as i64))
             .flatten()
-            .ok_or_else(|| Error::input("options.now", "expected a valid Date, found an invalid Date"));
+            .ok_or_else(|| {
+                Error::input(
+                    "options.now",
+                    "expected a valid Date, found an invalid Date",
+                )
+            });
     }
-    Err(Error::input("options.now", format_args!("expected a Date or an RFC 3339 string, found {}", js_kind(value))))
+    Err(Error::input(
+        "options.now",
+        format_args!(
+            "expected a Date or an RFC 3339 string, found {}",
+            js_kind(value)
+        ),
+    ))
 }
 
 thread_local! {
@@ -278,7 +339,9 @@ thread_local! {
 
 fn parse_time_cached(text: &str) -> Result<DateTime<Utc>, String> {
     let cached = LAST_NOW.with(|last| {
-        last.try_borrow().ok().and_then(|l| l.as_ref().filter(|(t, _)| t == text).map(|(_, now)| *now))
+        last.try_borrow()
+            .ok()
+            .and_then(|l| l.as_ref().filter(|(t, _)| t == text).map(|(_, now)| *now))
     });
     if let Some(now) = cached {
         return Ok(now);
@@ -302,7 +365,10 @@ fn current_time() -> DateTime<Utc> {
 fn string_arg(what: &str, value: &JsValue) -> Result<String, Error> {
     match value.as_string() {
         Some(text) => Ok(text),
-        None => Err(Error::input(what, format_args!("expected a string, found {}", js_kind(value)))),
+        None => Err(Error::input(
+            what,
+            format_args!("expected a string, found {}", js_kind(value)),
+        )),
     }
 }
 
@@ -321,7 +387,10 @@ fn document_text(doc: &JsValue) -> Result<String, Error> {
         return Ok(text);
     }
     if !is_plain_object(doc) {
-        return Err(Error::input("doc", format_args!("expected an object or JSON text, found {}", js_kind(doc))));
+        return Err(Error::input(
+            "doc",
+            format_args!("expected an object or JSON text, found {}", js_kind(doc)),
+        ));
     }
     match json_stringify_indented(doc, &JsValue::NULL, 2) {
         Ok(Some(text)) => Ok(text),
@@ -331,14 +400,23 @@ fn document_text(doc: &JsValue) -> Result<String, Error> {
 }
 
 fn too_large(what: &str, len: usize) -> Error {
-    Error::input(what, format_args!("too large: {len} bytes of JSON (limit {})", api::MAX_INPUT_CHARS))
+    Error::input(
+        what,
+        format_args!(
+            "too large: {len} bytes of JSON (limit {})",
+            api::MAX_INPUT_CHARS
+        ),
+    )
 }
 
 /// `JSON.stringify(value)` within `limit` characters.
 fn to_json(what: &str, value: &JsValue, limit: usize) -> Result<String, Error> {
     match json_stringify(value) {
         Ok(Some(text)) if text.len() <= limit => Ok(text),
-        Ok(Some(text)) => Err(Error::input(what, format_args!("too large: {} bytes of JSON (limit {limit})", text.len()))),
+        Ok(Some(text)) => Err(Error::input(
+            what,
+            format_args!("too large: {} bytes of JSON (limit {limit})", text.len()),
+        )),
         Ok(None) => Err(Error::input(what, "not representable as JSON")),
         // V8 names the path of a cycle ("... property 'parent' closes the circle").
         Err(e) => Err(Error::input(what, js_message(&e))),
@@ -384,6 +462,8 @@ fn js_message(error: &JsValue) -> String {
         let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
         format!("{name}: {message}")
     } else {
-        error.as_string().unwrap_or_else(|| "JavaScript threw a non-Error value".to_owned())
+        error
+            .as_string()
+            .unwrap_or_else(|| "JavaScript threw a non-Error value".to_owned())
     }
 }

@@ -17,7 +17,15 @@
 //! JavaScript `Error` named `GovgateError`. Nothing here panics: a trap would leave a
 //! `Policy` borrowed forever, and after an error the same `Policy` must keep working.
 #![deny(missing_docs)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 pub mod api;
 mod engine;

@@ -73,19 +73,22 @@ fn run_cmd(command: &mut Command) -> Result<(), String> {
 /// A command's stdout, or `None` when it cannot run or fails.
 fn output_of(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
 /// The wasm-bindgen version the crate is built with, from Cargo.lock (the CLI must match it
 /// exactly).
 fn wasm_bindgen_version() -> Result<String, String> {
-    let lock = fs::read_to_string(root().join("Cargo.lock")).map_err(|e| format!("read Cargo.lock: {e}"))?;
+    let lock = fs::read_to_string(root().join("Cargo.lock"))
+        .map_err(|e| format!("read Cargo.lock: {e}"))?;
     let mut lines = lock.lines();
     while let Some(line) = lines.next() {
-        if line == "name = \"wasm-bindgen\"" {
-            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
-                return Ok(version.trim_end_matches('"').to_owned());
-            }
+        if line == "name = \"wasm-bindgen\""
+            && let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \""))
+        {
+            return Ok(version.trim_end_matches('"').to_owned());
         }
     }
     Err("Cargo.lock names no wasm-bindgen version".to_owned())
@@ -93,7 +96,11 @@ fn wasm_bindgen_version() -> Result<String, String> {
 
 /// Installs what the build needs when it is missing; an error when that fails.
 fn ensure_tools() -> Result<(), String> {
-    let why = if ci() { "CI=true: a missing tool is a failure" } else { "installing a missing tool" };
+    let why = if ci() {
+        "CI=true: a missing tool is a failure"
+    } else {
+        "installing a missing tool"
+    };
 
     let installed = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
     if !installed.lines().any(|l| l.trim() == WASM_TARGET) {
@@ -109,12 +116,20 @@ fn ensure_tools() -> Result<(), String> {
         run_cmd(Command::new(cargo()).args(["install", "wasm-bindgen-cli", "--version", &wanted]))?;
         let have = output_of("wasm-bindgen", &["--version"]).unwrap_or_default();
         if have != format!("wasm-bindgen {wanted}") {
-            return Err(format!("wasm-bindgen {wanted} is still not on PATH (found `{have}`)"));
+            return Err(format!(
+                "wasm-bindgen {wanted} is still not on PATH (found `{have}`)"
+            ));
         }
     }
 
-    let node = output_of("node", &["--version"]).ok_or("node is not installed (Node.js 18 or later is required)")?;
-    let major: u32 = node.trim_start_matches('v').split('.').next().and_then(|m| m.parse().ok()).unwrap_or(0);
+    let node = output_of("node", &["--version"])
+        .ok_or("node is not installed (Node.js 18 or later is required)")?;
+    let major: u32 = node
+        .trim_start_matches('v')
+        .split('.')
+        .next()
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(0);
     if major < 18 {
         return Err(format!("Node.js 18 or later is required, found {node}"));
     }
@@ -124,10 +139,18 @@ fn ensure_tools() -> Result<(), String> {
     let have = output_of("wasm-opt", &["--version"]).unwrap_or_default();
     if !opt_ok(&have) {
         eprintln!("xtask: {why}: wasm-opt (binaryen@{BINARYEN_VERSION}; found `{have}`)");
-        run_cmd(Command::new("npm").args(["install", "-g", "--no-audit", "--no-fund", &format!("binaryen@{BINARYEN_VERSION}")]))?;
+        run_cmd(Command::new("npm").args([
+            "install",
+            "-g",
+            "--no-audit",
+            "--no-fund",
+            &format!("binaryen@{BINARYEN_VERSION}"),
+        ]))?;
         let have = output_of("wasm-opt", &["--version"]).unwrap_or_default();
         if !opt_ok(&have) {
-            return Err(format!("wasm-opt version {BINARYEN_VERSION} is still not on PATH (found `{have}`)"));
+            return Err(format!(
+                "wasm-opt version {BINARYEN_VERSION} is still not on PATH (found `{have}`)"
+            ));
         }
     }
     Ok(())
@@ -149,7 +172,9 @@ fn write(path: &Path, text: &str) -> Result<(), String> {
 fn replace_once(text: &str, from: &str, to: &str, what: &str) -> Result<String, String> {
     match text.matches(from).count() {
         1 => Ok(text.replacen(from, to, 1)),
-        n => Err(format!("{what}: expected `{from}` once in wasm-bindgen's glue, found it {n} times")),
+        n => Err(format!(
+            "{what}: expected `{from}` once in wasm-bindgen's glue, found it {n} times"
+        )),
     }
 }
 
@@ -175,18 +200,31 @@ fn build_dist() -> Result<PathBuf, String> {
         "--target",
         WASM_TARGET,
     ]))?;
-    let wasm = target.join(WASM_TARGET).join(WASM_PROFILE).join("govgate_wasm.wasm");
+    let wasm = target
+        .join(WASM_TARGET)
+        .join(WASM_PROFILE)
+        .join("govgate_wasm.wasm");
 
     let bindgen = target.join("pkg").join("bindgen");
     let _ = fs::remove_dir_all(&bindgen);
     for t in BINDGEN_TARGETS {
         let out = bindgen.join(t);
-        run_cmd(Command::new("wasm-bindgen").arg("--target").arg(t).arg("--out-dir").arg(&out).args(["--out-name", "govgate"]).arg(&wasm))?;
+        run_cmd(
+            Command::new("wasm-bindgen")
+                .arg("--target")
+                .arg(t)
+                .arg("--out-dir")
+                .arg(&out)
+                .args(["--out-name", "govgate"])
+                .arg(&wasm),
+        )?;
     }
     // The three targets differ only in their JavaScript glue; ship one wasm.
     let bytes: Vec<Vec<u8>> = BINDGEN_TARGETS
         .iter()
-        .map(|t| fs::read(bindgen.join(t).join("govgate_bg.wasm")).map_err(|e| format!("read wasm: {e}")))
+        .map(|t| {
+            fs::read(bindgen.join(t).join("govgate_bg.wasm")).map_err(|e| format!("read wasm: {e}"))
+        })
         .collect::<Result<_, _>>()?;
     if bytes.windows(2).any(|w| w.first() != w.get(1)) {
         return Err("wasm-bindgen produced different wasm for web, bundler and nodejs".to_owned());
@@ -215,27 +253,51 @@ fn assemble(root: &Path, bindgen: &Path, dist: &Path) -> Result<(), String> {
     // TypeScript: wasm-bindgen's declarations (tsify's wire types included), plus the policy
     // document's types generated from its JSON Schema (core's serde types, via schemars).
     let mut command = Command::new("node");
-    command.arg(root.join("pkg/scripts/schema-to-ts.mjs")).arg(nodejs.join("govgate.js")).arg(nodejs.join("govgate.d.ts"));
+    command
+        .arg(root.join("pkg/scripts/schema-to-ts.mjs"))
+        .arg(nodejs.join("govgate.js"))
+        .arg(nodejs.join("govgate.d.ts"));
     println!("$ {command:?}");
-    let out = command.output().map_err(|e| format!("cannot run node: {e}"))?;
+    let out = command
+        .output()
+        .map_err(|e| format!("cannot run node: {e}"))?;
     if !out.status.success() {
-        return Err(format!("schema-to-ts.mjs failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "schema-to-ts.mjs failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
     let document_types = String::from_utf8_lossy(&out.stdout).into_owned();
     // `Policy` declares `[Symbol.dispose]` (for `using`); the reference makes that type-check
     // for consumers whose `lib` predates it.
     let header = "/// <reference lib=\"esnext.disposable\" />\n";
     let lint = "/* tslint:disable */\n/* eslint-disable */\n";
-    let dts = format!("{header}{}\n{document_types}", read(&nodejs.join("govgate.d.ts"))?.replace(lint, ""));
+    let dts = format!(
+        "{header}{}\n{document_types}",
+        read(&nodejs.join("govgate.d.ts"))?.replace(lint, "")
+    );
     write(&dist.join("govgate.d.ts"), &dts)?;
     write(&dist.join("govgate.d.cts"), &dts)?;
-    let web_dts = format!("{header}{}\n{document_types}", read(&web.join("govgate.d.ts"))?.replace(lint, ""));
+    let web_dts = format!(
+        "{header}{}\n{document_types}",
+        read(&web.join("govgate.d.ts"))?.replace(lint, "")
+    );
     write(&dist.join("web/govgate.d.ts"), &web_dts)?;
 
     // Node, CommonJS: wasm-bindgen's nodejs glue, reading the one wasm from the package root.
     let cjs = read(&nodejs.join("govgate.js"))?;
-    let cjs = replace_once(&cjs, "`${__dirname}/govgate_bg.wasm`", "`${__dirname}/../govgate_bg.wasm`", "nodejs")?;
-    let cjs = replace_once(&cjs, "/* @ts-self-types=\"./govgate.d.ts\" */", "/* @ts-self-types=\"../govgate.d.cts\" */", "nodejs")?;
+    let cjs = replace_once(
+        &cjs,
+        "`${__dirname}/govgate_bg.wasm`",
+        "`${__dirname}/../govgate_bg.wasm`",
+        "nodejs",
+    )?;
+    let cjs = replace_once(
+        &cjs,
+        "/* @ts-self-types=\"./govgate.d.ts\" */",
+        "/* @ts-self-types=\"../govgate.d.cts\" */",
+        "nodejs",
+    )?;
     let names: Vec<&str> = cjs
         .lines()
         .filter_map(|l| l.strip_prefix("exports."))
@@ -260,7 +322,12 @@ fn assemble(root: &Path, bindgen: &Path, dist: &Path) -> Result<(), String> {
 
     // Browsers without a bundler, and bundlers: wasm-bindgen's web glue (explicit `init()`).
     let web_js = read(&web.join("govgate.js"))?;
-    let web_js = replace_once(&web_js, "new URL('govgate_bg.wasm', import.meta.url)", "new URL('../govgate_bg.wasm', import.meta.url)", "web")?;
+    let web_js = replace_once(
+        &web_js,
+        "new URL('govgate_bg.wasm', import.meta.url)",
+        "new URL('../govgate_bg.wasm', import.meta.url)",
+        "web",
+    )?;
     write(&dist.join("web/govgate.js"), &web_js)?;
     // The browser entry of `govgate`: the web glue initialised by a top-level await, so the
     // API is the same synchronous one as in Node.
@@ -276,12 +343,19 @@ fn assemble(root: &Path, bindgen: &Path, dist: &Path) -> Result<(), String> {
     // Bundlers with ES module integration of wasm (webpack's asyncWebAssembly, workers): the
     // wasm imports `./govgate_bg.js` relative to itself, so this glue sits beside it at the
     // package root, unchanged.
-    write(&dist.join("govgate.js"), &read(&bundler.join("govgate.js"))?)?;
-    write(&dist.join("govgate_bg.js"), &read(&bundler.join("govgate_bg.js"))?)?;
+    write(
+        &dist.join("govgate.js"),
+        &read(&bundler.join("govgate.js"))?,
+    )?;
+    write(
+        &dist.join("govgate_bg.js"),
+        &read(&bundler.join("govgate_bg.js"))?,
+    )?;
 
     let version = crate_version(root)?;
     write(&dist.join("package.json"), &package_json(&version))?;
-    fs::copy(root.join("pkg/README.md"), dist.join("README.md")).map_err(|e| format!("copy README.md: {e}"))?;
+    fs::copy(root.join("pkg/README.md"), dist.join("README.md"))
+        .map_err(|e| format!("copy README.md: {e}"))?;
     Ok(())
 }
 
@@ -293,10 +367,8 @@ fn crate_version(root: &Path) -> Result<String, String> {
         let line = line.trim();
         if line.starts_with('[') {
             in_package = line == "[workspace.package]";
-        } else if in_package {
-            if let Some(v) = line.strip_prefix("version = \"") {
-                return Ok(v.trim_end_matches('"').to_owned());
-            }
+        } else if in_package && let Some(v) = line.strip_prefix("version = \"") {
+            return Ok(v.trim_end_matches('"').to_owned());
         }
     }
     Err("the root Cargo.toml has no [workspace.package] version".to_owned())
@@ -356,22 +428,44 @@ fn install_packed(dist: &Path, dir: &Path) -> Result<(), String> {
     let _ = fs::remove_dir_all(&packs);
     fs::create_dir_all(&packs).map_err(|e| format!("create {}: {e}", packs.display()))?;
     let mut pack = Command::new("npm");
-    pack.current_dir(dist).args(["pack", "--silent", "--pack-destination"]).arg(&packs);
+    pack.current_dir(dist)
+        .args(["pack", "--silent", "--pack-destination"])
+        .arg(&packs);
     println!("$ {pack:?}");
-    let out = pack.output().map_err(|e| format!("cannot run npm pack: {e}"))?;
+    let out = pack
+        .output()
+        .map_err(|e| format!("cannot run npm pack: {e}"))?;
     if !out.status.success() {
-        return Err(format!("npm pack failed: {}", String::from_utf8_lossy(&out.stderr)));
+        return Err(format!(
+            "npm pack failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ));
     }
-    let name = String::from_utf8_lossy(&out.stdout).trim().lines().last().unwrap_or_default().to_owned();
+    let name = String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .to_owned();
     let tarball = packs.join(&name);
     if !tarball.is_file() {
         return Err(format!("npm pack wrote no {}", tarball.display()));
     }
-    run_cmd(Command::new("npm").current_dir(dir).args(["ci", "--no-audit", "--no-fund"]))?;
     run_cmd(
         Command::new("npm")
             .current_dir(dir)
-            .args(["install", "--no-save", "--no-audit", "--no-fund", "--no-package-lock"])
+            .args(["ci", "--no-audit", "--no-fund"]),
+    )?;
+    run_cmd(
+        Command::new("npm")
+            .current_dir(dir)
+            .args([
+                "install",
+                "--no-save",
+                "--no-audit",
+                "--no-fund",
+                "--no-package-lock",
+            ])
             .arg(&tarball),
     )
 }
@@ -381,22 +475,41 @@ fn install_packed(dist: &Path, dir: &Path) -> Result<(), String> {
 pub fn test() -> Result<(), String> {
     let root = root();
     step("the npm package: native tests of govgate-wasm");
-    run_cmd(Command::new(cargo()).current_dir(&root).args(["test", "-p", "govgate-wasm"]))?;
+    run_cmd(
+        Command::new(cargo())
+            .current_dir(&root)
+            .args(["test", "-p", "govgate-wasm"]),
+    )?;
     let dist = build_dist()?;
     step("the npm package: node --test (ESM, CommonJS, browser builds, vectors) and tsc --strict");
     let tests = root.join("pkg").join("tests");
     install_packed(&dist, &tests)?;
     let mut files: Vec<String> = fs::read_dir(&tests)
         .map_err(|e| format!("read {}: {e}", tests.display()))?
-        .filter_map(|entry| entry.ok().map(|e| e.file_name().to_string_lossy().into_owned()))
+        .filter_map(|entry| {
+            entry
+                .ok()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+        })
         .filter(|name| name.ends_with(".test.mjs") || name.ends_with(".test.cjs"))
         .collect();
     files.sort();
     if files.is_empty() {
         return Err("pkg/tests has no *.test.mjs or *.test.cjs files".to_owned());
     }
-    run_cmd(Command::new("node").current_dir(&tests).arg("--test").args(&files))?;
-    run_cmd(Command::new("npx").current_dir(&tests).args(["--no-install", "tsc", "--noEmit", "-p", "tsconfig.json"]))?;
+    run_cmd(
+        Command::new("node")
+            .current_dir(&tests)
+            .arg("--test")
+            .args(&files),
+    )?;
+    run_cmd(Command::new("npx").current_dir(&tests).args([
+        "--no-install",
+        "tsc",
+        "--noEmit",
+        "-p",
+        "tsconfig.json",
+    ]))?;
     Ok(())
 }
 
