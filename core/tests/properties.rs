@@ -182,6 +182,26 @@ proptest! {
     }
 
     #[test]
+    fn suggestions_on_independent_factors_keep_their_promise(
+        weights in prop::collection::vec(0.05..1.0f64, 1..8),
+        values in prop::collection::vec(0.0..120.0f64, 8),
+        aggregate in prop::sample::select(vec!["weighted_sum", "weighted_mean", "mean", "max"]),
+    ) {
+        // Every factor reads its own field: suggestions are computed without re-evaluating.
+        let policy = generated_policy(&weights, aggregate);
+        let input = Value::map(values.iter().take(weights.len()).enumerate().map(|(i, v)| (format!("f{i}"), Value::Double(*v))));
+        let d = decide(&policy, &input);
+        for s in &d.suggestions {
+            let mut patched = input.clone();
+            prop_assert!(patched.set_path(&[s.path.as_str().into()], s.value.clone()));
+            let after = decide(&policy, &patched);
+            prop_assert_eq!(after.band.as_deref(), Some(&*s.band), "{}", s.text);
+            prop_assert_eq!(after.outcome, s.outcome);
+            prop_assert!((after.score - (d.score + s.delta)).abs() < 1e-9);
+        }
+    }
+
+    #[test]
     fn applying_a_suggestion_reaches_the_band_it_promised(t in trade()) {
         let policy = reference("agent-trading");
         let input = t.input();
@@ -192,6 +212,7 @@ proptest! {
             prop_assert!(patched.set_path(&path, s.value.clone()));
             let after = decide(&policy, &patched);
             prop_assert_eq!(after.band.as_deref(), Some(&*s.band), "{}", s.text);
+            prop_assert_eq!(after.outcome, s.outcome);
             prop_assert!((after.score - (d.score + s.delta)).abs() < 1e-9);
             prop_assert!(s.delta < 0.0);
         }

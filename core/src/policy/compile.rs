@@ -86,6 +86,10 @@ pub(crate) struct FactorC {
     pub id: Str,
     pub weight: f64,
     pub kind: FactorKindC,
+    /// Set when the factor reads a plain input field that nothing else in the policy reads:
+    /// then changing that field changes only this factor, and a suggestion's effect can be
+    /// computed exactly without evaluating again.
+    pub exclusive: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -176,6 +180,8 @@ pub(crate) struct Inner {
     pub param_defaults: Value,
     pub score: ScoreSpec,
     pub factors: Vec<FactorC>,
+    /// Σ factor weights (for `weighted_mean`).
+    pub total_weight: f64,
     pub triggers: Vec<TriggerC>,
     pub bands: Vec<BandC>,
     pub levels: Vec<LevelC>,
@@ -540,6 +546,7 @@ impl CompiledPolicy {
                     id: Str::from(f.id.as_str()),
                     weight: f.weight,
                     kind,
+                    exclusive: false,
                 });
             }
         }
@@ -1004,6 +1011,14 @@ impl CompiledPolicy {
         if !c.issues.is_empty() {
             return Err(c.issues);
         }
+        mark_exclusive_factors(
+            &mut factors,
+            &triggers,
+            &rules,
+            deny.iter().chain(warn.iter()),
+            &exceptions,
+            doc,
+        );
         let reads_action_type = !rules_by_type.is_empty()
             || !action_types.is_empty()
             || levels.iter().any(|l| !l.action_types.is_empty())
@@ -1022,6 +1037,7 @@ impl CompiledPolicy {
                 param_specs,
                 param_defaults: Value::Map(Arc::new(defaults)),
                 score: doc.score.clone(),
+                total_weight: factors.iter().map(|f| f.weight).sum(),
                 factors,
                 triggers,
                 bands,
@@ -1058,6 +1074,103 @@ impl CompiledPolicy {
                 verdicts: doc.verdicts.clone(),
             }),
         })
+    }
+}
+
+/// The input path a factor steers, when it reads one plain field.
+pub(crate) fn factor_path(kind: &FactorKindC) -> Option<Vec<Str>> {
+    let program = match kind {
+        FactorKindC::Lookup { value, .. } | FactorKindC::Tiers { value, .. } => value,
+        FactorKindC::Buckets { count, .. } => count,
+        FactorKindC::Boolean { when, .. } => when,
+        FactorKindC::Cases { .. } | FactorKindC::Expression { .. } => return None,
+    };
+    match program.as_field_path() {
+        Some((root, path)) if root == INPUT && !path.is_empty() => Some(path),
+        _ => None,
+    }
+}
+
+fn factor_programs(kind: &FactorKindC) -> Vec<&Program> {
+    match kind {
+        FactorKindC::Lookup { value, .. } | FactorKindC::Tiers { value, .. } => vec![value],
+        FactorKindC::Buckets { count, .. } => vec![count],
+        FactorKindC::Boolean { when, .. } => vec![when],
+        FactorKindC::Cases { cases, .. } => cases.iter().map(|(p, _)| p).collect(),
+        FactorKindC::Expression { value, .. } => vec![value],
+    }
+}
+
+/// Marks the factors whose input field nothing else reads (see [`FactorC::exclusive`]).
+fn mark_exclusive_factors<'a>(
+    factors: &mut [FactorC],
+    triggers: &[TriggerC],
+    rules: &[RuleC],
+    messages: impl Iterator<Item = &'a MessageRuleC>,
+    exceptions: &[ExceptionC],
+    doc: &PolicyDocument,
+) {
+    // Input paths read by everything but the factors.
+    let mut reads: Vec<Vec<Str>> = Vec::new();
+    let mut add = |list: Vec<(usize, Vec<Str>)>| {
+        reads.extend(
+            list.into_iter()
+                .filter(|(root, _)| *root == INPUT)
+                .map(|(_, p)| p),
+        );
+    };
+    for t in triggers {
+        add(t.when.reads());
+        add(t.reason.reads());
+    }
+    for r in rules {
+        add(r.when.reads());
+        if let Some(m) = &r.message {
+            add(m.reads());
+        }
+    }
+    for m in messages {
+        if let Some(e) = &m.each {
+            add(e.reads());
+        }
+        add(m.when.reads());
+        add(m.message.reads());
+    }
+    for e in exceptions {
+        if let Some(w) = &e.scope_when {
+            add(w.reads());
+        }
+    }
+    // Fields the engine itself reads: autonomy scopes, action type, overrides, annotations.
+    for fixed in ["actor", "agent", "type", "overrides", "context.repository"] {
+        reads.push(fixed.split('.').map(Str::from).collect());
+    }
+    if let Some(a) = &doc.annotation_exceptions {
+        reads.push(a.path.split('.').map(Str::from).collect());
+    }
+    let overlaps = |a: &[Str], b: &[Str]| a.iter().zip(b.iter()).all(|(x, y)| x == y);
+    let per_factor: Vec<Vec<Vec<Str>>> = factors
+        .iter()
+        .map(|f| {
+            factor_programs(&f.kind)
+                .iter()
+                .flat_map(|p| p.reads())
+                .filter(|(root, _)| *root == INPUT)
+                .map(|(_, p)| p)
+                .collect()
+        })
+        .collect();
+    for (i, f) in factors.iter_mut().enumerate() {
+        let Some(path) = factor_path(&f.kind) else {
+            continue;
+        };
+        let read_elsewhere = reads.iter().any(|r| overlaps(r, &path))
+            || per_factor
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .any(|(_, list)| list.iter().any(|r| overlaps(r, &path)));
+        f.exclusive = !read_elsewhere;
     }
 }
 

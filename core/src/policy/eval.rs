@@ -62,16 +62,41 @@ impl EvalContext {
 /// Outcome so far and who must approve.
 struct Verdicts {
     outcome: Outcome,
+    /// The outcome from every part but the band.
+    non_band: Outcome,
     /// Candidate approval requirements with the part that asked.
     approvals: Vec<(ApprovalSpec, String)>,
 }
 
 impl Verdicts {
     fn raise(&mut self, outcome: Outcome) {
+        self.non_band = self.non_band.max(outcome);
+        self.raise_band(outcome);
+    }
+
+    fn raise_band(&mut self, outcome: Outcome) {
         if outcome > self.outcome {
             self.outcome = outcome;
         }
     }
+}
+
+/// What a decision was built from, beyond what it shows: enough to recompute the band and
+/// outcome when only one exclusive factor changes.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Basis {
+    /// The highest floor a fired trigger imposed.
+    pub floor: Option<f64>,
+    /// The lowest band fired triggers allow.
+    pub min_band: usize,
+    /// The autonomy level applied.
+    pub level: usize,
+    /// The outcome of every part but the band.
+    pub non_band: Outcome,
+    /// A per-action-type `auto` that lowers the band's outcome.
+    pub type_auto: bool,
+    /// An outcome that replaced everything (a signed verdict).
+    pub forced: Option<Outcome>,
 }
 
 struct Run<'d> {
@@ -290,9 +315,9 @@ impl CompiledPolicy {
     /// the error among the reasons.
     pub fn evaluate(&self, action: &Action, ctx: &EvalContext) -> Decision {
         let mut decision = Decision::new(self.inner.mode, self.inner.identity.clone());
-        self.evaluate_core(action, ctx, &mut decision);
+        let basis = self.evaluate_core(action, ctx, &mut decision);
         if ctx.suggestions && !decision.factors.is_empty() && decision.errors.is_empty() {
-            decision.suggestions = self.suggest(action, ctx, &decision);
+            decision.suggestions = self.suggest(action, ctx, &decision, &basis);
         }
         if ctx.fingerprint {
             match crate::identity::fingerprint(action.value()) {
@@ -325,7 +350,7 @@ impl CompiledPolicy {
     }
 
     /// Fills `decision` (which arrives with only the mode and the policy identity set).
-    fn evaluate_core(&self, action: &Action, ctx: &EvalContext, decision: &mut Decision) {
+    fn evaluate_core(&self, action: &Action, ctx: &EvalContext, decision: &mut Decision) -> Basis {
         let p = &*self.inner;
         let mut run = Run {
             decision,
@@ -337,6 +362,7 @@ impl CompiledPolicy {
         let roots: [&Value; 2] = [input, params];
         let mut verdicts = Verdicts {
             outcome: Outcome::Auto,
+            non_band: Outcome::Auto,
             approvals: Vec::new(),
         };
         let action_type: Option<&str> = if p.reads_action_type {
@@ -354,6 +380,10 @@ impl CompiledPolicy {
 
         // Factors and score.
         let (mut score, reasons_from_factors) = self.score(&roots, &mut run);
+        let mut basis = Basis {
+            level: level_ix,
+            ..Basis::default()
+        };
 
         // Triggers.
         let mut min_band = 0usize;
@@ -368,10 +398,11 @@ impl CompiledPolicy {
                             t.id.to_string()
                         }
                     };
-                    if let Some(f) = t.floor
-                        && score < f
-                    {
-                        score = f;
+                    if let Some(f) = t.floor {
+                        basis.floor = Some(basis.floor.map_or(f, |g: f64| g.max(f)));
+                        if score < f {
+                            score = f;
+                        }
                     }
                     if let Some(b) = t.min_band {
                         min_band = min_band.max(b);
@@ -430,6 +461,7 @@ impl CompiledPolicy {
                         .or_else(|| p.action_types.get(t))
                         .copied()
                 });
+                basis.type_auto = type_override == Some(Outcome::Auto);
                 let band_outcome = match type_override {
                     Some(Outcome::Auto) => Outcome::Auto,
                     Some(o) => {
@@ -444,7 +476,7 @@ impl CompiledPolicy {
                     }
                     None => band.outcome,
                 };
-                verdicts.raise(band_outcome);
+                verdicts.raise_band(band_outcome);
                 if band_outcome == Outcome::Approval {
                     let spec = band
                         .approval
@@ -553,6 +585,7 @@ impl CompiledPolicy {
         // A valid signed verdict replaces the outcome.
         if let Some((verdict, outcome, key)) = forced_verdict {
             verdicts.outcome = outcome;
+            basis.forced = Some(outcome);
             verdicts.approvals.retain(|_| false);
             if outcome == Outcome::Approval {
                 verdicts
@@ -624,6 +657,9 @@ impl CompiledPolicy {
             run.decision.shadow_outcome = Some(verdicts.outcome);
             run.decision.outcome = Outcome::Auto;
         }
+        basis.min_band = min_band;
+        basis.non_band = verdicts.non_band;
+        basis
     }
 
     fn resolve_level(&self, input: &Value, run: &mut Run<'_>) -> usize {
@@ -693,28 +729,7 @@ impl CompiledPolicy {
                 Err(e) => run.error(&format!("factor `{}`", f.id), &e),
             }
         }
-        let n = p.factors.len() as f64;
-        let total_weight: f64 = p.factors.iter().map(|f| f.weight).sum();
-        for r in &mut results {
-            r.contribution = match p.score.aggregate {
-                Aggregate::WeightedSum | Aggregate::Max => r.weight * r.points,
-                Aggregate::WeightedMean => {
-                    if total_weight > 0.0 {
-                        r.weight * r.points / total_weight
-                    } else {
-                        0.0
-                    }
-                }
-                Aggregate::Mean => r.points / n,
-            };
-        }
-        let score = match p.score.aggregate {
-            Aggregate::Max => results
-                .iter()
-                .map(|r| r.contribution)
-                .fold(p.score.min, f64::max),
-            _ => results.iter().map(|r| r.contribution).sum(),
-        };
+        let score = self.aggregate(&mut results);
         let threshold = p.score.reason_min_contribution;
         let mut ranked: Vec<&FactorResult> = results
             .iter()
@@ -734,6 +749,45 @@ impl CompiledPolicy {
             .collect();
         run.decision.factors = results;
         (score, reasons)
+    }
+
+    /// Sets each result's contribution and returns the score. Suggestions call this again
+    /// with one factor's points changed, so both paths compute bit-identical scores.
+    pub(crate) fn aggregate(&self, results: &mut [FactorResult]) -> f64 {
+        for r in results.iter_mut() {
+            r.contribution = self.contribution(r.weight, r.points);
+        }
+        self.score_of(results, None)
+    }
+
+    /// A factor's contribution to the score.
+    fn contribution(&self, weight: f64, points: f64) -> f64 {
+        let p = &*self.inner;
+        match p.score.aggregate {
+            Aggregate::WeightedSum | Aggregate::Max => weight * points,
+            Aggregate::WeightedMean => {
+                if p.total_weight > 0.0 {
+                    weight * points / p.total_weight
+                } else {
+                    0.0
+                }
+            }
+            Aggregate::Mean => points / p.factors.len() as f64,
+        }
+    }
+
+    /// The score of these results, optionally with one factor's points replaced; the same
+    /// arithmetic in the same order as [`Self::aggregate`], so the results are bit-identical.
+    pub(crate) fn score_of(&self, results: &[FactorResult], replace: Option<(usize, f64)>) -> f64 {
+        let p = &*self.inner;
+        let contributions = results.iter().enumerate().map(|(i, r)| match replace {
+            Some((j, points)) if i == j => self.contribution(r.weight, points),
+            _ => r.contribution,
+        });
+        match p.score.aggregate {
+            Aggregate::Max => contributions.fold(p.score.min, f64::max),
+            _ => contributions.sum(),
+        }
     }
 
     /// One factor: the value it read, its points and its label.

@@ -5,7 +5,8 @@
 //! so every suggestion is a promise the engine has already checked.
 
 use super::compile::*;
-use super::eval::{Action, EvalContext};
+use super::document::{Mode, Outcome};
+use super::eval::{Action, Basis, EvalContext};
 use crate::decision::{Decision, Suggestion, format_number};
 use crate::value::{Str, Value};
 
@@ -21,6 +22,7 @@ impl CompiledPolicy {
         action: &Action,
         ctx: &EvalContext,
         current: &Decision,
+        basis: &Basis,
     ) -> Vec<Suggestion> {
         let p = &*self.inner;
         let Some(band_ix) = current
@@ -50,19 +52,33 @@ impl CompiledPolicy {
                 continue;
             };
             for c in candidates {
-                let mut patched = action.value().clone();
-                if !patched.set_path(&path, c.value.clone()) {
-                    break;
-                }
-                let after = self.evaluate(&Action::new(patched), &quiet);
-                let after_ix = after
-                    .band
-                    .as_ref()
-                    .and_then(|b| p.bands.iter().position(|x| x.name == *b));
-                if !after.errors.is_empty() || after_ix.is_none_or(|ix| ix >= band_ix) {
+                let after = if factor.exclusive {
+                    // Only this factor changes: recompute exactly, without evaluating again.
+                    let at = current.factors.iter().position(|r| r.id == factor.id);
+                    let score = self.score_of(&current.factors, at.map(|i| (i, c.to.points)));
+                    self.rescore(score, basis)
+                } else {
+                    let mut patched = action.value().clone();
+                    if !patched.set_path(&path, c.value.clone()) {
+                        break;
+                    }
+                    let after = self.evaluate(&Action::new(patched), &quiet);
+                    if !after.errors.is_empty() {
+                        continue;
+                    }
+                    let band = after
+                        .band
+                        .as_ref()
+                        .and_then(|b| p.bands.iter().position(|x| x.name == *b));
+                    band.map(|b| (after.score, b, after.outcome))
+                };
+                let Some((score, after_ix, outcome)) = after else {
+                    continue;
+                };
+                if after_ix >= band_ix {
                     continue;
                 }
-                let delta = after.score - current.score;
+                let delta = score - current.score;
                 let lead =
                     c.to.suggest
                         .clone()
@@ -72,8 +88,11 @@ impl CompiledPolicy {
                     from: result.label.to_string(),
                     to: c.to.label.to_string(),
                     delta,
-                    band: after.band.clone().unwrap_or_else(|| Str::from("")),
-                    outcome: after.outcome,
+                    band: p
+                        .bands
+                        .get(after_ix)
+                        .map_or_else(|| Str::from(""), |b| b.name.clone()),
+                    outcome,
                     path: path.iter().map(|s| &**s).collect::<Vec<_>>().join("."),
                     value: c.value,
                     text: format!(
@@ -88,6 +107,40 @@ impl CompiledPolicy {
         // Smallest change first.
         out.sort_by(|a, b| b.delta.total_cmp(&a.delta));
         out
+    }
+}
+
+impl CompiledPolicy {
+    /// Score, band index and outcome when only factor points changed (see [`Basis`]).
+    fn rescore(&self, mut score: f64, basis: &Basis) -> Option<(f64, usize, Outcome)> {
+        let p = &*self.inner;
+        if let Some(f) = basis.floor
+            && score < f
+        {
+            score = f;
+        }
+        let level = p.levels.get(basis.level)?;
+        if !score.is_finite() {
+            return None;
+        }
+        let band_ix = level
+            .uptos
+            .iter()
+            .position(|u| score <= *u)
+            .unwrap_or(level.uptos.len().saturating_sub(1))
+            .max(basis.min_band);
+        let band = p.bands.get(band_ix)?;
+        let band_outcome = if basis.type_auto {
+            Outcome::Auto
+        } else {
+            band.outcome
+        };
+        let outcome = match (basis.forced, p.mode) {
+            (_, Mode::Shadow) => Outcome::Auto,
+            (Some(o), _) => o,
+            (None, _) => basis.non_band.max(band_outcome),
+        };
+        Some((score, band_ix, outcome))
     }
 }
 

@@ -90,6 +90,17 @@ impl Template {
         Ok(Template { pieces })
     }
 
+    /// Every static field path the placeholders read (see [`Program::reads`]).
+    pub fn reads(&self) -> Vec<(usize, Vec<crate::value::Str>)> {
+        self.pieces
+            .iter()
+            .flat_map(|p| match p {
+                Piece::Value { program, .. } => program.reads(),
+                Piece::Text(_) => Vec::new(),
+            })
+            .collect()
+    }
+
     /// Whether the template has no placeholders.
     pub fn is_static(&self) -> bool {
         self.pieces.iter().all(|p| matches!(p, Piece::Text(_)))
