@@ -84,7 +84,7 @@ impl Policy {
     #[wasm_bindgen(unchecked_return_type = "Decision")]
     pub fn evaluate(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "ActionEnvelope | JsonObject")] action: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Action")] action: &JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "EvaluateOptions")] options: &JsValue,
     ) -> Result<JsValue, Error> {
         let text = self.evaluate_text(action, options)?;
@@ -109,8 +109,7 @@ impl Policy {
     #[wasm_bindgen(js_name = evaluateMany, unchecked_return_type = "BatchResult")]
     pub fn evaluate_many(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Array<ActionEnvelope | JsonObject>")]
-        actions: &JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Action[]")] actions: &JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "EvaluateOptions")] options: &JsValue,
     ) -> Result<JsValue, Error> {
         if !js_sys::Array::is_array(actions) {
@@ -225,7 +224,7 @@ pub fn json_schema() -> Result<JsValue, Error> {
 /// bind to.
 #[wasm_bindgen]
 pub fn fingerprint(
-    #[wasm_bindgen(unchecked_param_type = "ActionEnvelope | JsonObject")] action: &JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Action")] action: &JsValue,
 ) -> Result<String, Error> {
     if !is_plain_object(action) {
         return Err(Error::input(

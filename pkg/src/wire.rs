@@ -26,8 +26,15 @@ const TS_EXTRA: &str = r#"
 /** Any JSON value: what conditions read and what decisions quote back. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
-/** A JSON object: an action envelope, or the document a `subject: manifest` policy checks. */
+/** A JSON object. */
 export type JsonObject = { [key: string]: JsonValue };
+
+/**
+ * What a policy decides on (its `input`): the action envelope for `subject: action` policies,
+ * any object (a manifest) for `subject: manifest` ones. Plain `object`, so values typed by your
+ * own interfaces are accepted; it crosses as `JSON.stringify` makes it.
+ */
+export type Action = ActionEnvelope | object;
 
 /** What every govgate function throws: a real `Error` carrying every problem found. */
 export interface GovgateError extends Error {

@@ -56,6 +56,16 @@ const print: string = fingerprint(action);
 const v: string = version();
 const options: EvaluateOptions = { fingerprint: true };
 
+// Values typed by the caller's own interfaces (no index signature) are accepted.
+interface Manifest {
+  mode: string;
+  scope_count: number;
+}
+const manifest: Manifest = { mode: "live", scope_count: 12 };
+const fromInterface: Decision = policy.evaluate(manifest);
+const manyFromInterface: BatchResult = policy.evaluateMany([manifest, manifest]);
+void [fromInterface, manyFromInterface];
+
 switch (decision.outcome) {
   case "auto":
   case "approval":
@@ -95,6 +105,10 @@ policy.evaluate(action, { now: 1767225600000 });
 policy.evaluate(action, { nwo: "2026-01-01T00:00:00Z" });
 // @ts-expect-error: evaluateMany takes an array
 policy.evaluateMany(action);
+// @ts-expect-error: of objects
+policy.evaluateMany(["place_order"]);
+// @ts-expect-error: an action is not a boolean
+policy.evaluate(true);
 // @ts-expect-error: fromYaml takes source text
 Policy.fromYaml(doc);
 // @ts-expect-error: a policy document has a version and a name
