@@ -266,7 +266,7 @@ fn check_len(what: &str, len: usize, limit: usize) -> Result<(), Error> {
     if len > limit {
         Err(Error::input(
             what,
-            format_args!("too large: {len} bytes of JSON (limit {limit})"),
+            format_args!("too large: {len} bytes (limit {limit})"),
         ))
     } else {
         Ok(())

@@ -304,3 +304,22 @@ test("parameters override the policy's defaults and are checked against their de
   throwsGovgate(() => policy.evaluate(action, { parameters: { bulk_live_strategies: "many" } }), { path: "options.parameters", message: /bulk_live_strategies/ });
   throwsGovgate(() => policy.evaluateMany([action], { parameters: { nonesuch: 1 } }), { path: "options.parameters" });
 });
+
+test("hostile policy sources are diagnosed, never trap", () => {
+  const policy = Policy.fromYaml(SINGLE_RULE_YAML);
+  const expected = policy.evaluate(LIVE_WIDE, { now: NOW });
+  const hostile = {
+    "deep flow YAML": ["a: " + "[".repeat(100000), /recursion limit|nests deeper/],
+    "deep block YAML": [Array.from({ length: 1500 }, (_, i) => " ".repeat(i) + "- ").join("\n"), /nests deeper than 128 levels/],
+    "alias bomb": ["a: &a [x,x,x,x,x,x,x,x,x]\nb: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]\nc: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]\nd: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]\ne: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]\nf: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]\ng: [*f,*f,*f,*f,*f,*f,*f,*f,*f]\n", /nodes once aliases are expanded/],
+    "deep expression": [`govgate: 1\nname: x\nsubject: manifest\nrules: [{id: a, when: '${"(".repeat(5000)}1${")".repeat(5000)}', verdict: block}]\n`, /too long|too deep|nest/],
+    "huge source": ["#".repeat(5 << 20), /too large: 5242880 bytes \(limit 4194304\)/],
+    "NUL byte": ["govgate: 1\nname: a\u0000b\n", /unprintable/],
+  };
+  for (const [what, [source, message]] of Object.entries(hostile)) {
+    assert.throws(() => Policy.fromYaml(source), (e) => e.name === "GovgateError" && message.test(e.message), what);
+    assert.ok(validatePolicy(source).length >= 1, what);
+    assert.deepEqual(policy.evaluate(LIVE_WIDE, { now: NOW }), expected, `still working after ${what}`);
+  }
+  assert.throws(() => Policy.fromJson(`{"a":${"[".repeat(100000)}${"]".repeat(100000)}}`), /nests deeper than 128 levels/);
+});
