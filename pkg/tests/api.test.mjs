@@ -126,9 +126,15 @@ test("invalid YAML throws a policy error pointing at the line", () => {
   assert.ok(err.diagnostics[0].location.line >= 2, JSON.stringify(err.diagnostics));
 });
 
-test("an unknown field in a policy object is reported with its path", () => {
-  const err = throwsGovgate(() => Policy.fromJson({ ...SINGLE_RULE, rulez: [] }), { kind: "policy" });
-  assert.match(err.message, /rulez/);
+test("unknown, missing and mistyped fields of a policy object are reported with their paths", () => {
+  const unknown = throwsGovgate(() => Policy.fromJson({ ...SINGLE_RULE, rulez: [] }), { kind: "policy", path: "rulez" });
+  assert.match(unknown.message, /unknown field `rulez`/);
+  // Lines and columns refer to JSON.stringify(doc, null, 2).
+  assert.ok(unknown.diagnostics[0].location.line > 1, JSON.stringify(unknown.diagnostics));
+  const missing = throwsGovgate(() => Policy.fromJson({ govgate: 1 }), { kind: "policy" });
+  assert.match(missing.message, /missing field `name`/);
+  const mistyped = throwsGovgate(() => Policy.fromJson({ ...SINGLE_RULE, rules: [{ ...SINGLE_RULE.rules[0], verdict: 7 }] }), { kind: "policy" });
+  assert.equal(mistyped.path, "rules[0].verdict");
 });
 
 test("validatePolicy returns diagnostics without throwing", () => {
