@@ -1,0 +1,128 @@
+//! govgate vs cedar-policy vs regorus vs cel. Run with `cargo xtask bench` (or
+//! `cargo bench -p govgate-bench`, then `cargo run --profile bench -p govgate-bench --bin
+//! bench-report`).
+//!
+//! Every engine is called through its public API on the same prepared input; see
+//! `govgate_bench::engines` for exactly what is prepared once and what each timed call does.
+//! Before anything is measured every engine decides the same generated inputs and must agree;
+//! a disagreement aborts the run.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use criterion::{BenchmarkId, Criterion};
+use govgate_bench::agree;
+use govgate_bench::engines::cedar::{self, CedarEngine};
+use govgate_bench::engines::cel;
+use govgate_bench::engines::rego::{self, RegoEngine};
+use govgate_bench::workloads::{self as w, B3Case};
+
+fn b1(c: &mut Criterion) {
+    let mut g = c.benchmark_group("B1_single_rule");
+    let input = w::b1_timed_input();
+
+    let cedar = CedarEngine::new(w::B1_CEDAR);
+    let request = cedar.input(&input);
+    g.bench_function("cedar", |b| b.iter(|| cedar.eval(black_box(&request))));
+
+    let mut rego = RegoEngine::new(w::B1_REGO, w::B1_REGO_RULE, &input);
+    let value = rego.input(&input);
+    g.bench_function("regorus", |b| b.iter(|| rego.eval(black_box(&value))));
+
+    let cel_input = cel::input(&input);
+    let cel_value = cel::input_value(&input);
+    let root = cel::root_context();
+    let program = cel::compile(w::B1_CONDITION);
+    g.bench_function("cel", |b| b.iter(|| cel::eval(&root, &program, black_box(&cel_input))));
+    g.bench_function("cel_bind_value", |b| {
+        b.iter(|| cel::eval_bind_value(&root, &program, black_box(&cel_value)))
+    });
+    g.finish();
+}
+
+fn b3(c: &mut Criterion) {
+    let mut g = c.benchmark_group("B3_first_match");
+    for n in w::B3_SIZES {
+        g.sample_size(if n >= 1000 { 20 } else { 50 });
+        let cedar = CedarEngine::new(&w::b3_cedar(n));
+        let mut rego =
+            RegoEngine::new(&w::b3_rego(n), w::B3_REGO_RULE, &w::b3_timed_input(n, B3Case::Last));
+        let root = cel::root_context();
+        let programs: Vec<_> = (0..n).map(|i| cel::compile(&w::b3_condition(i))).collect();
+        for case in B3Case::ALL {
+            let param = format!("{n}_{}", case.name());
+            let input = w::b3_timed_input(n, case);
+
+            let request = cedar.input(&input);
+            g.bench_with_input(BenchmarkId::new("cedar", &param), &request, |b, r| {
+                b.iter(|| cedar.eval(black_box(r)))
+            });
+            let value = rego.input(&input);
+            g.bench_with_input(BenchmarkId::new("regorus", &param), &value, |b, v| {
+                b.iter(|| rego.eval(black_box(v)))
+            });
+            let cel_input = cel::input(&input);
+            g.bench_with_input(BenchmarkId::new("cel", &param), &cel_input, |b, i| {
+                b.iter(|| cel::first_match(&root, &programs, black_box(i)))
+            });
+        }
+    }
+    g.finish();
+}
+
+fn b4(c: &mut Criterion) {
+    let mut g = c.benchmark_group("B4_score");
+    let input = w::b4_timed_input();
+
+    let mut rego = RegoEngine::new(&w::b4_rego(), w::B4_REGO_RULE, &input);
+    let value = rego.input(&input);
+    g.bench_function("regorus", |b| b.iter(|| rego.eval(black_box(&value))));
+
+    let root = cel::root_context();
+    let program = cel::compile(&w::b4_cel_expression());
+    let cel_input = cel::input(&input);
+    g.bench_function("cel", |b| {
+        b.iter(|| cel::decide_b4(&root, &program, black_box(&cel_input)))
+    });
+    g.finish();
+}
+
+fn b5(c: &mut Criterion) {
+    let mut g = c.benchmark_group("B5_load_50_rules");
+    let n = w::B5_RULES;
+
+    let cedar_text = w::b3_cedar(n);
+    g.bench_function("cedar", |b| b.iter(|| cedar::load(black_box(&cedar_text))));
+
+    let rego_text = w::b3_rego(n);
+    let input = RegoEngine::new(&rego_text, w::B3_REGO_RULE, &w::b3_timed_input(n, B3Case::Last))
+        .input(&w::b3_timed_input(n, B3Case::Last));
+    g.bench_function("regorus_parse", |b| b.iter(|| rego::load_parse_only(black_box(&rego_text))));
+    g.bench_function("regorus_parse_prepare", |b| {
+        b.iter(|| rego::load_and_prepare(black_box(&rego_text), w::B3_REGO_RULE, &input))
+    });
+
+    let sources: Vec<String> = (0..n).map(w::b3_condition).collect();
+    g.bench_function("cel", |b| {
+        b.iter(|| sources.iter().map(|s| cel::compile(black_box(s))).collect::<Vec<_>>())
+    });
+    g.finish();
+}
+
+fn main() {
+    // Agreement first: a disagreement panics here, before anything is measured.
+    agree::peers_only();
+
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(50)
+        .configure_from_args();
+    b1(&mut c);
+    b3(&mut c);
+    b4(&mut c);
+    b5(&mut c);
+    c.final_summary();
+}

@@ -1,0 +1,98 @@
+//! Agreement checks: before anything is measured, every engine decides a sample of generated
+//! inputs and must agree with the workload's reference semantics (and so with every other
+//! engine). A mismatch panics, which aborts the benchmark run.
+
+use std::fmt::Debug;
+
+use serde_json::Value as Json;
+
+use crate::engines::{cedar::CedarEngine, cel, rego::RegoEngine};
+use crate::workloads::{self as w, B3Case, B4Outcome};
+
+/// How many generated inputs each workload's check decides.
+pub const SAMPLE: usize = 1000;
+
+/// One engine's decision procedure for a workload: converts the input and decides.
+pub type Decider<'a, T> = Box<dyn FnMut(&Json) -> T + 'a>;
+
+/// Checks every engine against `expected` on every input; panics on the first mismatch.
+pub fn check<T: PartialEq + Debug>(
+    workload: &str,
+    inputs: &[Json],
+    expected: impl Fn(&Json) -> T,
+    engines: &mut [(&str, Decider<'_, T>)],
+) {
+    for input in inputs {
+        let want = expected(input);
+        for (name, decide) in engines.iter_mut() {
+            let got = decide(input);
+            assert!(
+                got == want,
+                "{workload}: {name} disagrees on {input}: got {got:?}, expected {want:?}"
+            );
+        }
+    }
+    let names: Vec<&str> = engines.iter().map(|(n, _)| *n).collect();
+    eprintln!("agreement {workload}: {} inputs, engines {names:?} all agree", inputs.len());
+}
+
+/// B1 for the peers (govgate's decider is added by the caller).
+pub fn b1_peers<'a>() -> Vec<(&'static str, Decider<'a, bool>)> {
+    let cedar = CedarEngine::new(w::B1_CEDAR);
+    let mut rego = RegoEngine::new(w::B1_REGO, w::B1_REGO_RULE, &w::b1_timed_input());
+    let root = cel::root_context();
+    let program = cel::compile(w::B1_CONDITION);
+    vec![
+        ("cedar", Box::new(move |j: &Json| cedar.decide_b1(&cedar.input(j)))),
+        ("regorus", Box::new(move |j: &Json| {
+            let v = rego.input(j);
+            rego.decide_b1(&v)
+        })),
+        ("cel", Box::new(move |j: &Json| cel::decide_b1(&root, &program, &cel::input(j)))),
+    ]
+}
+
+/// B3 with `n` rules for the peers.
+pub fn b3_peers<'a>(n: usize) -> Vec<(&'static str, Decider<'a, Option<usize>>)> {
+    let cedar = CedarEngine::new(&w::b3_cedar(n));
+    let mut rego =
+        RegoEngine::new(&w::b3_rego(n), w::B3_REGO_RULE, &w::b3_timed_input(n, B3Case::Last));
+    let root = cel::root_context();
+    let programs: Vec<_> = (0..n).map(|i| cel::compile(&w::b3_condition(i))).collect();
+    vec![
+        ("cedar", Box::new(move |j: &Json| cedar.decide_b3(&cedar.input(j)))),
+        ("regorus", Box::new(move |j: &Json| {
+            let v = rego.input(j);
+            rego.decide_b3(&v)
+        })),
+        ("cel", Box::new(move |j: &Json| cel::first_match(&root, &programs, &cel::input(j)))),
+    ]
+}
+
+/// B4 for the peers.
+pub fn b4_peers<'a>() -> Vec<(&'static str, Decider<'a, B4Outcome>)> {
+    let mut rego = RegoEngine::new(&w::b4_rego(), w::B4_REGO_RULE, &w::b4_timed_input());
+    let root = cel::root_context();
+    let program = cel::compile(&w::b4_cel_expression());
+    vec![
+        ("regorus", Box::new(move |j: &Json| {
+            let v = rego.input(j);
+            rego.decide_b4(&v)
+        })),
+        ("cel", Box::new(move |j: &Json| cel::decide_b4(&root, &program, &cel::input(j)))),
+    ]
+}
+
+/// Runs every peer-only check (used before govgate's side is wired, and by the tests).
+pub fn peers_only() {
+    let mut engines = b1_peers();
+    check("B1", &w::b1_sample(SAMPLE, 1), w::b1_expected, &mut engines);
+    for n in w::B3_SIZES {
+        let mut engines = b3_peers(n);
+        let mut inputs = w::b3_sample(n, SAMPLE, 3);
+        inputs.extend(B3Case::ALL.map(|c| w::b3_timed_input(n, c)));
+        check(&format!("B3/{n}"), &inputs, |j| w::b3_expected(n, j), &mut engines);
+    }
+    let mut engines = b4_peers();
+    check("B4", &w::b4_sample(SAMPLE, 4), w::b4_expected, &mut engines);
+}
