@@ -126,6 +126,26 @@ impl Value {
         }
     }
 
+    /// Sets the value at a path of map keys, creating maps along the way; containers are
+    /// copied on write, so other holders of the old tree are unaffected. Returns false when
+    /// a non-map value sits on the path.
+    pub fn set_path(&mut self, path: &[Str], new: Value) -> bool {
+        let Some((first, rest)) = path.split_first() else {
+            *self = new;
+            return true;
+        };
+        if matches!(self, Value::Null) {
+            *self = Value::Map(Arc::new(Map::new()));
+        }
+        match self {
+            Value::Map(m) => {
+                let child = Arc::make_mut(m).entry(first.clone()).or_insert(Value::Null);
+                child.set_path(rest, new)
+            }
+            _ => false,
+        }
+    }
+
     /// Converts from `serde_json`'s tree.
     pub fn from_json(json: &serde_json::Value) -> Value {
         match json {
@@ -309,6 +329,16 @@ mod tests {
     fn duplicate_keys_are_rejected() {
         let err = serde_json::from_str::<Value>(r#"{"a": 1, "a": 2}"#).unwrap_err();
         assert!(err.to_string().contains("duplicate key `a`"), "{err}");
+    }
+
+    #[test]
+    fn set_path_copies_on_write() {
+        let original: Value = serde_json::from_str(r#"{"args": {"mode": "live"}}"#).unwrap();
+        let mut patched = original.clone();
+        assert!(patched.set_path(&["args".into(), "mode".into()], Value::from("paper")));
+        assert_eq!(patched.get_path("args.mode"), Some(&Value::from("paper")));
+        assert_eq!(original.get_path("args.mode"), Some(&Value::from("live")));
+        assert!(!patched.set_path(&["args".into(), "mode".into(), "x".into()], Value::Null));
     }
 
     #[test]

@@ -116,6 +116,11 @@ impl Program {
         })
     }
 
+    /// Evaluates to a bool (TypeMismatch otherwise).
+    pub fn eval_bool(&self, roots: &[&Value]) -> Result<bool, EvalError> {
+        self.eval(roots).map(|v| v == Value::Bool(true))
+    }
+
     /// The source text the program was compiled from.
     pub fn source(&self) -> &str {
         &self.source

@@ -1,0 +1,587 @@
+//! RFC 8785 JSON Canonicalization Scheme (JCS) for [`Value`].
+//!
+//! What the output is:
+//!
+//! * no whitespace; object members sorted by their keys compared as sequences of UTF-16 code
+//!   units (RFC 8785 §3.2.3), which differs from byte or code point order when a key holds a
+//!   character above U+FFFF (a surrogate pair, `D800..DFFF`) next to one in `E000..FFFF`;
+//! * strings escaped as ECMAScript's `JSON.stringify` does: `\"`, `\\`, `\b`, `\f`, `\n`, `\r`,
+//!   `\t`, every other character below U+0020 as `\u00xx` with lowercase hex, everything else
+//!   (U+007F, U+2028, non-ASCII) written as itself in UTF-8;
+//! * [`Value::Double`] written as ECMAScript's `Number.prototype.toString` writes it: the
+//!   shortest digits that read back to the same double, plain notation for magnitudes in
+//!   `[1e-6, 1e21)`, otherwise `d.ddde±x`; `-0` is written `0`;
+//! * [`Value::Int`] written as its exact decimal digits.
+//!
+//! Two decisions where `Value` is wider than JSON-as-JCS-sees-it:
+//!
+//! * **Non-finite doubles** (NaN, ±∞) have no JSON form, and JCS forbids them. Rather than
+//!   invent one (writing `null` would make `{"x": NaN}` and `{"x": null}` share a digest),
+//!   canonicalization fails with [`CanonicalError::NonFinite`], naming where the number is.
+//!   Values parsed from JSON never hold one; only values built in code can.
+//! * **Ints beyond ±2^53.** JCS reads every number as an IEEE double, so a JCS implementation
+//!   given `9007199254740993` prints `9007199254740992`. We print an `Int` as its exact digits
+//!   instead. Within ±2^53 the two agree digit for digit (every such integer is a double, and
+//!   ECMAScript prints integers below 1e21 in plain digits), so ordinary data canonicalizes
+//!   exactly as RFC 8785 says. Beyond it we diverge on purpose: rounding would give two
+//!   different actions (ids, amounts) the same fingerprint, and one signed override would then
+//!   cover both. An `Int` and a `Double` of the same value below 2^53 (`1` and `1.0`) do share a
+//!   form, as JSON intends.
+
+use std::fmt::{self, Write as _};
+
+use crate::value::{Map, Value};
+
+/// How deep canonicalization follows nested lists and maps before giving up.
+///
+/// JSON parsed by `serde_json` stops at 128 levels, so this only bounds values built in code,
+/// keeping recursion far from the stack's end on every target.
+pub const MAX_DEPTH: usize = 512;
+
+/// Why a value has no canonical JSON form.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CanonicalError {
+    /// A double is NaN or infinite.
+    NonFinite {
+        /// Where the number is, as a JSON Pointer (RFC 6901; `""` is the whole value).
+        pointer: String,
+    },
+    /// Lists and maps nest deeper than [`MAX_DEPTH`].
+    TooDeep {
+        /// Where the limit was reached, as a JSON Pointer.
+        pointer: String,
+    },
+}
+
+impl CanonicalError {
+    /// Where in the value the problem is, as a JSON Pointer.
+    pub fn pointer(&self) -> &str {
+        match self {
+            CanonicalError::NonFinite { pointer } | CanonicalError::TooDeep { pointer } => pointer,
+        }
+    }
+
+    /// Adds the segment of a parent container in front of the pointer.
+    fn under(mut self, segment: &str) -> CanonicalError {
+        let pointer = match &mut self {
+            CanonicalError::NonFinite { pointer } | CanonicalError::TooDeep { pointer } => pointer,
+        };
+        let escaped = segment.replace('~', "~0").replace('/', "~1");
+        pointer.insert_str(0, &escaped);
+        pointer.insert(0, '/');
+        self
+    }
+}
+
+impl fmt::Display for CanonicalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let at = |pointer: &str| {
+            if pointer.is_empty() {
+                "the top level".to_owned()
+            } else {
+                format!("`{pointer}`")
+            }
+        };
+        match self {
+            CanonicalError::NonFinite { pointer } => write!(
+                f,
+                "the number at {} is not finite (NaN or infinity has no JSON form)",
+                at(pointer)
+            ),
+            CanonicalError::TooDeep { pointer } => write!(
+                f,
+                "the value nests deeper than {MAX_DEPTH} levels at {}",
+                at(pointer)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CanonicalError {}
+
+/// The RFC 8785 canonical JSON text of `value`.
+///
+/// Fails only for a non-finite double or nesting deeper than [`MAX_DEPTH`]; see the module
+/// docs for how `Int`s beyond ±2^53 are written.
+pub fn canonical_json(value: &Value) -> Result<String, CanonicalError> {
+    let mut out = String::new();
+    write_value(value, &mut out, 0)?;
+    Ok(out)
+}
+
+/// Appends the canonical JSON of `value` to `out`; on error `out` holds a partial text.
+pub(crate) fn write_value(
+    value: &Value,
+    out: &mut String,
+    depth: usize,
+) -> Result<(), CanonicalError> {
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Bool(true) => out.push_str("true"),
+        Value::Bool(false) => out.push_str("false"),
+        Value::Int(i) => {
+            // Writing into a String cannot fail.
+            let _ = write!(out, "{i}");
+        }
+        Value::Double(d) => {
+            if !d.is_finite() {
+                return Err(CanonicalError::NonFinite {
+                    pointer: String::new(),
+                });
+            }
+            write_es_number(*d, out);
+        }
+        Value::String(s) => write_string(s, out),
+        Value::List(items) => {
+            if depth >= MAX_DEPTH {
+                return Err(CanonicalError::TooDeep {
+                    pointer: String::new(),
+                });
+            }
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_value(item, out, depth + 1).map_err(|e| e.under(&i.to_string()))?;
+            }
+            out.push(']');
+        }
+        Value::Map(map) => {
+            if depth >= MAX_DEPTH {
+                return Err(CanonicalError::TooDeep {
+                    pointer: String::new(),
+                });
+            }
+            write_map(map, None, out, depth)?;
+        }
+    }
+    Ok(())
+}
+
+/// Appends the canonical JSON of a map, leaving out the member named `skip` if given.
+pub(crate) fn write_map(
+    map: &Map,
+    skip: Option<&str>,
+    out: &mut String,
+    depth: usize,
+) -> Result<(), CanonicalError> {
+    let mut entries: Vec<(&str, &Value)> = map
+        .iter()
+        .map(|(k, v)| (&**k, v))
+        .filter(|(k, _)| Some(*k) != skip)
+        .collect();
+    // `BTreeMap` orders keys by UTF-8 bytes (code points); JCS wants UTF-16 code units.
+    entries.sort_by(|(a, _), (b, _)| a.encode_utf16().cmp(b.encode_utf16()));
+    out.push('{');
+    for (i, (key, value)) in entries.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        write_string(key, out);
+        out.push(':');
+        write_value(value, out, depth + 1).map_err(|e| e.under(key))?;
+    }
+    out.push('}');
+    Ok(())
+}
+
+/// Appends `s` as a JSON string literal with JCS's escapes.
+pub(crate) fn write_string(s: &str, out: &mut String) {
+    out.reserve(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if u32::from(c) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Appends a finite double as ECMAScript's `Number.prototype.toString` (radix 10) writes it.
+///
+/// The digits come from Rust's `{:e}` formatting, which yields the shortest digit string that
+/// reads back to the same double, and among equally short ones the nearest to its exact value:
+/// the same digits ECMAScript asks for (ECMA-262 §6.1.6.1.20, Number::toString). Only the
+/// placement of the decimal point and the exponent differ, and that is done here.
+pub(crate) fn write_es_number(d: f64, out: &mut String) {
+    if d == 0.0 {
+        // Both +0 and -0.
+        out.push('0');
+        return;
+    }
+    if d.is_sign_negative() {
+        out.push('-');
+    }
+    let (digits, n) = shortest_digits(d.abs());
+    let k = digits.len() as i64;
+
+    if k <= n && n <= 21 {
+        // An integer: the digits, then zeros.
+        out.push_str(&digits);
+        push_zeros(out, n - k);
+    } else if 0 < n && n <= 21 {
+        // The point falls inside the digits.
+        for (i, c) in digits.chars().enumerate() {
+            if i as i64 == n {
+                out.push('.');
+            }
+            out.push(c);
+        }
+    } else if -6 < n && n <= 0 {
+        // A small fraction: 0.000ddd
+        out.push_str("0.");
+        push_zeros(out, -n);
+        out.push_str(&digits);
+    } else {
+        // Exponential: d[.ddd]e±x
+        let mut chars = digits.chars();
+        if let Some(first) = chars.next() {
+            out.push(first);
+        }
+        let rest = chars.as_str();
+        if !rest.is_empty() {
+            out.push('.');
+            out.push_str(rest);
+        }
+        let e = n - 1;
+        out.push('e');
+        out.push(if e < 0 { '-' } else { '+' });
+        let _ = write!(out, "{}", e.unsigned_abs());
+    }
+}
+
+/// The shortest digits `d1d2...dk` and the exponent `n` with `x = 0.d1d2...dk × 10^n`, for a
+/// finite `x > 0`, chosen as ECMAScript chooses them.
+///
+/// Rust's `{:e}` gives the shortest digits that read back to `x`, and among those the nearest
+/// to `x`'s exact value. When two are equally near (`x` lies exactly halfway, as
+/// 1424953923781206.25 does between ...206.2 and ...206.3), Rust may take the upper one while
+/// ECMAScript takes the even one; that case is detected and corrected here.
+fn shortest_digits(x: f64) -> (String, i64) {
+    let (mut digits, n) = split_scientific(&format!("{x:e}"));
+    if let Some(even) = even_tie_alternative(x, &digits, n) {
+        digits = even;
+    }
+    (digits, n)
+}
+
+/// If `x` lies exactly halfway between `digits` and a neighbour with as many digits, that
+/// neighbour is even and also reads back to `x`, returns the neighbour.
+fn even_tie_alternative(x: f64, digits: &str, n: i64) -> Option<String> {
+    let last = digits.bytes().last()?;
+    if last % 2 == 0 {
+        return None;
+    }
+    let k = digits.len();
+    // Cheap filter: at a tie, x's exact expansion is k digits then a single 5.
+    let (one_more, _) = split_scientific(&format!("{x:.k$e}"));
+    if !one_more.ends_with('5') {
+        return None;
+    }
+    // Exact expansion: an f64 has at most 767 significant digits, so 800 shows them all.
+    let (exact, exact_n) = split_scientific(&format!("{x:.800e}"));
+    if exact_n != n {
+        // `digits` was rounded up to the next power of ten: not a same-length tie.
+        return None;
+    }
+    let (head, tail) = (exact.get(..k)?, exact.get(k..)?);
+    if !tail.strip_prefix('5')?.bytes().all(|b| b == b'0') {
+        return None;
+    }
+    // The two candidates are `head` and `head + 1` (in the last place). `digits` is one of
+    // them; the other differs only in its last digit, unless that would carry (a last digit of
+    // 9 rounding up gives a number with fewer digits, which cannot read back to x, or the
+    // shorter form would have been found).
+    let other_last = if head == digits {
+        last.checked_add(1)?
+    } else {
+        last.checked_sub(1)?
+    };
+    if !other_last.is_ascii_digit() {
+        return None;
+    }
+    let mut other = digits.get(..k - 1)?.to_owned();
+    other.push(char::from(other_last));
+    let exponent = n - k as i64;
+    let reads_back = format!("{other}e{exponent}").parse::<f64>().ok()? == x;
+    reads_back.then_some(other)
+}
+
+/// Splits Rust's `{:e}` output (`1.2345e-7`) into its digits (`12345`) and the `n` of
+/// `0.d1d2... × 10^n` (`-6`). Total: never fails, whatever the input.
+fn split_scientific(sci: &str) -> (String, i64) {
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci, "0"));
+    let digits = mantissa.chars().filter(char::is_ascii_digit).collect();
+    (digits, parse_exponent(exponent).saturating_add(1))
+}
+
+/// Reads the exponent Rust's `{:e}` prints (`-7`, `21`); total, never fails.
+fn parse_exponent(s: &str) -> i64 {
+    let (negative, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let magnitude = digits
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .fold(0i64, |acc, b| {
+            acc.saturating_mul(10).saturating_add(i64::from(b - b'0'))
+        });
+    if negative { -magnitude } else { magnitude }
+}
+
+fn push_zeros(out: &mut String, count: i64) {
+    for _ in 0..count {
+        out.push('0');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn es(d: f64) -> String {
+        let mut s = String::new();
+        write_es_number(d, &mut s);
+        s
+    }
+
+    fn canon(json: &str) -> String {
+        let v: Value = serde_json::from_str(json).unwrap();
+        canonical_json(&v).unwrap()
+    }
+
+    /// RFC 8785 Appendix B: IEEE 754 bit patterns and their canonical forms.
+    #[test]
+    fn rfc8785_appendix_b_numbers() {
+        let cases: &[(u64, &str)] = &[
+            (0x0000000000000000, "0"),
+            (0x8000000000000000, "0"),
+            (0x0000000000000001, "5e-324"),
+            (0x8000000000000001, "-5e-324"),
+            (0x7fefffffffffffff, "1.7976931348623157e+308"),
+            (0xffefffffffffffff, "-1.7976931348623157e+308"),
+            (0x4340000000000000, "9007199254740992"),
+            (0xc340000000000000, "-9007199254740992"),
+            (0x4430000000000000, "295147905179352830000"),
+            (0x44b52d02c7e14af5, "9.999999999999997e+22"),
+            (0x44b52d02c7e14af6, "1e+23"),
+            (0x44b52d02c7e14af7, "1.0000000000000001e+23"),
+            (0x444b1ae4d6e2ef4e, "999999999999999700000"),
+            (0x444b1ae4d6e2ef4f, "999999999999999900000"),
+            (0x444b1ae4d6e2ef50, "1e+21"),
+            (0x3eb0c6f7a0b5ed8c, "9.999999999999997e-7"),
+            (0x3eb0c6f7a0b5ed8d, "0.000001"),
+            (0x41b3de4355555553, "333333333.3333332"),
+            (0x41b3de4355555554, "333333333.33333325"),
+            (0x41b3de4355555555, "333333333.3333333"),
+            (0x41b3de4355555556, "333333333.3333334"),
+            (0x41b3de4355555557, "333333333.33333343"),
+            (0xbecbf647612f3696, "-0.0000033333333333333333"),
+            (0x43143ff3c1cb0959, "1424953923781206.2"),
+        ];
+        for &(bits, want) in cases {
+            assert_eq!(es(f64::from_bits(bits)), want, "bits {bits:#018x}");
+        }
+    }
+
+    #[test]
+    #[allow(clippy::excessive_precision)] // the RFC's 333333333.33333329, on purpose
+    fn es_number_forms() {
+        assert_eq!(es(1.0), "1");
+        assert_eq!(es(-1.0), "-1");
+        assert_eq!(es(-0.0), "0");
+        assert_eq!(es(0.1), "0.1");
+        assert_eq!(es(4.5), "4.5");
+        assert_eq!(es(2e-3), "0.002");
+        assert_eq!(es(0.000001), "0.000001");
+        assert_eq!(es(1e-7), "1e-7");
+        assert_eq!(es(1.5e-7), "1.5e-7");
+        assert_eq!(es(1e21), "1e+21");
+        assert_eq!(es(1e20), "100000000000000000000");
+        assert_eq!(es(1e30), "1e+30");
+        assert_eq!(es(1e-27), "1e-27");
+        assert_eq!(es(123.456), "123.456");
+        assert_eq!(es(-123e-10), "-1.23e-8");
+        assert_eq!(es(333333333.33333329), "333333333.3333333");
+        assert_eq!(es(f64::MIN_POSITIVE), "2.2250738585072014e-308");
+    }
+
+    /// Doubles printed by a JavaScript engine's `String(x)`, generated once (see the file's
+    /// header) and kept as a fixture.
+    #[test]
+    fn matches_javascript_on_fixture() {
+        let fixture = include_str!("testdata/es_numbers.txt");
+        let mut checked = 0;
+        for line in fixture
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+        {
+            let (hex, want) = line.split_once(' ').unwrap();
+            let d = f64::from_bits(u64::from_str_radix(hex, 16).unwrap());
+            assert_eq!(es(d), want, "bits {hex}");
+            checked += 1;
+        }
+        assert!(checked > 1000, "fixture too small: {checked}");
+    }
+
+    /// RFC 8785 §3.2.2's sample input and output.
+    #[test]
+    fn rfc8785_sample_object() {
+        let input = r#"{
+          "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
+          "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
+          "literals": [null, true, false]
+        }"#;
+        let want = concat!(
+            r#"{"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"#,
+            r#""string":"€$\u000f\nA'B\"\\\\\"/"}"#
+        );
+        assert_eq!(canon(input), want);
+    }
+
+    /// RFC 8785 §3.2.3's sorting sample: UTF-16 order puts the emoji (a surrogate pair)
+    /// before U+FB33, although its code point is higher.
+    #[test]
+    fn rfc8785_sorting_sample() {
+        let input = r#"{
+          "\u20ac": "Euro Sign",
+          "\r": "Carriage Return",
+          "\ufb33": "Hebrew Letter Dalet With Dagesh",
+          "1": "One",
+          "\ud83d\ude00": "Emoji: Grinning Face",
+          "\u0080": "Control",
+          "\u00f6": "Latin Small Letter O With Diaeresis"
+        }"#;
+        let want = concat!(
+            "{\"\\r\":\"Carriage Return\",\"1\":\"One\",\"\u{80}\":\"Control\",",
+            "\"\u{f6}\":\"Latin Small Letter O With Diaeresis\",\"\u{20ac}\":\"Euro Sign\",",
+            "\"\u{1f600}\":\"Emoji: Grinning Face\",",
+            "\"\u{fb33}\":\"Hebrew Letter Dalet With Dagesh\"}"
+        );
+        assert_eq!(canon(input), want);
+    }
+
+    #[test]
+    fn utf16_order_differs_from_byte_order() {
+        // U+E000 sorts before U+10000 by bytes and code points, after it by UTF-16 units.
+        let v = Value::map([("\u{e000}", Value::Int(1)), ("\u{10000}", Value::Int(2))]);
+        let keys: Vec<&str> = v.as_map().unwrap().keys().map(|k| &**k).collect();
+        assert_eq!(keys, ["\u{e000}", "\u{10000}"]);
+        assert_eq!(
+            canonical_json(&v).unwrap(),
+            "{\"\u{10000}\":2,\"\u{e000}\":1}"
+        );
+        // A shared prefix still compares by the first differing unit.
+        let v = Value::map([
+            ("a\u{ffff}", Value::Null),
+            ("a\u{1f600}", Value::Null),
+            ("a", Value::Null),
+        ]);
+        assert_eq!(
+            canonical_json(&v).unwrap(),
+            "{\"a\":null,\"a\u{1f600}\":null,\"a\u{ffff}\":null}"
+        );
+    }
+
+    #[test]
+    fn string_escapes() {
+        let s: String =
+            (0u32..0x20).filter_map(char::from_u32).collect::<String>() + "\"\\/\u{7f}\u{2028}é";
+        let mut out = String::new();
+        write_string(&s, &mut out);
+        assert_eq!(
+            out,
+            concat!(
+                "\"\\u0000\\u0001\\u0002\\u0003\\u0004\\u0005\\u0006\\u0007\\b\\t\\n\\u000b\\f\\r",
+                "\\u000e\\u000f\\u0010\\u0011\\u0012\\u0013\\u0014\\u0015\\u0016\\u0017\\u0018",
+                "\\u0019\\u001a\\u001b\\u001c\\u001d\\u001e\\u001f\\\"\\\\/\u{7f}\u{2028}é\""
+            )
+        );
+    }
+
+    #[test]
+    fn ints_are_exact() {
+        assert_eq!(canonical_json(&Value::Int(0)).unwrap(), "0");
+        assert_eq!(canonical_json(&Value::Int(-42)).unwrap(), "-42");
+        // Within ±2^53 an Int and the equal Double agree, as JCS would print them.
+        for i in [
+            1i64,
+            9_007_199_254_740_992,
+            -9_007_199_254_740_992,
+            1_000_000,
+        ] {
+            assert_eq!(
+                canonical_json(&Value::Int(i)).unwrap(),
+                canonical_json(&Value::Double(i as f64)).unwrap()
+            );
+        }
+        // Beyond it, exact digits: neighbours stay apart (JCS would print both as ...992).
+        assert_eq!(
+            canonical_json(&Value::Int(9_007_199_254_740_993)).unwrap(),
+            "9007199254740993"
+        );
+        assert_eq!(
+            canonical_json(&Value::Int(i64::MIN)).unwrap(),
+            "-9223372036854775808"
+        );
+        assert_eq!(
+            canonical_json(&Value::Int(i64::MAX)).unwrap(),
+            "9223372036854775807"
+        );
+    }
+
+    #[test]
+    fn non_finite_is_an_error_with_a_pointer() {
+        assert_eq!(
+            canonical_json(&Value::Double(f64::NAN)),
+            Err(CanonicalError::NonFinite {
+                pointer: String::new()
+            })
+        );
+        let v = Value::map([(
+            "a/b",
+            Value::list(vec![
+                Value::Null,
+                Value::map([("~x", Value::Double(f64::INFINITY))]),
+            ]),
+        )]);
+        let err = canonical_json(&v).unwrap_err();
+        assert_eq!(err.pointer(), "/a~1b/1/~0x");
+        assert!(err.to_string().contains("`/a~1b/1/~0x`"), "{err}");
+        assert!(canonical_json(&Value::Double(f64::NEG_INFINITY)).is_err());
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let mut v = Value::Null;
+        for _ in 0..MAX_DEPTH {
+            v = Value::list(vec![v]);
+        }
+        assert!(canonical_json(&v).is_ok());
+        let v = Value::list(vec![v]);
+        assert!(matches!(
+            canonical_json(&v),
+            Err(CanonicalError::TooDeep { .. })
+        ));
+    }
+
+    #[test]
+    fn empty_containers_and_literals() {
+        assert_eq!(
+            canon(r#"{"b": [], "a": {}, "c": [null, true, false, ""]}"#),
+            r#"{"a":{},"b":[],"c":[null,true,false,""]}"#
+        );
+    }
+}

@@ -1,0 +1,968 @@
+//! Compiling a [`PolicyDocument`] into an immutable [`CompiledPolicy`].
+//!
+//! Every expression is parsed and name-checked once here; every cross reference (band names,
+//! verdicts, levels, rule ids) is resolved; every problem is collected with the field path it
+//! sits at, so one run reports them all.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::document::*;
+use super::template::Template;
+use crate::expr::{self, CompileError, Limits, Program, RootDecl, Scope};
+use crate::value::{Map, Str, Value};
+
+/// A problem found while compiling, before it is given a file location.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompileIssue {
+    /// Field path in the document (`rules[2].when`).
+    pub path: String,
+    /// For expression errors, the byte offset inside the field's string value.
+    pub offset: Option<usize>,
+    /// What is wrong.
+    pub message: String,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+/// The top-level fields of the action envelope.
+pub const ENVELOPE_FIELDS: &[&str] =
+    &["actor", "agent", "type", "tool", "args", "context", "annotations", "overrides"];
+
+pub(crate) const INPUT: usize = 0;
+
+/// A compiled factor option.
+#[derive(Clone, Debug)]
+pub(crate) struct OptionC {
+    pub points: f64,
+    pub label: String,
+    pub suggest: Option<String>,
+    /// The input value that selects this option, when the factor can be steered to it.
+    pub witness: Option<Value>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum FactorKindC {
+    Lookup { value: Program, cases: BTreeMap<String, OptionC>, default: Option<OptionC> },
+    Tiers { value: Program, tiers: Vec<(f64, OptionC)> },
+    Buckets { count: Program, buckets: Vec<(f64, OptionC)> },
+    Boolean { when: Program, if_true: OptionC, if_false: OptionC },
+    Cases { cases: Vec<(Program, OptionC)>, default: OptionC },
+    Expression { value: Program, label: Template },
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct FactorC {
+    pub id: Str,
+    pub weight: f64,
+    pub kind: FactorKindC,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct TriggerC {
+    pub id: Str,
+    pub when: Program,
+    pub reason: Template,
+    pub floor: Option<f64>,
+    pub min_band: Option<usize>,
+    pub outcome: Option<Outcome>,
+    pub approval: Option<ApprovalSpec>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct BandC {
+    pub name: Str,
+    pub outcome: Outcome,
+    pub approval: Option<ApprovalSpec>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct LevelC {
+    pub name: Str,
+    /// Upper bound per band (the last is +∞).
+    pub uptos: Vec<f64>,
+    pub action_types: HashMap<Str, Outcome>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct AssignmentC {
+    pub user: Option<String>,
+    pub repository: Option<String>,
+    pub role: Option<String>,
+    pub level: usize,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct RuleC {
+    pub id: Str,
+    pub when: Program,
+    pub verdict: Str,
+    pub outcome: Outcome,
+    pub reason_code: Str,
+    pub message: Option<Template>,
+    pub unless_flag: Option<String>,
+    pub approval: Option<ApprovalSpec>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct MessageRuleC {
+    pub id: Str,
+    pub each: Option<Program>,
+    pub when: Program,
+    pub message: Template,
+    pub on: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct ExceptionC {
+    pub rule: Str,
+    pub scope: Option<ExceptionScope>,
+    pub scope_when: Option<Program>,
+    pub reason: String,
+    pub approver: String,
+    pub expires_text: String,
+    pub expires: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) struct InvariantC {
+    pub name: String,
+    pub when: Option<Program>,
+    pub check: Program,
+}
+
+/// The compiled parts, shared behind an `Arc`.
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub document: PolicyDocument,
+    pub name: Str,
+    pub digest: Str,
+    pub mode: Mode,
+    pub subject: Subject,
+    pub param_specs: BTreeMap<Str, ParameterSpec>,
+    pub param_defaults: Value,
+    pub score: ScoreSpec,
+    pub factors: Vec<FactorC>,
+    pub triggers: Vec<TriggerC>,
+    pub bands: Vec<BandC>,
+    pub levels: Vec<LevelC>,
+    pub default_level: usize,
+    pub assignments: Vec<AssignmentC>,
+    pub action_types: HashMap<Str, Outcome>,
+    pub rules: Vec<RuleC>,
+    /// Rule indices per action type (keyed rules merged in order with unkeyed ones).
+    pub rules_by_type: HashMap<Str, Vec<usize>>,
+    /// Rules without `on`, for action types no keyed rule names.
+    pub unkeyed_rules: Vec<usize>,
+    pub default_verdict: Option<(Str, Outcome, Str)>,
+    pub deny: Vec<MessageRuleC>,
+    pub warn: Vec<MessageRuleC>,
+    pub exceptions: Vec<ExceptionC>,
+    pub annotation_exceptions: Option<AnnotationExceptionSpec>,
+    pub trusted_keys: Vec<crate::identity::TrustedKey>,
+    pub secret_fields: Vec<Vec<Str>>,
+    pub invariants: Vec<InvariantC>,
+    pub role_ladder: Vec<String>,
+    pub verdicts: BTreeMap<String, Outcome>,
+}
+
+/// A policy compiled once and evaluated many times: immutable, cheap to clone, `Send + Sync`.
+#[derive(Clone, Debug)]
+pub struct CompiledPolicy {
+    pub(crate) inner: Arc<Inner>,
+}
+
+struct Compiler {
+    issues: Vec<CompileIssue>,
+    limits: Limits,
+    base_scope: Scope,
+}
+
+impl Compiler {
+    fn issue(&mut self, path: impl Into<String>, message: impl Into<String>, help: Option<String>) {
+        self.issues.push(CompileIssue { path: path.into(), offset: None, message: message.into(), help });
+    }
+
+    fn expr_issue(&mut self, path: &str, e: CompileError) {
+        self.issues.push(CompileIssue {
+            path: path.to_owned(),
+            offset: Some(e.span.start),
+            message: e.message,
+            help: e.help,
+        });
+    }
+
+    fn program(&mut self, path: &str, source: &str) -> Option<Program> {
+        let scope = self.base_scope.clone();
+        self.program_in(path, source, &scope)
+    }
+
+    fn program_in(&mut self, path: &str, source: &str, scope: &Scope) -> Option<Program> {
+        match expr::compile(source, scope, &self.limits) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.expr_issue(path, e);
+                None
+            }
+        }
+    }
+
+    fn template(&mut self, path: &str, text: &str, scope: &Scope) -> Option<Template> {
+        match Template::compile(text, scope, &self.limits) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.expr_issue(path, e);
+                None
+            }
+        }
+    }
+
+    fn number(&mut self, path: &str, x: f64) {
+        if !x.is_finite() {
+            self.issue(path, "must be a finite number", None);
+        }
+    }
+
+    fn option(&mut self, path: &str, o: &FactorOption, witness: Option<Value>) -> OptionC {
+        self.number(&format!("{path}.points"), o.points);
+        OptionC { points: o.points, label: o.label.clone(), suggest: o.suggest.clone(), witness }
+    }
+
+    fn tiers(&mut self, path: &str, tiers: &[Tier]) -> Vec<(f64, OptionC)> {
+        if tiers.is_empty() {
+            self.issue(path, "needs at least one tier", None);
+        }
+        let mut out = Vec::with_capacity(tiers.len());
+        let mut previous = f64::NEG_INFINITY;
+        for (i, t) in tiers.iter().enumerate() {
+            let p = format!("{path}[{i}]");
+            let last = i + 1 == tiers.len();
+            let upto = match (t.upto, last) {
+                (Some(u), _) => {
+                    self.number(&format!("{p}.upto"), u);
+                    if u <= previous {
+                        self.issue(
+                            format!("{p}.upto"),
+                            format!("tier bounds must increase: `{u}` is not above `{previous}`"),
+                            None,
+                        );
+                    }
+                    u
+                }
+                (None, true) => f64::INFINITY,
+                (None, false) => {
+                    self.issue(p.clone(), "only the last tier may omit `upto`", None);
+                    f64::INFINITY
+                }
+            };
+            // The witness is a value inside the tier: its bound, or just above the previous one.
+            let witness = if upto.is_finite() {
+                Some(number_value(upto))
+            } else if previous.is_finite() {
+                Some(number_value(previous + 1.0))
+            } else {
+                None
+            };
+            let option = FactorOption { points: t.points, label: t.label.clone(), suggest: t.suggest.clone() };
+            out.push((upto, self.option(&p, &option, witness)));
+            previous = upto;
+        }
+        out
+    }
+}
+
+/// An int when the number is integral, else a double.
+pub(crate) fn number_value(x: f64) -> Value {
+    if x.fract() == 0.0 && x.abs() < 9.0e15 { Value::Int(x as i64) } else { Value::Double(x) }
+}
+
+/// Parses an expiry: RFC 3339, or a date meaning the end of that UTC day.
+pub(crate) fn parse_expiry(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
+    let end = date.and_hms_milli_opt(23, 59, 59, 999)?;
+    Some(DateTime::from_naive_utc_and_offset(end, Utc))
+}
+
+/// Parses a duration like `30m`, `4h`, `7d`, `90s` into seconds.
+pub(crate) fn parse_duration(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit())?;
+    let (digits, unit) = text.split_at(split);
+    let n: u64 = digits.parse().ok()?;
+    let factor = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        "w" => 604_800,
+        _ => return None,
+    };
+    n.checked_mul(factor)
+}
+
+/// Closest candidate by edit distance, for "did you mean" help.
+pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, c)| *d <= (c.len().max(name.len()) / 3).max(1))
+        .min()
+        .map(|(_, c)| c)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut prev = row.first().copied().unwrap_or(0);
+        if let Some(first) = row.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let above = row.get(j + 1).copied().unwrap_or(usize::MAX);
+            let left = row.get(j).copied().unwrap_or(usize::MAX);
+            let cost = prev + usize::from(ca != *cb);
+            prev = above;
+            if let Some(cell) = row.get_mut(j + 1) {
+                *cell = cost.min(above + 1).min(left + 1);
+            }
+        }
+    }
+    row.last().copied().unwrap_or(0)
+}
+
+fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> Option<String> {
+    match closest(name, candidates.clone()) {
+        Some(c) => Some(format!("did you mean `{c}`?")),
+        None => {
+            let all: Vec<String> = candidates.into_iter().map(|c| format!("`{c}`")).collect();
+            if all.is_empty() { None } else { Some(format!("expected one of {}", all.join(", "))) }
+        }
+    }
+}
+
+/// Checks a parameter value against its declared type and range.
+pub(crate) fn check_parameter(spec: &ParameterSpec, value: &Value) -> Result<(), String> {
+    let ok = match spec.kind {
+        ParameterType::Number => matches!(value, Value::Int(_) | Value::Double(_)),
+        ParameterType::Integer => matches!(value, Value::Int(_)),
+        ParameterType::String => matches!(value, Value::String(_)),
+        ParameterType::Boolean => matches!(value, Value::Bool(_)),
+        ParameterType::List => matches!(value, Value::List(_)),
+        ParameterType::Map => matches!(value, Value::Map(_)),
+    };
+    if !ok {
+        let wanted = serde_json::to_value(spec.kind).ok().and_then(|v| v.as_str().map(str::to_owned));
+        return Err(format!(
+            "expected a {}, found {} `{}`",
+            wanted.unwrap_or_default(),
+            value.type_name(),
+            value
+        ));
+    }
+    if let Some(x) = value.as_f64() {
+        if let Some(min) = spec.min {
+            if x < min {
+                return Err(format!("`{x}` is below the minimum `{min}`"));
+            }
+        }
+        if let Some(max) = spec.max {
+            if x > max {
+                return Err(format!("`{x}` is above the maximum `{max}`"));
+            }
+        }
+    }
+    Ok(())
+}
+
+impl CompiledPolicy {
+    /// Compiles a document. `limits` bound every expression.
+    pub fn compile_document(
+        document: &PolicyDocument,
+        digest: Str,
+        limits: Limits,
+    ) -> Result<CompiledPolicy, Vec<CompileIssue>> {
+        let doc = document;
+        let params_fields: Vec<Str> = doc.parameters.keys().map(|k| Str::from(k.as_str())).collect();
+        let input_fields = match doc.subject {
+            Subject::Action => Some(ENVELOPE_FIELDS.iter().map(|f| Str::from(*f)).collect()),
+            Subject::Manifest => None,
+        };
+        let base_scope = Scope {
+            roots: vec![
+                RootDecl { name: "input".into(), fields: input_fields },
+                RootDecl { name: "params".into(), fields: Some(params_fields) },
+            ],
+        };
+        let mut c = Compiler { issues: Vec::new(), limits, base_scope };
+
+        if doc.govgate != FORMAT_VERSION {
+            c.issue("govgate", format!("unsupported format version `{}`", doc.govgate), Some("this engine reads `govgate: 1`".into()));
+        }
+        if doc.name.trim().is_empty() {
+            c.issue("name", "must not be empty", None);
+        }
+
+        // Parameters.
+        let mut param_specs = BTreeMap::new();
+        let mut defaults = Map::new();
+        for (name, spec) in &doc.parameters {
+            if let Err(e) = check_parameter(spec, &spec.default) {
+                c.issue(format!("parameters.{name}.default"), e, None);
+            }
+            param_specs.insert(Str::from(name.as_str()), spec.clone());
+            defaults.insert(Str::from(name.as_str()), spec.default.clone());
+        }
+
+        // Score.
+        c.number("score.min", doc.score.min);
+        c.number("score.max", doc.score.max);
+        if doc.score.max <= doc.score.min {
+            c.issue("score.max", "must be above `score.min`", None);
+        }
+
+        // Factors.
+        let mut factors = Vec::new();
+        let mut factor_ids = HashMap::new();
+        for (i, f) in doc.factors.iter().enumerate() {
+            let path = format!("factors[{i}]");
+            if factor_ids.insert(f.id.clone(), i).is_some() {
+                c.issue(format!("{path}.id"), format!("duplicate factor id `{}`", f.id), None);
+            }
+            c.number(&format!("{path}.weight"), f.weight);
+            if f.weight < 0.0 {
+                c.issue(format!("{path}.weight"), "must not be negative", None);
+            }
+            if let Some(kind) = compile_factor(&mut c, &path, f) {
+                factors.push(FactorC { id: Str::from(f.id.as_str()), weight: f.weight, kind });
+            }
+        }
+
+        // Bands.
+        let mut bands = Vec::new();
+        let mut default_uptos = Vec::new();
+        let mut previous = f64::NEG_INFINITY;
+        for (i, b) in doc.bands.iter().enumerate() {
+            let path = format!("bands[{i}]");
+            let last = i + 1 == doc.bands.len();
+            if bands.iter().any(|x: &BandC| &*x.name == b.name.as_str()) {
+                c.issue(format!("{path}.name"), format!("duplicate band name `{}`", b.name), None);
+            }
+            let upto = match (b.upto, last) {
+                (Some(u), false) => {
+                    if u <= previous {
+                        c.issue(format!("{path}.upto"), format!("band bounds must increase: `{u}` is not above `{previous}`"), None);
+                    }
+                    u
+                }
+                (Some(_), true) => {
+                    c.issue(format!("{path}.upto"), "the last band has no upper bound", Some("remove `upto` so every score falls in a band".into()));
+                    f64::INFINITY
+                }
+                (None, false) => {
+                    c.issue(path.clone(), "only the last band may omit `upto`", None);
+                    f64::INFINITY
+                }
+                (None, true) => f64::INFINITY,
+            };
+            previous = upto;
+            default_uptos.push(upto);
+            if b.approval.is_some() && b.outcome != Outcome::Approval {
+                c.issue(format!("{path}.approval"), format!("band `{}` has outcome `{}`, so `approval` never applies", b.name, b.outcome.as_str()), None);
+            }
+            if let Some(a) = &b.approval {
+                check_approval(&mut c, &format!("{path}.approval"), a);
+            }
+            bands.push(BandC { name: Str::from(b.name.as_str()), outcome: b.outcome, approval: b.approval.clone() });
+        }
+        if bands.is_empty() && !doc.factors.is_empty() {
+            c.issue("bands", "a policy with factors needs bands", Some("add e.g. `bands: [{name: low, upto: 30, outcome: auto}, {name: high, outcome: approval}]`".into()));
+        }
+        let band_names: Vec<&str> = doc.bands.iter().map(|b| b.name.as_str()).collect();
+        let band_index = |name: &str| band_names.iter().position(|b| *b == name);
+
+        // Triggers.
+        let mut triggers = Vec::new();
+        for (i, t) in doc.triggers.iter().enumerate() {
+            let path = format!("triggers[{i}]");
+            let when = c.program(&format!("{path}.when"), &t.when);
+            let scope = c.base_scope.clone();
+            let reason = c.template(&format!("{path}.reason"), &t.reason, &scope);
+            let min_band = match &t.min_band {
+                Some(name) => match band_index(name) {
+                    Some(ix) => Some(ix),
+                    None => {
+                        let help = did_you_mean(name, band_names.iter().copied());
+                        c.issue(format!("{path}.min_band"), format!("unknown band `{name}`"), help);
+                        None
+                    }
+                },
+                None => None,
+            };
+            if let Some(f) = t.floor {
+                c.number(&format!("{path}.floor"), f);
+            }
+            if t.floor.is_none() && t.min_band.is_none() && t.outcome.is_none() {
+                c.issue(path.clone(), "a trigger needs `floor`, `min_band` or `outcome`", None);
+            }
+            if let Some(a) = &t.approval {
+                check_approval(&mut c, &format!("{path}.approval"), a);
+            }
+            if let (Some(when), Some(reason)) = (when, reason) {
+                triggers.push(TriggerC {
+                    id: Str::from(t.id.as_str()),
+                    when,
+                    reason,
+                    floor: t.floor,
+                    min_band,
+                    outcome: t.outcome,
+                    approval: t.approval.clone(),
+                });
+            }
+        }
+
+        // Autonomy.
+        let mut levels = Vec::new();
+        let mut default_level = 0;
+        let mut assignments = Vec::new();
+        let mut action_types = HashMap::new();
+        match &doc.autonomy {
+            None => levels.push(LevelC { name: "default".into(), uptos: default_uptos.clone(), action_types: HashMap::new() }),
+            Some(a) => {
+                for (name, level) in &a.levels {
+                    let path = format!("autonomy.levels.{name}");
+                    let mut uptos = default_uptos.clone();
+                    for (band, upto) in &level.bands {
+                        match band_index(band) {
+                            Some(ix) if ix + 1 == band_names.len() => {
+                                c.issue(format!("{path}.bands.{band}"), format!("`{band}` is the last band and has no upper bound"), None);
+                            }
+                            Some(ix) => {
+                                if let Some(slot) = uptos.get_mut(ix) {
+                                    *slot = *upto;
+                                }
+                            }
+                            None => {
+                                let help = did_you_mean(band, band_names.iter().copied());
+                                c.issue(format!("{path}.bands.{band}"), format!("unknown band `{band}`"), help);
+                            }
+                        }
+                    }
+                    if uptos.windows(2).any(|w| matches!(w, [a, b] if a > b)) {
+                        c.issue(format!("{path}.bands"), "band bounds must not decrease at this level", None);
+                    }
+                    levels.push(LevelC {
+                        name: Str::from(name.as_str()),
+                        uptos,
+                        action_types: level.action_types.iter().map(|(k, v)| (Str::from(k.as_str()), *v)).collect(),
+                    });
+                }
+                let level_names: Vec<&str> = a.levels.keys().map(String::as_str).collect();
+                let level_index = |name: &str| level_names.iter().position(|l| *l == name);
+                match level_index(&a.default) {
+                    Some(ix) => default_level = ix,
+                    None => {
+                        let help = did_you_mean(&a.default, level_names.iter().copied());
+                        c.issue("autonomy.default", format!("unknown level `{}`", a.default), help);
+                    }
+                }
+                for (i, s) in a.assignments.iter().enumerate() {
+                    let path = format!("autonomy.assignments[{i}]");
+                    let level = match level_index(&s.level) {
+                        Some(ix) => ix,
+                        None => {
+                            let help = did_you_mean(&s.level, level_names.iter().copied());
+                            c.issue(format!("{path}.level"), format!("unknown level `{}`", s.level), help);
+                            0
+                        }
+                    };
+                    if s.user.is_none() && s.role.is_none() {
+                        c.issue(path.clone(), "an assignment names a `user` or a `role`", None);
+                    }
+                    if s.repository.is_some() && s.user.is_none() {
+                        c.issue(format!("{path}.repository"), "`repository` needs `user` (assignments go user+repository → user → role)", None);
+                    }
+                    if s.user.is_some() && s.role.is_some() {
+                        c.issue(format!("{path}.role"), "an assignment names a `user` or a `role`, not both", None);
+                    }
+                    assignments.push(AssignmentC { user: s.user.clone(), repository: s.repository.clone(), role: s.role.clone(), level });
+                }
+                action_types = a.action_types.iter().map(|(k, v)| (Str::from(k.as_str()), *v)).collect();
+            }
+        }
+
+        // Verdicts and first-match rules.
+        let verdict_outcome = |v: &str| -> Option<Outcome> {
+            if doc.verdicts.is_empty() {
+                match v {
+                    "auto" => Some(Outcome::Auto),
+                    "approval" => Some(Outcome::Approval),
+                    "block" => Some(Outcome::Block),
+                    _ => None,
+                }
+            } else {
+                doc.verdicts.get(v).copied()
+            }
+        };
+        let verdict_names: Vec<&str> = if doc.verdicts.is_empty() {
+            vec!["auto", "approval", "block"]
+        } else {
+            doc.verdicts.keys().map(String::as_str).collect()
+        };
+        let mut rules = Vec::new();
+        let mut rule_ids: HashMap<String, ()> = HashMap::new();
+        for (i, r) in doc.rules.iter().enumerate() {
+            let path = format!("rules[{i}]");
+            if rule_ids.insert(r.id.clone(), ()).is_some() {
+                c.issue(format!("{path}.id"), format!("duplicate rule id `{}`", r.id), None);
+            }
+            let when = c.program(&format!("{path}.when"), &r.when);
+            let scope = c.base_scope.clone();
+            let message = match &r.message {
+                Some(m) => c.template(&format!("{path}.message"), m, &scope),
+                None => None,
+            };
+            let outcome = match verdict_outcome(&r.verdict) {
+                Some(o) => o,
+                None => {
+                    let help = did_you_mean(&r.verdict, verdict_names.iter().copied());
+                    c.issue(format!("{path}.verdict"), format!("unknown verdict `{}`", r.verdict), help);
+                    Outcome::Approval
+                }
+            };
+            if let Some(a) = &r.approval {
+                check_approval(&mut c, &format!("{path}.approval"), a);
+            }
+            if let Some(when) = when {
+                rules.push((r.on.clone(), RuleC {
+                    id: Str::from(r.id.as_str()),
+                    when,
+                    verdict: Str::from(r.verdict.as_str()),
+                    outcome,
+                    reason_code: Str::from(r.reason_code.as_str()),
+                    message,
+                    unless_flag: r.unless_flag.clone(),
+                    approval: r.approval.clone(),
+                }));
+            }
+        }
+        let mut rules_by_type: HashMap<Str, Vec<usize>> = HashMap::new();
+        let mut unkeyed_rules = Vec::new();
+        for (on, _) in &rules {
+            for t in on {
+                rules_by_type.entry(Str::from(t.as_str())).or_default();
+            }
+        }
+        for (ix, (on, _)) in rules.iter().enumerate() {
+            if on.is_empty() {
+                unkeyed_rules.push(ix);
+                for list in rules_by_type.values_mut() {
+                    list.push(ix);
+                }
+            } else {
+                for t in on {
+                    if let Some(list) = rules_by_type.get_mut(t.as_str()) {
+                        if list.last() != Some(&ix) {
+                            list.push(ix);
+                        }
+                    }
+                }
+            }
+        }
+        let rules: Vec<RuleC> = rules.into_iter().map(|(_, r)| r).collect();
+        let default_verdict = match &doc.default_verdict {
+            Some(d) => match verdict_outcome(&d.verdict) {
+                Some(o) => Some((Str::from(d.verdict.as_str()), o, Str::from(d.reason_code.as_str()))),
+                None => {
+                    let help = did_you_mean(&d.verdict, verdict_names.iter().copied());
+                    c.issue("default_verdict.verdict", format!("unknown verdict `{}`", d.verdict), help);
+                    None
+                }
+            },
+            None => None,
+        };
+
+        // Deny and warn rules.
+        let deny = compile_message_rules(&mut c, "deny", &doc.deny);
+        let warn = compile_message_rules(&mut c, "warn", &doc.warn);
+        for (i, r) in doc.deny.iter().chain(doc.warn.iter()).enumerate() {
+            if rule_ids.insert(r.id.clone(), ()).is_some() {
+                let (section, ix) = if i < doc.deny.len() { ("deny", i) } else { ("warn", i - doc.deny.len()) };
+                c.issue(format!("{section}[{ix}].id"), format!("duplicate rule id `{}`", r.id), None);
+            }
+        }
+
+        // Exceptions.
+        let mut exceptions = Vec::new();
+        for (i, e) in doc.exceptions.iter().enumerate() {
+            let path = format!("exceptions[{i}]");
+            if !rule_ids.contains_key(&e.rule) {
+                let help = did_you_mean(&e.rule, rule_ids.keys().map(String::as_str));
+                c.issue(format!("{path}.rule"), format!("unknown rule `{}`", e.rule), help);
+            }
+            let expires = parse_expiry(&e.expires);
+            if expires.is_none() {
+                c.issue(format!("{path}.expires"), format!("`{}` is not an RFC 3339 time or a YYYY-MM-DD date", e.expires), None);
+            }
+            let scope_when = match e.scope.as_ref().and_then(|s| s.when.as_ref()) {
+                Some(w) => c.program(&format!("{path}.scope.when"), w),
+                None => None,
+            };
+            exceptions.push(ExceptionC {
+                rule: Str::from(e.rule.as_str()),
+                scope: e.scope.clone(),
+                scope_when,
+                reason: e.reason.clone(),
+                approver: e.approver.clone(),
+                expires_text: e.expires.clone(),
+                expires,
+            });
+        }
+
+        // Trusted keys.
+        let mut trusted_keys = Vec::new();
+        if let Some(o) = &doc.overrides {
+            for (i, k) in o.trusted_keys.iter().enumerate() {
+                match crate::identity::TrustedKey::from_base64(&k.id, &k.public_key) {
+                    Ok(key) => trusted_keys.push(key),
+                    Err(e) => c.issue(format!("overrides.trusted_keys[{i}].public_key"), e.to_string(), None),
+                }
+            }
+        }
+
+        // Invariants read the decision and the input.
+        let mut invariants = Vec::new();
+        if let Some(tests) = &doc.tests {
+            invariants = compile_invariants(&mut c, "tests.invariants", &tests.invariants);
+        }
+
+        let mut role_ladder: Vec<String> = Vec::new();
+        for b in &doc.bands {
+            if b.outcome == Outcome::Approval {
+                let role = b.approval.as_ref().map_or_else(|| "reviewer".to_owned(), |a| a.role.clone());
+                if !role_ladder.contains(&role) {
+                    role_ladder.push(role);
+                }
+            }
+        }
+
+        if !c.issues.is_empty() {
+            return Err(c.issues);
+        }
+        Ok(CompiledPolicy {
+            inner: Arc::new(Inner {
+                document: doc.clone(),
+                name: Str::from(doc.name.as_str()),
+                digest,
+                mode: doc.mode,
+                subject: doc.subject,
+                param_specs,
+                param_defaults: Value::Map(Arc::new(defaults)),
+                score: doc.score.clone(),
+                factors,
+                triggers,
+                bands,
+                levels,
+                default_level,
+                assignments,
+                action_types,
+                rules,
+                rules_by_type,
+                unkeyed_rules,
+                default_verdict,
+                deny,
+                warn,
+                exceptions,
+                annotation_exceptions: doc.annotation_exceptions.clone(),
+                trusted_keys,
+                secret_fields: doc.secret_fields.iter().map(|p| p.split('.').map(Str::from).collect()).collect(),
+                invariants,
+                role_ladder,
+                verdicts: doc.verdicts.clone(),
+            }),
+        })
+    }
+}
+
+fn check_approval(c: &mut Compiler, path: &str, a: &ApprovalSpec) {
+    if a.role.trim().is_empty() {
+        c.issue(format!("{path}.role"), "must not be empty", None);
+    }
+    if a.quorum == 0 {
+        c.issue(format!("{path}.quorum"), "must be at least 1", None);
+    }
+    if let Some(e) = &a.expires_in {
+        if parse_duration(e).is_none() {
+            c.issue(format!("{path}.expires_in"), format!("`{e}` is not a duration"), Some("write e.g. `30m`, `4h`, `7d`".into()));
+        }
+    }
+    match (a.on_timeout, &a.escalate_to) {
+        (OnTimeout::Escalate, None) => c.issue(format!("{path}.escalate_to"), "`on_timeout: escalate` needs `escalate_to`", None),
+        (OnTimeout::Deny | OnTimeout::Wait, Some(_)) => c.issue(format!("{path}.escalate_to"), "`escalate_to` needs `on_timeout: escalate`", None),
+        _ => {}
+    }
+}
+
+fn compile_factor(c: &mut Compiler, path: &str, f: &FactorSpec) -> Option<FactorKindC> {
+    let given = [
+        f.lookup.is_some(),
+        f.tiers.is_some(),
+        f.buckets.is_some(),
+        f.boolean.is_some(),
+        f.cases.is_some(),
+        f.expression.is_some(),
+    ]
+    .iter()
+    .filter(|x| **x)
+    .count();
+    if given != 1 {
+        c.issue(
+            path,
+            format!("factor `{}` needs exactly one of `lookup`, `tiers`, `buckets`, `boolean`, `cases`, `expression` ({given} given)", f.id),
+            None,
+        );
+        return None;
+    }
+    let scope = c.base_scope.clone();
+    if let Some(l) = &f.lookup {
+        let value = c.program(&format!("{path}.lookup.value"), &l.value);
+        let mut cases = BTreeMap::new();
+        for (key, o) in &l.cases {
+            let p = format!("{path}.lookup.cases.{key}");
+            cases.insert(key.clone(), c.option(&p, o, Some(Value::string(key))));
+        }
+        if cases.is_empty() {
+            c.issue(format!("{path}.lookup.cases"), "needs at least one case", None);
+        }
+        let default = l.default.as_ref().map(|o| c.option(&format!("{path}.lookup.default"), o, None));
+        return Some(FactorKindC::Lookup { value: value?, cases, default });
+    }
+    if let Some(t) = &f.tiers {
+        let value = c.program(&format!("{path}.tiers.value"), &t.value);
+        let tiers = c.tiers(&format!("{path}.tiers.tiers"), &t.tiers);
+        return Some(FactorKindC::Tiers { value: value?, tiers });
+    }
+    if let Some(b) = &f.buckets {
+        let count = c.program(&format!("{path}.buckets.count"), &b.count);
+        let buckets = c.tiers(&format!("{path}.buckets.buckets"), &b.buckets);
+        return Some(FactorKindC::Buckets { count: count?, buckets });
+    }
+    if let Some(b) = &f.boolean {
+        let when = c.program(&format!("{path}.boolean.when"), &b.when);
+        let if_true = c.option(&format!("{path}.boolean.true"), &b.if_true, Some(Value::Bool(true)));
+        let if_false = c.option(&format!("{path}.boolean.false"), &b.if_false, Some(Value::Bool(false)));
+        return Some(FactorKindC::Boolean { when: when?, if_true, if_false });
+    }
+    if let Some(k) = &f.cases {
+        let mut cases = Vec::new();
+        let mut ok = true;
+        for (i, case) in k.cases.iter().enumerate() {
+            let p = format!("{path}.cases.cases[{i}]");
+            let when = c.program(&format!("{p}.when"), &case.when);
+            let option = FactorOption { points: case.points, label: case.label.clone(), suggest: case.suggest.clone() };
+            let o = c.option(&p, &option, None);
+            match when {
+                Some(w) => cases.push((w, o)),
+                None => ok = false,
+            }
+        }
+        let default = c.option(&format!("{path}.cases.default"), &k.default, None);
+        return ok.then_some(FactorKindC::Cases { cases, default });
+    }
+    if let Some(e) = &f.expression {
+        let value = c.program(&format!("{path}.expression.value"), &e.value);
+        let label = c.template(&format!("{path}.expression.label"), &e.label, &scope);
+        return Some(FactorKindC::Expression { value: value?, label: label? });
+    }
+    None
+}
+
+fn compile_message_rules(c: &mut Compiler, section: &str, specs: &[MessageRuleSpec]) -> Vec<MessageRuleC> {
+    let mut out = Vec::new();
+    for (i, r) in specs.iter().enumerate() {
+        let path = format!("{section}[{i}]");
+        let mut scope = c.base_scope.clone();
+        let each = match &r.each {
+            Some(e) => {
+                let name = r.bind.clone().unwrap_or_else(|| "item".to_owned());
+                if name == "input" || name == "params" {
+                    c.issue(format!("{path}.as"), format!("`{name}` is taken; pick another loop variable name"), None);
+                }
+                scope.roots.push(RootDecl { name: Str::from(name.as_str()), fields: None });
+                c.program(&format!("{path}.each"), e)
+            }
+            None => {
+                if r.bind.is_some() {
+                    c.issue(format!("{path}.as"), "`as` needs `each`", None);
+                }
+                None
+            }
+        };
+        let when = c.program_in(&format!("{path}.when"), &r.when, &scope);
+        let message = c.template(&format!("{path}.message"), &r.message, &scope);
+        if let (Some(when), Some(message)) = (when, message) {
+            if r.each.is_some() && each.is_none() {
+                continue;
+            }
+            out.push(MessageRuleC { id: Str::from(r.id.as_str()), each, when, message, on: r.on.clone() });
+        }
+    }
+    out
+}
+
+fn compile_invariants(c: &mut Compiler, path: &str, specs: &[InvariantSpec]) -> Vec<InvariantC> {
+    let scope = Scope {
+        roots: vec![
+            RootDecl { name: "decision".into(), fields: None },
+            RootDecl { name: "input".into(), fields: None },
+        ],
+    };
+    let mut out = Vec::new();
+    for (i, inv) in specs.iter().enumerate() {
+        let p = format!("{path}[{i}]");
+        let when = match &inv.when {
+            Some(w) => match c.program_in(&format!("{p}.when"), w, &scope) {
+                Some(w) => Some(w),
+                None => continue,
+            },
+            None => None,
+        };
+        if let Some(check) = c.program_in(&format!("{p}.assert"), &inv.check, &scope) {
+            out.push(InvariantC { name: inv.name.clone(), when, check });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("30m"), Some(1800));
+        assert_eq!(parse_duration("4h"), Some(14_400));
+        assert_eq!(parse_duration("7d"), Some(604_800));
+        assert_eq!(parse_duration("4 hours"), None);
+        assert_eq!(parse_duration("h"), None);
+    }
+
+    #[test]
+    fn date_expiry_lasts_to_the_end_of_the_day() {
+        let t = parse_expiry("2025-02-01").unwrap();
+        assert_eq!(t.to_rfc3339(), "2025-02-01T23:59:59.999+00:00");
+        assert!(parse_expiry("2025-02-30").is_none());
+        assert!(parse_expiry("2025-02-01T10:00:00Z").is_some());
+    }
+
+    #[test]
+    fn closest_name_suggests_typos_only() {
+        assert_eq!(closest("min_acuracy", ["min_accuracy", "max_drift"]), Some("min_accuracy"));
+        assert_eq!(closest("zzz", ["min_accuracy"]), None);
+    }
+}

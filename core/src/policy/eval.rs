@@ -1,0 +1,711 @@
+//! Evaluating an action under a compiled policy.
+//!
+//! Order: signed overrides → autonomy → factors → score → triggers → band → first-match rule →
+//! deny/warn rules and exceptions → outcome precedence → overrides → fail-safe → shadow mode →
+//! suggestions. Every part yields an outcome; the most restrictive wins.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::compile::*;
+use super::document::{ApprovalSpec, Aggregate, Mode, OnTimeout, Outcome, Separation};
+use crate::decision::*;
+use crate::expr::{EvalError, EvalErrorKind, Program};
+use crate::value::{Map, Str, Value};
+
+/// The thing being decided on: the action envelope (or, for `check`, a manifest).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Action {
+    value: Value,
+}
+
+impl Action {
+    /// Wraps the value every condition sees as `input`.
+    pub fn new(value: Value) -> Action {
+        Action { value }
+    }
+
+    /// The value conditions see as `input`.
+    pub fn value(&self) -> &Value {
+        &self.value
+    }
+}
+
+/// Everything besides the action that a decision depends on. Time is an input: core never
+/// reads a clock.
+#[derive(Clone, Debug)]
+pub struct EvalContext {
+    /// The time expiries are judged against.
+    pub now: DateTime<Utc>,
+    /// Parameter overrides for this call (validated against the declared types).
+    pub parameters: Map,
+    /// Whether to put the action fingerprint in the decision.
+    pub fingerprint: bool,
+    /// Whether to compute suggestions (re-evaluations of steered inputs).
+    pub suggestions: bool,
+}
+
+impl EvalContext {
+    /// A context at `now`, no parameter overrides, no fingerprint, with suggestions.
+    pub fn new(now: DateTime<Utc>) -> EvalContext {
+        EvalContext { now, parameters: Map::new(), fingerprint: false, suggestions: true }
+    }
+}
+
+/// Outcome so far and who must approve.
+struct Verdicts {
+    outcome: Outcome,
+    /// Candidate approval requirements with the part that asked.
+    approvals: Vec<(ApprovalSpec, String)>,
+}
+
+impl Verdicts {
+    fn raise(&mut self, outcome: Outcome) {
+        if outcome > self.outcome {
+            self.outcome = outcome;
+        }
+    }
+}
+
+struct Run<'a> {
+    policy: &'a Inner,
+    decision: Decision,
+    failed: bool,
+}
+
+impl Run<'_> {
+    fn error(&mut self, context: &str, e: &EvalError) {
+        self.failed = true;
+        if let (EvalErrorKind::Missing, Some(path)) = (&e.kind, &e.missing_path) {
+            if !self.decision.missing.contains(path) {
+                self.decision.missing.push(path.clone());
+            }
+        }
+        self.decision.errors.push(format!("{context}: {}", e.message));
+    }
+}
+
+fn default_approval(role: &str) -> ApprovalSpec {
+    ApprovalSpec {
+        role: role.to_owned(),
+        quorum: 1,
+        separation: Separation::NotRequester,
+        justification: false,
+        expires_in: None,
+        on_timeout: OnTimeout::Deny,
+        escalate_to: None,
+    }
+}
+
+impl Inner {
+    /// The approval of the first approval band at or above `band`, else the highest one.
+    fn band_approval(&self, band: usize) -> Option<ApprovalSpec> {
+        let at_or_above = self
+            .bands
+            .iter()
+            .skip(band)
+            .find(|b| b.outcome == Outcome::Approval)
+            .or_else(|| self.bands.iter().rev().find(|b| b.outcome == Outcome::Approval))?;
+        Some(at_or_above.approval.clone().unwrap_or_else(|| default_approval("reviewer")))
+    }
+
+    /// The highest approval the policy names: what an error falls back to.
+    fn highest_approval(&self) -> ApprovalSpec {
+        self.bands
+            .iter()
+            .rev()
+            .find(|b| b.outcome == Outcome::Approval)
+            .and_then(|b| b.approval.clone())
+            .unwrap_or_else(|| default_approval(self.role_ladder.last().map_or("admin", String::as_str)))
+    }
+
+    fn role_rank(&self, role: &str) -> usize {
+        self.role_ladder.iter().position(|r| r == role).map_or(self.role_ladder.len(), |p| p)
+    }
+}
+
+fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
+    path.iter().try_fold(v, |v, k| v.get(k)).and_then(Value::as_str)
+}
+
+impl CompiledPolicy {
+    /// The policy's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// SHA-256 (hex) of the policy's canonical JSON: what approvals bind to.
+    pub fn digest(&self) -> &str {
+        &self.inner.digest
+    }
+
+    /// What `input` is for this policy.
+    pub fn subject(&self) -> super::document::Subject {
+        self.inner.subject
+    }
+
+    /// The action as it may be stored: every field the policy marks secret replaced by
+    /// `sha256:<hex>` of its canonical JSON, so equal secrets stay comparable but unreadable.
+    pub fn redact(&self, action: &Value) -> Value {
+        let mut out = action.clone();
+        for path in &self.inner.secret_fields {
+            let Some(secret) = path.iter().try_fold(action, |v, k| v.get(k)) else { continue };
+            let hashed = crate::identity::digest_value(secret).unwrap_or_default();
+            out.set_path(path, Value::string(format!("sha256:{hashed}")));
+        }
+        out
+    }
+
+    /// The document the policy was compiled from.
+    pub fn document(&self) -> &super::document::PolicyDocument {
+        &self.inner.document
+    }
+
+    /// Validates parameter overrides against their declared types, returning the problems.
+    pub fn check_parameters(&self, overrides: &Map) -> Vec<String> {
+        let mut problems = Vec::new();
+        for (name, value) in overrides {
+            match self.inner.param_specs.get(name) {
+                None => {
+                    let help = closest(name, self.inner.param_specs.keys().map(|k| &**k))
+                        .map(|c| format!("; did you mean `{c}`?"))
+                        .unwrap_or_default();
+                    problems.push(format!("unknown parameter `{name}`{help}"));
+                }
+                Some(spec) => {
+                    if let Err(e) = check_parameter(spec, value) {
+                        problems.push(format!("parameter `{name}`: {e}"));
+                    }
+                }
+            }
+        }
+        problems
+    }
+
+    /// Decides on an action. Never fails: an error anywhere yields at least `approval`, with
+    /// the error among the reasons.
+    pub fn evaluate(&self, action: &Action, ctx: &EvalContext) -> Decision {
+        let mut decision = self.evaluate_core(action, ctx);
+        if ctx.suggestions && !decision.factors.is_empty() && decision.errors.is_empty() {
+            decision.suggestions = self.suggest(action, ctx, &decision);
+        }
+        if ctx.fingerprint {
+            match crate::identity::fingerprint(action.value()) {
+                Ok(f) => decision.fingerprint = Some(f),
+                Err(e) => decision.errors.push(format!("the action cannot be fingerprinted: {e}")),
+            }
+        }
+        decision
+    }
+
+    fn params(&self, ctx: &EvalContext, run: &mut Run<'_>) -> Value {
+        let p = &self.inner;
+        if ctx.parameters.is_empty() {
+            return p.param_defaults.clone();
+        }
+        let problems = self.check_parameters(&ctx.parameters);
+        if !problems.is_empty() {
+            run.failed = true;
+            run.decision.errors.extend(problems);
+        }
+        let mut merged = p.param_defaults.as_map().cloned().unwrap_or_default();
+        for (k, v) in &ctx.parameters {
+            if p.param_specs.contains_key(k) {
+                merged.insert(k.clone(), v.clone());
+            }
+        }
+        Value::Map(Arc::new(merged))
+    }
+
+    fn evaluate_core(&self, action: &Action, ctx: &EvalContext) -> Decision {
+        let p = &*self.inner;
+        let mut run = Run {
+            policy: p,
+            decision: Decision {
+                mode: p.mode,
+                policy: p.name.clone(),
+                policy_digest: p.digest.clone(),
+                ..Decision::default()
+            },
+            failed: false,
+        };
+        let params = self.params(ctx, &mut run);
+        let input = action.value();
+        let roots: [&Value; 2] = [input, &params];
+        let mut verdicts = Verdicts { outcome: Outcome::Auto, approvals: Vec::new() };
+        let action_type: Option<&str> = input.get("type").and_then(Value::as_str);
+
+        // Signed overrides first: their flags steer the rules.
+        let (forced_verdict, flags) = self.check_overrides(input, ctx, &mut run.decision);
+
+        // Autonomy: the level and the scope that chose it.
+        let level_ix = self.resolve_level(input, &mut run);
+        let level = p.levels.get(level_ix);
+
+        // Factors and score.
+        let (mut score, reasons_from_factors) = self.score(&roots, &mut run);
+
+        // Triggers.
+        let mut min_band = 0usize;
+        let mut trigger_reasons = Vec::new();
+        for t in &p.triggers {
+            match t.when.eval_bool(&roots) {
+                Ok(true) => {
+                    let reason = match t.reason.render(&roots) {
+                        Ok(r) => r,
+                        Err(e) => {
+                            run.error(&format!("trigger `{}` reason", t.id), &e);
+                            t.id.to_string()
+                        }
+                    };
+                    if let Some(f) = t.floor {
+                        if score < f {
+                            score = f;
+                        }
+                    }
+                    if let Some(b) = t.min_band {
+                        min_band = min_band.max(b);
+                    }
+                    if let Some(o) = t.outcome {
+                        verdicts.raise(o);
+                        if o == Outcome::Approval {
+                            let spec = t.approval.clone().or_else(|| p.band_approval(t.min_band.unwrap_or(0)));
+                            if let Some(spec) = spec {
+                                verdicts.approvals.push((spec, format!("trigger:{}", t.id)));
+                            }
+                        }
+                    }
+                    trigger_reasons.push(reason.clone());
+                    run.decision.triggers.push(TriggerResult {
+                        id: t.id.clone(),
+                        reason,
+                        floor: t.floor,
+                        min_band: t.min_band.and_then(|b| p.bands.get(b)).map(|b| b.name.clone()),
+                        outcome: t.outcome,
+                    });
+                }
+                Ok(false) => {}
+                Err(e) => run.error(&format!("trigger `{}`", t.id), &e),
+            }
+        }
+        run.decision.score = score;
+
+        // Band.
+        if !p.bands.is_empty() {
+            let band_ix = match level {
+                Some(l) if score.is_finite() => l.uptos.iter().position(|u| score <= *u).unwrap_or(l.uptos.len().saturating_sub(1)),
+                _ => {
+                    run.failed = true;
+                    run.decision.errors.push(format!("score `{score}` is not a finite number"));
+                    p.bands.len().saturating_sub(1)
+                }
+            }
+            .max(min_band);
+            if let Some(band) = p.bands.get(band_ix) {
+                run.decision.band = Some(band.name.clone());
+                // Per-action-type overrides: `auto` lowers the band's outcome; others are a minimum.
+                let type_override = action_type.and_then(|t| {
+                    level.and_then(|l| l.action_types.get(t)).or_else(|| p.action_types.get(t)).copied()
+                });
+                let band_outcome = match type_override {
+                    Some(Outcome::Auto) => Outcome::Auto,
+                    Some(o) => {
+                        verdicts.raise(o);
+                        if o == Outcome::Approval {
+                            if let Some(spec) = p.band_approval(band_ix) {
+                                verdicts.approvals.push((spec, format!("action_type:{}", action_type.unwrap_or(""))));
+                            }
+                        }
+                        band.outcome
+                    }
+                    None => band.outcome,
+                };
+                verdicts.raise(band_outcome);
+                if band_outcome == Outcome::Approval {
+                    let spec = band.approval.clone().unwrap_or_else(|| default_approval("reviewer"));
+                    verdicts.approvals.push((spec, format!("band:{}", band.name)));
+                }
+            }
+        }
+
+        // First-match rule.
+        let mut rule_reason: Option<String> = None;
+        if !p.rules.is_empty() || p.default_verdict.is_some() {
+            let candidates: &[usize] = match action_type.and_then(|t| p.rules_by_type.get(t)) {
+                Some(list) => list,
+                None => &p.unkeyed_rules,
+            };
+            let mut matched = None;
+            for &ix in candidates {
+                let Some(rule) = p.rules.get(ix) else { continue };
+                if let Some(flag) = &rule.unless_flag {
+                    if flags.iter().any(|f| f == flag) {
+                        continue;
+                    }
+                }
+                match rule.when.eval_bool(&roots) {
+                    Ok(true) => {
+                        matched = Some(rule);
+                        break;
+                    }
+                    Ok(false) => {}
+                    Err(e) => run.error(&format!("rule `{}`", rule.id), &e),
+                }
+            }
+            let result = match matched {
+                Some(rule) => {
+                    let message = match &rule.message {
+                        Some(m) => match m.render(&roots) {
+                            Ok(s) => Some(s),
+                            Err(e) => {
+                                run.error(&format!("rule `{}` message", rule.id), &e);
+                                None
+                            }
+                        },
+                        None => None,
+                    };
+                    if rule.outcome == Outcome::Approval {
+                        let spec = rule.approval.clone().or_else(|| p.band_approval(0));
+                        if let Some(spec) = spec {
+                            verdicts.approvals.push((spec, format!("rule:{}", rule.id)));
+                        }
+                    }
+                    Some(RuleResult {
+                        id: Some(rule.id.clone()),
+                        verdict: rule.verdict.clone(),
+                        outcome: rule.outcome,
+                        reason_code: rule.reason_code.clone(),
+                        message,
+                    })
+                }
+                None => p.default_verdict.as_ref().map(|(verdict, outcome, code)| {
+                    if *outcome == Outcome::Approval {
+                        if let Some(spec) = p.band_approval(0) {
+                            verdicts.approvals.push((spec, "default_verdict".into()));
+                        }
+                    }
+                    RuleResult { id: None, verdict: verdict.clone(), outcome: *outcome, reason_code: code.clone(), message: None }
+                }),
+            };
+            if let Some(r) = result {
+                verdicts.raise(r.outcome);
+                if !r.reason_code.is_empty() {
+                    run.decision.reason_codes.push(r.reason_code.clone());
+                }
+                rule_reason = match (&r.message, &r.id) {
+                    (Some(m), _) => Some(m.clone()),
+                    (None, Some(id)) if !r.reason_code.is_empty() => Some(format!("rule `{id}`: {}", r.reason_code)),
+                    _ => None,
+                };
+                run.decision.verdict = Some(r.verdict.clone());
+                run.decision.rule = Some(r);
+            }
+        }
+
+        // Deny and warn rules, with exceptions.
+        let deny = self.messages(&p.deny, input, &params, action_type, &mut run);
+        let warn = self.messages(&p.warn, input, &params, action_type, &mut run);
+        let deny = self.apply_exceptions(deny, input, ctx, &mut run.decision);
+        let warn = self.apply_exceptions(warn, input, ctx, &mut run.decision);
+        if deny.iter().any(|m| !m.waived) {
+            verdicts.raise(Outcome::Block);
+        }
+        run.decision.deny = deny;
+        run.decision.warn = warn;
+
+        // A valid signed verdict replaces the outcome.
+        if let Some((verdict, outcome, key)) = forced_verdict {
+            verdicts.outcome = outcome;
+            verdicts.approvals.retain(|_| false);
+            if outcome == Outcome::Approval {
+                if let Some(spec) = p.band_approval(0) {
+                    verdicts.approvals.push((spec, "override".into()));
+                }
+            }
+            run.decision.verdict = Some(Str::from(verdict.as_str()));
+            run.decision.reason_codes.push("manual_override".into());
+            run.decision.reasons.push(format!("signed override by `{key}`: verdict `{verdict}`"));
+        }
+
+        // Fail safe: an error gives at least approval, by the highest approval role.
+        if run.failed {
+            verdicts.raise(Outcome::Approval);
+            verdicts.approvals.push((p.highest_approval(), "error".into()));
+        }
+
+        // Who approves: the most senior requirement among the parts that asked.
+        if verdicts.outcome == Outcome::Approval {
+            let best = verdicts
+                .approvals
+                .iter()
+                .max_by_key(|(spec, _)| (p.role_rank(&spec.role), spec.quorum));
+            let (spec, source) = match best {
+                Some((spec, source)) => (spec.clone(), source.clone()),
+                None => (p.highest_approval(), "policy".to_owned()),
+            };
+            run.decision.approval = Some(ApprovalRequirement {
+                role: Str::from(spec.role.as_str()),
+                quorum: spec.quorum,
+                separation: spec.separation,
+                justification: spec.justification,
+                expires_in_seconds: spec.expires_in.as_deref().and_then(parse_duration),
+                on_timeout: spec.on_timeout,
+                escalate_to: spec.escalate_to.as_deref().map(Str::from),
+                source,
+            });
+        }
+
+        // Reasons, most important first.
+        let mut reasons = std::mem::take(&mut run.decision.reasons);
+        let errors: Vec<String> = run.decision.errors.iter().map(|e| format!("error: {e}")).collect();
+        let mut ordered = errors;
+        ordered.extend(run.decision.deny.iter().filter(|m| !m.waived).map(|m| m.message.clone()));
+        ordered.extend(trigger_reasons);
+        ordered.extend(rule_reason);
+        ordered.extend(reasons_from_factors);
+        ordered.append(&mut reasons);
+        run.decision.reasons = ordered;
+
+        run.decision.outcome = verdicts.outcome;
+        if p.mode == Mode::Shadow {
+            run.decision.shadow_outcome = Some(verdicts.outcome);
+            run.decision.outcome = Outcome::Auto;
+        }
+        let _ = run.policy;
+        run.decision
+    }
+
+    fn resolve_level(&self, input: &Value, run: &mut Run<'_>) -> usize {
+        let p = &*self.inner;
+        if p.document.autonomy.is_none() {
+            return 0;
+        }
+        let user = str_at(input, &["actor", "id"]);
+        let repository = str_at(input, &["context", "repository"]);
+        let roles = input.get("actor").and_then(|a| a.get("roles")).and_then(Value::as_list).unwrap_or(&[]);
+        let mut best: Option<(u8, usize)> = None;
+        for a in &p.assignments {
+            let specificity = match (&a.user, &a.repository, &a.role) {
+                (Some(u), Some(r), _) if Some(u.as_str()) == user && Some(r.as_str()) == repository => 3,
+                (Some(u), None, _) if Some(u.as_str()) == user => 2,
+                (None, None, Some(role)) if roles.iter().any(|r| r.as_str() == Some(role.as_str())) => 1,
+                _ => 0,
+            };
+            if specificity > 0 && best.is_none_or(|(s, _)| specificity > s) {
+                best = Some((specificity, a.level));
+            }
+        }
+        let (scope, level) = match best {
+            Some((3, l)) => ("user+repository", l),
+            Some((2, l)) => ("user", l),
+            Some((_, l)) => ("role", l),
+            None => ("default", p.default_level),
+        };
+        if let Some(l) = p.levels.get(level) {
+            run.decision.autonomy = Some(AutonomyResult { level: l.name.clone(), scope: Str::from(scope) });
+        }
+        level
+    }
+
+    /// Scores every factor; returns the aggregate and the factor reasons.
+    fn score(&self, roots: &[&Value], run: &mut Run<'_>) -> (f64, Vec<String>) {
+        let p = &*self.inner;
+        if p.factors.is_empty() {
+            return (p.score.min.max(0.0).min(p.score.max), Vec::new());
+        }
+        let mut results = Vec::with_capacity(p.factors.len());
+        for f in &p.factors {
+            match self.factor(f, roots) {
+                Ok((value, option_points, label)) => results.push(FactorResult {
+                    id: f.id.clone(),
+                    label,
+                    value,
+                    points: option_points,
+                    weight: f.weight,
+                    contribution: 0.0,
+                }),
+                Err(e) => run.error(&format!("factor `{}`", f.id), &e),
+            }
+        }
+        let n = p.factors.len() as f64;
+        let total_weight: f64 = p.factors.iter().map(|f| f.weight).sum();
+        for r in &mut results {
+            r.contribution = match p.score.aggregate {
+                Aggregate::WeightedSum | Aggregate::Max => r.weight * r.points,
+                Aggregate::WeightedMean => {
+                    if total_weight > 0.0 { r.weight * r.points / total_weight } else { 0.0 }
+                }
+                Aggregate::Mean => r.points / n,
+            };
+        }
+        let score = match p.score.aggregate {
+            Aggregate::Max => results.iter().map(|r| r.contribution).fold(p.score.min, f64::max),
+            _ => results.iter().map(|r| r.contribution).sum(),
+        };
+        let threshold = p.score.reason_min_contribution;
+        let mut ranked: Vec<&FactorResult> = results
+            .iter()
+            .filter(|r| r.contribution > 0.0 && threshold.is_none_or(|t| r.contribution >= t))
+            .collect();
+        ranked.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
+        let reasons = ranked
+            .iter()
+            .map(|r| format!("{} (+{})", r.label, format_number(r.contribution)))
+            .collect();
+        run.decision.factors = results;
+        (score, reasons)
+    }
+
+    /// One factor: the value it read, its points and its label.
+    fn factor(&self, f: &FactorC, roots: &[&Value]) -> Result<(Value, f64, String), EvalError> {
+        let type_error = |program: &Program, v: &Value, wanted: &str| EvalError {
+            kind: EvalErrorKind::TypeMismatch,
+            message: format!("`{}` is {} `{v}`, expected {wanted}", program.source(), v.type_name()),
+            missing_path: None,
+            span: 0..program.source().len(),
+        };
+        match &f.kind {
+            FactorKindC::Lookup { value, cases, default } => {
+                let v = value.eval(roots)?;
+                let key = match &v {
+                    Value::String(s) => s.to_string(),
+                    Value::Int(_) | Value::Bool(_) | Value::Double(_) => v.to_string(),
+                    other => return Err(type_error(value, other, "a string, number or bool")),
+                };
+                match cases.get(&key).or(default.as_ref()) {
+                    Some(o) => Ok((v, o.points, o.label.clone())),
+                    None => Err(EvalError {
+                        kind: EvalErrorKind::TypeMismatch,
+                        message: format!(
+                            "`{}` is `{key}`, which the factor does not list (expected one of {})",
+                            value.source(),
+                            cases.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                        ),
+                        missing_path: None,
+                        span: 0..value.source().len(),
+                    }),
+                }
+            }
+            FactorKindC::Tiers { value, tiers } => {
+                let v = value.eval(roots)?;
+                let x = v.as_f64().ok_or_else(|| type_error(value, &v, "a number"))?;
+                let tier = tiers.iter().find(|(upto, _)| x <= *upto).or(tiers.last());
+                match tier {
+                    Some((_, o)) => Ok((v, o.points, o.label.clone())),
+                    None => Err(type_error(value, &v, "a number within the tiers")),
+                }
+            }
+            FactorKindC::Buckets { count, buckets } => {
+                let v = count.eval(roots)?;
+                let n = match &v {
+                    Value::List(l) => l.len() as f64,
+                    Value::Map(m) => m.len() as f64,
+                    Value::String(s) => s.chars().count() as f64,
+                    Value::Int(i) => *i as f64,
+                    other => return Err(type_error(count, other, "a list, map, string or int")),
+                };
+                let bucket = buckets.iter().find(|(upto, _)| n <= *upto).or(buckets.last());
+                match bucket {
+                    Some((_, o)) => Ok((number_value(n), o.points, o.label.clone())),
+                    None => Err(type_error(count, &v, "a count within the buckets")),
+                }
+            }
+            FactorKindC::Boolean { when, if_true, if_false } => {
+                let b = when.eval_bool(roots)?;
+                let o = if b { if_true } else { if_false };
+                Ok((Value::Bool(b), o.points, o.label.clone()))
+            }
+            FactorKindC::Cases { cases, default } => {
+                for (ix, (when, o)) in cases.iter().enumerate() {
+                    if when.eval_bool(roots)? {
+                        return Ok((Value::Int(ix as i64), o.points, o.label.clone()));
+                    }
+                }
+                Ok((Value::Null, default.points, default.label.clone()))
+            }
+            FactorKindC::Expression { value, label } => {
+                let v = value.eval(roots)?;
+                let x = v.as_f64().ok_or_else(|| type_error(value, &v, "a number"))?;
+                if !x.is_finite() {
+                    return Err(type_error(value, &v, "a finite number"));
+                }
+                Ok((v, x, label.render(roots)?))
+            }
+        }
+    }
+
+    /// Evaluates deny or warn rules; a missing field makes a rule undefined (it does not fire).
+    fn messages(
+        &self,
+        rules: &[MessageRuleC],
+        input: &Value,
+        params: &Value,
+        action_type: Option<&str>,
+        run: &mut Run<'_>,
+    ) -> Vec<Message> {
+        let mut out = Vec::new();
+        for r in rules {
+            if !r.on.is_empty() && !action_type.is_some_and(|t| r.on.iter().any(|o| o == t)) {
+                continue;
+            }
+            let base: [&Value; 2] = [input, params];
+            match &r.each {
+                None => self.message(r, &base, &mut out, run),
+                Some(each) => {
+                    let items = match each.eval(&base) {
+                        Ok(v) => v,
+                        Err(e) if e.kind == EvalErrorKind::Missing => continue,
+                        Err(e) => {
+                            run.error(&format!("rule `{}` each", r.id), &e);
+                            continue;
+                        }
+                    };
+                    let elements: Vec<Value> = match &items {
+                        Value::List(l) => l.iter().cloned().collect(),
+                        Value::Map(m) => m.keys().map(|k| Value::String(k.clone())).collect(),
+                        other => {
+                            run.failed = true;
+                            run.decision.errors.push(format!(
+                                "rule `{}`: `each` is {} `{other}`, expected a list or a map",
+                                r.id,
+                                other.type_name()
+                            ));
+                            continue;
+                        }
+                    };
+                    for item in &elements {
+                        let roots: [&Value; 3] = [input, params, item];
+                        self.message(r, &roots, &mut out, run);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn message(&self, r: &MessageRuleC, roots: &[&Value], out: &mut Vec<Message>, run: &mut Run<'_>) {
+        match r.when.eval_bool(roots) {
+            Ok(true) => match r.message.render(roots) {
+                Ok(message) => out.push(Message { rule: r.id.clone(), message, waived: false }),
+                Err(e) if e.kind == EvalErrorKind::Missing => {}
+                Err(e) => run.error(&format!("rule `{}` message", r.id), &e),
+            },
+            Ok(false) => {}
+            Err(e) if e.kind == EvalErrorKind::Missing => {}
+            Err(e) => run.error(&format!("rule `{}`", r.id), &e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn str_at_follows_maps() {
+        let v: Value = serde_json::from_str(r#"{"actor": {"id": "ana"}}"#).unwrap();
+        assert_eq!(str_at(&v, &["actor", "id"]), Some("ana"));
+        assert_eq!(str_at(&v, &["actor", "name"]), None);
+    }
+}

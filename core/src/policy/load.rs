@@ -1,0 +1,175 @@
+//! From source text to a compiled policy, with every problem located in the file.
+
+use super::compile::{CompileIssue, CompiledPolicy};
+use super::document::{PolicyDocument, TestSuiteSpec};
+use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::expr::Limits;
+use crate::source::{self, Format, PathSeg, SpanIndex};
+use crate::value::{Str, Value};
+
+/// Converts serde_path_to_error's path into document path segments.
+fn segments(path: &serde_path_to_error::Path) -> Vec<PathSeg> {
+    use serde_path_to_error::Segment;
+    path.iter()
+        .filter_map(|s| match s {
+            Segment::Seq { index } => Some(PathSeg::Index(*index)),
+            Segment::Map { key } => Some(PathSeg::Key(Str::from(key.as_str()))),
+            Segment::Enum { variant } => Some(PathSeg::Key(Str::from(variant.as_str()))),
+            Segment::Unknown => None,
+        })
+        .collect()
+}
+
+/// Parses a path like `rules[2].when` or `parameters.min_accuracy.default` into segments.
+fn parse_path(path: &str) -> Vec<PathSeg> {
+    let mut out = Vec::new();
+    for part in path.split('.') {
+        let mut rest = part;
+        if let Some(open) = rest.find('[') {
+            let (name, indices) = rest.split_at(open);
+            if !name.is_empty() {
+                out.push(PathSeg::Key(Str::from(name)));
+            }
+            rest = indices;
+            for ix in rest.split('[').filter(|s| !s.is_empty()) {
+                match ix.trim_end_matches(']').parse() {
+                    Ok(n) => out.push(PathSeg::Index(n)),
+                    Err(_) => out.push(PathSeg::Key(Str::from(ix.trim_end_matches(']')))),
+                }
+            }
+        } else if !rest.is_empty() {
+            out.push(PathSeg::Key(Str::from(rest)));
+        }
+    }
+    out
+}
+
+fn print_path(segs: &[PathSeg]) -> String {
+    let mut out = String::new();
+    for s in segs {
+        match s {
+            PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
+            PathSeg::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+        }
+    }
+    out
+}
+
+/// Builds a diagnostic at a document path, located through the span index when there is one.
+fn at_path(file: &str, text: &str, spans: Option<&SpanIndex>, segs: &[PathSeg], offset: Option<usize>, message: String, help: Option<String>) -> Diagnostic {
+    let mut d = Diagnostic::new(file, message);
+    if !segs.is_empty() {
+        d = d.with_path(print_path(segs));
+    }
+    if let Some(h) = help {
+        d = d.with_help(h);
+    }
+    let location = spans.and_then(|s| match offset {
+        Some(o) => s.value_offset_location(segs, o).or_else(|| s.value_location(segs)),
+        None => s.value_location(segs).or_else(|| s.key_location(segs)),
+    });
+    // An unknown or missing field points at the nearest enclosing node that exists.
+    let location = location.or_else(|| {
+        spans.and_then(|s| (1..segs.len()).rev().find_map(|n| segs.get(..n).and_then(|p| s.key_location(p).or_else(|| s.value_location(p)))))
+    });
+    match location {
+        Some(loc) => d.at(loc, text),
+        None => d,
+    }
+}
+
+/// Deserializes a typed document from a value, locating the first type error.
+fn typed<T: serde::de::DeserializeOwned>(file: &str, text: &str, value: &Value, spans: Option<&SpanIndex>) -> Result<T, Diagnostics> {
+    serde_path_to_error::deserialize(value.to_json()).map_err(|e| {
+        let mut segs = segments(e.path());
+        let inner = e.into_inner().to_string();
+        // For an unknown field, point at the field itself.
+        if let Some(name) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
+            segs.push(PathSeg::Key(Str::from(name)));
+        }
+        let help = inner.split_once(", expected ").map(|(_, e)| format!("expected {e}"));
+        let message = inner.split_once(", expected ").map_or(inner.clone(), |(m, _)| m.to_owned());
+        Diagnostics(vec![at_path(file, text, spans, &segs, None, message, help)])
+    })
+}
+
+/// The policy digest: SHA-256 over the canonical JSON of the normalized document, tests left
+/// out (they do not change decisions), so formatting or reordering keys never changes it.
+pub(crate) fn digest_of(document: &PolicyDocument) -> Result<String, Diagnostics> {
+    let mut value = serde_json::to_value(document).map(|j| Value::from_json(&j)).unwrap_or_default();
+    if let Value::Map(m) = &mut value {
+        std::sync::Arc::make_mut(m).remove("tests");
+    }
+    crate::identity::digest_value(&value).map_err(|e| {
+        Diagnostics(vec![Diagnostic::new("<policy>", format!("the policy cannot be canonicalized: {e}"))
+            .with_path(e.pointer().to_owned())])
+    })
+}
+
+impl CompiledPolicy {
+    /// Compiles policy source text; the format comes from the file name's extension (YAML
+    /// when it has none). Every problem is reported with file, line, column and field path.
+    pub fn compile_str(file: &str, text: &str) -> Result<CompiledPolicy, Diagnostics> {
+        let format = Format::from_path(file).unwrap_or(Format::Yaml);
+        let documents = source::parse(file, text, format)?;
+        match documents.as_slice() {
+            [one] => CompiledPolicy::compile_value(file, text, &one.value, Some(&one.spans)),
+            [] => Err(Diagnostics(vec![Diagnostic::new(file, "the file holds no policy document")])),
+            _ => Err(Diagnostics(vec![Diagnostic::new(file, "a policy file holds exactly one document")
+                .with_help("split the `---` documents into separate files")])),
+        }
+    }
+
+    /// Compiles a policy already parsed into a value (a JS object, a JSON body). `text` and
+    /// `spans` locate problems when the value came from a file.
+    pub fn compile_value(file: &str, text: &str, value: &Value, spans: Option<&SpanIndex>) -> Result<CompiledPolicy, Diagnostics> {
+        let document: PolicyDocument = typed(file, text, value, spans)?;
+        let digest = digest_of(&document)?;
+        CompiledPolicy::compile_document(&document, Str::from(digest.as_str()), Limits::default())
+            .map_err(|issues| locate_issues(file, text, spans, issues))
+    }
+
+    /// Compiles an already-typed document (the dashboard's draft, a test).
+    pub fn from_document(document: &PolicyDocument) -> Result<CompiledPolicy, Diagnostics> {
+        let digest = digest_of(document)?;
+        CompiledPolicy::compile_document(document, Str::from(digest.as_str()), Limits::default())
+            .map_err(|issues| locate_issues("<policy>", "", None, issues))
+    }
+}
+
+/// Gives compile issues their file locations.
+pub(crate) fn locate_issues(file: &str, text: &str, spans: Option<&SpanIndex>, issues: Vec<CompileIssue>) -> Diagnostics {
+    Diagnostics(
+        issues
+            .into_iter()
+            .map(|i| at_path(file, text, spans, &parse_path(&i.path), i.offset, i.message, i.help))
+            .collect(),
+    )
+}
+
+/// Parses a `*_test.yaml` file (or any file holding a test suite).
+pub fn load_test_suite(file: &str, text: &str) -> Result<TestSuiteSpec, Diagnostics> {
+    let format = Format::from_path(file).unwrap_or(Format::Yaml);
+    let documents = source::parse(file, text, format)?;
+    match documents.as_slice() {
+        [one] => typed(file, text, &one.value, Some(&one.spans)),
+        _ => Err(Diagnostics(vec![Diagnostic::new(file, "a test file holds exactly one document")])),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_round_trip() {
+        for p in ["rules[2].when", "parameters.min_accuracy.default", "factors[0].tiers.tiers[3].upto", "a[1][2]"] {
+            assert_eq!(print_path(&parse_path(p)), p);
+        }
+    }
+}
