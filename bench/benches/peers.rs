@@ -16,12 +16,28 @@ use criterion::{BenchmarkId, Criterion};
 use govgate_bench::agree;
 use govgate_bench::engines::cedar::{self, CedarEngine};
 use govgate_bench::engines::cel;
+use govgate_bench::engines::govgate;
 use govgate_bench::engines::rego::{self, RegoEngine};
 use govgate_bench::workloads::{self as w, B3Case};
+
+/// `GOVGATE_BENCH_PEERS_ONLY=1` measures the peers alone (while govgate's engine is unusable).
+fn with_govgate() -> bool {
+    std::env::var_os("GOVGATE_BENCH_PEERS_ONLY").is_none()
+}
 
 fn b1(c: &mut Criterion) {
     let mut g = c.benchmark_group("B1_single_rule");
     let input = w::b1_timed_input();
+
+    if with_govgate() {
+        let plain = govgate::from_source(&w::b1_govgate());
+        let action = plain.input(&input);
+        g.bench_function("govgate", |b| b.iter(|| plain.eval(black_box(&action))));
+        let fingerprinted = govgate::from_source(&w::b1_govgate()).fingerprinted();
+        g.bench_function("govgate_fingerprint", |b| {
+            b.iter(|| fingerprinted.eval(black_box(&action)))
+        });
+    }
 
     let cedar = CedarEngine::new(w::B1_CEDAR);
     let request = cedar.input(&input);
@@ -51,9 +67,22 @@ fn b3(c: &mut Criterion) {
             RegoEngine::new(&w::b3_rego(n), w::B3_REGO_RULE, &w::b3_timed_input(n, B3Case::Last));
         let root = cel::root_context();
         let programs: Vec<_> = (0..n).map(|i| cel::compile(&w::b3_condition(i))).collect();
+        let govgate = with_govgate().then(|| {
+            (govgate::from_source(&w::b3_govgate(n, true)), govgate::from_source(&w::b3_govgate(n, false)))
+        });
         for case in B3Case::ALL {
             let param = format!("{n}_{}", case.name());
             let input = w::b3_timed_input(n, case);
+
+            if let Some((keyed, unkeyed)) = &govgate {
+                let action = keyed.input(&input);
+                g.bench_with_input(BenchmarkId::new("govgate_keyed", &param), &action, |b, a| {
+                    b.iter(|| keyed.eval(black_box(a)))
+                });
+                g.bench_with_input(BenchmarkId::new("govgate_unkeyed", &param), &action, |b, a| {
+                    b.iter(|| unkeyed.eval(black_box(a)))
+                });
+            }
 
             let request = cedar.input(&input);
             g.bench_with_input(BenchmarkId::new("cedar", &param), &request, |b, r| {
@@ -76,6 +105,14 @@ fn b4(c: &mut Criterion) {
     let mut g = c.benchmark_group("B4_score");
     let input = w::b4_timed_input();
 
+    if with_govgate() {
+        let full = govgate::from_source(&w::b4_govgate());
+        let action = full.input(&input);
+        g.bench_function("govgate", |b| b.iter(|| full.eval(black_box(&action))));
+        let lean = govgate::from_source(&w::b4_govgate()).without_suggestions();
+        g.bench_function("govgate_no_suggestions", |b| b.iter(|| lean.eval(black_box(&action))));
+    }
+
     let mut rego = RegoEngine::new(&w::b4_rego(), w::B4_REGO_RULE, &input);
     let value = rego.input(&input);
     g.bench_function("regorus", |b| b.iter(|| rego.eval(black_box(&value))));
@@ -92,6 +129,17 @@ fn b4(c: &mut Criterion) {
 fn b5(c: &mut Criterion) {
     let mut g = c.benchmark_group("B5_load_50_rules");
     let n = w::B5_RULES;
+
+    if with_govgate() {
+        let source = w::b3_govgate(n, true);
+        let format = govgate::format();
+        let (file, text) = source.file(format);
+        g.bench_function("govgate", |b| b.iter(|| govgate::load(&file, black_box(&text))));
+        if format != "json" {
+            let (file, text) = source.file("json");
+            g.bench_function("govgate_json", |b| b.iter(|| govgate::load(&file, black_box(&text))));
+        }
+    }
 
     let cedar_text = w::b3_cedar(n);
     g.bench_function("cedar", |b| b.iter(|| cedar::load(black_box(&cedar_text))));
@@ -113,7 +161,12 @@ fn b5(c: &mut Criterion) {
 
 fn main() {
     // Agreement first: a disagreement panics here, before anything is measured.
-    agree::peers_only();
+    if with_govgate() {
+        eprintln!("govgate policies are loaded from {}", govgate::format());
+    } else {
+        eprintln!("GOVGATE_BENCH_PEERS_ONLY is set: measuring the peers alone");
+    }
+    agree::all(with_govgate());
 
     let mut c = Criterion::default()
         .warm_up_time(Duration::from_secs(1))

@@ -6,7 +6,7 @@ use std::fmt::Debug;
 
 use serde_json::Value as Json;
 
-use crate::engines::{cedar::CedarEngine, cel, rego::RegoEngine};
+use crate::engines::{cedar::CedarEngine, cel, govgate, rego::RegoEngine};
 use crate::workloads::{self as w, B3Case, B4Outcome};
 
 /// How many generated inputs each workload's check decides.
@@ -83,16 +83,59 @@ pub fn b4_peers<'a>() -> Vec<(&'static str, Decider<'a, B4Outcome>)> {
     ]
 }
 
-/// Runs every peer-only check (used before govgate's side is wired, and by the tests).
-pub fn peers_only() {
+/// B1 for govgate: the plain and the fingerprinted evaluation.
+pub fn b1_govgate<'a>() -> Vec<(&'static str, Decider<'a, bool>)> {
+    let plain = govgate::from_source(&w::b1_govgate());
+    let fingerprinted = govgate::from_source(&w::b1_govgate()).fingerprinted();
+    vec![
+        ("govgate", Box::new(move |j: &Json| plain.decide_b1(&plain.input(j)))),
+        ("govgate_fingerprint", Box::new(move |j: &Json| {
+            fingerprinted.decide_b1(&fingerprinted.input(j))
+        })),
+    ]
+}
+
+/// B3 with `n` rules for govgate, keyed by `on` and unkeyed.
+pub fn b3_govgate<'a>(n: usize) -> Vec<(&'static str, Decider<'a, Option<usize>>)> {
+    let keyed = govgate::from_source(&w::b3_govgate(n, true));
+    let unkeyed = govgate::from_source(&w::b3_govgate(n, false));
+    vec![
+        ("govgate_keyed", Box::new(move |j: &Json| keyed.decide_b3(&keyed.input(j)))),
+        ("govgate_unkeyed", Box::new(move |j: &Json| unkeyed.decide_b3(&unkeyed.input(j)))),
+    ]
+}
+
+/// B4 for govgate, with and without suggestions.
+pub fn b4_govgate<'a>() -> Vec<(&'static str, Decider<'a, B4Outcome>)> {
+    let full = govgate::from_source(&w::b4_govgate());
+    let lean = govgate::from_source(&w::b4_govgate()).without_suggestions();
+    vec![
+        ("govgate", Box::new(move |j: &Json| full.decide_b4(&full.input(j)))),
+        ("govgate_no_suggestions", Box::new(move |j: &Json| lean.decide_b4(&lean.input(j)))),
+    ]
+}
+
+/// Runs every check; govgate's side too unless `with_govgate` is false.
+pub fn all(with_govgate: bool) {
     let mut engines = b1_peers();
+    if with_govgate {
+        engines.extend(b1_govgate());
+    }
     check("B1", &w::b1_sample(SAMPLE, 1), w::b1_expected, &mut engines);
     for n in w::B3_SIZES {
         let mut engines = b3_peers(n);
+        if with_govgate {
+            engines.extend(b3_govgate(n));
+        }
         let mut inputs = w::b3_sample(n, SAMPLE, 3);
         inputs.extend(B3Case::ALL.map(|c| w::b3_timed_input(n, c)));
         check(&format!("B3/{n}"), &inputs, |j| w::b3_expected(n, j), &mut engines);
     }
     let mut engines = b4_peers();
-    check("B4", &w::b4_sample(SAMPLE, 4), w::b4_expected, &mut engines);
+    if with_govgate {
+        engines.extend(b4_govgate());
+    }
+    let mut inputs = w::b4_sample(SAMPLE, 4);
+    inputs.push(w::b4_timed_input());
+    check("B4", &inputs, w::b4_expected, &mut engines);
 }

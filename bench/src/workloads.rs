@@ -37,8 +37,42 @@ pub struct B4Outcome {
 /// The condition, in govgate's language and CEL (the same text).
 pub const B1_CONDITION: &str = r#"input.mode == "live" && input.scope_count > 10"#;
 
+/// A govgate policy in the two formats the benchmark can load it from.
+#[derive(Clone, Debug)]
+pub struct GovgateSource {
+    /// The policy's base name (`b1`), for file names.
+    pub name: String,
+    /// The YAML text (the authoring format).
+    pub yaml: String,
+    /// The same document as JSON.
+    pub json: Json,
+}
+
+impl GovgateSource {
+    /// `(file name, text)` in `format` (`yaml` or `json`).
+    pub fn file(&self, format: &str) -> (String, String) {
+        match format {
+            "yaml" => (format!("{}.yaml", self.name), self.yaml.clone()),
+            _ => (format!("{}.json", self.name), self.json.to_string()),
+        }
+    }
+}
+
 /// govgate's B1 policy.
-pub fn b1_govgate_yaml() -> String {
+pub fn b1_govgate() -> GovgateSource {
+    GovgateSource {
+        name: "b1".into(),
+        yaml: b1_govgate_yaml(),
+        json: json!({
+            "govgate": 1, "name": "b1", "subject": "manifest",
+            "verdicts": {"allow": "auto", "deny": "block"},
+            "default_verdict": {"verdict": "allow"},
+            "rules": [{"id": "live_wide", "when": B1_CONDITION, "verdict": "deny"}],
+        }),
+    }
+}
+
+fn b1_govgate_yaml() -> String {
     format!(
         r#"govgate: 1
 name: b1
@@ -125,7 +159,30 @@ pub fn b3_condition(i: usize) -> String {
 }
 
 /// govgate's B3 policy with `n` rules, each keyed by `on: ["t<i>"]` when `keyed`.
-pub fn b3_govgate_yaml(n: usize, keyed: bool) -> String {
+pub fn b3_govgate(n: usize, keyed: bool) -> GovgateSource {
+    let rules: Vec<Json> = (0..n)
+        .map(|i| {
+            let mut rule = json!({"id": format!("r{i}"), "when": b3_condition(i), "verdict": "deny"});
+            if keyed {
+                rule["on"] = json!([format!("t{i}")]);
+            }
+            rule
+        })
+        .collect();
+    let name = format!("b3_{n}_{}", if keyed { "keyed" } else { "unkeyed" });
+    GovgateSource {
+        yaml: b3_govgate_yaml(n, keyed),
+        json: json!({
+            "govgate": 1, "name": name, "subject": "manifest",
+            "verdicts": {"allow": "auto", "deny": "block"},
+            "default_verdict": {"verdict": "allow"},
+            "rules": rules,
+        }),
+        name,
+    }
+}
+
+fn b3_govgate_yaml(n: usize, keyed: bool) -> String {
     let mut s = format!(
         "govgate: 1\nname: b3_{n}_{}\nsubject: manifest\nverdicts: {{allow: auto, deny: block}}\n\
          default_verdict: {{verdict: allow}}\nrules:\n",
@@ -245,7 +302,36 @@ pub const B4_FACTORS: usize = 16;
 pub const B4_WEIGHT: f64 = 1.0 / B4_FACTORS as f64;
 
 /// govgate's B4 policy: 16 tiered factors, a weighted sum, three bands.
-pub fn b4_govgate_yaml() -> String {
+pub fn b4_govgate() -> GovgateSource {
+    let factors: Vec<Json> = (0..B4_FACTORS)
+        .map(|i| {
+            json!({
+                "id": format!("f{i}"), "weight": B4_WEIGHT,
+                "tiers": {"value": format!("input.f{i}"), "tiers": [
+                    {"upto": 10, "points": 0, "label": "low"},
+                    {"upto": 50, "points": 50, "label": "mid"},
+                    {"points": 100, "label": "high"},
+                ]},
+            })
+        })
+        .collect();
+    GovgateSource {
+        name: "b4".into(),
+        yaml: b4_govgate_yaml(),
+        json: json!({
+            "govgate": 1, "name": "b4", "subject": "manifest",
+            "score": {"aggregate": "weighted_sum"},
+            "factors": factors,
+            "bands": [
+                {"name": "low", "upto": 30, "outcome": "auto"},
+                {"name": "medium", "upto": 70, "outcome": "approval", "approval": {"role": "reviewer"}},
+                {"name": "high", "outcome": "block"},
+            ],
+        }),
+    }
+}
+
+fn b4_govgate_yaml() -> String {
     let mut s = String::from(
         "govgate: 1\nname: b4\nsubject: manifest\nscore: {aggregate: weighted_sum}\nfactors:\n",
     );

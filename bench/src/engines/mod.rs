@@ -10,3 +10,4 @@
 pub mod cedar;
 pub mod cel;
 pub mod rego;
+pub mod govgate;
