@@ -1,6 +1,5 @@
-//! govgate vs cedar-policy vs regorus vs cel. Run with `cargo xtask bench` (or
-//! `cargo bench -p govgate-bench`, then `cargo run --profile bench -p govgate-bench --bin
-//! bench-report`).
+//! govgate vs cedar-policy vs regorus vs cel. Run with `cargo xtask bench` (which is
+//! `cargo bench -p govgate-bench`); the run ends by printing the `bench-report` table.
 //!
 //! Every engine is called through its public API on the same prepared input; see
 //! `govgate_bench::engines` for exactly what is prepared once and what each timed call does.
@@ -178,4 +177,21 @@ fn main() {
     b4(&mut c);
     b5(&mut c);
     c.final_summary();
+
+    // The summary step: medians, ratios and targets from every estimate criterion has stored.
+    // The report binary is the one cargo built for this benchmark run (same profile, same
+    // features), so nothing is compiled again. GOVGATE_BENCH_MARKDOWN=1 prints Markdown.
+    let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--list" || a == "--test") {
+        return;
+    }
+    let mut report = std::process::Command::new(env!("CARGO_BIN_EXE_bench-report"));
+    if std::env::var_os("GOVGATE_BENCH_MARKDOWN").is_some() {
+        report.arg("--markdown");
+    }
+    println!();
+    match report.status() {
+        Ok(status) if status.success() => {}
+        other => eprintln!("bench-report failed: {other:?}"),
+    }
 }

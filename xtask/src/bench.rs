@@ -1,13 +1,14 @@
-//! `cargo xtask bench`: the peer benchmark (govgate vs cedar-policy, regorus, cel), then the
-//! table of medians, ratios and targets.
+//! `cargo xtask bench`: the peer benchmark (govgate vs cedar-policy, regorus, cel). The
+//! benchmark run ends with the `bench-report` table of medians, ratios and targets.
 
 use std::process::{Command, ExitCode};
 
 /// One line for the usage text.
-pub const ABOUT: &str =
-    "run the govgate-bench criterion benchmarks, then print medians, ratios and targets";
+pub const ABOUT: &str = "run the govgate-bench criterion benchmarks (govgate vs cedar-policy, \
+                         regorus, cel) and print medians, ratios and targets";
 
-/// Runs `cargo bench -p govgate-bench [-- FILTER]`, then the `bench-report` binary.
+/// Runs `cargo bench -p govgate-bench --bench peers [-- FILTER]`; `--markdown` makes the final
+/// report Markdown (for BENCHMARKS.md).
 pub fn run(args: &[String]) -> ExitCode {
     let markdown = args.iter().any(|a| a == "--markdown");
     let filter: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
@@ -19,26 +20,16 @@ pub fn run(args: &[String]) -> ExitCode {
         bench.arg("--");
         bench.args(filter);
     }
-    if !status_ok(&mut bench) {
-        return ExitCode::FAILURE;
-    }
-
-    // Same profile as `cargo bench`, so nothing the benchmarks built is compiled again.
-    let mut report = Command::new(&cargo);
-    report.args(["run", "--quiet", "--profile", "bench", "-p", "govgate-bench", "--bin", "bench-report"]);
     if markdown {
-        report.args(["--", "--markdown"]);
+        bench.env("GOVGATE_BENCH_MARKDOWN", "1");
     }
-    if status_ok(&mut report) { ExitCode::SUCCESS } else { ExitCode::FAILURE }
-}
-
-fn status_ok(command: &mut Command) -> bool {
-    eprintln!("xtask: running {command:?}");
-    match command.status() {
-        Ok(status) => status.success(),
+    eprintln!("xtask: running {bench:?}");
+    match bench.status() {
+        Ok(status) if status.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
         Err(e) => {
             eprintln!("xtask: cannot run cargo: {e}");
-            false
+            ExitCode::FAILURE
         }
     }
 }

@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     match args.first().map(String::as_str) {
         Some("bench") => bench::run(&args[1..]),
         _ => {
-            eprintln!("usage: cargo xtask <command>\n\ncommands:\n  bench [FILTER] [--markdown]   {}", bench::ABOUT);
+            eprintln!("usage: cargo xtask <command>\n\ncommands:\n  bench [FILTER] [--markdown]  {}", bench::ABOUT);
             ExitCode::from(2)
         }
     }
