@@ -3,6 +3,8 @@
 //! The JSON form of [`Decision`] is a wire type: the CLI, the server, the npm package and the
 //! dashboard all show these exact objects.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::policy::document::{Mode, OnTimeout, Outcome, Separation};
@@ -32,9 +34,10 @@ pub struct Decision {
     /// Triggers that fired.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<TriggerResult>,
-    /// The first-match rule that decided the verdict.
+    /// The first-match rule that decided the verdict (shared with the compiled policy when
+    /// its message is static, so the hot path copies nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rule: Option<RuleResult>,
+    pub rule: Option<Arc<RuleResult>>,
     /// Reason codes, in the order they arose.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reason_codes: Vec<Str>,
@@ -68,13 +71,53 @@ pub struct Decision {
     /// Input fields that were missing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub missing: Vec<String>,
-    /// The policy's name.
-    pub policy: Str,
-    /// SHA-256 of the policy's canonical JSON.
-    pub policy_digest: Str,
+    /// The policy's name and digest.
+    #[serde(flatten)]
+    pub policy: Arc<PolicyIdentity>,
     /// SHA-256 of the action's canonical JSON, when requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<String>,
+}
+
+impl Decision {
+    /// An empty decision by the given policy: `auto`, score 0, nothing explained yet.
+    /// (`Default` would allocate a placeholder identity; the hot path must not.)
+    #[inline]
+    pub fn new(mode: Mode, policy: Arc<PolicyIdentity>) -> Decision {
+        Decision {
+            outcome: Outcome::Auto,
+            shadow_outcome: None,
+            mode,
+            verdict: None,
+            score: 0.0,
+            band: None,
+            factors: Vec::new(),
+            triggers: Vec::new(),
+            rule: None,
+            reason_codes: Vec::new(),
+            deny: Vec::new(),
+            warn: Vec::new(),
+            exceptions: Vec::new(),
+            overrides: Vec::new(),
+            approval: None,
+            autonomy: None,
+            reasons: Vec::new(),
+            suggestions: Vec::new(),
+            errors: Vec::new(),
+            missing: Vec::new(),
+            policy,
+            fingerprint: None,
+        }
+    }
+}
+
+/// Which policy decided: approvals bind to the digest.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PolicyIdentity {
+    /// The policy's name.
+    pub policy: Str,
+    /// SHA-256 (hex) of the policy's canonical JSON.
+    pub policy_digest: Str,
 }
 
 /// One factor's part in the score.

@@ -313,6 +313,16 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for Value {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "Value".into()
+    }
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({ "description": "any JSON value" })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -346,15 +356,5 @@ mod tests {
         let v: Value = serde_json::from_str(r#"{"spec": {"metrics": {"accuracy": 0.78}}}"#).unwrap();
         assert_eq!(v.get_path("spec.metrics.accuracy"), Some(&Value::Double(0.78)));
         assert_eq!(v.get_path("spec.fairness"), None);
-    }
-}
-
-#[cfg(feature = "schema")]
-impl schemars::JsonSchema for Value {
-    fn schema_name() -> std::borrow::Cow<'static, str> {
-        "Value".into()
-    }
-    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
-        schemars::json_schema!({ "description": "any JSON value" })
     }
 }

@@ -1,35 +1,37 @@
-//! `cargo xtask bench`: the peer benchmark (govgate vs cedar-policy, regorus, cel). The
-//! benchmark run ends with the `bench-report` table of medians, ratios and targets.
+//! `cargo xtask bench [FILTER] [--markdown]`: the peer benchmark, govgate vs cedar-policy,
+//! regorus (OPA/Rego) and cel (the `govgate-bench` crate). The benchmark run itself ends with
+//! the `bench-report` table of medians, ratios and targets; `--markdown` prints that table as
+//! Markdown (for BENCHMARKS.md). FILTER is criterion's (a regular expression over ids such as
+//! `B3_first_match/govgate_keyed/50_last`).
 
-use std::process::{Command, ExitCode};
+use std::process::Command;
 
-/// One line for the usage text.
-pub const ABOUT: &str = "run the govgate-bench criterion benchmarks (govgate vs cedar-policy, \
-                         regorus, cel) and print medians, ratios and targets";
+use crate::tools::{repo_root, step};
 
-/// Runs `cargo bench -p govgate-bench --bench peers [-- FILTER]`; `--markdown` makes the final
-/// report Markdown (for BENCHMARKS.md).
-pub fn run(args: &[String]) -> ExitCode {
+/// Runs the benchmarks.
+pub fn run(args: &[String]) -> Result<(), String> {
     let markdown = args.iter().any(|a| a == "--markdown");
-    let filter: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    let filter: Vec<&str> = args.iter().filter(|a| !a.starts_with("--")).map(String::as_str).collect();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
 
-    let mut bench = Command::new(&cargo);
-    bench.args(["bench", "-p", "govgate-bench", "--bench", "peers"]);
+    // Only this crate depends on the peers; `--bench peers` keeps cargo from also building
+    // the library and binary as benchmark harnesses.
+    let mut bench_args = vec!["bench", "-p", "govgate-bench", "--bench", "peers"];
     if !filter.is_empty() {
-        bench.arg("--");
-        bench.args(filter);
+        bench_args.push("--");
+        bench_args.extend(filter);
     }
+    step("peer benchmarks: govgate vs cedar-policy, regorus, cel (criterion)");
+    println!("$ {cargo} {}", bench_args.join(" "));
+    let mut command = Command::new(&cargo);
+    command.args(&bench_args).current_dir(repo_root()?);
     if markdown {
-        bench.env("GOVGATE_BENCH_MARKDOWN", "1");
+        command.env("GOVGATE_BENCH_MARKDOWN", "1");
     }
-    eprintln!("xtask: running {bench:?}");
-    match bench.status() {
-        Ok(status) if status.success() => ExitCode::SUCCESS,
-        Ok(_) => ExitCode::FAILURE,
-        Err(e) => {
-            eprintln!("xtask: cannot run cargo: {e}");
-            ExitCode::FAILURE
-        }
+    let status = command.status().map_err(|e| format!("cannot run `{cargo}`: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("`{cargo} {}` failed ({status})", bench_args.join(" ")))
     }
 }

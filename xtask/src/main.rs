@@ -1,16 +1,69 @@
-//! Project automation: `cargo xtask <command>`.
+//! `cargo xtask run | test | bench | dist pkg`: the project's two commands and their helpers.
+//!
+//! Every step prints what it runs. With `CI=true`, a missing tool that cannot be installed
+//! is a failure, never a skip.
+
+mod bench;
+mod pkg;
+mod tools;
 
 use std::process::ExitCode;
 
-mod bench;
+use tools::{cargo, repo_root, run, step};
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("bench") => bench::run(&args[1..]),
+    let result = match args.first().map(String::as_str) {
+        Some("run") => run_main(),
+        Some("test") => test_all(),
+        Some("bench") => bench::run(args.get(1..).unwrap_or(&[])),
+        Some("dist") if args.get(1).map(String::as_str) == Some("pkg") => pkg::dist(),
         _ => {
-            eprintln!("usage: cargo xtask <command>\n\ncommands:\n  bench [FILTER] [--markdown]  {}", bench::ABOUT);
-            ExitCode::from(2)
+            eprintln!(
+                "usage: cargo xtask <command>\n\n  run        build govgate and show decisions on the bundled examples\n  test       every test: Rust, wasm build, clippy, policy tests, npm package\n  bench      peer benchmarks (criterion) and the npm package budgets\n  dist pkg   build the npm package into pkg/dist"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("xtask: {e}");
+            ExitCode::FAILURE
         }
     }
+}
+
+/// The main job. For now: build the CLI and show it deciding on the bundled examples.
+fn run_main() -> Result<(), String> {
+    let root = repo_root()?;
+    step("building govgate (release)");
+    cargo(&["build", "--release", "-p", "govgate-cli"])?;
+    let govgate = root.join("target/release/govgate");
+    let bin = govgate.to_string_lossy().to_string();
+    step("a live-trading switch proposed by an agent (examples/actions/live-switch.json)");
+    // Exit code 3 means "approval required": that is the point of the example, not a failure.
+    run(&bin, &["eval", "--policy", "examples/policies/agent-trading.yaml", "--input", "examples/actions/live-switch.json"], &[0, 3])?;
+    step("model manifests checked like conftest (examples/manifests)");
+    run(&bin, &["check", "--policy", "examples/policies/model-deployment.yaml", "examples/manifests/valid-model.yaml", "examples/manifests/low-accuracy.yaml"], &[0, 4])?;
+    step("the reference policies' own tests");
+    run(&bin, &["test", "examples/policies"], &[0])?;
+    Ok(())
+}
+
+/// Every test.
+fn test_all() -> Result<(), String> {
+    tools::ensure_wasm_target()?;
+    step("unit, integration, property and CLI tests");
+    cargo(&["test", "--workspace", "--exclude", "govgate-bench", "--exclude", "govgate-wasm"])?;
+    step("clippy (core denies unwrap/expect/indexing/panic)");
+    cargo(&["clippy", "--workspace", "--exclude", "govgate-bench", "--all-targets", "--", "-D", "warnings"])?;
+    step("core compiles for wasm32-unknown-unknown");
+    cargo(&["build", "-p", "govgate-core", "--target", "wasm32-unknown-unknown"])?;
+    cargo(&["build", "-p", "govgate-core", "--target", "wasm32-unknown-unknown", "--no-default-features"])?;
+    step("the reference policies' tests through the CLI");
+    cargo(&["run", "--quiet", "-p", "govgate-cli", "--", "test", "examples/policies"])?;
+    pkg::test()?;
+    println!("\nxtask: every test passed");
+    Ok(())
 }

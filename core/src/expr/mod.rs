@@ -5,11 +5,37 @@
 //!   against a [`Scope`] and bounding its size and nesting by [`Limits`].
 //! - [`Program::eval`] runs it against root values given in the scope's order.
 //!
-//! This file is a placeholder until the real lexer/parser/evaluator lands.
+//! The pipeline is a hand-written lexer (`lexer`), a recursive-descent parser with CEL's
+//! precedence that bounds its own nesting (`parser`), a checker that resolves names, expands
+//! macros and folds constants (`check`), and an evaluator that borrows from the inputs instead
+//! of copying them (`eval`, `funcs`). The language itself is described in
+//! `docs/condition-language.md`.
+//!
+//! ```
+//! use govgate_core::expr::{compile, Limits, RootDecl, Scope};
+//! use govgate_core::Value;
+//!
+//! let scope = Scope { roots: vec![RootDecl { name: "input".into(), fields: None }] };
+//! let program = compile(r#"input.mode == "live" && input.scope_count > 10"#, &scope, &Limits::default())
+//!     .unwrap();
+//! let input = Value::map([("mode", Value::from("live")), ("scope_count", Value::Int(12))]);
+//! assert_eq!(program.eval_bool(&[&input]), Ok(true));
+//! ```
 
+use std::cell::Cell;
 use std::ops::Range;
+use std::sync::Arc;
 
 use crate::value::{Str, Value};
+
+mod check;
+mod eval;
+mod funcs;
+mod lexer;
+mod parser;
+
+#[cfg(test)]
+mod tests;
 
 /// A root variable a program may read (`input`, `params`, a loop variable).
 #[derive(Clone, Debug)]
@@ -43,7 +69,12 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_source_len: 16 * 1024, max_depth: 48, max_nodes: 4096, max_steps: 1_000_000 }
+        Limits {
+            max_source_len: 16 * 1024,
+            max_depth: 48,
+            max_nodes: 4096,
+            max_steps: 1_000_000,
+        }
     }
 }
 
@@ -94,31 +125,109 @@ pub struct EvalError {
 #[derive(Clone, Debug)]
 pub struct Program {
     source: Str,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    expr: eval::Expr,
+    root_names: Box<[Str]>,
+    max_steps: u64,
+}
+
+/// Nesting deeper than this is refused whatever [`Limits::max_depth`] says: evaluation recurses
+/// once per level, and this keeps it well inside the smallest thread stack in use.
+pub const MAX_DEPTH_CEILING: usize = 128;
+
+/// A byte range in the source, kept small inside the compiled tree.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) start: u32,
+    pub(crate) end: u32,
+}
+
+impl Span {
+    pub(crate) fn new(start: usize, end: usize) -> Span {
+        Span {
+            start: u32::try_from(start).unwrap_or(u32::MAX),
+            end: u32::try_from(end).unwrap_or(u32::MAX),
+        }
+    }
+
+    pub(crate) fn to(self, other: Span) -> Span {
+        Span {
+            start: self.start.min(other.start),
+            end: self.end.max(other.end),
+        }
+    }
+
+    pub(crate) fn range(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
 }
 
 /// Compiles `source` against `scope` within `limits`.
-pub fn compile(source: &str, _scope: &Scope, _limits: &Limits) -> Result<Program, CompileError> {
-    Err(CompileError {
-        message: "the condition language is not built yet".into(),
-        span: 0..source.len(),
-        help: None,
+///
+/// Fails on a syntax error, a name that is neither a scope root nor a loop variable, a field
+/// not among a root's declared `fields`, an unknown function or method, a call with the wrong
+/// number of arguments, an invalid literal regular expression, or a source beyond `limits`.
+pub fn compile(source: &str, scope: &Scope, limits: &Limits) -> Result<Program, CompileError> {
+    let max_len = limits.max_source_len.min(u32::MAX as usize);
+    if source.len() > max_len {
+        return Err(CompileError {
+            message: format!(
+                "expression is too long ({} bytes, the limit is {})",
+                source.len(),
+                limits.max_source_len
+            ),
+            span: 0..source.len(),
+            help: Some("split the condition into smaller ones".into()),
+        });
+    }
+    let tokens = lexer::lex(source)?;
+    let max_depth = limits.max_depth.min(MAX_DEPTH_CEILING) as u32;
+    let (ast, _nodes) = parser::parse(tokens, max_depth, limits.max_nodes)?;
+    let mut checker = check::Checker {
+        scope,
+        src: source,
+        locals: Vec::new(),
+    };
+    let expr = checker.lower(ast)?;
+    Ok(Program {
+        source: Str::from(source),
+        inner: Arc::new(Inner {
+            expr,
+            root_names: scope.roots.iter().map(|r| r.name.clone()).collect(),
+            max_steps: limits.max_steps,
+        }),
     })
 }
 
 impl Program {
-    /// Evaluates with one value per scope root, in scope order.
-    pub fn eval(&self, _roots: &[&Value]) -> Result<Value, EvalError> {
-        Err(EvalError {
-            kind: EvalErrorKind::TypeMismatch,
-            message: "not built".into(),
-            missing_path: None,
-            span: 0..0,
-        })
+    fn cx<'c>(&'c self, roots: &'c [&'c Value], steps: &'c Cell<u64>) -> eval::Cx<'c> {
+        eval::Cx {
+            roots,
+            root_names: &self.inner.root_names,
+            frame: None,
+            steps,
+            max_steps: self.inner.max_steps,
+            src: &self.source,
+        }
     }
 
-    /// Evaluates to a bool (TypeMismatch otherwise).
+    /// Evaluates with one value per scope root, in scope order.
+    pub fn eval(&self, roots: &[&Value]) -> Result<Value, EvalError> {
+        let steps = Cell::new(0);
+        let cx = self.cx(roots, &steps);
+        eval::eval(&self.inner.expr, &cx).map(std::borrow::Cow::into_owned)
+    }
+
+    /// Evaluates a condition: like [`Program::eval`], but the result must be a bool (a
+    /// `TypeMismatch` otherwise), and nothing is allocated on the way for the common shapes.
     pub fn eval_bool(&self, roots: &[&Value]) -> Result<bool, EvalError> {
-        self.eval(roots).map(|v| v == Value::Bool(true))
+        let steps = Cell::new(0);
+        let cx = self.cx(roots, &steps);
+        eval::eval_bool(&self.inner.expr, &cx)
     }
 
     /// The source text the program was compiled from.
@@ -128,12 +237,78 @@ impl Program {
 
     /// If the whole program is a plain field path on a root (`input.args.mode`), the root's
     /// index and the field names; used to patch an input when applying a suggestion.
+    /// A bare root (`input`) gives an empty list of fields.
     pub fn as_field_path(&self) -> Option<(usize, Vec<Str>)> {
-        None
+        match &self.inner.expr.kind {
+            eval::Kind::Var(eval::Base::Root(index)) => Some((*index as usize, Vec::new())),
+            eval::Kind::Path(eval::Base::Root(index), steps) => Some((
+                *index as usize,
+                steps.iter().map(|s| s.key.clone()).collect(),
+            )),
+            _ => None,
+        }
     }
 
-    /// Every static field path the program reads, as (root index, field names) pairs.
+    /// Every static field path the program reads, as (root index, field names) pairs: for a
+    /// read through a dynamic index (`input.items[i].name`) the part before the index;
+    /// for `has(input.a.b)` the tested path. Deduplicated, in order of first appearance.
     pub fn reads(&self) -> Vec<(usize, Vec<Str>)> {
-        Vec::new()
+        let mut out = Vec::new();
+        collect_reads(&self.inner.expr, &mut out);
+        out
+    }
+}
+
+fn collect_reads(e: &eval::Expr, out: &mut Vec<(usize, Vec<Str>)>) {
+    use eval::{Base, Kind};
+    let mut push = |read: (usize, Vec<Str>)| {
+        if !out.contains(&read) {
+            out.push(read);
+        }
+    };
+    match &e.kind {
+        Kind::Var(Base::Root(index)) => push((*index as usize, Vec::new())),
+        Kind::Path(Base::Root(index), steps) => push((
+            *index as usize,
+            steps.iter().map(|s| s.key.clone()).collect(),
+        )),
+        Kind::Has(operand, field) => match &operand.kind {
+            Kind::Var(Base::Root(index)) => push((*index as usize, vec![field.clone()])),
+            Kind::Path(Base::Root(index), steps) => {
+                let mut fields: Vec<Str> = steps.iter().map(|s| s.key.clone()).collect();
+                fields.push(field.clone());
+                push((*index as usize, fields))
+            }
+            _ => collect_reads(operand, out),
+        },
+        Kind::Const(_) | Kind::Var(_) | Kind::Path(..) => {}
+        Kind::Select(a, _)
+        | Kind::Not(a)
+        | Kind::Neg(a)
+        | Kind::Matches(a, _)
+        | Kind::CmpConst(_, a, _) => collect_reads(a, out),
+        Kind::Index(a, b) | Kind::And(a, b) | Kind::Or(a, b) | Kind::Binary(_, a, b) => {
+            collect_reads(a, out);
+            collect_reads(b, out);
+        }
+        Kind::Cond(a, b, c) => {
+            collect_reads(a, out);
+            collect_reads(b, out);
+            collect_reads(c, out);
+        }
+        Kind::List(items) | Kind::Call(_, items) => {
+            items.iter().for_each(|i| collect_reads(i, out))
+        }
+        Kind::Map(entries) => entries.iter().for_each(|(k, v)| {
+            collect_reads(k, out);
+            collect_reads(v, out);
+        }),
+        Kind::Loop(lp) => {
+            collect_reads(&lp.range, out);
+            collect_reads(&lp.body, out);
+            if let Some(t) = &lp.transform {
+                collect_reads(t, out);
+            }
+        }
     }
 }

@@ -104,6 +104,8 @@ pub(crate) struct RuleC {
     pub message: Option<Template>,
     pub unless_flag: Option<String>,
     pub approval: Option<ApprovalSpec>,
+    /// The result when the message is static (or absent): shared, not rebuilt per decision.
+    pub fixed_result: Option<Arc<crate::decision::RuleResult>>,
 }
 
 #[derive(Clone, Debug)]
@@ -139,6 +141,7 @@ pub(crate) struct Inner {
     pub document: PolicyDocument,
     pub name: Str,
     pub digest: Str,
+    pub identity: Arc<crate::decision::PolicyIdentity>,
     pub mode: Mode,
     pub subject: Subject,
     pub param_specs: BTreeMap<Str, ParameterSpec>,
@@ -154,9 +157,12 @@ pub(crate) struct Inner {
     pub rules: Vec<RuleC>,
     /// Rule indices per action type (keyed rules merged in order with unkeyed ones).
     pub rules_by_type: HashMap<Str, Vec<usize>>,
+    /// Whether anything depends on `input.type` (keyed rules, per-type overrides, `on` filters).
+    pub reads_action_type: bool,
     /// Rules without `on`, for action types no keyed rule names.
     pub unkeyed_rules: Vec<usize>,
     pub default_verdict: Option<(Str, Outcome, Str)>,
+    pub default_result: Option<Arc<crate::decision::RuleResult>>,
     pub deny: Vec<MessageRuleC>,
     pub warn: Vec<MessageRuleC>,
     pub exceptions: Vec<ExceptionC>,
@@ -366,16 +372,14 @@ pub(crate) fn check_parameter(spec: &ParameterSpec, value: &Value) -> Result<(),
         ));
     }
     if let Some(x) = value.as_f64() {
-        if let Some(min) = spec.min {
-            if x < min {
+        if let Some(min) = spec.min
+            && x < min {
                 return Err(format!("`{x}` is below the minimum `{min}`"));
             }
-        }
-        if let Some(max) = spec.max {
-            if x > max {
+        if let Some(max) = spec.max
+            && x > max {
                 return Err(format!("`{x}` is above the maximum `{max}`"));
             }
-        }
     }
     Ok(())
 }
@@ -638,8 +642,23 @@ impl CompiledPolicy {
             if let Some(a) = &r.approval {
                 check_approval(&mut c, &format!("{path}.approval"), a);
             }
+            let fixed_result = match (&r.message, &message) {
+                (None, _) => Some(None),
+                (Some(text), Some(t)) if t.is_static() => Some(Some(text.replace("{{", "{").replace("}}", "}"))),
+                _ => None,
+            }
+            .map(|message| {
+                Arc::new(crate::decision::RuleResult {
+                    id: Some(Str::from(r.id.as_str())),
+                    verdict: Str::from(r.verdict.as_str()),
+                    outcome,
+                    reason_code: Str::from(r.reason_code.as_str()),
+                    message,
+                })
+            });
             if let Some(when) = when {
                 rules.push((r.on.clone(), RuleC {
+                    fixed_result,
                     id: Str::from(r.id.as_str()),
                     when,
                     verdict: Str::from(r.verdict.as_str()),
@@ -666,11 +685,10 @@ impl CompiledPolicy {
                 }
             } else {
                 for t in on {
-                    if let Some(list) = rules_by_type.get_mut(t.as_str()) {
-                        if list.last() != Some(&ix) {
+                    if let Some(list) = rules_by_type.get_mut(t.as_str())
+                        && list.last() != Some(&ix) {
                             list.push(ix);
                         }
-                    }
                 }
             }
         }
@@ -728,6 +746,9 @@ impl CompiledPolicy {
         let mut trusted_keys = Vec::new();
         if let Some(o) = &doc.overrides {
             for (i, k) in o.trusted_keys.iter().enumerate() {
+                if o.trusted_keys.iter().take(i).any(|prev| prev.id == k.id) {
+                    c.issue(format!("overrides.trusted_keys[{i}].id"), format!("duplicate key id `{}`", k.id), None);
+                }
                 match crate::identity::TrustedKey::from_base64(&k.id, &k.public_key) {
                     Ok(key) => trusted_keys.push(key),
                     Err(e) => c.issue(format!("overrides.trusted_keys[{i}].public_key"), e.to_string(), None),
@@ -741,6 +762,9 @@ impl CompiledPolicy {
             invariants = compile_invariants(&mut c, "tests.invariants", &tests.invariants);
         }
 
+        if let Some(a) = &doc.approval {
+            check_approval(&mut c, "approval", a);
+        }
         let mut role_ladder: Vec<String> = Vec::new();
         for b in &doc.bands {
             if b.outcome == Outcome::Approval {
@@ -754,10 +778,18 @@ impl CompiledPolicy {
         if !c.issues.is_empty() {
             return Err(c.issues);
         }
+        let reads_action_type = !rules_by_type.is_empty()
+            || !action_types.is_empty()
+            || levels.iter().any(|l| !l.action_types.is_empty())
+            || deny.iter().chain(warn.iter()).any(|r| !r.on.is_empty());
         Ok(CompiledPolicy {
             inner: Arc::new(Inner {
                 document: doc.clone(),
                 name: Str::from(doc.name.as_str()),
+                identity: Arc::new(crate::decision::PolicyIdentity {
+                    policy: Str::from(doc.name.as_str()),
+                    policy_digest: digest.clone(),
+                }),
                 digest,
                 mode: doc.mode,
                 subject: doc.subject,
@@ -772,8 +804,18 @@ impl CompiledPolicy {
                 assignments,
                 action_types,
                 rules,
+                reads_action_type,
                 rules_by_type,
                 unkeyed_rules,
+                default_result: default_verdict.as_ref().map(|(verdict, outcome, code)| {
+                    Arc::new(crate::decision::RuleResult {
+                        id: None,
+                        verdict: verdict.clone(),
+                        outcome: *outcome,
+                        reason_code: code.clone(),
+                        message: None,
+                    })
+                }),
                 default_verdict,
                 deny,
                 warn,
@@ -796,11 +838,10 @@ fn check_approval(c: &mut Compiler, path: &str, a: &ApprovalSpec) {
     if a.quorum == 0 {
         c.issue(format!("{path}.quorum"), "must be at least 1", None);
     }
-    if let Some(e) = &a.expires_in {
-        if parse_duration(e).is_none() {
+    if let Some(e) = &a.expires_in
+        && parse_duration(e).is_none() {
             c.issue(format!("{path}.expires_in"), format!("`{e}` is not a duration"), Some("write e.g. `30m`, `4h`, `7d`".into()));
         }
-    }
     match (a.on_timeout, &a.escalate_to) {
         (OnTimeout::Escalate, None) => c.issue(format!("{path}.escalate_to"), "`on_timeout: escalate` needs `escalate_to`", None),
         (OnTimeout::Deny | OnTimeout::Wait, Some(_)) => c.issue(format!("{path}.escalate_to"), "`escalate_to` needs `on_timeout: escalate`", None),
@@ -854,8 +895,8 @@ fn compile_factor(c: &mut Compiler, path: &str, f: &FactorSpec) -> Option<Factor
     }
     if let Some(b) = &f.boolean {
         let when = c.program(&format!("{path}.boolean.when"), &b.when);
-        let if_true = c.option(&format!("{path}.boolean.true"), &b.if_true, Some(Value::Bool(true)));
-        let if_false = c.option(&format!("{path}.boolean.false"), &b.if_false, Some(Value::Bool(false)));
+        let if_true = c.option(&format!("{path}.boolean.then"), &b.if_true, Some(Value::Bool(true)));
+        let if_false = c.option(&format!("{path}.boolean.else"), &b.if_false, Some(Value::Bool(false)));
         return Some(FactorKindC::Boolean { when: when?, if_true, if_false });
     }
     if let Some(k) = &f.cases {

@@ -45,6 +45,10 @@ pub struct PolicyDocument {
     /// Consecutive score bands, lowest first; the last has no upper bound.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub bands: Vec<BandSpec>,
+    /// Who approves when a rule, trigger or override requires approval without naming anyone
+    /// and no approval band applies; defaults to one `admin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalSpec>,
     /// Autonomy levels, scope assignments and per-action-type overrides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autonomy: Option<AutonomySpec>,
@@ -332,10 +336,10 @@ pub struct BooleanFactor {
     /// The condition.
     pub when: String,
     /// Points and label when it holds.
-    #[serde(rename = "true")]
+    #[serde(rename = "then")]
     pub if_true: FactorOption,
     /// Points and label when it does not.
-    #[serde(rename = "false")]
+    #[serde(rename = "else")]
     pub if_false: FactorOption,
 }
 

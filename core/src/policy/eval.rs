@@ -4,6 +4,7 @@
 //! deny/warn rules and exceptions → outcome precedence → overrides → fail-safe → shadow mode →
 //! suggestions. Every part yields an outcome; the most restrictive wins.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -68,20 +69,18 @@ impl Verdicts {
     }
 }
 
-struct Run<'a> {
-    policy: &'a Inner,
-    decision: Decision,
+struct Run<'d> {
+    decision: &'d mut Decision,
     failed: bool,
 }
 
 impl Run<'_> {
     fn error(&mut self, context: &str, e: &EvalError) {
         self.failed = true;
-        if let (EvalErrorKind::Missing, Some(path)) = (&e.kind, &e.missing_path) {
-            if !self.decision.missing.contains(path) {
+        if let (EvalErrorKind::Missing, Some(path)) = (&e.kind, &e.missing_path)
+            && !self.decision.missing.contains(path) {
                 self.decision.missing.push(path.clone());
             }
-        }
         self.decision.errors.push(format!("{context}: {}", e.message));
     }
 }
@@ -99,25 +98,34 @@ fn default_approval(role: &str) -> ApprovalSpec {
 }
 
 impl Inner {
-    /// The approval of the first approval band at or above `band`, else the highest one.
-    fn band_approval(&self, band: usize) -> Option<ApprovalSpec> {
+    /// The approval of the first approval band at or above `band`, else the highest one, else
+    /// the policy's own `approval`, else one admin.
+    fn band_approval(&self, band: usize) -> ApprovalSpec {
         let at_or_above = self
             .bands
             .iter()
             .skip(band)
             .find(|b| b.outcome == Outcome::Approval)
-            .or_else(|| self.bands.iter().rev().find(|b| b.outcome == Outcome::Approval))?;
-        Some(at_or_above.approval.clone().unwrap_or_else(|| default_approval("reviewer")))
+            .or_else(|| self.bands.iter().rev().find(|b| b.outcome == Outcome::Approval));
+        match at_or_above {
+            Some(b) => b.approval.clone().unwrap_or_else(|| default_approval("reviewer")),
+            None => self.document.approval.clone().unwrap_or_else(|| default_approval("admin")),
+        }
     }
 
     /// The highest approval the policy names: what an error falls back to.
     fn highest_approval(&self) -> ApprovalSpec {
-        self.bands
-            .iter()
-            .rev()
-            .find(|b| b.outcome == Outcome::Approval)
-            .and_then(|b| b.approval.clone())
-            .unwrap_or_else(|| default_approval(self.role_ladder.last().map_or("admin", String::as_str)))
+        let band = self.bands.iter().rev().find(|b| b.outcome == Outcome::Approval);
+        let policy = self.document.approval.clone();
+        match (band, policy) {
+            (Some(b), Some(p)) => {
+                let b = b.approval.clone().unwrap_or_else(|| default_approval("reviewer"));
+                if self.role_rank(&p.role) > self.role_rank(&b.role) { p } else { b }
+            }
+            (Some(b), None) => b.approval.clone().unwrap_or_else(|| default_approval("reviewer")),
+            (None, Some(p)) => p,
+            (None, None) => default_approval("admin"),
+        }
     }
 
     fn role_rank(&self, role: &str) -> usize {
@@ -186,7 +194,8 @@ impl CompiledPolicy {
     /// Decides on an action. Never fails: an error anywhere yields at least `approval`, with
     /// the error among the reasons.
     pub fn evaluate(&self, action: &Action, ctx: &EvalContext) -> Decision {
-        let mut decision = self.evaluate_core(action, ctx);
+        let mut decision = Decision::new(self.inner.mode, self.inner.identity.clone());
+        self.evaluate_core(action, ctx, &mut decision);
         if ctx.suggestions && !decision.factors.is_empty() && decision.errors.is_empty() {
             decision.suggestions = self.suggest(action, ctx, &decision);
         }
@@ -199,10 +208,10 @@ impl CompiledPolicy {
         decision
     }
 
-    fn params(&self, ctx: &EvalContext, run: &mut Run<'_>) -> Value {
+    fn params<'s>(&'s self, ctx: &EvalContext, run: &mut Run<'_>) -> Cow<'s, Value> {
         let p = &self.inner;
         if ctx.parameters.is_empty() {
-            return p.param_defaults.clone();
+            return Cow::Borrowed(&p.param_defaults);
         }
         let problems = self.check_parameters(&ctx.parameters);
         if !problems.is_empty() {
@@ -215,26 +224,20 @@ impl CompiledPolicy {
                 merged.insert(k.clone(), v.clone());
             }
         }
-        Value::Map(Arc::new(merged))
+        Cow::Owned(Value::Map(Arc::new(merged)))
     }
 
-    fn evaluate_core(&self, action: &Action, ctx: &EvalContext) -> Decision {
+    /// Fills `decision` (which arrives with only the mode and the policy identity set).
+    fn evaluate_core(&self, action: &Action, ctx: &EvalContext, decision: &mut Decision) {
         let p = &*self.inner;
-        let mut run = Run {
-            policy: p,
-            decision: Decision {
-                mode: p.mode,
-                policy: p.name.clone(),
-                policy_digest: p.digest.clone(),
-                ..Decision::default()
-            },
-            failed: false,
-        };
+        let mut run = Run { decision, failed: false };
         let params = self.params(ctx, &mut run);
         let input = action.value();
-        let roots: [&Value; 2] = [input, &params];
+        let params: &Value = &params;
+        let roots: [&Value; 2] = [input, params];
         let mut verdicts = Verdicts { outcome: Outcome::Auto, approvals: Vec::new() };
-        let action_type: Option<&str> = input.get("type").and_then(Value::as_str);
+        let action_type: Option<&str> =
+            if p.reads_action_type { input.get("type").and_then(Value::as_str) } else { None };
 
         // Signed overrides first: their flags steer the rules.
         let (forced_verdict, flags) = self.check_overrides(input, ctx, &mut run.decision);
@@ -259,21 +262,18 @@ impl CompiledPolicy {
                             t.id.to_string()
                         }
                     };
-                    if let Some(f) = t.floor {
-                        if score < f {
+                    if let Some(f) = t.floor
+                        && score < f {
                             score = f;
                         }
-                    }
                     if let Some(b) = t.min_band {
                         min_band = min_band.max(b);
                     }
                     if let Some(o) = t.outcome {
                         verdicts.raise(o);
                         if o == Outcome::Approval {
-                            let spec = t.approval.clone().or_else(|| p.band_approval(t.min_band.unwrap_or(0)));
-                            if let Some(spec) = spec {
-                                verdicts.approvals.push((spec, format!("trigger:{}", t.id)));
-                            }
+                            let spec = t.approval.clone().unwrap_or_else(|| p.band_approval(t.min_band.unwrap_or(0)));
+                            verdicts.approvals.push((spec, format!("trigger:{}", t.id)));
                         }
                     }
                     trigger_reasons.push(reason.clone());
@@ -313,9 +313,8 @@ impl CompiledPolicy {
                     Some(o) => {
                         verdicts.raise(o);
                         if o == Outcome::Approval {
-                            if let Some(spec) = p.band_approval(band_ix) {
-                                verdicts.approvals.push((spec, format!("action_type:{}", action_type.unwrap_or(""))));
-                            }
+                            let spec = p.band_approval(band_ix);
+                            verdicts.approvals.push((spec, format!("action_type:{}", action_type.unwrap_or(""))));
                         }
                         band.outcome
                     }
@@ -339,11 +338,10 @@ impl CompiledPolicy {
             let mut matched = None;
             for &ix in candidates {
                 let Some(rule) = p.rules.get(ix) else { continue };
-                if let Some(flag) = &rule.unless_flag {
-                    if flags.iter().any(|f| f == flag) {
+                if let Some(flag) = &rule.unless_flag
+                    && flags.iter().any(|f| f == flag) {
                         continue;
                     }
-                }
                 match rule.when.eval_bool(&roots) {
                     Ok(true) => {
                         matched = Some(rule);
@@ -355,38 +353,37 @@ impl CompiledPolicy {
             }
             let result = match matched {
                 Some(rule) => {
-                    let message = match &rule.message {
-                        Some(m) => match m.render(&roots) {
-                            Ok(s) => Some(s),
-                            Err(e) => {
-                                run.error(&format!("rule `{}` message", rule.id), &e);
-                                None
-                            }
-                        },
-                        None => None,
-                    };
                     if rule.outcome == Outcome::Approval {
-                        let spec = rule.approval.clone().or_else(|| p.band_approval(0));
-                        if let Some(spec) = spec {
-                            verdicts.approvals.push((spec, format!("rule:{}", rule.id)));
-                        }
+                        let spec = rule.approval.clone().unwrap_or_else(|| p.band_approval(0));
+                        verdicts.approvals.push((spec, format!("rule:{}", rule.id)));
                     }
-                    Some(RuleResult {
-                        id: Some(rule.id.clone()),
-                        verdict: rule.verdict.clone(),
-                        outcome: rule.outcome,
-                        reason_code: rule.reason_code.clone(),
-                        message,
-                    })
+                    match (&rule.fixed_result, &rule.message) {
+                        (Some(fixed), _) => Some(fixed.clone()),
+                        (None, Some(m)) => {
+                            let message = match m.render(&roots) {
+                                Ok(s) => Some(s),
+                                Err(e) => {
+                                    run.error(&format!("rule `{}` message", rule.id), &e);
+                                    None
+                                }
+                            };
+                            Some(Arc::new(RuleResult {
+                                id: Some(rule.id.clone()),
+                                verdict: rule.verdict.clone(),
+                                outcome: rule.outcome,
+                                reason_code: rule.reason_code.clone(),
+                                message,
+                            }))
+                        }
+                        (None, None) => None,
+                    }
                 }
-                None => p.default_verdict.as_ref().map(|(verdict, outcome, code)| {
-                    if *outcome == Outcome::Approval {
-                        if let Some(spec) = p.band_approval(0) {
-                            verdicts.approvals.push((spec, "default_verdict".into()));
-                        }
+                None => {
+                    if let Some((_, Outcome::Approval, _)) = &p.default_verdict {
+                        verdicts.approvals.push((p.band_approval(0), "default_verdict".into()));
                     }
-                    RuleResult { id: None, verdict: verdict.clone(), outcome: *outcome, reason_code: code.clone(), message: None }
-                }),
+                    p.default_result.clone()
+                }
             };
             if let Some(r) = result {
                 verdicts.raise(r.outcome);
@@ -404,24 +401,25 @@ impl CompiledPolicy {
         }
 
         // Deny and warn rules, with exceptions.
-        let deny = self.messages(&p.deny, input, &params, action_type, &mut run);
-        let warn = self.messages(&p.warn, input, &params, action_type, &mut run);
-        let deny = self.apply_exceptions(deny, input, ctx, &mut run.decision);
-        let warn = self.apply_exceptions(warn, input, ctx, &mut run.decision);
-        if deny.iter().any(|m| !m.waived) {
-            verdicts.raise(Outcome::Block);
+        if !p.deny.is_empty() {
+            let deny = self.messages(&p.deny, input, params, action_type, &mut run);
+            let deny = self.apply_exceptions(deny, input, ctx, run.decision);
+            if deny.iter().any(|m| !m.waived) {
+                verdicts.raise(Outcome::Block);
+            }
+            run.decision.deny = deny;
         }
-        run.decision.deny = deny;
-        run.decision.warn = warn;
+        if !p.warn.is_empty() {
+            let warn = self.messages(&p.warn, input, params, action_type, &mut run);
+            run.decision.warn = self.apply_exceptions(warn, input, ctx, run.decision);
+        }
 
         // A valid signed verdict replaces the outcome.
         if let Some((verdict, outcome, key)) = forced_verdict {
             verdicts.outcome = outcome;
             verdicts.approvals.retain(|_| false);
             if outcome == Outcome::Approval {
-                if let Some(spec) = p.band_approval(0) {
-                    verdicts.approvals.push((spec, "override".into()));
-                }
+                verdicts.approvals.push((p.band_approval(0), "override".into()));
             }
             run.decision.verdict = Some(Str::from(verdict.as_str()));
             run.decision.reason_codes.push("manual_override".into());
@@ -457,23 +455,20 @@ impl CompiledPolicy {
         }
 
         // Reasons, most important first.
-        let mut reasons = std::mem::take(&mut run.decision.reasons);
-        let errors: Vec<String> = run.decision.errors.iter().map(|e| format!("error: {e}")).collect();
-        let mut ordered = errors;
-        ordered.extend(run.decision.deny.iter().filter(|m| !m.waived).map(|m| m.message.clone()));
-        ordered.extend(trigger_reasons);
-        ordered.extend(rule_reason);
-        ordered.extend(reasons_from_factors);
-        ordered.append(&mut reasons);
-        run.decision.reasons = ordered;
+        let mut later = std::mem::take(&mut run.decision.reasons);
+        let reasons = &mut run.decision.reasons;
+        reasons.extend(run.decision.errors.iter().map(|e| format!("error: {e}")));
+        reasons.extend(run.decision.deny.iter().filter(|m| !m.waived).map(|m| m.message.clone()));
+        reasons.extend(trigger_reasons);
+        reasons.extend(rule_reason);
+        reasons.extend(reasons_from_factors);
+        reasons.append(&mut later);
 
         run.decision.outcome = verdicts.outcome;
         if p.mode == Mode::Shadow {
             run.decision.shadow_outcome = Some(verdicts.outcome);
             run.decision.outcome = Outcome::Auto;
         }
-        let _ = run.policy;
-        run.decision
     }
 
     fn resolve_level(&self, input: &Value, run: &mut Run<'_>) -> usize {

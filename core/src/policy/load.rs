@@ -89,9 +89,10 @@ fn typed<T: serde::de::DeserializeOwned>(file: &str, text: &str, value: &Value, 
         let mut segs = segments(e.path());
         let inner = e.into_inner().to_string();
         // For an unknown field, point at the field itself.
-        if let Some(name) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next()) {
-            segs.push(PathSeg::Key(Str::from(name)));
-        }
+        if let Some(name) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next())
+            && !matches!(segs.last(), Some(PathSeg::Key(k)) if &**k == name) {
+                segs.push(PathSeg::Key(Str::from(name)));
+            }
         let help = inner.split_once(", expected ").map(|(_, e)| format!("expected {e}"));
         let message = inner.split_once(", expected ").map_or(inner.clone(), |(m, _)| m.to_owned());
         Diagnostics(vec![at_path(file, text, spans, &segs, None, message, help)])

@@ -115,11 +115,10 @@ fn candidates<'a>(
         FactorKindC::Boolean { when, if_true, if_false } => {
             let path = plain_path(when)?;
             let other = if current == &Value::Bool(true) { if_false } else { if_true };
-            if other.points < points {
-                if let Some(w) = &other.witness {
+            if other.points < points
+                && let Some(w) = &other.witness {
                     list.push(Candidate { to: other, value: w.clone() });
                 }
-            }
             path
         }
         FactorKindC::Cases { .. } | FactorKindC::Expression { .. } => return None,

@@ -86,6 +86,11 @@ impl Template {
         Ok(Template { pieces })
     }
 
+    /// Whether the template has no placeholders.
+    pub fn is_static(&self) -> bool {
+        self.pieces.iter().all(|p| matches!(p, Piece::Text(_)))
+    }
+
     /// Renders with the given roots.
     pub fn render(&self, roots: &[&Value]) -> Result<String, EvalError> {
         let mut out = String::new();
@@ -136,13 +141,11 @@ fn placeholder_end(body: &str) -> Option<usize> {
 fn split_format(inner: &str) -> (&str, Option<usize>) {
     if let Some(colon) = inner.rfind(':') {
         let spec = inner.get(colon + 1..).unwrap_or("");
-        if let Some(digits) = spec.strip_prefix('.') {
-            if !digits.is_empty() && digits.len() <= 2 && digits.bytes().all(|b| b.is_ascii_digit()) {
-                if let Ok(n) = digits.parse::<usize>() {
+        if let Some(digits) = spec.strip_prefix('.')
+            && !digits.is_empty() && digits.len() <= 2 && digits.bytes().all(|b| b.is_ascii_digit())
+                && let Ok(n) = digits.parse::<usize>() {
                     return (inner.get(..colon).unwrap_or(""), Some(n));
                 }
-            }
-        }
     }
     (inner, None)
 }

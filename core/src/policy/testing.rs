@@ -99,21 +99,18 @@ fn check(expect: &ExpectSpec, d: &Decision) -> Vec<Mismatch> {
     let mut mismatch = |field: &str, expected: String, actual: String| {
         out.push(Mismatch { field: field.into(), expected, actual });
     };
-    if let Some(o) = expect.outcome {
-        if o != d.outcome {
+    if let Some(o) = expect.outcome
+        && o != d.outcome {
             mismatch("outcome", o.as_str().into(), d.outcome.as_str().into());
         }
-    }
-    if let Some(v) = &expect.verdict {
-        if d.verdict.as_deref() != Some(v.as_str()) {
+    if let Some(v) = &expect.verdict
+        && d.verdict.as_deref() != Some(v.as_str()) {
             mismatch("verdict", v.clone(), d.verdict.as_deref().unwrap_or("(none)").into());
         }
-    }
-    if let Some(b) = &expect.band {
-        if d.band.as_deref() != Some(b.as_str()) {
+    if let Some(b) = &expect.band
+        && d.band.as_deref() != Some(b.as_str()) {
             mismatch("band", b.clone(), d.band.as_deref().unwrap_or("(none)").into());
         }
-    }
     match &expect.score {
         Some(ScoreExpectation::Exact(x)) if round2(*x) != round2(d.score) => {
             mismatch("score", format!("{x}"), format!("{}", round2(d.score)));
@@ -215,16 +212,16 @@ impl CompiledPolicy {
             // Invariants on the case and its factor variants.
             if !invariants.is_empty() {
                 let quiet = EvalContext { suggestions: false, ..ctx.clone() };
-                let mut variants = vec![(Vec::new(), decision.clone())];
+                let mut variants = vec![(Vec::new(), case.input.clone(), decision.clone())];
                 for (changes, input) in self.variants(&case.input) {
-                    let d = self.evaluate(&Action::new(input), &quiet);
+                    let d = self.evaluate(&Action::new(input.clone()), &quiet);
                     record_coverage(&d, &mut exercised);
-                    variants.push((changes, d));
+                    variants.push((changes, input, d));
                 }
                 for (inv, result) in invariants.iter().zip(inv_results.iter_mut()) {
-                    for (changes, d) in &variants {
+                    for (changes, input, d) in &variants {
                         let dv = serde_json::to_value(d).map(|j| Value::from_json(&j)).unwrap_or_default();
-                        let roots: [&Value; 2] = [&dv, &case.input];
+                        let roots: [&Value; 2] = [&dv, input];
                         let applies = match &inv.when {
                             None => Ok(true),
                             Some(w) => w.eval_bool(&roots),
@@ -264,11 +261,10 @@ impl CompiledPolicy {
     pub(crate) fn variants(&self, input: &Value) -> Vec<(Vec<String>, Value)> {
         let mut axes: Vec<(Vec<Str>, Vec<Value>)> = Vec::new();
         for f in &self.inner.factors {
-            if let Some((path, values)) = option_values(f, input) {
-                if !values.is_empty() {
+            if let Some((path, values)) = option_values(f, input)
+                && !values.is_empty() {
                     axes.push((path, values));
                 }
-            }
         }
         let total: usize = axes.iter().map(|(_, v)| v.len()).try_fold(1usize, |acc, n| acc.checked_mul(n)).unwrap_or(usize::MAX);
         let describe = |path: &[Str], v: &Value| format!("{} = {}", path.iter().map(|s| &**s).collect::<Vec<_>>().join("."), v);

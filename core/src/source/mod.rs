@@ -1,25 +1,216 @@
-//! TEMPORARY stand-in (JSON only) until the real loader lands.
-#![allow(missing_docs)]
-use crate::diagnostic::{Diagnostic, Diagnostics, Location};
-use crate::value::{Str, Value};
+//! Loading policies and inputs from YAML, JSON and TOML text, keeping where every node came
+//! from so that later errors can point at the exact line and column.
+//!
+//! Core does no I/O: callers read the file and pass its name (for messages) and its text.
+//!
+//! ```
+//! use govgate_core::source::{self, Format, PathSeg, Target};
+//!
+//! let text = "rules:\n  - when: input.x ==\n";
+//! let docs = source::parse("p.yaml", text, Format::Yaml).unwrap();
+//! let path = source::parse_path("rules[0].when").unwrap();
+//! // The expression parser says the problem is at byte 10 of the string, past its end.
+//! let d = docs[0].diagnostic(&path, Target::ValueOffset(10), "unexpected end of expression");
+//! assert_eq!(d.to_string(), "p.yaml:2:21: unexpected end of expression (at `rules[0].when`)");
+//! ```
+//!
+//! # What each format gives
+//!
+//! - **YAML**: a stream of one or more documents (`---`), resolved by the YAML 1.2 core
+//!   schema: `true`/`false` (any case form the schema lists) are booleans, `null`, `~` and
+//!   the empty value are null, `yes`/`no`/`on`/`off` are strings; `12`, `0x1f`, `0o17` are
+//!   ints, `1.0`, `1e3`, `.inf`, `.nan` are doubles. A plain decimal integer too large for
+//!   64 bits becomes a double, as JSON numbers do. Anchors and aliases are expanded, bounded by
+//!   [`MAX_NODES`] and [`MAX_DEPTH`]; `<<` merge keys are honoured (keys written in the
+//!   mapping win over merged ones). A duplicate key is an error at the second key. Mapping
+//!   keys must be strings; an integer key is taken as its decimal text (`0x10: a` has key
+//!   `"16"`); null, boolean, float and collection keys are errors. Tags other than the core
+//!   schema's (`!!str`, `!!int`, ...) are errors.
+//! - **JSON**: one document, RFC 8259, parsed here (not through the YAML parser) so numbers
+//!   follow JSON exactly: integers are ints, everything else doubles.
+//! - **TOML** (cargo feature `toml`, on by default): one document; datetimes become RFC 3339
+//!   strings.
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format { Yaml, Json, Toml }
+mod format;
+mod json;
+mod lines;
+mod scalar;
+mod span;
+#[cfg(feature = "toml")]
+mod toml;
+mod yaml;
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::diagnostic::{Diagnostic, Diagnostics, Location};
+use crate::value::Value;
+
+pub use format::format_yaml;
+pub use span::{PathError, PathSeg, SpanIndex, format_path, parse_path};
+
+use span::SourceText;
+
+/// Most nodes one file may expand to (aliases counted as expanded), against "billion laughs".
+pub const MAX_NODES: usize = 1_000_000;
+
+/// Deepest nesting of lists and maps accepted (aliases counted as expanded).
+pub const MAX_DEPTH: usize = 128;
+
+/// Most errors reported from one file before giving up.
+const MAX_ERRORS: usize = 50;
+
+/// A source text format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Format {
+    /// YAML 1.2 (`.yaml`, `.yml`).
+    Yaml,
+    /// JSON (`.json`).
+    Json,
+    /// TOML (`.toml`).
+    Toml,
+}
+
 impl Format {
-    pub fn from_path(p: &str) -> Option<Format> {
-        if p.ends_with(".json") { Some(Format::Json) } else if p.ends_with(".toml") { Some(Format::Toml) } else if p.ends_with(".yaml") || p.ends_with(".yml") { Some(Format::Yaml) } else { None }
+    /// The format a file name's extension names (case-insensitive), if any.
+    pub fn from_path(path: &str) -> Option<Format> {
+        let (_, ext) = path.rsplit_once('.')?;
+        if ext.contains(['/', '\\']) {
+            return None;
+        }
+        match ext.to_ascii_lowercase().as_str() {
+            "yaml" | "yml" => Some(Format::Yaml),
+            "json" => Some(Format::Json),
+            "toml" => Some(Format::Toml),
+            _ => None,
+        }
+    }
+
+    /// The format's name in lowercase: `yaml`, `json`, `toml`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Yaml => "yaml",
+            Format::Json => "json",
+            Format::Toml => "toml",
+        }
     }
 }
-#[derive(Clone, Debug, PartialEq)]
-pub enum PathSeg { Key(Str), Index(usize) }
-#[derive(Clone, Debug, Default)]
-pub struct SpanIndex;
-impl SpanIndex {
-    pub fn key_location(&self, _: &[PathSeg]) -> Option<Location> { None }
-    pub fn value_location(&self, _: &[PathSeg]) -> Option<Location> { None }
-    pub fn value_offset_location(&self, _: &[PathSeg], _: usize) -> Option<Location> { None }
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
 }
-pub struct Document { pub value: Value, pub spans: SpanIndex }
-pub fn parse(file: &str, text: &str, _format: Format) -> Result<Vec<Document>, Diagnostics> {
-    serde_json::from_str::<Value>(text).map(|value| vec![Document { value, spans: SpanIndex }]).map_err(|e| Diagnostics(vec![Diagnostic::new(file, e.to_string())]))
+
+/// One parsed document: its value, and where each of its nodes was written.
+#[derive(Clone, Debug)]
+pub struct Document {
+    /// The document's value.
+    pub value: Value,
+    /// Where each node of `value` sits in the source text.
+    pub spans: SpanIndex,
 }
+
+/// Which place of a node a diagnostic points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// The node's map key if it has one, else its value: for "this field is wrong".
+    Node,
+    /// The node's map key (its value when it has none): for "unknown field".
+    Key,
+    /// The start of the node's value: for "expected a list, found a string".
+    Value,
+    /// The character at this byte offset of the node's decoded string value: for errors
+    /// inside an expression. Falls back to the value's start for non-strings.
+    ValueOffset(usize),
+}
+
+impl Document {
+    /// Where `target` of the node at `path` is. When the document lacks the node (a missing
+    /// field, say), the deepest node along `path` that it has stands in for it.
+    pub fn location(&self, path: &[PathSeg], target: Target) -> Option<Location> {
+        let (node, found) = self.spans.deepest(path)?;
+        if found < path.len() {
+            return Some(node.key.unwrap_or(node.value));
+        }
+        match target {
+            Target::Node | Target::Key => Some(node.key.unwrap_or(node.value)),
+            Target::Value => Some(node.value),
+            Target::ValueOffset(offset) => Some(
+                self.spans
+                    .value_offset_location(path, offset)
+                    .unwrap_or(node.value),
+            ),
+        }
+    }
+
+    /// A diagnostic about the node at `path`: the file name, location, source line and
+    /// printed path (`rules[2].when`) filled in. When the location is unknown the diagnostic
+    /// still names the file and path.
+    pub fn diagnostic(
+        &self,
+        path: &[PathSeg],
+        target: Target,
+        message: impl Into<String>,
+    ) -> Diagnostic {
+        let file = self.spans.file().unwrap_or("");
+        let mut d = Diagnostic::new(file, message).with_path(format_path(path));
+        if let (Some(loc), Some(text)) = (self.location(path, target), self.spans.text()) {
+            d = d.at(loc, text);
+        }
+        d
+    }
+}
+
+/// A diagnostic about the node at `path` of `doc`; see [`Document::diagnostic`].
+pub fn locate(
+    doc: &Document,
+    path: &[PathSeg],
+    target: Target,
+    message: impl Into<String>,
+) -> Diagnostic {
+    doc.diagnostic(path, target, message)
+}
+
+/// Parses `text` (the contents of `file`) as `format` into its documents: YAML may hold
+/// several (`---`), or none when it has only comments; JSON and TOML give exactly one.
+///
+/// Errors carry the file, line, column and source line. Syntax errors stop at the first;
+/// other problems (duplicate keys, bad keys, unsupported tags) are all reported.
+pub fn parse(file: &str, text: &str, format: Format) -> Result<Vec<Document>, Diagnostics> {
+    let source = Arc::new(SourceText::new(file, text));
+    match format {
+        Format::Yaml => yaml::parse(file, text, &source),
+        Format::Json => json::parse(file, text, &source),
+        #[cfg(feature = "toml")]
+        Format::Toml => toml::parse(file, text, &source),
+        #[cfg(not(feature = "toml"))]
+        Format::Toml => Err(
+            Diagnostic::new(file, "toml support is not built into this govgate")
+                .with_help("use yaml or json")
+                .into(),
+        ),
+    }
+}
+
+/// Parses text that must hold exactly one document (an input, say). A YAML file with no
+/// document gives `null`; one with several is an error at the second.
+pub fn parse_one(file: &str, text: &str, format: Format) -> Result<Document, Diagnostics> {
+    let mut docs = parse(file, text, format)?;
+    if docs.len() > 1 {
+        let count = docs.len();
+        let mut d = Diagnostic::new(file, format!("expected one document, found {count}"))
+            .with_help("remove the `---` separators, or split the file");
+        if let Some(loc) = docs.get(1).and_then(|doc| doc.spans.value_location(&[])) {
+            d = d.at(loc, text);
+        }
+        return Err(d.into());
+    }
+    Ok(docs.pop().unwrap_or_else(|| Document {
+        value: Value::Null,
+        spans: SpanIndex::default(),
+    }))
+}
+
+#[cfg(test)]
+mod tests;

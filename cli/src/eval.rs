@@ -1,0 +1,103 @@
+//! `govgate eval`: one action, one policy, one decision.
+
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use govgate_core::{Action, CompiledPolicy, Decision, EvalContext, Value};
+
+use crate::args::{EvalArgs, Format};
+use crate::exit::{self, Failure};
+use crate::io;
+use crate::render;
+use crate::style::Style;
+
+pub fn run(args: &EvalArgs, style: Style) -> Result<u8, Failure> {
+    // Usage problems first, before any file is read.
+    let params = io::parse_params(&args.params)?;
+    let now = io::parse_now(args.now.as_deref())?;
+    let policy = io::load_policy(&args.policy)?;
+    io::check_params(&policy, &params)?;
+    let (_, input) = io::read_single(args.input.as_deref().or(args.input_file.as_deref()))?;
+
+    let mut ctx = EvalContext::new(now);
+    ctx.parameters = params;
+    ctx.fingerprint = args.fingerprint;
+    let decision = policy.evaluate(&Action::new(input.clone()), &ctx);
+
+    if let Some(log) = &args.log {
+        append_log(log, &policy, &input, &decision, now)?;
+    }
+
+    match args.format {
+        Format::Json => {
+            let json = serde_json::to_string_pretty(&decision)
+                .map_err(|e| Failure::error(format!("cannot write the decision as JSON: {e}")))?;
+            io::print(&format!("{json}\n"));
+        }
+        Format::Text => io::print(&render::decision_text(&decision, &policy, style)),
+    }
+    Ok(exit::for_outcome(decision.outcome))
+}
+
+/// The decision-log record: one JSON object per line.
+#[derive(serde::Serialize)]
+pub struct LogRecord<'a> {
+    /// When the decision was made (the evaluation time).
+    ts: String,
+    policy: &'a str,
+    digest: &'a str,
+    /// The action's fingerprint (absent when it cannot be computed).
+    fingerprint: Option<String>,
+    /// The action with the policy's secret fields replaced by their hashes.
+    action: Value,
+    decision: &'a Decision,
+}
+
+pub fn log_record<'a>(
+    policy: &'a CompiledPolicy,
+    input: &Value,
+    decision: &'a Decision,
+    now: DateTime<Utc>,
+) -> LogRecord<'a> {
+    let fingerprint = match &decision.fingerprint {
+        Some(f) => Some(f.clone()),
+        None => govgate_core::identity::fingerprint(input).ok(),
+    };
+    LogRecord {
+        ts: now.to_rfc3339_opts(SecondsFormat::Millis, true),
+        policy: policy.name(),
+        digest: policy.digest(),
+        fingerprint,
+        action: policy.redact(input),
+        decision,
+    }
+}
+
+/// Appends one line to the log, written with a single `write_all` on a file opened for
+/// appending, so concurrent writers never interleave within a line.
+fn append_log(
+    path: &Path,
+    policy: &CompiledPolicy,
+    input: &Value,
+    decision: &Decision,
+    now: DateTime<Utc>,
+) -> Result<(), Failure> {
+    let record = log_record(policy, input, decision, now);
+    let mut line = serde_json::to_string(&record)
+        .map_err(|e| Failure::error(format!("cannot write the log record: {e}")))?;
+    line.push('\n');
+    let fail = |e: std::io::Error| {
+        Failure::error(format!(
+            "cannot append to the log `{}`: {e}",
+            io::display(path)
+        ))
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(fail)?;
+    file.write_all(line.as_bytes()).map_err(fail)?;
+    file.flush().map_err(fail)
+}

@@ -1,0 +1,238 @@
+//! Files, standard streams, and turning command-line text into values.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use govgate_core::source::{self, Format};
+use govgate_core::{CompiledPolicy, Diagnostic, Diagnostics, Map, Str, Value};
+
+use crate::exit::Failure;
+
+/// Writes to standard output; a closed pipe (`govgate ... | head`) is not an error worth a
+/// message, so write failures are ignored.
+pub fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Writes to standard error, ignoring failures.
+pub fn eprint(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// How a path is shown in messages.
+pub fn display(path: &Path) -> String {
+    path.to_string_lossy().into_owned()
+}
+
+/// Whether a path names standard input.
+pub fn is_stdin(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Reads a file as UTF-8 text.
+pub fn read_text(path: &Path) -> Result<String, Failure> {
+    if is_stdin(path) {
+        return read_stdin();
+    }
+    std::fs::read_to_string(path).map_err(|e| {
+        let why = match e.kind() {
+            std::io::ErrorKind::NotFound => "no such file".to_owned(),
+            std::io::ErrorKind::InvalidData => "it is not UTF-8 text".to_owned(),
+            _ => e.to_string(),
+        };
+        Failure::error(format!("cannot read `{}`: {why}", display(path)))
+    })
+}
+
+/// Reads standard input as UTF-8 text.
+pub fn read_stdin() -> Result<String, Failure> {
+    use std::io::IsTerminal;
+    if std::io::stdin().is_terminal() {
+        eprint("reading from standard input (end with Ctrl-D)...\n");
+    }
+    let mut text = String::new();
+    std::io::stdin()
+        .lock()
+        .read_to_string(&mut text)
+        .map_err(|e| Failure::error(format!("cannot read standard input: {e}")))?;
+    Ok(text)
+}
+
+/// The format of a data file: from its extension; otherwise JSON when the text looks like
+/// JSON, else YAML.
+pub fn format_of(name: &str, text: &str) -> Format {
+    Format::from_path(name).unwrap_or_else(|| match text.trim_start().chars().next() {
+        Some('{') | Some('[') => Format::Json,
+        _ => Format::Yaml,
+    })
+}
+
+/// One parsed document of a data file, with the line it starts on when known.
+pub struct Doc {
+    pub value: Value,
+    pub line: Option<u32>,
+}
+
+/// Parses every document of a data file (YAML may hold several).
+pub fn parse_documents(name: &str, text: &str) -> Result<Vec<Doc>, Failure> {
+    let docs = source::parse(name, text, format_of(name, text))?;
+    Ok(docs
+        .into_iter()
+        .map(|d| {
+            let line = d.spans.value_location(&[]).map(|l| l.line);
+            Doc {
+                value: d.value,
+                line,
+            }
+        })
+        .collect())
+}
+
+/// Reads a file (or standard input) that must hold exactly one document: an action.
+pub fn read_single(path: Option<&Path>) -> Result<(String, Value), Failure> {
+    let (name, text) = match path {
+        Some(p) if !is_stdin(p) => (display(p), read_text(p)?),
+        _ => ("<stdin>".to_owned(), read_stdin()?),
+    };
+    let mut docs = parse_documents(&name, &text)?;
+    match docs.len() {
+        1 => Ok((name, docs.pop().map(|d| d.value).unwrap_or_default())),
+        0 => Err(Failure::diagnostics(&Diagnostics(vec![
+            Diagnostic::new(&name, "the input holds no document")
+                .with_help("pass the action as a JSON or YAML object"),
+        ]))),
+        n => Err(Failure::diagnostics(&Diagnostics(vec![
+            Diagnostic::new(
+                &name,
+                format!("the input holds {n} documents; `eval` decides on one action"),
+            )
+            .with_help("use `govgate check` for multi-document files, or split the file"),
+        ]))),
+    }
+}
+
+/// Reads and compiles a policy file.
+pub fn load_policy(path: &Path) -> Result<CompiledPolicy, Failure> {
+    let text = read_text(path)?;
+    CompiledPolicy::compile_str(&display(path), &text).map_err(|d| Failure::diagnostics(&d))
+}
+
+/// Parses `--param NAME=VALUE` flags: VALUE is JSON if it parses, else a string.
+pub fn parse_params(flags: &[String]) -> Result<Map, Failure> {
+    let mut out = Map::new();
+    for flag in flags {
+        let Some((name, raw)) = flag.split_once('=') else {
+            return Err(Failure::usage(format!(
+                "invalid --param `{flag}`: expected NAME=VALUE (for example `--param min_accuracy=0.9`)"
+            )));
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return Err(Failure::usage(format!(
+                "invalid --param `{flag}`: the name is empty"
+            )));
+        }
+        let value = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::string(raw));
+        if out.insert(Str::from(name), value).is_some() {
+            return Err(Failure::usage(format!("--param `{name}` is given twice")));
+        }
+    }
+    Ok(out)
+}
+
+/// Checks parameters against a policy's declarations: an unknown or ill-typed one is a usage
+/// error.
+pub fn check_params(policy: &CompiledPolicy, params: &Map) -> Result<(), Failure> {
+    let problems = policy.check_parameters(params);
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let declared: Vec<&str> = policy
+        .document()
+        .parameters
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut message = String::new();
+    for p in &problems {
+        message.push_str(&format!("error: --param: {p}"));
+        // Core suggests close spellings; also suggest a declared name the given one abbreviates.
+        if let Some(name) = p
+            .strip_prefix("unknown parameter `")
+            .and_then(|r| r.split('`').next())
+        {
+            let lower = name.to_ascii_lowercase();
+            let longer = declared
+                .iter()
+                .find(|d| d.to_ascii_lowercase().contains(&lower));
+            if let (false, Some(d)) = (p.contains("did you mean"), longer) {
+                message.push_str(&format!("; did you mean `{d}`?"));
+            }
+        }
+        message.push('\n');
+    }
+    if declared.is_empty() {
+        message.push_str(&format!(
+            "  = note: policy `{}` declares no parameters\n",
+            policy.name()
+        ));
+    } else {
+        message.push_str(&format!(
+            "  = note: policy `{}` declares: {}\n",
+            policy.name(),
+            declared.join(", ")
+        ));
+    }
+    Err(Failure {
+        code: crate::exit::USAGE,
+        message,
+    })
+}
+
+/// The evaluation time: `--now` (RFC 3339) or the clock.
+pub fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, Failure> {
+    match now {
+        None => Ok(Utc::now()),
+        Some(text) => DateTime::parse_from_rfc3339(text.trim())
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                Failure::usage(format!(
+                    "invalid --now `{text}`: {e} (expected RFC 3339, like 2026-01-31T12:00:00Z)"
+                ))
+            }),
+    }
+}
+
+/// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename,
+/// so readers never see half a file. Keeps the original file's permissions.
+pub fn write_atomic(path: &Path, text: &str) -> Result<(), Failure> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".into());
+    let tmp = dir.join(format!(".{name}.govgate-{}.tmp", std::process::id()));
+    let fail = |what: &str, e: std::io::Error| {
+        Failure::error(format!("cannot {what} `{}`: {e}", display(path)))
+    };
+    let result = (|| {
+        let mut file = std::fs::File::create(&tmp).map_err(|e| fail("write", e))?;
+        file.write_all(text.as_bytes())
+            .map_err(|e| fail("write", e))?;
+        file.sync_all().map_err(|e| fail("write", e))?;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let _ = std::fs::set_permissions(&tmp, meta.permissions());
+        }
+        std::fs::rename(&tmp, path).map_err(|e| fail("replace", e))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}

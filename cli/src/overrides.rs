@@ -1,0 +1,208 @@
+//! `govgate override`: keys, fingerprints and Ed25519-signed overrides.
+//!
+//! An override is `{key_id, signature, payload: {fingerprint, verdict, flags, reason, expires}}`
+//! added to the action's `overrides` list. The payload is bound to the action's fingerprint
+//! (the action without `overrides`), so it cannot be replayed on another action.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use govgate_core::Value;
+use govgate_core::identity::{self, Expiry, OverridePayload};
+
+use crate::args::{KeygenArgs, OverrideCommand, SeedArgs, SignArgs};
+use crate::exit::{self, Failure};
+use crate::io;
+
+pub fn run(cmd: &OverrideCommand) -> Result<u8, Failure> {
+    match cmd {
+        OverrideCommand::Keygen(a) => keygen(a),
+        OverrideCommand::Sign(a) => sign(a),
+        OverrideCommand::Fingerprint(a) => {
+            let (_, action) = io::read_single(a.input.as_deref())?;
+            io::print(&format!("{}\n", fingerprint(&action)?));
+            Ok(exit::OK)
+        }
+        OverrideCommand::PublicKey(a) => {
+            let seed = seed_of(a)?;
+            io::print(&format!("{}\n", identity::public_key_base64(&seed)));
+            Ok(exit::OK)
+        }
+    }
+}
+
+fn fingerprint(action: &Value) -> Result<String, Failure> {
+    identity::fingerprint(action)
+        .map_err(|e| Failure::error(format!("the action cannot be fingerprinted: {e}")))
+}
+
+/// Decodes 64 hex digits into a 32-byte seed.
+pub fn parse_seed_hex(text: &str) -> Result<[u8; 32], String> {
+    let text = text.trim();
+    if text.len() != 64 {
+        return Err(format!(
+            "a seed is 64 hex digits (32 bytes); this has {} characters",
+            text.chars().count()
+        ));
+    }
+    let mut seed = [0u8; 32];
+    for (byte, pair) in seed.iter_mut().zip(text.as_bytes().chunks(2)) {
+        let digit = |b: u8| (b as char).to_digit(16);
+        match pair {
+            [hi, lo] => match (digit(*hi), digit(*lo)) {
+                (Some(h), Some(l)) => *byte = (h * 16 + l) as u8,
+                _ => return Err("a seed holds only hex digits (0-9, a-f)".into()),
+            },
+            _ => return Err("a seed is 64 hex digits".into()),
+        }
+    }
+    Ok(seed)
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn seed_of(a: &SeedArgs) -> Result<[u8; 32], Failure> {
+    match (&a.seed_hex, &a.seed_file) {
+        (Some(hex), _) => {
+            parse_seed_hex(hex).map_err(|e| Failure::usage(format!("invalid --seed-hex: {e}")))
+        }
+        (None, Some(file)) => {
+            let text = io::read_text(file)?;
+            parse_seed_hex(&text).map_err(|e| {
+                Failure::error(format!("invalid seed in `{}`: {e}", io::display(file)))
+            })
+        }
+        (None, None) => Err(Failure::usage(
+            "give the signing key with --seed-hex or --seed-file",
+        )),
+    }
+}
+
+/// 32 bytes from the operating system's random source.
+fn random_seed() -> Result<[u8; 32], Failure> {
+    let mut seed = [0u8; 32];
+    if cfg!(unix) {
+        let mut f = std::fs::File::open("/dev/urandom")
+            .map_err(|e| Failure::error(format!("cannot open /dev/urandom: {e}")))?;
+        f.read_exact(&mut seed)
+            .map_err(|e| Failure::error(format!("cannot read /dev/urandom: {e}")))?;
+        Ok(seed)
+    } else {
+        Err(Failure::usage(
+            "no random source on this platform: pass --seed-hex with 64 random hex digits",
+        ))
+    }
+}
+
+fn write_new_secret(path: &Path, text: &str) -> Result<(), Failure> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            Failure::error(format!(
+                "`{}` already exists; refusing to overwrite a key",
+                io::display(path)
+            ))
+        } else {
+            Failure::error(format!("cannot create `{}`: {e}", io::display(path)))
+        }
+    })?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Failure::error(format!("cannot write `{}`: {e}", io::display(path))))
+}
+
+fn keygen(a: &KeygenArgs) -> Result<u8, Failure> {
+    let seed = match &a.seed_hex {
+        Some(hex) => {
+            parse_seed_hex(hex).map_err(|e| Failure::usage(format!("invalid --seed-hex: {e}")))?
+        }
+        None => random_seed()?,
+    };
+    write_new_secret(&a.seed_file, &format!("{}\n", to_hex(&seed)))?;
+    let public = identity::public_key_base64(&seed);
+    io::print(&format!(
+        "wrote the private seed to {} (keep it secret)\npublic key: {public}\n\nadd to the policy:\n\noverrides:\n  trusted_keys:\n    - id: {}\n      public_key: {public}\n",
+        io::display(&a.seed_file),
+        a.key_id
+    ));
+    Ok(exit::OK)
+}
+
+fn sign(a: &SignArgs) -> Result<u8, Failure> {
+    let seed = seed_of(&a.seed)?;
+    if Expiry::parse(a.expires.trim()).is_none() {
+        return Err(Failure::usage(format!(
+            "invalid --expires `{}`: expected RFC 3339 (2026-02-01T12:00:00Z) or a date (2026-02-01)",
+            a.expires
+        )));
+    }
+    if a.key_id.trim().is_empty() {
+        return Err(Failure::usage("--key-id is empty"));
+    }
+    let input = if io::is_stdin(&a.input) {
+        None
+    } else {
+        Some(a.input.as_path())
+    };
+    let (_, action) = io::read_single(input)?;
+    let payload = OverridePayload {
+        fingerprint: fingerprint(&action)?,
+        verdict: a.verdict.clone(),
+        flags: a.flags.clone(),
+        reason: a.reason.clone(),
+        expires: a.expires.trim().to_owned(),
+    };
+    let signature = identity::sign_override(&seed, &payload);
+    let signed = serde_json::json!({
+        "key_id": a.key_id,
+        "signature": signature,
+        "payload": payload,
+    });
+    let out = if a.attach {
+        let mut action = action.to_json();
+        let serde_json::Value::Object(map) = &mut action else {
+            return Err(Failure::error("--attach needs the action to be an object"));
+        };
+        match map
+            .entry("overrides")
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()))
+        {
+            serde_json::Value::Array(list) => list.push(signed),
+            serde_json::Value::Null => {
+                map.insert("overrides".into(), serde_json::Value::Array(vec![signed]));
+            }
+            _ => return Err(Failure::error("the action's `overrides` is not a list")),
+        }
+        action
+    } else {
+        signed
+    };
+    let text = serde_json::to_string_pretty(&out)
+        .map_err(|e| Failure::error(format!("cannot write JSON: {e}")))?;
+    io::print(&format!("{text}\n"));
+    Ok(exit::OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_round_trip_through_hex() {
+        let hex = "07".repeat(32);
+        let seed = parse_seed_hex(&hex).unwrap();
+        assert_eq!(seed, [7u8; 32]);
+        assert_eq!(to_hex(&seed), hex);
+        assert!(parse_seed_hex("07").is_err());
+        assert!(parse_seed_hex(&"zz".repeat(32)).is_err());
+        assert!(parse_seed_hex(&format!(" {}\n", "AB".repeat(32))).is_ok());
+    }
+}

@@ -1,0 +1,47 @@
+//! Terminal colour: only when standard output is a terminal and `NO_COLOR` is unset.
+
+use std::io::IsTerminal;
+
+/// Whether to colour, and how.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    enabled: bool,
+}
+
+impl Style {
+    /// Colour when stdout is a terminal, `NO_COLOR` is unset or empty, and `TERM` is not `dumb`.
+    pub fn for_stdout() -> Style {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let dumb = std::env::var_os("TERM").is_some_and(|t| t == "dumb");
+        Style {
+            enabled: std::io::stdout().is_terminal() && !no_color && !dumb,
+        }
+    }
+
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.enabled {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
+    }
+
+    pub fn bold(self, text: &str) -> String {
+        self.paint("1", text)
+    }
+    pub fn dim(self, text: &str) -> String {
+        self.paint("2", text)
+    }
+    pub fn red(self, text: &str) -> String {
+        self.paint("1;31", text)
+    }
+    pub fn green(self, text: &str) -> String {
+        self.paint("1;32", text)
+    }
+    pub fn yellow(self, text: &str) -> String {
+        self.paint("1;33", text)
+    }
+    pub fn cyan(self, text: &str) -> String {
+        self.paint("36", text)
+    }
+}

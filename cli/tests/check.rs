@@ -1,0 +1,442 @@
+//! `govgate check` over the real binary: seed 001's manifests, like conftest.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::*;
+
+const NOW: &str = "2026-01-01T00:00:00Z";
+
+fn manifest(name: &str) -> String {
+    repo(&format!("examples/manifests/{name}.yaml"))
+}
+
+#[test]
+fn the_valid_model_is_allowed() {
+    govgate(&[
+        "check",
+        "--policy",
+        &policy("model-deployment"),
+        &manifest("valid-model"),
+        "--now",
+        NOW,
+    ])
+    .expect_code(0)
+    .stdout_has("0 failures");
+}
+
+#[test]
+fn each_seed_message_appears_for_its_manifest() {
+    let cases = [
+        (
+            "low-accuracy",
+            vec![
+                "Model accuracy 0.78 is below minimum threshold 0.85",
+                "Model F1 score 0.75 is below minimum threshold 0.80",
+            ],
+        ),
+        (
+            "missing-fairness",
+            vec!["Model must include fairness/bias evaluation metrics"],
+        ),
+        (
+            "high-drift",
+            vec!["Model drift score 0.45 exceeds critical threshold"],
+        ),
+    ];
+    for (name, messages) in cases {
+        let r = govgate(&[
+            "check",
+            "--policy",
+            &policy("model-deployment"),
+            &manifest(name),
+            "--now",
+            NOW,
+        ]);
+        r.expect_code(4);
+        for m in messages {
+            r.stdout_has(&format!(
+                "FAIL - {} - model-deployment - {m}",
+                manifest(name)
+            ));
+        }
+    }
+}
+
+#[test]
+fn the_summary_counts_like_conftest() {
+    let r = govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        &manifest("valid-model"),
+        &manifest("low-accuracy"),
+        "--now",
+        NOW,
+    ]);
+    r.expect_code(4);
+    let summary = r.stdout.lines().last().unwrap();
+    let numbers: Vec<usize> = summary
+        .split(", ")
+        .map(|part| part.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    let [tests, passed, warnings, failures, exceptions] = numbers[..5] else {
+        panic!("{summary}")
+    };
+    assert!(
+        summary.contains("tests") && summary.contains("passed") && summary.contains("exceptions"),
+        "{summary}"
+    );
+    assert_eq!(
+        tests,
+        passed + warnings + failures + exceptions,
+        "{summary}"
+    );
+    assert!(failures >= 2 && warnings >= 1, "{summary}");
+}
+
+#[test]
+fn multi_document_files_are_checked_per_document() {
+    let r = govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        &manifest("multi"),
+        "--now",
+        NOW,
+    ]);
+    r.expect_code(4);
+    let file = manifest("multi");
+    // Document 0 passes, document 1's denial is waived, document 2 fails three ways.
+    assert!(!r.stdout.contains(&format!("{file}[0]")), "{}", r.stdout);
+    r.stdout_has(&format!(
+        "EXCP - {file}[1] - model-deployment - Model accuracy 0.80 is below minimum threshold 0.85"
+    ))
+    .stdout_has("Experimental model for A/B test")
+    .stdout_has(&format!(
+        "FAIL - {file}[2] - model-deployment - Unapproved dependency: leftpad"
+    ))
+    .stdout_has(&format!(
+        "FAIL - {file}[2] - model-deployment - Framework jax is not approved for production"
+    ))
+    .stdout_has(&format!(
+        "FAIL - {file}[2] - model-deployment - Data source crm-export is not approved"
+    ))
+    .stdout_has("1 exceptions");
+}
+
+#[test]
+fn an_expired_waiver_does_not_apply_and_says_so() {
+    // Document 1 of multi.yaml is waived until the end of 2099-12-31.
+    let r = govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        &manifest("multi"),
+        "--now",
+        "2100-01-01T00:00:00Z",
+    ]);
+    r.expect_code(4)
+        .stdout_has(&format!(
+            "FAIL - {}[1] - model-deployment - Model accuracy 0.80",
+            manifest("multi")
+        ))
+        .stdout_has("NOTE")
+        .stdout_has("expired");
+}
+
+#[test]
+fn warnings_fail_only_with_fail_on_warn() {
+    // The valid model's name does not follow the naming convention (a warn rule).
+    let r = govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        &manifest("valid-model"),
+        "--now",
+        NOW,
+    ]);
+    r.expect_code(0)
+        .stdout_has("WARN - ")
+        .stdout_has("Model name must follow pattern: domain-task-vN");
+    govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        &manifest("valid-model"),
+        "--now",
+        NOW,
+        "--fail-on-warn",
+    ])
+    .expect_code(4);
+}
+
+#[test]
+fn a_param_moves_a_threshold() {
+    govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        &manifest("high-drift"),
+        "--now",
+        NOW,
+        "--param",
+        "max_drift_critical=0.5",
+    ])
+    .expect_code(4)
+    .stdout_has("fairness");
+    let r = govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        &manifest("high-drift"),
+        "--now",
+        NOW,
+        "--param",
+        "max_drift_critical=0.5",
+    ]);
+    assert!(!r.stdout.contains("drift score"), "{}", r.stdout);
+    govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        &manifest("high-drift"),
+        "--param",
+        "max_drift=0.5",
+    ])
+    .expect_code(2)
+    .stderr_has("did you mean `max_drift_critical`");
+}
+
+#[test]
+fn json_output_is_structured_per_document() {
+    let r = govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        &manifest("multi"),
+        &manifest("low-accuracy"),
+        "--now",
+        NOW,
+        "-o",
+        "json",
+    ]);
+    r.expect_code(4);
+    let results = r.json();
+    let results = results.as_array().unwrap();
+    assert_eq!(
+        results.len(),
+        4,
+        "three documents and one single-document file"
+    );
+    assert_eq!(results[0]["document"], 0);
+    assert_eq!(results[0]["failures"].as_array().unwrap().len(), 0);
+    assert_eq!(results[1]["exceptions"][0]["rule"], "accuracy");
+    assert_eq!(results[2]["outcome"], "block");
+    assert!(results[3].get("document").is_none());
+    let msgs: Vec<&str> = results[3]["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["msg"].as_str().unwrap())
+        .collect();
+    assert!(
+        msgs.contains(&"Model accuracy 0.78 is below minimum threshold 0.85"),
+        "{msgs:?}"
+    );
+}
+
+#[test]
+fn junit_output_is_well_formed_and_escaped() {
+    let dir = temp_dir("junit");
+    let tricky = write(
+        &dir,
+        "tricky <&>.yaml",
+        "spec:\n  model: {name: \"a<b>&'c\\\"\", framework: pytorch, experiment_id: e}\n  metrics: {accuracy: 0.5, f1_score: 0.9}\n  fairness: {demographic_parity: 0.01}\n",
+    );
+    let r = govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        &manifest("valid-model"),
+        &tricky,
+        "--now",
+        NOW,
+        "-o",
+        "junit",
+    ]);
+    r.expect_code(4);
+    let xml = &r.stdout;
+    assert!(
+        xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<testsuite name=\"model-deployment\" tests=\"2\" failures=\"1\""),
+        "{xml}"
+    );
+    assert!(xml.contains("<testcase name=\""), "{xml}");
+    assert!(xml.contains("tricky &lt;&amp;&gt;.yaml"), "{xml}");
+    assert!(
+        xml.contains("<failure message=\"Model accuracy 0.50 is below minimum threshold 0.85"),
+        "{xml}"
+    );
+    assert_well_formed(xml);
+}
+
+/// A small XML checker: tags balance, attributes are quoted, no raw `<` or `&` in text.
+fn assert_well_formed(xml: &str) {
+    let body = xml.split_once("?>").unwrap().1;
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = body;
+    while let Some(open) = rest.find('<') {
+        let text = &rest[..open];
+        assert_entities(text);
+        let close = rest[open..].find('>').unwrap() + open;
+        let tag = &rest[open + 1..close];
+        assert!(!tag.contains('<'), "raw < inside a tag: {tag}");
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(stack.pop().as_deref(), Some(name), "unbalanced </{name}>");
+        } else {
+            let name = tag
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches('/')
+                .to_owned();
+            let attrs = tag[name.len()..].trim().trim_end_matches('/');
+            assert_eq!(
+                attrs.matches('"').count() % 2,
+                0,
+                "unquoted attribute in <{tag}>"
+            );
+            assert_entities(attrs);
+            if !tag.ends_with('/') {
+                stack.push(name);
+            }
+        }
+        rest = &rest[close + 1..];
+    }
+    assert_entities(rest);
+    assert!(stack.is_empty(), "unclosed tags: {stack:?}");
+}
+
+fn assert_entities(text: &str) {
+    for (i, _) in text.match_indices('&') {
+        let entity = &text[i..text[i..].find(';').map(|e| i + e + 1).unwrap_or(text.len())];
+        assert!(
+            ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"].contains(&entity),
+            "bad entity {entity:?} in {text:?}"
+        );
+    }
+}
+
+#[test]
+fn github_output_is_annotations() {
+    let r = govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        &manifest("low-accuracy"),
+        &manifest("valid-model"),
+        "--now",
+        NOW,
+        "-o",
+        "github",
+    ]);
+    r.expect_code(4);
+    let low = manifest("low-accuracy");
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with(&format!("::error file={low}"))
+                && l.ends_with("::Model accuracy 0.78 is below minimum threshold 0.85")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .lines()
+            .any(|l| l.starts_with(&format!("::warning file={}", manifest("valid-model")))),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_policy_directory_applies_every_policy_but_not_tests() {
+    let dir = temp_dir("policy-dir");
+    std::fs::copy(
+        policy("model-deployment"),
+        dir.join("model-deployment.yaml"),
+    )
+    .unwrap();
+    write(
+        &dir,
+        "extra.yaml",
+        "govgate: 1\nname: extra\nsubject: manifest\ndeny:\n  - id: owner\n    when: '!has(input.spec.owner)'\n    message: Every manifest names an owner\n",
+    );
+    write(&dir, "extra_test.yaml", "cases: []\n");
+    let r = govgate(&[
+        "check",
+        "-p",
+        dir.to_str().unwrap(),
+        &manifest("valid-model"),
+        "--now",
+        NOW,
+    ]);
+    r.expect_code(4)
+        .stdout_has("- extra - Every manifest names an owner")
+        .stdout_has("- model-deployment - Model name must follow");
+}
+
+#[test]
+fn unreadable_files_and_invalid_policies_are_errors() {
+    govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        "/no/such/manifest.yaml",
+    ])
+    .expect_code(1)
+    .stderr_has("no such file");
+    let dir = temp_dir("bad-manifest");
+    let bad = write(&dir, "bad.yaml", "spec:\n  metrics: [1, 2\n");
+    govgate(&["check", "-p", &policy("model-deployment"), &bad])
+        .expect_code(1)
+        .stderr_has("bad.yaml:");
+    let broken = write(
+        &dir,
+        "broken.yaml",
+        "govgate: 1\nname: broken\nsubject: manifest\ndeny:\n  - id: x\n    when: input.a ==\n    message: m\n",
+    );
+    govgate(&["check", "-p", &broken, &manifest("valid-model")])
+        .expect_code(1)
+        .stderr_has("broken.yaml:6:");
+    govgate(&["check", "-p", &policy("model-deployment")]).expect_code(2);
+}
+
+#[test]
+fn manifests_on_stdin() {
+    let text = std::fs::read_to_string(manifest("high-drift")).unwrap();
+    govgate_stdin(
+        &[
+            "check",
+            "-p",
+            &policy("model-deployment"),
+            "-",
+            "--now",
+            NOW,
+        ],
+        &text,
+    )
+    .expect_code(4)
+    .stdout_has(
+        "FAIL - <stdin> - model-deployment - Model drift score 0.45 exceeds critical threshold",
+    );
+}

@@ -1,0 +1,395 @@
+//! `govgate eval` over the real binary, on the reference policies.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod common;
+
+use common::*;
+
+const NOW: &str = "2026-01-01T00:00:00Z";
+
+#[test]
+fn live_switch_needs_an_admin_and_explains_why() {
+    let r = govgate(&[
+        "eval",
+        "--policy",
+        &policy("agent-trading"),
+        "--input",
+        &repo("examples/actions/live-switch.json"),
+        "--now",
+        NOW,
+    ]);
+    r.expect_code(3)
+        .stdout_has("approval required")
+        .stdout_has("85.00")
+        .stdout_has("high")
+        .stdout_has("Switching from paper to live trading")
+        .stdout_has("switch_to_live")
+        .stdout_has("admin")
+        .stdout_has("justification  required")
+        .stdout_has("suggestions")
+        .stdout_has("agent-trading (digest ");
+    // A factor bar: id, bar, contribution, label.
+    let bar = r
+        .stdout
+        .lines()
+        .find(|l| l.trim_start().starts_with("mode "))
+        .expect("mode factor line");
+    assert!(
+        bar.contains('█') && bar.contains("+40") && bar.contains("Live trading"),
+        "{bar}"
+    );
+    // No colour when stdout is not a terminal.
+    assert!(!r.stdout.contains('\x1b'));
+}
+
+#[test]
+fn json_output_is_the_decision_exactly() {
+    let r = govgate(&[
+        "eval",
+        "-p",
+        &policy("agent-trading"),
+        "-i",
+        &repo("examples/actions/live-switch.json"),
+        "--now",
+        NOW,
+        "--format",
+        "json",
+    ]);
+    r.expect_code(3);
+    let decision: govgate_core::Decision = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(decision.outcome, govgate_core::Outcome::Approval);
+    assert_eq!((decision.score * 100.0).round() / 100.0, 85.0);
+    assert_eq!(decision.band.as_deref(), Some("high"));
+    assert_eq!(decision.policy.as_ref(), "agent-trading");
+    assert!(
+        decision.fingerprint.is_none(),
+        "fingerprint only on request"
+    );
+    // Re-serializing gives the same JSON: the output is the serde form, nothing added.
+    assert_eq!(serde_json::to_value(&decision).unwrap(), r.json());
+}
+
+#[test]
+fn safe_edit_runs_by_itself() {
+    govgate(&[
+        "eval",
+        "--policy",
+        &policy("coding-agent"),
+        "--input",
+        &repo("examples/actions/safe-edit.json"),
+        "--now",
+        NOW,
+    ])
+    .expect_code(0)
+    .stdout_has("auto (allowed)")
+    .stdout_has("0.05");
+}
+
+#[test]
+fn a_force_push_is_blocked() {
+    let action = r#"{"actor": {"id": "engineer_1", "roles": ["engineer"]}, "type": "force_push",
+        "args": {"target_files": []}, "context": {"repository": "web", "branch": "feature/x", "repositories": ["web"]}}"#;
+    govgate_stdin(
+        &["eval", "--policy", &policy("coding-agent"), "--now", NOW],
+        action,
+    )
+    .expect_code(4)
+    .stdout_has("blocked");
+    // `-` reads standard input too, as --input or as the positional argument.
+    govgate_stdin(
+        &[
+            "eval",
+            "--policy",
+            &policy("coding-agent"),
+            "--input",
+            "-",
+            "--now",
+            NOW,
+        ],
+        action,
+    )
+    .expect_code(4);
+    govgate_stdin(
+        &[
+            "eval",
+            "--policy",
+            &policy("coding-agent"),
+            "-",
+            "--now",
+            NOW,
+            "-f",
+            "json",
+        ],
+        action,
+    )
+    .expect_code(4)
+    .stdout_has("\"outcome\": \"block\"");
+}
+
+#[test]
+fn yaml_input_on_stdin() {
+    let action = "actor: {id: trader-1, roles: [trader]}\ntype: modify_strategy\nargs: {trading_mode: inactive, stop_loss_pct: 1.5, strategy_ids: [42], reversibility: reversible}\ncontext: {current_mode: inactive}\n";
+    govgate_stdin(
+        &["eval", "--policy", &policy("agent-trading"), "--now", NOW],
+        action,
+    )
+    .expect_code(0)
+    .stdout_has("low");
+}
+
+const EXTREME: &str = r#"{"actor": {"id": "trader-1", "roles": ["trader"]}, "type": "modify_strategy",
+    "args": {"trading_mode": "inactive", "stop_loss_pct": 35, "strategy_ids": [1], "reversibility": "reversible"},
+    "context": {"current_mode": "inactive"}}"#;
+
+#[test]
+fn a_param_changes_the_decision() {
+    govgate_stdin(
+        &["eval", "-p", &policy("agent-trading"), "--now", NOW],
+        EXTREME,
+    )
+    .expect_code(3)
+    .stdout_has("extreme_stop_loss");
+    let r = govgate_stdin(
+        &[
+            "eval",
+            "-p",
+            &policy("agent-trading"),
+            "--now",
+            NOW,
+            "--param",
+            "extreme_stop_loss_pct=50",
+        ],
+        EXTREME,
+    );
+    r.expect_code(0);
+    assert!(!r.stdout.contains("extreme_stop_loss"), "{}", r.stdout);
+}
+
+#[test]
+fn bad_params_are_usage_errors() {
+    govgate_stdin(
+        &[
+            "eval",
+            "-p",
+            &policy("agent-trading"),
+            "--now",
+            NOW,
+            "--param",
+            "extreme_stop_loss_pct=lots",
+        ],
+        EXTREME,
+    )
+    .expect_code(2)
+    .stderr_has("extreme_stop_loss_pct");
+    govgate_stdin(
+        &[
+            "eval",
+            "-p",
+            &policy("agent-trading"),
+            "--now",
+            NOW,
+            "--param",
+            "extreme_stop_los_pct=50",
+        ],
+        EXTREME,
+    )
+    .expect_code(2)
+    .stderr_has("did you mean `extreme_stop_loss_pct`");
+    govgate_stdin(
+        &[
+            "eval",
+            "-p",
+            &policy("agent-trading"),
+            "--param",
+            "no-equals-sign",
+        ],
+        EXTREME,
+    )
+    .expect_code(2);
+    govgate_stdin(
+        &["eval", "-p", &policy("agent-trading"), "--now", "yesterday"],
+        EXTREME,
+    )
+    .expect_code(2)
+    .stderr_has("--now");
+    govgate(&["eval", "--format", "yaml", "-p", &policy("agent-trading")]).expect_code(2);
+    govgate(&["eval"]).expect_code(2);
+}
+
+#[test]
+fn bad_inputs_are_errors_with_a_location() {
+    govgate_stdin(
+        &[
+            "eval",
+            "-p",
+            &policy("agent-trading"),
+            "-i",
+            "-",
+            "-f",
+            "json",
+        ],
+        "{\"type\": [1, }",
+    )
+    .expect_code(1)
+    .stderr_has("<stdin>:1:");
+    govgate(&[
+        "eval",
+        "-p",
+        &policy("agent-trading"),
+        "-i",
+        "/no/such/action.json",
+    ])
+    .expect_code(1)
+    .stderr_has("no such file");
+    govgate_stdin(&["eval", "-p", "/no/such/policy.yaml"], "{}")
+        .expect_code(1)
+        .stderr_has("cannot read");
+    govgate_stdin(
+        &["eval", "-p", &policy("agent-trading")],
+        "a: 1\n---\nb: 2\n",
+    )
+    .expect_code(1)
+    .stderr_has("2 documents");
+}
+
+#[test]
+fn fingerprint_on_request_matches_the_override_command() {
+    let r = govgate(&[
+        "eval",
+        "-p",
+        &policy("agent-trading"),
+        "-i",
+        &repo("examples/actions/live-switch.json"),
+        "--now",
+        NOW,
+        "-f",
+        "json",
+        "--fingerprint",
+    ]);
+    let fp = r.json()["fingerprint"].as_str().unwrap().to_owned();
+    assert_eq!(fp.len(), 64);
+    let f = govgate(&[
+        "override",
+        "fingerprint",
+        "--input",
+        &repo("examples/actions/live-switch.json"),
+    ]);
+    f.expect_code(0);
+    assert_eq!(f.stdout.trim(), fp);
+}
+
+#[test]
+fn log_appends_one_redacted_json_line_per_decision() {
+    let dir = temp_dir("log");
+    let log = dir.join("decisions.jsonl").to_string_lossy().into_owned();
+    let action = repo("examples/actions/safe-edit.json");
+    for _ in 0..2 {
+        govgate(&[
+            "eval",
+            "-p",
+            &policy("coding-agent"),
+            "-i",
+            &action,
+            "--now",
+            NOW,
+            "--log",
+            &log,
+            "-f",
+            "json",
+        ])
+        .expect_code(0);
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(text.ends_with('\n'));
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2);
+    for line in lines {
+        let record: serde_json::Value = serde_json::from_str(line).unwrap();
+        for key in [
+            "ts",
+            "policy",
+            "digest",
+            "fingerprint",
+            "action",
+            "decision",
+        ] {
+            assert!(record.get(key).is_some(), "missing {key}: {line}");
+        }
+        assert_eq!(record["policy"], "coding-agent");
+        assert_eq!(record["ts"], "2026-01-01T00:00:00.000Z");
+        assert_eq!(record["decision"]["outcome"], "auto");
+        assert_eq!(record["fingerprint"].as_str().unwrap().len(), 64);
+        // The diff is a secret field: hashed, never written out.
+        let diff = record["action"]["args"]["diff"].as_str().unwrap();
+        assert!(diff.starts_with("sha256:"), "{diff}");
+        assert!(!line.contains("Instal the CLI"), "secret leaked: {line}");
+        // Everything else is kept.
+        assert_eq!(
+            record["action"]["args"]["target_files"][0],
+            "docs/README.md"
+        );
+    }
+}
+
+#[test]
+fn help_lists_the_exit_codes() {
+    let r = govgate(&["--help"]);
+    r.expect_code(0)
+        .stdout_has("Exit codes")
+        .stdout_has("3  approval required");
+    govgate(&["eval", "--help"])
+        .expect_code(0)
+        .stdout_has("4  blocked");
+    govgate(&["check", "--help"])
+        .expect_code(0)
+        .stdout_has("Exit codes");
+}
+
+#[test]
+fn shadow_mode_lets_the_action_run_and_says_what_would_have_happened() {
+    let dir = temp_dir("shadow");
+    let p = write(
+        &dir,
+        "shadow.yaml",
+        "govgate: 1\nname: shadowed\nmode: shadow\nrules:\n  - id: no_prod\n    when: input.context.env == \"prod\"\n    verdict: block\n    reason_code: prod\n    message: Production is off limits\ndefault_verdict: {verdict: auto}\n",
+    );
+    let action = r#"{"type": "deploy", "context": {"env": "prod"}}"#;
+    govgate_stdin(&["eval", "-p", &p, "--now", NOW], action)
+        .expect_code(0)
+        .stdout_has("auto (allowed)  (shadow mode; would be: blocked)")
+        .stdout_has("Production is off limits");
+    let r = govgate_stdin(&["eval", "-p", &p, "--now", NOW, "-f", "json"], action);
+    r.expect_code(0);
+    assert_eq!(r.json()["shadow_outcome"], "block");
+}
+
+#[test]
+fn eval_on_a_manifest_policy_lists_deny_and_warn_messages() {
+    govgate(&[
+        "eval",
+        "-p",
+        &policy("model-deployment"),
+        &repo("examples/manifests/low-accuracy.yaml"),
+        "--now",
+        NOW,
+    ])
+    .expect_code(4)
+    .stdout_has("blocked")
+    .stdout_has("✗ accuracy: Model accuracy 0.78 is below minimum threshold 0.85")
+    .stdout_has("✗ f1_score: Model F1 score 0.75 is below minimum threshold 0.80");
+    govgate(&[
+        "eval",
+        "-p",
+        &policy("model-deployment"),
+        &repo("examples/manifests/valid-model.yaml"),
+        "--now",
+        NOW,
+    ])
+    .expect_code(0)
+    .stdout_has("! model_naming: Model name must follow pattern: domain-task-vN");
+}

@@ -1,0 +1,426 @@
+//! Where every node of a parsed document came from: [`SpanIndex`] and [`PathSeg`].
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+use crate::diagnostic::Location;
+use crate::source::lines::LineIndex;
+use crate::source::scalar::{self, ScalarKind};
+use crate::value::Str;
+
+/// One step of a path from a document's root to a node: a map key or a list index.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PathSeg {
+    /// The value under this key of a map.
+    Key(Str),
+    /// The item at this 0-based index of a list.
+    Index(usize),
+}
+
+impl PathSeg {
+    /// A key segment.
+    pub fn key(key: &str) -> PathSeg {
+        PathSeg::Key(Arc::from(key))
+    }
+}
+
+impl From<usize> for PathSeg {
+    fn from(i: usize) -> PathSeg {
+        PathSeg::Index(i)
+    }
+}
+
+impl From<&str> for PathSeg {
+    fn from(k: &str) -> PathSeg {
+        PathSeg::key(k)
+    }
+}
+
+/// Prints a path the way `serde_path_to_error` does: `rules[2].when`; the empty path prints
+/// as `.`. A key that would not read back as one segment (empty, or holding `.`, `[`, `]`,
+/// `"`, `\`, whitespace or control characters) prints as a quoted index, `["a.b"]`.
+pub fn format_path(path: &[PathSeg]) -> String {
+    if path.is_empty() {
+        return ".".to_owned();
+    }
+    let mut out = String::new();
+    for seg in path {
+        match seg {
+            PathSeg::Index(i) => {
+                out.push('[');
+                out.push_str(&i.to_string());
+                out.push(']');
+            }
+            PathSeg::Key(k) if is_bare_key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            PathSeg::Key(k) => {
+                out.push_str("[\"");
+                for c in k.chars() {
+                    match c {
+                        '"' => out.push_str("\\\""),
+                        '\\' => out.push_str("\\\\"),
+                        '\n' => out.push_str("\\n"),
+                        '\t' => out.push_str("\\t"),
+                        '\r' => out.push_str("\\r"),
+                        c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+                        c => out.push(c),
+                    }
+                }
+                out.push_str("\"]");
+            }
+        }
+    }
+    out
+}
+
+fn is_bare_key(k: &str) -> bool {
+    !k.is_empty()
+        && k != "?"
+        && !k.chars().any(|c| {
+            matches!(c, '.' | '[' | ']' | '"' | '\\') || c.is_whitespace() || c.is_control()
+        })
+}
+
+/// A path string that [`parse_path`] could not read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathError {
+    /// Byte offset of the problem in the path string.
+    pub offset: usize,
+    /// What is wrong, lowercase.
+    pub message: String,
+}
+
+impl fmt::Display for PathError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} at offset {}", self.message, self.offset)
+    }
+}
+
+impl std::error::Error for PathError {}
+
+/// Reads a path printed by [`format_path`] or by `serde_path_to_error`: `rules[2].when`,
+/// `[0].name`, `a["b.c"]`; `.` and the empty string are the root. `serde_path_to_error`'s
+/// `?` (an unknown segment) is rejected, since it names no node.
+pub fn parse_path(path: &str) -> Result<Vec<PathSeg>, PathError> {
+    let mut segs = Vec::new();
+    if path == "." {
+        return Ok(segs);
+    }
+    let bytes = path.as_bytes();
+    let mut i = 0;
+    let err = |offset: usize, message: &str| PathError {
+        offset,
+        message: message.to_owned(),
+    };
+    while i < bytes.len() {
+        match bytes.get(i) {
+            Some(b'[') => {
+                i += 1;
+                if bytes.get(i) == Some(&b'"') {
+                    let (key, next) = read_quoted_key(path, i + 1)
+                        .ok_or_else(|| err(i, "unterminated quoted key"))?;
+                    i = next;
+                    segs.push(PathSeg::Key(Arc::from(key.as_str())));
+                } else {
+                    let digits_start = i;
+                    while bytes.get(i).is_some_and(u8::is_ascii_digit) {
+                        i += 1;
+                    }
+                    let digits = path.get(digits_start..i).unwrap_or("");
+                    let index = digits
+                        .parse::<usize>()
+                        .map_err(|_| err(digits_start, "expected a list index"))?;
+                    segs.push(PathSeg::Index(index));
+                }
+                if bytes.get(i) != Some(&b']') {
+                    return Err(err(i, "expected `]`"));
+                }
+                i += 1;
+            }
+            Some(b'.') if i > 0 => {
+                i += 1;
+                let (key, next) = read_bare_key(path, i);
+                if key.is_empty() {
+                    return Err(err(i, "expected a key after `.`"));
+                }
+                if key == "?" {
+                    return Err(err(i, "the path has an unknown segment `?`"));
+                }
+                segs.push(PathSeg::key(key));
+                i = next;
+            }
+            _ if i == 0 => {
+                let (key, next) = read_bare_key(path, i);
+                if key.is_empty() {
+                    return Err(err(i, "expected a key"));
+                }
+                if key == "?" {
+                    return Err(err(i, "the path has an unknown segment `?`"));
+                }
+                segs.push(PathSeg::key(key));
+                i = next;
+            }
+            _ => return Err(err(i, "expected `.` or `[`")),
+        }
+    }
+    Ok(segs)
+}
+
+fn read_bare_key(path: &str, start: usize) -> (&str, usize) {
+    let rest = path.get(start..).unwrap_or("");
+    let len = rest.find(['.', '[']).unwrap_or(rest.len());
+    (rest.get(..len).unwrap_or(""), start + len)
+}
+
+/// Reads a JSON-style quoted key starting after its opening quote; returns it and the offset
+/// just past its closing quote.
+fn read_quoted_key(path: &str, start: usize) -> Option<(String, usize)> {
+    let rest = path.get(start..)?;
+    let mut out = String::new();
+    let mut chars = rest.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' => return Some((out, start + i + 1)),
+            '\\' => match chars.next()?.1 {
+                'n' => out.push('\n'),
+                't' => out.push('\t'),
+                'r' => out.push('\r'),
+                'u' => {
+                    if chars.next()?.1 != '{' {
+                        return None;
+                    }
+                    let mut code = 0u32;
+                    loop {
+                        let (_, d) = chars.next()?;
+                        if d == '}' {
+                            break;
+                        }
+                        code = code.checked_mul(16)?.checked_add(d.to_digit(16)?)?;
+                    }
+                    out.push(char::from_u32(code)?);
+                }
+                other => out.push(other),
+            },
+            c => out.push(c),
+        }
+    }
+    None
+}
+
+/// The text a span index points into, shared by every document of one file.
+#[derive(Debug)]
+pub(crate) struct SourceText {
+    pub(crate) file: Str,
+    pub(crate) text: Str,
+    pub(crate) lines: LineIndex,
+}
+
+impl SourceText {
+    pub(crate) fn new(file: &str, text: &str) -> SourceText {
+        SourceText {
+            file: Arc::from(file),
+            text: Arc::from(text),
+            lines: LineIndex::new(text),
+        }
+    }
+
+    pub(crate) fn location(&self, offset: usize) -> Location {
+        self.lines.location(&self.text, offset)
+    }
+}
+
+/// Where one scalar's text sits, for mapping offsets inside its decoded value.
+#[derive(Clone, Debug)]
+pub(crate) struct ScalarSpan {
+    pub(crate) kind: ScalarKind,
+    /// Byte offset of the scalar's first character (its opening quote, or for block scalars
+    /// the first content character).
+    pub(crate) start: usize,
+    /// Byte offset just past the scalar's text (its closing quote).
+    pub(crate) end: usize,
+    /// The decoded string, to check the offset mapping against.
+    pub(crate) value: Str,
+}
+
+/// The children of a node.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Children {
+    #[default]
+    None,
+    List(Vec<SpanNode>),
+    Map(BTreeMap<Str, SpanNode>),
+}
+
+/// What a node is, shared between an anchor and its aliases.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct SpanBody {
+    pub(crate) scalar: Option<ScalarSpan>,
+    pub(crate) children: Children,
+}
+
+/// One node's positions: where its key is (for a map entry) and where its value starts.
+#[derive(Clone, Debug)]
+pub(crate) struct SpanNode {
+    pub(crate) key: Option<Location>,
+    pub(crate) value: Location,
+    pub(crate) body: Arc<SpanBody>,
+}
+
+impl SpanNode {
+    pub(crate) fn leaf(value: Location, scalar: Option<ScalarSpan>) -> SpanNode {
+        SpanNode {
+            key: None,
+            value,
+            body: Arc::new(SpanBody {
+                scalar,
+                children: Children::None,
+            }),
+        }
+    }
+
+    fn child(&self, seg: &PathSeg) -> Option<&SpanNode> {
+        match (&self.body.children, seg) {
+            (Children::List(items), PathSeg::Index(i)) => items.get(*i),
+            (Children::Map(entries), PathSeg::Key(k)) => entries.get(k),
+            _ => None,
+        }
+    }
+}
+
+/// Where each node of one document sits in its source text: for every node, where its map
+/// key starts and where its value starts, and for string scalars how offsets inside the
+/// decoded string map back to the file.
+///
+/// Nodes are addressed by the same paths a [`Value`](crate::Value) is (`[PathSeg]`). A node
+/// reached through a YAML alias shares the anchored node's children, so its descendants point
+/// at the anchored text. An index of a document whose positions are unknown is empty (every
+/// query gives `None`).
+#[derive(Clone, Debug, Default)]
+pub struct SpanIndex {
+    pub(crate) root: Option<SpanNode>,
+    pub(crate) source: Option<Arc<SourceText>>,
+}
+
+impl SpanIndex {
+    pub(crate) fn new(root: SpanNode, source: Arc<SourceText>) -> SpanIndex {
+        SpanIndex {
+            root: Some(root),
+            source: Some(source),
+        }
+    }
+
+    /// The node at `path`, if the document has it.
+    fn node(&self, path: &[PathSeg]) -> Option<&SpanNode> {
+        path.iter()
+            .try_fold(self.root.as_ref()?, |node, seg| node.child(seg))
+    }
+
+    /// The deepest node along `path` that exists, and how many segments lead to it.
+    pub(crate) fn deepest(&self, path: &[PathSeg]) -> Option<(&SpanNode, usize)> {
+        let mut node = self.root.as_ref()?;
+        for (depth, seg) in path.iter().enumerate() {
+            match node.child(seg) {
+                Some(next) => node = next,
+                None => return Some((node, depth)),
+            }
+        }
+        Some((node, path.len()))
+    }
+
+    /// Whether the document has a node at `path`.
+    pub fn contains(&self, path: &[PathSeg]) -> bool {
+        self.node(path).is_some()
+    }
+
+    /// Where the map key of the node at `path` starts; `None` for the root, list items and
+    /// paths the document does not have.
+    pub fn key_location(&self, path: &[PathSeg]) -> Option<Location> {
+        self.node(path)?.key
+    }
+
+    /// Where the value of the node at `path` starts (for a quoted string, its opening quote;
+    /// for a block scalar, its first content character).
+    pub fn value_location(&self, path: &[PathSeg]) -> Option<Location> {
+        Some(self.node(path)?.value)
+    }
+
+    /// The key's location if the node has one, else the value's: the best single place to
+    /// point at a node.
+    pub fn location(&self, path: &[PathSeg]) -> Option<Location> {
+        let node = self.node(path)?;
+        Some(node.key.unwrap_or(node.value))
+    }
+
+    /// Where in the file the character at `byte_offset` of the decoded string at `path` was
+    /// written. An offset equal to the string's length points just past its last character.
+    ///
+    /// Exact for plain scalars, single- and double-quoted scalars (escapes included) and
+    /// literal block scalars; for folded block scalars and for JSON and TOML strings exact
+    /// whenever the text decodes as expected, otherwise the value's start. `None` when the
+    /// path has no scalar, or the offset is past the string's end.
+    pub fn value_offset_location(&self, path: &[PathSeg], byte_offset: usize) -> Option<Location> {
+        let node = self.node(path)?;
+        let scalar = node.body.scalar.as_ref()?;
+        let source = self.source.as_ref()?;
+        if byte_offset > scalar.value.len() {
+            return None;
+        }
+        match scalar::source_offset(&source.text, &source.lines, scalar, byte_offset) {
+            Some(off) => Some(source.location(off)),
+            None => Some(node.value),
+        }
+    }
+
+    /// The file name the index was built for, if any.
+    pub fn file(&self) -> Option<&str> {
+        self.source.as_deref().map(|s| &*s.file)
+    }
+
+    /// The text the index points into, if any.
+    pub fn text(&self) -> Option<&str> {
+        self.source.as_deref().map(|s| &*s.text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_round_trip() {
+        for s in [
+            "rules[2].when",
+            "[0].name",
+            "a",
+            "a.b.c",
+            "a[0][1].b",
+            "a[\"b.c\"].d",
+            "[\"\"]",
+        ] {
+            let segs = parse_path(s).unwrap();
+            assert_eq!(format_path(&segs), s, "{segs:?}");
+        }
+        assert_eq!(
+            parse_path("rules[2].when").unwrap(),
+            vec![
+                PathSeg::key("rules"),
+                PathSeg::Index(2),
+                PathSeg::key("when")
+            ]
+        );
+        assert_eq!(parse_path(".").unwrap(), vec![]);
+        assert_eq!(parse_path("").unwrap(), vec![]);
+        assert_eq!(format_path(&[]), ".");
+        assert!(parse_path("a[x]").is_err());
+        assert!(parse_path("a.").is_err());
+        assert!(parse_path("a[1").is_err());
+        assert!(parse_path("a.?.b").is_err());
+        let odd = vec![PathSeg::key("a b\"\\\n")];
+        assert_eq!(parse_path(&format_path(&odd)).unwrap(), odd);
+    }
+}

@@ -1,0 +1,1 @@
+//! Holds nothing: the differential tests live in `tests/`.
