@@ -158,6 +158,25 @@ fn b5(c: &mut Criterion) {
     g.finish();
 }
 
+/// The reference policies (examples/policies), each on one representative input from its
+/// tests: govgate only (no peer expresses these policies).
+fn reference(c: &mut Criterion) {
+    if !with_govgate() {
+        return;
+    }
+    let cases = govgate::reference_cases(&govgate::reference_dir());
+    if cases.is_empty() {
+        eprintln!("no reference policies under {}", govgate::reference_dir().display());
+        return;
+    }
+    let mut g = c.benchmark_group("R_reference_policies");
+    for case in &cases {
+        eprintln!("reference policy {}: case `{}`", case.name, case.case);
+        g.bench_function(case.name.as_str(), |b| b.iter(|| case.engine.eval(black_box(&case.action))));
+    }
+    g.finish();
+}
+
 fn main() {
     // Agreement first: a disagreement panics here, before anything is measured.
     if with_govgate() {
@@ -176,6 +195,7 @@ fn main() {
     b3(&mut c);
     b4(&mut c);
     b5(&mut c);
+    reference(&mut c);
     c.final_summary();
 
     // The summary step: medians, ratios and targets from every estimate criterion has stored.

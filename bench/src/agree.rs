@@ -115,8 +115,32 @@ pub fn b4_govgate<'a>() -> Vec<(&'static str, Decider<'a, B4Outcome>)> {
     ]
 }
 
+/// govgate's YAML and JSON forms of each workload policy must be the same policy: the policy
+/// digest (SHA-256 of the normalized document's canonical JSON) must match.
+pub fn govgate_formats() {
+    let mut sources = vec![w::b1_govgate(), w::b4_govgate()];
+    for n in w::B3_SIZES {
+        sources.push(w::b3_govgate(n, true));
+        sources.push(w::b3_govgate(n, false));
+    }
+    for source in &sources {
+        let digests: Vec<_> = ["yaml", "json"]
+            .iter()
+            .map(|format| {
+                let (file, text) = source.file(format);
+                govgate::GovgateEngine::new(&file, &text).policy().digest().to_owned()
+            })
+            .collect();
+        assert_eq!(digests[0], digests[1], "{}: the YAML and JSON policies differ", source.name);
+    }
+    eprintln!("agreement govgate: YAML and JSON forms of {} policies have equal digests", sources.len());
+}
+
 /// Runs every check; govgate's side too unless `with_govgate` is false.
 pub fn all(with_govgate: bool) {
+    if with_govgate {
+        govgate_formats();
+    }
     let mut engines = b1_peers();
     if with_govgate {
         engines.extend(b1_govgate());

@@ -117,3 +117,80 @@ pub fn from_source(source: &crate::workloads::GovgateSource) -> GovgateEngine {
     let (file, text) = source.file(format());
     GovgateEngine::new(&file, &text)
 }
+
+/// One reference policy (`examples/policies/NAME.yaml`) with one representative input from its
+/// test file (`NAME_test.yaml`), ready to evaluate.
+pub struct ReferenceCase {
+    /// The policy's file stem (`agent-trading`).
+    pub name: String,
+    /// The test case's name.
+    pub case: String,
+    /// The compiled policy and the case's context (its `now` and parameters).
+    pub engine: GovgateEngine,
+    /// The case's input.
+    pub action: Action,
+}
+
+/// Every reference policy under `dir` that has a `_test.yaml`, each with its representative
+/// case: the first whose expected outcome is `approval`, else the first expecting a block or a
+/// denial, else the first. The case must pass (checked with the policy test runner) before it
+/// is timed.
+pub fn reference_cases(dir: &std::path::Path) -> Vec<ReferenceCase> {
+    use govgate_core::policy::document::{Outcome, TestSuiteSpec};
+    use govgate_core::policy::testing::{DEFAULT_TEST_TIME, parse_time};
+
+    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
+    files.sort();
+    let mut cases = Vec::new();
+    for path in files {
+        let file = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+        let Some(stem) = file.strip_suffix(".yaml") else { continue };
+        if stem.ends_with("_test") {
+            continue;
+        }
+        let test_path = path.with_file_name(format!("{stem}_test.yaml"));
+        let Ok(test_text) = std::fs::read_to_string(&test_path) else { continue };
+        let text = std::fs::read_to_string(&path).expect("reference policy is readable");
+        let policy = load(&file, &text);
+        let suite = govgate_core::policy::load_test_suite(&format!("{stem}_test.yaml"), &test_text)
+            .unwrap_or_else(|d| panic!("{stem}_test.yaml does not load:\n{d}"));
+        let pick = suite
+            .cases
+            .iter()
+            .find(|c| c.expect.outcome == Some(Outcome::Approval))
+            .or_else(|| {
+                suite.cases.iter().find(|c| {
+                    c.expect.outcome == Some(Outcome::Block) || c.expect.allowed == Some(false)
+                })
+            })
+            .or_else(|| suite.cases.first())
+            .unwrap_or_else(|| panic!("{stem}_test.yaml has no cases"))
+            .clone();
+        let one = TestSuiteSpec { cases: vec![pick.clone()], ..TestSuiteSpec::default() };
+        let report = policy.run_tests(&one).unwrap_or_else(|d| panic!("{stem}: tests do not run:\n{d}"));
+        assert!(report.passed(), "{stem}: case `{}` fails: {report:?}", pick.name);
+
+        let now = pick
+            .now
+            .as_deref()
+            .or(Some(DEFAULT_TEST_TIME))
+            .and_then(parse_time)
+            .expect("the case's time parses");
+        let mut ctx = EvalContext::new(now);
+        ctx.parameters =
+            pick.params.iter().map(|(k, v)| (govgate_core::Str::from(k.as_str()), v.clone())).collect();
+        cases.push(ReferenceCase {
+            name: stem.to_owned(),
+            case: pick.name.clone(),
+            engine: GovgateEngine { policy, ctx },
+            action: Action::new(pick.input.clone()),
+        });
+    }
+    cases
+}
+
+/// The repository's `examples/policies`.
+pub fn reference_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/policies")
+}
