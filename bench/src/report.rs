@@ -137,21 +137,39 @@ pub struct Target {
     pub bound: f64,
 }
 
-/// The targets the brief sets.
+/// The targets the benchmark is held to.
 pub const TARGETS: &[Target] = &[
     Target { label: "B1 cedar / govgate >= 5", numerator: "B1_single_rule/cedar", denominator: "B1_single_rule/govgate", at_least: true, bound: 5.0 },
     Target { label: "B1 regorus / govgate >= 7", numerator: "B1_single_rule/regorus", denominator: "B1_single_rule/govgate", at_least: true, bound: 7.0 },
     Target { label: "B1 govgate / cel <= 1.5", numerator: "B1_single_rule/govgate", denominator: "B1_single_rule/cel", at_least: false, bound: 1.5 },
-    Target { label: "B3 50 rules, last matches: cedar / govgate (keyed) >= 10", numerator: "B3_first_match/cedar/50_last", denominator: "B3_first_match/govgate_keyed/50_last", at_least: true, bound: 10.0 },
-    Target { label: "B3 50 rules, last matches: regorus / govgate (keyed) >= 10", numerator: "B3_first_match/regorus/50_last", denominator: "B3_first_match/govgate_keyed/50_last", at_least: true, bound: 10.0 },
-    Target { label: "B3 50 rules, none matches: cedar / govgate (keyed) >= 10", numerator: "B3_first_match/cedar/50_none", denominator: "B3_first_match/govgate_keyed/50_none", at_least: true, bound: 10.0 },
-    Target { label: "B3 50 rules, none matches: regorus / govgate (keyed) >= 10", numerator: "B3_first_match/regorus/50_none", denominator: "B3_first_match/govgate_keyed/50_none", at_least: true, bound: 10.0 },
-    Target { label: "B3 50 rules, last matches: cedar / govgate (unkeyed) >= 10", numerator: "B3_first_match/cedar/50_last", denominator: "B3_first_match/govgate_unkeyed/50_last", at_least: true, bound: 10.0 },
-    Target { label: "B3 50 rules, last matches: regorus / govgate (unkeyed) >= 10", numerator: "B3_first_match/regorus/50_last", denominator: "B3_first_match/govgate_unkeyed/50_last", at_least: true, bound: 10.0 },
+    Target { label: "B3 50 rules, last matches: cedar / govgate >= 10", numerator: "B3_first_match/cedar/50_last", denominator: "B3_first_match/govgate_keyed/50_last", at_least: true, bound: 10.0 },
+    Target { label: "B3 50 rules, last matches: regorus / govgate >= 10", numerator: "B3_first_match/regorus/50_last", denominator: "B3_first_match/govgate_keyed/50_last", at_least: true, bound: 10.0 },
+    Target { label: "B3 50 rules, none matches: cedar / govgate >= 10", numerator: "B3_first_match/cedar/50_none", denominator: "B3_first_match/govgate_keyed/50_none", at_least: true, bound: 10.0 },
+    Target { label: "B3 50 rules, none matches: regorus / govgate >= 10", numerator: "B3_first_match/regorus/50_none", denominator: "B3_first_match/govgate_keyed/50_none", at_least: true, bound: 10.0 },
     Target { label: "B3 keyed, last matches: 1000 rules / 50 rules <= 2", numerator: "B3_first_match/govgate_keyed/1000_last", denominator: "B3_first_match/govgate_keyed/50_last", at_least: false, bound: 2.0 },
     Target { label: "B3 keyed, none matches: 1000 rules / 50 rules <= 2", numerator: "B3_first_match/govgate_keyed/1000_none", denominator: "B3_first_match/govgate_keyed/50_none", at_least: false, bound: 2.0 },
     Target { label: "B5 cedar / govgate >= 5", numerator: "B5_load_50_rules/cedar", denominator: "B5_load_50_rules/govgate", at_least: true, bound: 5.0 },
     Target { label: "B5 regorus (parse + prepare) / govgate >= 5", numerator: "B5_load_50_rules/regorus_parse_prepare", denominator: "B5_load_50_rules/govgate", at_least: true, bound: 5.0 },
+];
+
+/// Ratios shown for context, with no target (`bound` is ignored).
+pub const OTHER_RATIOS: &[Target] = &[
+    Target { label: "B1 cedar / govgate fingerprinted", numerator: "B1_single_rule/cedar", denominator: "B1_single_rule/govgate_fingerprint", at_least: true, bound: 0.0 },
+    Target { label: "B1 regorus / govgate fingerprinted", numerator: "B1_single_rule/regorus", denominator: "B1_single_rule/govgate_fingerprint", at_least: true, bound: 0.0 },
+    Target { label: "B1 govgate fingerprinted / cel", numerator: "B1_single_rule/govgate_fingerprint", denominator: "B1_single_rule/cel", at_least: true, bound: 0.0 },
+    Target { label: "B3 50 rules, last matches: cedar / govgate unkeyed", numerator: "B3_first_match/cedar/50_last", denominator: "B3_first_match/govgate_unkeyed/50_last", at_least: true, bound: 0.0 },
+    Target { label: "B3 50 rules, last matches: regorus / govgate unkeyed", numerator: "B3_first_match/regorus/50_last", denominator: "B3_first_match/govgate_unkeyed/50_last", at_least: true, bound: 0.0 },
+    Target { label: "B3 50 rules, last matches: cel scan / govgate unkeyed", numerator: "B3_first_match/cel/50_last", denominator: "B3_first_match/govgate_unkeyed/50_last", at_least: true, bound: 0.0 },
+    Target { label: "B3 unkeyed, last matches: 1000 rules / 50 rules", numerator: "B3_first_match/govgate_unkeyed/1000_last", denominator: "B3_first_match/govgate_unkeyed/50_last", at_least: true, bound: 0.0 },
+    Target { label: "B3 1000 rules, last matches: cedar / govgate", numerator: "B3_first_match/cedar/1000_last", denominator: "B3_first_match/govgate_keyed/1000_last", at_least: true, bound: 0.0 },
+    Target { label: "B3 1000 rules, last matches: regorus / govgate", numerator: "B3_first_match/regorus/1000_last", denominator: "B3_first_match/govgate_keyed/1000_last", at_least: true, bound: 0.0 },
+    Target { label: "B4 regorus / govgate (full, with suggestions)", numerator: "B4_score/regorus", denominator: "B4_score/govgate", at_least: true, bound: 0.0 },
+    Target { label: "B4 cel / govgate (full, with suggestions)", numerator: "B4_score/cel", denominator: "B4_score/govgate", at_least: true, bound: 0.0 },
+    Target { label: "B4 regorus / govgate without suggestions", numerator: "B4_score/regorus", denominator: "B4_score/govgate_no_suggestions", at_least: true, bound: 0.0 },
+    Target { label: "B4 cel / govgate without suggestions", numerator: "B4_score/cel", denominator: "B4_score/govgate_no_suggestions", at_least: true, bound: 0.0 },
+    Target { label: "B5 regorus (parse only) / govgate", numerator: "B5_load_50_rules/regorus_parse", denominator: "B5_load_50_rules/govgate", at_least: true, bound: 0.0 },
+    Target { label: "B5 cel (50 programs) / govgate", numerator: "B5_load_50_rules/cel", denominator: "B5_load_50_rules/govgate", at_least: true, bound: 0.0 },
+    Target { label: "B5 govgate JSON / govgate YAML", numerator: "B5_load_50_rules/govgate_json", denominator: "B5_load_50_rules/govgate", at_least: true, bound: 0.0 },
 ];
 
 /// The report as text (`markdown`: as Markdown tables).
@@ -209,6 +227,21 @@ pub fn render(estimates: &[Estimate], markdown: bool) -> String {
         })
         .collect();
     table(&mut out, markdown, &["target", "numerator", "denominator", "ratio", "status"], &rows);
+    out.push('\n');
+
+    let rows: Vec<[String; 4]> = OTHER_RATIOS
+        .iter()
+        .filter_map(|t| {
+            let (n, d) = (by_id.get(t.numerator)?, by_id.get(t.denominator)?);
+            Some([
+                t.label.to_owned(),
+                human(n.median_ns),
+                human(d.median_ns),
+                format!("{:.2}", n.median_ns / d.median_ns),
+            ])
+        })
+        .collect();
+    table(&mut out, markdown, &["other ratio (no target)", "numerator", "denominator", "ratio"], &rows);
     out
 }
 
