@@ -6,7 +6,12 @@
 //! Before anything is measured every engine decides the same generated inputs and must agree;
 //! a disagreement aborts the run.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -50,7 +55,9 @@ fn b1(c: &mut Criterion) {
     let cel_value = cel::input_value(&input);
     let root = cel::root_context();
     let program = cel::compile(w::B1_CONDITION);
-    g.bench_function("cel", |b| b.iter(|| cel::eval(&root, &program, black_box(&cel_input))));
+    g.bench_function("cel", |b| {
+        b.iter(|| cel::eval(&root, &program, black_box(&cel_input)))
+    });
     g.bench_function("cel_bind_value", |b| {
         b.iter(|| cel::eval_bind_value(&root, &program, black_box(&cel_value)))
     });
@@ -62,12 +69,18 @@ fn b3(c: &mut Criterion) {
     for n in w::B3_SIZES {
         g.sample_size(if n >= 1000 { 20 } else { 50 });
         let cedar = CedarEngine::new(&w::b3_cedar(n));
-        let mut rego =
-            RegoEngine::new(&w::b3_rego(n), w::B3_REGO_RULE, &w::b3_timed_input(n, B3Case::Last));
+        let mut rego = RegoEngine::new(
+            &w::b3_rego(n),
+            w::B3_REGO_RULE,
+            &w::b3_timed_input(n, B3Case::Last),
+        );
         let root = cel::root_context();
         let programs: Vec<_> = (0..n).map(|i| cel::compile(&w::b3_condition(i))).collect();
         let govgate = with_govgate().then(|| {
-            (govgate::from_source(&w::b3_govgate(n, true)), govgate::from_source(&w::b3_govgate(n, false)))
+            (
+                govgate::from_source(&w::b3_govgate(n, true)),
+                govgate::from_source(&w::b3_govgate(n, false)),
+            )
         });
         for case in B3Case::ALL {
             let param = format!("{n}_{}", case.name());
@@ -75,12 +88,16 @@ fn b3(c: &mut Criterion) {
 
             if let Some((keyed, unkeyed)) = &govgate {
                 let action = keyed.input(&input);
-                g.bench_with_input(BenchmarkId::new("govgate_keyed", &param), &action, |b, a| {
-                    b.iter(|| keyed.eval(black_box(a)))
-                });
-                g.bench_with_input(BenchmarkId::new("govgate_unkeyed", &param), &action, |b, a| {
-                    b.iter(|| unkeyed.eval(black_box(a)))
-                });
+                g.bench_with_input(
+                    BenchmarkId::new("govgate_keyed", &param),
+                    &action,
+                    |b, a| b.iter(|| keyed.eval(black_box(a))),
+                );
+                g.bench_with_input(
+                    BenchmarkId::new("govgate_unkeyed", &param),
+                    &action,
+                    |b, a| b.iter(|| unkeyed.eval(black_box(a))),
+                );
             }
 
             let request = cedar.input(&input);
@@ -109,7 +126,9 @@ fn b4(c: &mut Criterion) {
         let action = full.input(&input);
         g.bench_function("govgate", |b| b.iter(|| full.eval(black_box(&action))));
         let lean = govgate::from_source(&w::b4_govgate()).without_suggestions();
-        g.bench_function("govgate_no_suggestions", |b| b.iter(|| lean.eval(black_box(&action))));
+        g.bench_function("govgate_no_suggestions", |b| {
+            b.iter(|| lean.eval(black_box(&action)))
+        });
     }
 
     let mut rego = RegoEngine::new(&w::b4_rego(), w::B4_REGO_RULE, &input);
@@ -133,10 +152,14 @@ fn b5(c: &mut Criterion) {
         let source = w::b3_govgate(n, true);
         let format = govgate::format();
         let (file, text) = source.file(format);
-        g.bench_function("govgate", |b| b.iter(|| govgate::load(&file, black_box(&text))));
+        g.bench_function("govgate", |b| {
+            b.iter(|| govgate::load(&file, black_box(&text)))
+        });
         if format != "json" {
             let (file, text) = source.file("json");
-            g.bench_function("govgate_json", |b| b.iter(|| govgate::load(&file, black_box(&text))));
+            g.bench_function("govgate_json", |b| {
+                b.iter(|| govgate::load(&file, black_box(&text)))
+            });
         }
     }
 
@@ -144,16 +167,27 @@ fn b5(c: &mut Criterion) {
     g.bench_function("cedar", |b| b.iter(|| cedar::load(black_box(&cedar_text))));
 
     let rego_text = w::b3_rego(n);
-    let input = RegoEngine::new(&rego_text, w::B3_REGO_RULE, &w::b3_timed_input(n, B3Case::Last))
-        .input(&w::b3_timed_input(n, B3Case::Last));
-    g.bench_function("regorus_parse", |b| b.iter(|| rego::load_parse_only(black_box(&rego_text))));
+    let input = RegoEngine::new(
+        &rego_text,
+        w::B3_REGO_RULE,
+        &w::b3_timed_input(n, B3Case::Last),
+    )
+    .input(&w::b3_timed_input(n, B3Case::Last));
+    g.bench_function("regorus_parse", |b| {
+        b.iter(|| rego::load_parse_only(black_box(&rego_text)))
+    });
     g.bench_function("regorus_parse_prepare", |b| {
         b.iter(|| rego::load_and_prepare(black_box(&rego_text), w::B3_REGO_RULE, &input))
     });
 
     let sources: Vec<String> = (0..n).map(w::b3_condition).collect();
     g.bench_function("cel", |b| {
-        b.iter(|| sources.iter().map(|s| cel::compile(black_box(s))).collect::<Vec<_>>())
+        b.iter(|| {
+            sources
+                .iter()
+                .map(|s| cel::compile(black_box(s)))
+                .collect::<Vec<_>>()
+        })
     });
     g.finish();
 }
@@ -166,13 +200,18 @@ fn reference(c: &mut Criterion) {
     }
     let cases = govgate::reference_cases(&govgate::reference_dir());
     if cases.is_empty() {
-        eprintln!("no reference policies under {}", govgate::reference_dir().display());
+        eprintln!(
+            "no reference policies under {}",
+            govgate::reference_dir().display()
+        );
         return;
     }
     let mut g = c.benchmark_group("R_reference_policies");
     for case in &cases {
         eprintln!("reference policy {}: case `{}`", case.name, case.case);
-        g.bench_function(case.name.as_str(), |b| b.iter(|| case.engine.eval(black_box(&case.action))));
+        g.bench_function(case.name.as_str(), |b| {
+            b.iter(|| case.engine.eval(black_box(&case.action)))
+        });
     }
     g.finish();
 }

@@ -33,7 +33,10 @@ pub fn check<T: PartialEq + Debug>(
         }
     }
     let names: Vec<&str> = engines.iter().map(|(n, _)| *n).collect();
-    eprintln!("agreement {workload}: {} inputs, engines {names:?} all agree", inputs.len());
+    eprintln!(
+        "agreement {workload}: {} inputs, engines {names:?} all agree",
+        inputs.len()
+    );
 }
 
 /// B1 for the peers (govgate's decider is added by the caller).
@@ -43,29 +46,50 @@ pub fn b1_peers<'a>() -> Vec<(&'static str, Decider<'a, bool>)> {
     let root = cel::root_context();
     let program = cel::compile(w::B1_CONDITION);
     vec![
-        ("cedar", Box::new(move |j: &Json| cedar.decide_b1(&cedar.input(j)))),
-        ("regorus", Box::new(move |j: &Json| {
-            let v = rego.input(j);
-            rego.decide_b1(&v)
-        })),
-        ("cel", Box::new(move |j: &Json| cel::decide_b1(&root, &program, &cel::input(j)))),
+        (
+            "cedar",
+            Box::new(move |j: &Json| cedar.decide_b1(&cedar.input(j))),
+        ),
+        (
+            "regorus",
+            Box::new(move |j: &Json| {
+                let v = rego.input(j);
+                rego.decide_b1(&v)
+            }),
+        ),
+        (
+            "cel",
+            Box::new(move |j: &Json| cel::decide_b1(&root, &program, &cel::input(j))),
+        ),
     ]
 }
 
 /// B3 with `n` rules for the peers.
 pub fn b3_peers<'a>(n: usize) -> Vec<(&'static str, Decider<'a, Option<usize>>)> {
     let cedar = CedarEngine::new(&w::b3_cedar(n));
-    let mut rego =
-        RegoEngine::new(&w::b3_rego(n), w::B3_REGO_RULE, &w::b3_timed_input(n, B3Case::Last));
+    let mut rego = RegoEngine::new(
+        &w::b3_rego(n),
+        w::B3_REGO_RULE,
+        &w::b3_timed_input(n, B3Case::Last),
+    );
     let root = cel::root_context();
     let programs: Vec<_> = (0..n).map(|i| cel::compile(&w::b3_condition(i))).collect();
     vec![
-        ("cedar", Box::new(move |j: &Json| cedar.decide_b3(&cedar.input(j)))),
-        ("regorus", Box::new(move |j: &Json| {
-            let v = rego.input(j);
-            rego.decide_b3(&v)
-        })),
-        ("cel", Box::new(move |j: &Json| cel::first_match(&root, &programs, &cel::input(j)))),
+        (
+            "cedar",
+            Box::new(move |j: &Json| cedar.decide_b3(&cedar.input(j))),
+        ),
+        (
+            "regorus",
+            Box::new(move |j: &Json| {
+                let v = rego.input(j);
+                rego.decide_b3(&v)
+            }),
+        ),
+        (
+            "cel",
+            Box::new(move |j: &Json| cel::first_match(&root, &programs, &cel::input(j))),
+        ),
     ]
 }
 
@@ -75,11 +99,17 @@ pub fn b4_peers<'a>() -> Vec<(&'static str, Decider<'a, B4Outcome>)> {
     let root = cel::root_context();
     let program = cel::compile(&w::b4_cel_expression());
     vec![
-        ("regorus", Box::new(move |j: &Json| {
-            let v = rego.input(j);
-            rego.decide_b4(&v)
-        })),
-        ("cel", Box::new(move |j: &Json| cel::decide_b4(&root, &program, &cel::input(j)))),
+        (
+            "regorus",
+            Box::new(move |j: &Json| {
+                let v = rego.input(j);
+                rego.decide_b4(&v)
+            }),
+        ),
+        (
+            "cel",
+            Box::new(move |j: &Json| cel::decide_b4(&root, &program, &cel::input(j))),
+        ),
     ]
 }
 
@@ -88,10 +118,14 @@ pub fn b1_govgate<'a>() -> Vec<(&'static str, Decider<'a, bool>)> {
     let plain = govgate::from_source(&w::b1_govgate());
     let fingerprinted = govgate::from_source(&w::b1_govgate()).fingerprinted();
     vec![
-        ("govgate", Box::new(move |j: &Json| plain.decide_b1(&plain.input(j)))),
-        ("govgate_fingerprint", Box::new(move |j: &Json| {
-            fingerprinted.decide_b1(&fingerprinted.input(j))
-        })),
+        (
+            "govgate",
+            Box::new(move |j: &Json| plain.decide_b1(&plain.input(j))),
+        ),
+        (
+            "govgate_fingerprint",
+            Box::new(move |j: &Json| fingerprinted.decide_b1(&fingerprinted.input(j))),
+        ),
     ]
 }
 
@@ -100,8 +134,14 @@ pub fn b3_govgate<'a>(n: usize) -> Vec<(&'static str, Decider<'a, Option<usize>>
     let keyed = govgate::from_source(&w::b3_govgate(n, true));
     let unkeyed = govgate::from_source(&w::b3_govgate(n, false));
     vec![
-        ("govgate_keyed", Box::new(move |j: &Json| keyed.decide_b3(&keyed.input(j)))),
-        ("govgate_unkeyed", Box::new(move |j: &Json| unkeyed.decide_b3(&unkeyed.input(j)))),
+        (
+            "govgate_keyed",
+            Box::new(move |j: &Json| keyed.decide_b3(&keyed.input(j))),
+        ),
+        (
+            "govgate_unkeyed",
+            Box::new(move |j: &Json| unkeyed.decide_b3(&unkeyed.input(j))),
+        ),
     ]
 }
 
@@ -110,8 +150,14 @@ pub fn b4_govgate<'a>() -> Vec<(&'static str, Decider<'a, B4Outcome>)> {
     let full = govgate::from_source(&w::b4_govgate());
     let lean = govgate::from_source(&w::b4_govgate()).without_suggestions();
     vec![
-        ("govgate", Box::new(move |j: &Json| full.decide_b4(&full.input(j)))),
-        ("govgate_no_suggestions", Box::new(move |j: &Json| lean.decide_b4(&lean.input(j)))),
+        (
+            "govgate",
+            Box::new(move |j: &Json| full.decide_b4(&full.input(j))),
+        ),
+        (
+            "govgate_no_suggestions",
+            Box::new(move |j: &Json| lean.decide_b4(&lean.input(j))),
+        ),
     ]
 }
 
@@ -128,12 +174,22 @@ pub fn govgate_formats() {
             .iter()
             .map(|format| {
                 let (file, text) = source.file(format);
-                govgate::GovgateEngine::new(&file, &text).policy().digest().to_owned()
+                govgate::GovgateEngine::new(&file, &text)
+                    .policy()
+                    .digest()
+                    .to_owned()
             })
             .collect();
-        assert_eq!(digests[0], digests[1], "{}: the YAML and JSON policies differ", source.name);
+        assert_eq!(
+            digests[0], digests[1],
+            "{}: the YAML and JSON policies differ",
+            source.name
+        );
     }
-    eprintln!("agreement govgate: YAML and JSON forms of {} policies have equal digests", sources.len());
+    eprintln!(
+        "agreement govgate: YAML and JSON forms of {} policies have equal digests",
+        sources.len()
+    );
 }
 
 /// Runs every check; govgate's side too unless `with_govgate` is false.
@@ -153,7 +209,12 @@ pub fn all(with_govgate: bool) {
         }
         let mut inputs = w::b3_sample(n, SAMPLE, 3);
         inputs.extend(B3Case::ALL.map(|c| w::b3_timed_input(n, c)));
-        check(&format!("B3/{n}"), &inputs, |j| w::b3_expected(n, j), &mut engines);
+        check(
+            &format!("B3/{n}"),
+            &inputs,
+            |j| w::b3_expected(n, j),
+            &mut engines,
+        );
     }
     let mut engines = b4_peers();
     if with_govgate {

@@ -11,7 +11,12 @@
 
 // A benchmark harness: a setup failure or a disagreement between engines must abort the run
 // loudly, so panicking on them is the intended behaviour here (not in library code).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 pub mod agree;
 pub mod engines;

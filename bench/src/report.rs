@@ -119,7 +119,11 @@ pub fn human(ns: f64) -> String {
 
 /// The govgate benchmark a row is compared with (same group and parameter).
 fn reference_function(group: &str) -> &'static str {
-    if group.starts_with("B3") { "govgate_keyed" } else { "govgate" }
+    if group.starts_with("B3") {
+        "govgate_keyed"
+    } else {
+        "govgate"
+    }
 }
 
 /// A target: `numerator / denominator` must be at least (or at most) `bound`.
@@ -139,37 +143,199 @@ pub struct Target {
 
 /// The targets the benchmark is held to.
 pub const TARGETS: &[Target] = &[
-    Target { label: "B1 cedar / govgate >= 5", numerator: "B1_single_rule/cedar", denominator: "B1_single_rule/govgate", at_least: true, bound: 5.0 },
-    Target { label: "B1 regorus / govgate >= 7", numerator: "B1_single_rule/regorus", denominator: "B1_single_rule/govgate", at_least: true, bound: 7.0 },
-    Target { label: "B1 govgate / cel <= 1.5", numerator: "B1_single_rule/govgate", denominator: "B1_single_rule/cel", at_least: false, bound: 1.5 },
-    Target { label: "B3 50 rules, last matches: cedar / govgate >= 10", numerator: "B3_first_match/cedar/50_last", denominator: "B3_first_match/govgate_keyed/50_last", at_least: true, bound: 10.0 },
-    Target { label: "B3 50 rules, last matches: regorus / govgate >= 10", numerator: "B3_first_match/regorus/50_last", denominator: "B3_first_match/govgate_keyed/50_last", at_least: true, bound: 10.0 },
-    Target { label: "B3 50 rules, none matches: cedar / govgate >= 10", numerator: "B3_first_match/cedar/50_none", denominator: "B3_first_match/govgate_keyed/50_none", at_least: true, bound: 10.0 },
-    Target { label: "B3 50 rules, none matches: regorus / govgate >= 10", numerator: "B3_first_match/regorus/50_none", denominator: "B3_first_match/govgate_keyed/50_none", at_least: true, bound: 10.0 },
-    Target { label: "B3 keyed, last matches: 1000 rules / 50 rules <= 2", numerator: "B3_first_match/govgate_keyed/1000_last", denominator: "B3_first_match/govgate_keyed/50_last", at_least: false, bound: 2.0 },
-    Target { label: "B3 keyed, none matches: 1000 rules / 50 rules <= 2", numerator: "B3_first_match/govgate_keyed/1000_none", denominator: "B3_first_match/govgate_keyed/50_none", at_least: false, bound: 2.0 },
-    Target { label: "B5 cedar / govgate >= 5", numerator: "B5_load_50_rules/cedar", denominator: "B5_load_50_rules/govgate", at_least: true, bound: 5.0 },
-    Target { label: "B5 regorus (parse + prepare) / govgate >= 5", numerator: "B5_load_50_rules/regorus_parse_prepare", denominator: "B5_load_50_rules/govgate", at_least: true, bound: 5.0 },
+    Target {
+        label: "B1 cedar / govgate >= 5",
+        numerator: "B1_single_rule/cedar",
+        denominator: "B1_single_rule/govgate",
+        at_least: true,
+        bound: 5.0,
+    },
+    Target {
+        label: "B1 regorus / govgate >= 7",
+        numerator: "B1_single_rule/regorus",
+        denominator: "B1_single_rule/govgate",
+        at_least: true,
+        bound: 7.0,
+    },
+    Target {
+        label: "B1 govgate / cel <= 1.5",
+        numerator: "B1_single_rule/govgate",
+        denominator: "B1_single_rule/cel",
+        at_least: false,
+        bound: 1.5,
+    },
+    Target {
+        label: "B3 50 rules, last matches: cedar / govgate >= 10",
+        numerator: "B3_first_match/cedar/50_last",
+        denominator: "B3_first_match/govgate_keyed/50_last",
+        at_least: true,
+        bound: 10.0,
+    },
+    Target {
+        label: "B3 50 rules, last matches: regorus / govgate >= 10",
+        numerator: "B3_first_match/regorus/50_last",
+        denominator: "B3_first_match/govgate_keyed/50_last",
+        at_least: true,
+        bound: 10.0,
+    },
+    Target {
+        label: "B3 50 rules, none matches: cedar / govgate >= 10",
+        numerator: "B3_first_match/cedar/50_none",
+        denominator: "B3_first_match/govgate_keyed/50_none",
+        at_least: true,
+        bound: 10.0,
+    },
+    Target {
+        label: "B3 50 rules, none matches: regorus / govgate >= 10",
+        numerator: "B3_first_match/regorus/50_none",
+        denominator: "B3_first_match/govgate_keyed/50_none",
+        at_least: true,
+        bound: 10.0,
+    },
+    Target {
+        label: "B3 keyed, last matches: 1000 rules / 50 rules <= 2",
+        numerator: "B3_first_match/govgate_keyed/1000_last",
+        denominator: "B3_first_match/govgate_keyed/50_last",
+        at_least: false,
+        bound: 2.0,
+    },
+    Target {
+        label: "B3 keyed, none matches: 1000 rules / 50 rules <= 2",
+        numerator: "B3_first_match/govgate_keyed/1000_none",
+        denominator: "B3_first_match/govgate_keyed/50_none",
+        at_least: false,
+        bound: 2.0,
+    },
+    Target {
+        label: "B5 cedar / govgate >= 5",
+        numerator: "B5_load_50_rules/cedar",
+        denominator: "B5_load_50_rules/govgate",
+        at_least: true,
+        bound: 5.0,
+    },
+    Target {
+        label: "B5 regorus (parse + prepare) / govgate >= 5",
+        numerator: "B5_load_50_rules/regorus_parse_prepare",
+        denominator: "B5_load_50_rules/govgate",
+        at_least: true,
+        bound: 5.0,
+    },
 ];
 
 /// Ratios shown for context, with no target (`bound` is ignored).
 pub const OTHER_RATIOS: &[Target] = &[
-    Target { label: "B1 cedar / govgate fingerprinted", numerator: "B1_single_rule/cedar", denominator: "B1_single_rule/govgate_fingerprint", at_least: true, bound: 0.0 },
-    Target { label: "B1 regorus / govgate fingerprinted", numerator: "B1_single_rule/regorus", denominator: "B1_single_rule/govgate_fingerprint", at_least: true, bound: 0.0 },
-    Target { label: "B1 govgate fingerprinted / cel", numerator: "B1_single_rule/govgate_fingerprint", denominator: "B1_single_rule/cel", at_least: true, bound: 0.0 },
-    Target { label: "B3 50 rules, last matches: cedar / govgate unkeyed", numerator: "B3_first_match/cedar/50_last", denominator: "B3_first_match/govgate_unkeyed/50_last", at_least: true, bound: 0.0 },
-    Target { label: "B3 50 rules, last matches: regorus / govgate unkeyed", numerator: "B3_first_match/regorus/50_last", denominator: "B3_first_match/govgate_unkeyed/50_last", at_least: true, bound: 0.0 },
-    Target { label: "B3 50 rules, last matches: cel scan / govgate unkeyed", numerator: "B3_first_match/cel/50_last", denominator: "B3_first_match/govgate_unkeyed/50_last", at_least: true, bound: 0.0 },
-    Target { label: "B3 unkeyed, last matches: 1000 rules / 50 rules", numerator: "B3_first_match/govgate_unkeyed/1000_last", denominator: "B3_first_match/govgate_unkeyed/50_last", at_least: true, bound: 0.0 },
-    Target { label: "B3 1000 rules, last matches: cedar / govgate", numerator: "B3_first_match/cedar/1000_last", denominator: "B3_first_match/govgate_keyed/1000_last", at_least: true, bound: 0.0 },
-    Target { label: "B3 1000 rules, last matches: regorus / govgate", numerator: "B3_first_match/regorus/1000_last", denominator: "B3_first_match/govgate_keyed/1000_last", at_least: true, bound: 0.0 },
-    Target { label: "B4 regorus / govgate (full, with suggestions)", numerator: "B4_score/regorus", denominator: "B4_score/govgate", at_least: true, bound: 0.0 },
-    Target { label: "B4 cel / govgate (full, with suggestions)", numerator: "B4_score/cel", denominator: "B4_score/govgate", at_least: true, bound: 0.0 },
-    Target { label: "B4 regorus / govgate without suggestions", numerator: "B4_score/regorus", denominator: "B4_score/govgate_no_suggestions", at_least: true, bound: 0.0 },
-    Target { label: "B4 cel / govgate without suggestions", numerator: "B4_score/cel", denominator: "B4_score/govgate_no_suggestions", at_least: true, bound: 0.0 },
-    Target { label: "B5 regorus (parse only) / govgate", numerator: "B5_load_50_rules/regorus_parse", denominator: "B5_load_50_rules/govgate", at_least: true, bound: 0.0 },
-    Target { label: "B5 cel (50 programs) / govgate", numerator: "B5_load_50_rules/cel", denominator: "B5_load_50_rules/govgate", at_least: true, bound: 0.0 },
-    Target { label: "B5 govgate JSON / govgate YAML", numerator: "B5_load_50_rules/govgate_json", denominator: "B5_load_50_rules/govgate", at_least: true, bound: 0.0 },
+    Target {
+        label: "B1 cedar / govgate fingerprinted",
+        numerator: "B1_single_rule/cedar",
+        denominator: "B1_single_rule/govgate_fingerprint",
+        at_least: true,
+        bound: 0.0,
+    },
+    Target {
+        label: "B1 regorus / govgate fingerprinted",
+        numerator: "B1_single_rule/regorus",
+        denominator: "B1_single_rule/govgate_fingerprint",
+        at_least: true,
+        bound: 0.0,
+    },
+    Target {
+        label: "B1 govgate fingerprinted / cel",
+        numerator: "B1_single_rule/govgate_fingerprint",
+        denominator: "B1_single_rule/cel",
+        at_least: true,
+        bound: 0.0,
+    },
+    Target {
+        label: "B3 50 rules, last matches: cedar / govgate unkeyed",
+        numerator: "B3_first_match/cedar/50_last",
+        denominator: "B3_first_match/govgate_unkeyed/50_last",
+        at_least: true,
+        bound: 0.0,
+    },
+    Target {
+        label: "B3 50 rules, last matches: regorus / govgate unkeyed",
+        numerator: "B3_first_match/regorus/50_last",
+        denominator: "B3_first_match/govgate_unkeyed/50_last",
+        at_least: true,
+        bound: 0.0,
+    },
+    Target {
+        label: "B3 50 rules, last matches: cel scan / govgate unkeyed",
+        numerator: "B3_first_match/cel/50_last",
+        denominator: "B3_first_match/govgate_unkeyed/50_last",
+        at_least: true,
+        bound: 0.0,
+    },
+    Target {
+        label: "B3 unkeyed, last matches: 1000 rules / 50 rules",
+        numerator: "B3_first_match/govgate_unkeyed/1000_last",
+        denominator: "B3_first_match/govgate_unkeyed/50_last",
+        at_least: true,
+        bound: 0.0,
+    },
+    Target {
+        label: "B3 1000 rules, last matches: cedar / govgate",
+        numerator: "B3_first_match/cedar/1000_last",
+        denominator: "B3_first_match/govgate_keyed/1000_last",
+        at_least: true,
+        bound: 0.0,
+    },
+    Target {
+        label: "B3 1000 rules, last matches: regorus / govgate",
+        numerator: "B3_first_match/regorus/1000_last",
+        denominator: "B3_first_match/govgate_keyed/1000_last",
+        at_least: true,
+        bound: 0.0,
+    },
+    Target {
+        label: "B4 regorus / govgate (full, with suggestions)",
+        numerator: "B4_score/regorus",
+        denominator: "B4_score/govgate",
+        at_least: true,
+        bound: 0.0,
+    },
+    Target {
+        label: "B4 cel / govgate (full, with suggestions)",
+        numerator: "B4_score/cel",
+        denominator: "B4_score/govgate",
+        at_least: true,
+        bound: 0.0,
+    },
+    Target {
+        label: "B4 regorus / govgate without suggestions",
+        numerator: "B4_score/regorus",
+        denominator: "B4_score/govgate_no_suggestions",
+        at_least: true,
+        bound: 0.0,
+    },
+    Target {
+        label: "B4 cel / govgate without suggestions",
+        numerator: "B4_score/cel",
+        denominator: "B4_score/govgate_no_suggestions",
+        at_least: true,
+        bound: 0.0,
+    },
+    Target {
+        label: "B5 regorus (parse only) / govgate",
+        numerator: "B5_load_50_rules/regorus_parse",
+        denominator: "B5_load_50_rules/govgate",
+        at_least: true,
+        bound: 0.0,
+    },
+    Target {
+        label: "B5 cel (50 programs) / govgate",
+        numerator: "B5_load_50_rules/cel",
+        denominator: "B5_load_50_rules/govgate",
+        at_least: true,
+        bound: 0.0,
+    },
+    Target {
+        label: "B5 govgate JSON / govgate YAML",
+        numerator: "B5_load_50_rules/govgate_json",
+        denominator: "B5_load_50_rules/govgate",
+        at_least: true,
+        bound: 0.0,
+    },
 ];
 
 /// The report as text (`markdown`: as Markdown tables).
@@ -201,7 +367,13 @@ pub fn render(estimates: &[Estimate], markdown: bool) -> String {
     table(
         &mut out,
         markdown,
-        &["group", "benchmark", "median", "95% CI of median", "÷ govgate"],
+        &[
+            "group",
+            "benchmark",
+            "median",
+            "95% CI of median",
+            "÷ govgate",
+        ],
         &rows,
     );
     out.push('\n');
@@ -213,7 +385,11 @@ pub fn render(estimates: &[Estimate], markdown: bool) -> String {
             match (n, d) {
                 (Some(n), Some(d)) => {
                     let ratio = n.median_ns / d.median_ns;
-                    let met = if t.at_least { ratio >= t.bound } else { ratio <= t.bound };
+                    let met = if t.at_least {
+                        ratio >= t.bound
+                    } else {
+                        ratio <= t.bound
+                    };
                     [
                         t.label.to_owned(),
                         human(n.median_ns),
@@ -222,11 +398,22 @@ pub fn render(estimates: &[Estimate], markdown: bool) -> String {
                         if met { "met" } else { "MISSED" }.to_owned(),
                     ]
                 }
-                _ => [t.label.to_owned(), "-".into(), "-".into(), "-".into(), "not measured".into()],
+                _ => [
+                    t.label.to_owned(),
+                    "-".into(),
+                    "-".into(),
+                    "-".into(),
+                    "not measured".into(),
+                ],
             }
         })
         .collect();
-    table(&mut out, markdown, &["target", "numerator", "denominator", "ratio", "status"], &rows);
+    table(
+        &mut out,
+        markdown,
+        &["target", "numerator", "denominator", "ratio", "status"],
+        &rows,
+    );
     out.push('\n');
 
     let rows: Vec<[String; 4]> = OTHER_RATIOS
@@ -241,11 +428,26 @@ pub fn render(estimates: &[Estimate], markdown: bool) -> String {
             ])
         })
         .collect();
-    table(&mut out, markdown, &["other ratio (no target)", "numerator", "denominator", "ratio"], &rows);
+    table(
+        &mut out,
+        markdown,
+        &[
+            "other ratio (no target)",
+            "numerator",
+            "denominator",
+            "ratio",
+        ],
+        &rows,
+    );
     out
 }
 
-fn table<const N: usize>(out: &mut String, markdown: bool, header: &[&str; N], rows: &[[String; N]]) {
+fn table<const N: usize>(
+    out: &mut String,
+    markdown: bool,
+    header: &[&str; N],
+    rows: &[[String; N]],
+) {
     if markdown {
         let _ = writeln!(out, "| {} |", header.join(" | "));
         let _ = writeln!(out, "|{}", "---|".repeat(N));

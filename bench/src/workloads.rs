@@ -155,14 +155,18 @@ pub fn b3_threshold(i: usize) -> i64 {
 
 /// The condition of rule `i`, in govgate's language and CEL (the same text).
 pub fn b3_condition(i: usize) -> String {
-    format!(r#"input.type == "t{i}" && input.amount > {}"#, b3_threshold(i))
+    format!(
+        r#"input.type == "t{i}" && input.amount > {}"#,
+        b3_threshold(i)
+    )
 }
 
 /// govgate's B3 policy with `n` rules, each keyed by `on: ["t<i>"]` when `keyed`.
 pub fn b3_govgate(n: usize, keyed: bool) -> GovgateSource {
     let rules: Vec<Json> = (0..n)
         .map(|i| {
-            let mut rule = json!({"id": format!("r{i}"), "when": b3_condition(i), "verdict": "deny"});
+            let mut rule =
+                json!({"id": format!("r{i}"), "when": b3_condition(i), "verdict": "deny"});
             if keyed {
                 rule["on"] = json!([format!("t{i}")]);
             }
@@ -357,9 +361,7 @@ fn b4_govgate_yaml() -> String {
 pub fn b4_cel_expression() -> String {
     (0..B4_FACTORS)
         .map(|i| {
-            format!(
-                "(input.f{i} <= 10 ? 0.0 : (input.f{i} <= 50 ? 50.0 : 100.0)) * {B4_WEIGHT:?}"
-            )
+            format!("(input.f{i} <= 10 ? 0.0 : (input.f{i} <= 50 ? 50.0 : 100.0)) * {B4_WEIGHT:?}")
         })
         .collect::<Vec<_>>()
         .join(" + ")
@@ -374,7 +376,9 @@ pub fn b4_rego() -> String {
          points(x) := 100 if x > 50\n\n\
          score := (",
     );
-    let terms: Vec<String> = (0..B4_FACTORS).map(|i| format!("points(input.f{i})")).collect();
+    let terms: Vec<String> = (0..B4_FACTORS)
+        .map(|i| format!("points(input.f{i})"))
+        .collect();
     s.push_str(&terms.join(" + "));
     let _ = writeln!(s, ") * {B4_WEIGHT:?}\n");
     s.push_str(
@@ -440,7 +444,10 @@ pub fn b4_expected(input: &Json) -> B4Outcome {
             points * B4_WEIGHT
         })
         .sum();
-    B4Outcome { score, band: b4_band(score).to_owned() }
+    B4Outcome {
+        score,
+        band: b4_band(score).to_owned(),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

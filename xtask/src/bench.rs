@@ -11,7 +11,11 @@ use crate::tools::{repo_root, step};
 /// Runs the benchmarks.
 pub fn run(args: &[String]) -> Result<(), String> {
     let markdown = args.iter().any(|a| a == "--markdown");
-    let filter: Vec<&str> = args.iter().filter(|a| !a.starts_with("--")).map(String::as_str).collect();
+    let filter: Vec<&str> = args
+        .iter()
+        .filter(|a| !a.starts_with("--"))
+        .map(String::as_str)
+        .collect();
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
 
     // Only this crate depends on the peers; `--bench peers` keeps cargo from also building
@@ -28,10 +32,15 @@ pub fn run(args: &[String]) -> Result<(), String> {
     if markdown {
         command.env("GOVGATE_BENCH_MARKDOWN", "1");
     }
-    let status = command.status().map_err(|e| format!("cannot run `{cargo}`: {e}"))?;
+    let status = command
+        .status()
+        .map_err(|e| format!("cannot run `{cargo}`: {e}"))?;
     if status.success() {
         Ok(())
     } else {
-        Err(format!("`{cargo} {}` failed ({status})", bench_args.join(" ")))
+        Err(format!(
+            "`{cargo} {}` failed ({status})",
+            bench_args.join(" ")
+        ))
     }
 }

@@ -24,7 +24,10 @@ fn main() -> ExitCode {
     let dir = dir.unwrap_or_else(report::default_dir);
     match report::collect(&dir) {
         Ok(estimates) if estimates.is_empty() => {
-            eprintln!("no criterion estimates under `{}`: run `cargo bench -p govgate-bench` first", dir.display());
+            eprintln!(
+                "no criterion estimates under `{}`: run `cargo bench -p govgate-bench` first",
+                dir.display()
+            );
             ExitCode::FAILURE
         }
         Ok(estimates) => {

@@ -39,13 +39,17 @@ impl CedarEngine {
 
     /// The timed call.
     pub fn eval(&self, request: &Request) -> Response {
-        self.authorizer.is_authorized(request, &self.policies, &self.entities)
+        self.authorizer
+            .is_authorized(request, &self.policies, &self.entities)
     }
 
     /// B1: denied.
     pub fn decide_b1(&self, request: &Request) -> bool {
         let response = self.eval(request);
-        assert!(response.diagnostics().errors().next().is_none(), "cedar errors: {response:?}");
+        assert!(
+            response.diagnostics().errors().next().is_none(),
+            "cedar errors: {response:?}"
+        );
         response.decision() == Decision::Deny
     }
 
@@ -53,14 +57,25 @@ impl CedarEngine {
     /// writes them in order), if any.
     pub fn decide_b3(&self, request: &Request) -> Option<usize> {
         let response = self.eval(request);
-        assert!(response.diagnostics().errors().next().is_none(), "cedar errors: {response:?}");
+        assert!(
+            response.diagnostics().errors().next().is_none(),
+            "cedar errors: {response:?}"
+        );
         if response.decision() == Decision::Allow {
             return None;
         }
         let reasons: Vec<&PolicyId> = response.diagnostics().reason().collect();
-        assert_eq!(reasons.len(), 1, "cedar: more than one forbid matched: {reasons:?}");
+        assert_eq!(
+            reasons.len(),
+            1,
+            "cedar: more than one forbid matched: {reasons:?}"
+        );
         let id = reasons[0].to_string();
-        Some(id.strip_prefix("policy").and_then(|n| n.parse().ok()).expect("cedar policy id"))
+        Some(
+            id.strip_prefix("policy")
+                .and_then(|n| n.parse().ok())
+                .expect("cedar policy id"),
+        )
     }
 }
 

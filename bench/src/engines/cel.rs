@@ -37,7 +37,9 @@ impl VariableResolver for CelInput {
 
 /// Converts the neutral JSON input into the variable's value.
 pub fn input(input: &Json) -> CelInput {
-    CelInput { input: to_cel(input).try_into().expect("cel value conversion") }
+    CelInput {
+        input: to_cel(input).try_into().expect("cel value conversion"),
+    }
 }
 
 fn to_cel(json: &Json) -> Value {
@@ -51,8 +53,10 @@ fn to_cel(json: &Json) -> Value {
         Json::String(s) => Value::String(Arc::new(s.clone())),
         Json::Array(items) => Value::List(Arc::new(items.iter().map(to_cel).collect())),
         Json::Object(map) => {
-            let entries: HashMap<Key, Value> =
-                map.iter().map(|(k, v)| (Key::from(k.as_str()), to_cel(v))).collect();
+            let entries: HashMap<Key, Value> = map
+                .iter()
+                .map(|(k, v)| (Key::from(k.as_str()), to_cel(v)))
+                .collect();
             Value::Map(Map::from(entries))
         }
     }
@@ -81,10 +85,16 @@ fn scope_bind<'p, 'v>(scope: &mut Context<'p, 'v>, input: &'v CelInput) {
 }
 
 /// The timed call for a first-match scan: the index of the first program that yields `true`.
-pub fn first_match(root: &Context<'_, '_>, programs: &[Program], input: &CelInput) -> Option<usize> {
+pub fn first_match(
+    root: &Context<'_, '_>,
+    programs: &[Program],
+    input: &CelInput,
+) -> Option<usize> {
     let mut scope = root.new_inner_scope();
     scope_bind(&mut scope, input);
-    programs.iter().position(|p| matches!(p.execute(&scope), Ok(Value::Bool(true))))
+    programs
+        .iter()
+        .position(|p| matches!(p.execute(&scope), Ok(Value::Bool(true))))
 }
 
 /// B1: denied.
@@ -98,7 +108,10 @@ pub fn decide_b1(root: &Context<'_, '_>, program: &Program, input: &CelInput) ->
 /// B4: the score from the expression, the band placed from it.
 pub fn decide_b4(root: &Context<'_, '_>, program: &Program, input: &CelInput) -> B4Outcome {
     match eval(root, program, input) {
-        Value::Float(score) => B4Outcome { score, band: b4_band(score).to_owned() },
+        Value::Float(score) => B4Outcome {
+            score,
+            band: b4_band(score).to_owned(),
+        },
         other => panic!("cel b4: not a double: {other:?}"),
     }
 }

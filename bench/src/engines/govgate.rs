@@ -29,7 +29,10 @@ pub struct GovgateEngine {
 impl GovgateEngine {
     /// Compiles `text`, whose format comes from `file`'s extension.
     pub fn new(file: &str, text: &str) -> GovgateEngine {
-        GovgateEngine { policy: load(file, text), ctx: EvalContext::new(now()) }
+        GovgateEngine {
+            policy: load(file, text),
+            ctx: EvalContext::new(now()),
+        }
     }
 
     /// The same policy, evaluated with the action fingerprint requested.
@@ -77,9 +80,16 @@ impl GovgateEngine {
     /// B3: the rule that matched, if any.
     pub fn decide_b3(&self, action: &Action) -> Option<usize> {
         let decision = self.checked(action);
-        let rule = decision.rule.as_ref().expect("govgate b3: a rule or the default verdict");
+        let rule = decision
+            .rule
+            .as_ref()
+            .expect("govgate b3: a rule or the default verdict");
         let id = rule.id.as_deref()?;
-        Some(id.strip_prefix('r').and_then(|n| n.parse().ok()).expect("govgate rule id"))
+        Some(
+            id.strip_prefix('r')
+                .and_then(|n| n.parse().ok())
+                .expect("govgate rule id"),
+        )
     }
 
     /// B4: score and band.
@@ -87,7 +97,11 @@ impl GovgateEngine {
         let decision = self.checked(action);
         B4Outcome {
             score: decision.score,
-            band: decision.band.as_deref().expect("govgate b4: a band").to_owned(),
+            band: decision
+                .band
+                .as_deref()
+                .expect("govgate b4: a band")
+                .to_owned(),
         }
     }
 
@@ -109,7 +123,11 @@ pub fn load(file: &str, text: &str) -> CompiledPolicy {
 /// this build of govgate-core reads YAML, JSON otherwise.
 pub fn format() -> &'static str {
     let probe = "govgate: 1\nname: probe\nsubject: manifest\n";
-    if CompiledPolicy::compile_str("probe.yaml", probe).is_ok() { "yaml" } else { "json" }
+    if CompiledPolicy::compile_str("probe.yaml", probe).is_ok() {
+        "yaml"
+    } else {
+        "json"
+    }
 }
 
 /// Compiles `source` in [`format`].
@@ -139,18 +157,28 @@ pub fn reference_cases(dir: &std::path::Path) -> Vec<ReferenceCase> {
     use govgate_core::policy::document::{Outcome, TestSuiteSpec};
     use govgate_core::policy::testing::{DEFAULT_TEST_TIME, parse_time};
 
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut files: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     files.sort();
     let mut cases = Vec::new();
     for path in files {
-        let file = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-        let Some(stem) = file.strip_suffix(".yaml") else { continue };
+        let file = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let Some(stem) = file.strip_suffix(".yaml") else {
+            continue;
+        };
         if stem.ends_with("_test") {
             continue;
         }
         let test_path = path.with_file_name(format!("{stem}_test.yaml"));
-        let Ok(test_text) = std::fs::read_to_string(&test_path) else { continue };
+        let Ok(test_text) = std::fs::read_to_string(&test_path) else {
+            continue;
+        };
         let text = std::fs::read_to_string(&path).expect("reference policy is readable");
         let policy = load(&file, &text);
         let suite = govgate_core::policy::load_test_suite(&format!("{stem}_test.yaml"), &test_text)
@@ -167,9 +195,18 @@ pub fn reference_cases(dir: &std::path::Path) -> Vec<ReferenceCase> {
             .or_else(|| suite.cases.first())
             .unwrap_or_else(|| panic!("{stem}_test.yaml has no cases"))
             .clone();
-        let one = TestSuiteSpec { cases: vec![pick.clone()], ..TestSuiteSpec::default() };
-        let report = policy.run_tests(&one).unwrap_or_else(|d| panic!("{stem}: tests do not run:\n{d}"));
-        assert!(report.passed(), "{stem}: case `{}` fails: {report:?}", pick.name);
+        let one = TestSuiteSpec {
+            cases: vec![pick.clone()],
+            ..TestSuiteSpec::default()
+        };
+        let report = policy
+            .run_tests(&one)
+            .unwrap_or_else(|d| panic!("{stem}: tests do not run:\n{d}"));
+        assert!(
+            report.passed(),
+            "{stem}: case `{}` fails: {report:?}",
+            pick.name
+        );
 
         let now = pick
             .now
@@ -178,8 +215,11 @@ pub fn reference_cases(dir: &std::path::Path) -> Vec<ReferenceCase> {
             .and_then(parse_time)
             .expect("the case's time parses");
         let mut ctx = EvalContext::new(now);
-        ctx.parameters =
-            pick.params.iter().map(|(k, v)| (govgate_core::Str::from(k.as_str()), v.clone())).collect();
+        ctx.parameters = pick
+            .params
+            .iter()
+            .map(|(k, v)| (govgate_core::Str::from(k.as_str()), v.clone()))
+            .collect();
         cases.push(ReferenceCase {
             name: stem.to_owned(),
             case: pick.name.clone(),

@@ -9,5 +9,5 @@
 
 pub mod cedar;
 pub mod cel;
-pub mod rego;
 pub mod govgate;
+pub mod rego;

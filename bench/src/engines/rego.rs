@@ -26,8 +26,13 @@ impl RegoEngine {
     /// Adds `module` and prepares the engine by evaluating `rule` once on `warm_input`.
     pub fn new(module: &str, rule: &str, warm_input: &Json) -> RegoEngine {
         let mut engine = Engine::new();
-        engine.add_policy("policy.rego".to_owned(), module.to_owned()).expect("rego module parses");
-        let mut this = RegoEngine { engine, rule: rule.to_owned() };
+        engine
+            .add_policy("policy.rego".to_owned(), module.to_owned())
+            .expect("rego module parses");
+        let mut this = RegoEngine {
+            engine,
+            rule: rule.to_owned(),
+        };
         let warm = this.input(warm_input);
         this.eval(&warm);
         this
@@ -43,12 +48,19 @@ impl RegoEngine {
     /// The timed call.
     pub fn eval(&mut self, input: &Value) -> Value {
         self.engine.set_input(input.clone());
-        self.engine.eval_rule(self.rule.clone()).expect("rego evaluation")
+        self.engine
+            .eval_rule(self.rule.clone())
+            .expect("rego evaluation")
     }
 
     /// B1: denied.
     pub fn decide_b1(&mut self, input: &Value) -> bool {
-        match self.eval(input).as_string().expect("rego b1 verdict is a string").as_ref() {
+        match self
+            .eval(input)
+            .as_string()
+            .expect("rego b1 verdict is a string")
+            .as_ref()
+        {
             "deny" => true,
             "allow" => false,
             other => panic!("rego b1: unexpected verdict {other}"),
@@ -62,14 +74,23 @@ impl RegoEngine {
         if id.as_ref() == "none" {
             return None;
         }
-        Some(id.strip_prefix('r').and_then(|n| n.parse().ok()).expect("rego rule id"))
+        Some(
+            id.strip_prefix('r')
+                .and_then(|n| n.parse().ok())
+                .expect("rego rule id"),
+        )
     }
 
     /// B4: score and band.
     pub fn decide_b4(&mut self, input: &Value) -> B4Outcome {
         let value = self.eval(input);
-        let score = value[&Value::from("score")].as_f64().expect("rego b4 score");
-        let band = value[&Value::from("band")].as_string().expect("rego b4 band").to_string();
+        let score = value[&Value::from("score")]
+            .as_f64()
+            .expect("rego b4 score");
+        let band = value[&Value::from("band")]
+            .as_string()
+            .expect("rego b4 band")
+            .to_string();
         B4Outcome { score, band }
     }
 }
@@ -78,7 +99,9 @@ impl RegoEngine {
 /// regorus prepares: there is no public method that prepares without evaluating).
 pub fn load_and_prepare(module: &str, rule: &str, input: &Value) -> Value {
     let mut engine = Engine::new();
-    engine.add_policy("policy.rego".to_owned(), module.to_owned()).expect("rego module parses");
+    engine
+        .add_policy("policy.rego".to_owned(), module.to_owned())
+        .expect("rego module parses");
     engine.set_input(input.clone());
     engine.eval_rule(rule.to_owned()).expect("rego evaluation")
 }
@@ -86,6 +109,8 @@ pub fn load_and_prepare(module: &str, rule: &str, input: &Value) -> Value {
 /// B5, parse only: a fresh engine and the module added (not yet prepared).
 pub fn load_parse_only(module: &str) -> Engine {
     let mut engine = Engine::new();
-    engine.add_policy("policy.rego".to_owned(), module.to_owned()).expect("rego module parses");
+    engine
+        .add_policy("policy.rego".to_owned(), module.to_owned())
+        .expect("rego module parses");
     engine
 }
