@@ -51,13 +51,13 @@ pub struct LogRecord<'a> {
     fingerprint: Option<String>,
     /// The action with the policy's secret fields replaced by their hashes.
     action: Value,
-    decision: &'a Decision,
+    decision: Decision,
 }
 
 pub fn log_record<'a>(
     policy: &'a CompiledPolicy,
     input: &Value,
-    decision: &'a Decision,
+    decision: &Decision,
     now: DateTime<Utc>,
 ) -> LogRecord<'a> {
     let fingerprint = match &decision.fingerprint {
@@ -70,7 +70,7 @@ pub fn log_record<'a>(
         digest: policy.digest(),
         fingerprint,
         action: policy.redact(input),
-        decision,
+        decision: policy.redact_decision(input, decision),
     }
 }
 

@@ -424,8 +424,11 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
         "policy",
         &format!(
             "{} {}",
-            d.policy,
-            style.dim(&format!("(digest {})", short_digest(&d.policy_digest)))
+            d.policy.policy,
+            style.dim(&format!(
+                "(digest {})",
+                short_digest(&d.policy.policy_digest)
+            ))
         ),
     );
     if let Some(f) = &d.fingerprint {

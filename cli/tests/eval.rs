@@ -65,7 +65,7 @@ fn json_output_is_the_decision_exactly() {
     assert_eq!(decision.outcome, govgate_core::Outcome::Approval);
     assert_eq!((decision.score * 100.0).round() / 100.0, 85.0);
     assert_eq!(decision.band.as_deref(), Some("high"));
-    assert_eq!(decision.policy.as_ref(), "agent-trading");
+    assert_eq!(&*decision.policy.policy, "agent-trading");
     assert!(
         decision.fingerprint.is_none(),
         "fingerprint only on request"

@@ -126,7 +126,7 @@ pub struct FactorResult {
     /// The factor id.
     pub id: Str,
     /// The option's label ("Live trading").
-    pub label: String,
+    pub label: Str,
     /// The value the factor read.
     pub value: Value,
     /// Points on the factor's scale.
@@ -311,10 +311,53 @@ pub struct Suggestion {
 
 /// Formats a number for explanations: at most 2 decimals, no trailing zeros.
 pub fn format_number(x: f64) -> String {
-    let rounded = (x * 100.0).round() / 100.0;
-    let s = format!("{rounded:.2}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".to_owned() } else { s.to_owned() }
+    let mut out = String::with_capacity(8);
+    push_number(&mut out, x);
+    out
+}
+
+/// Appends a number the way [`format_number`] writes it.
+///
+/// Plain digit arithmetic rather than `format!` (whose machinery and exact decimal expansion
+/// are slow), because every factor's explanation goes through it on the hot path.
+pub fn push_number(out: &mut String, x: f64) {
+    let hundredths = (x * 100.0).round();
+    if !hundredths.is_finite() || hundredths.abs() >= 9.0e15 {
+        out.push_str(&x.to_string());
+        return;
+    }
+    let n = hundredths as i64;
+    if n < 0 {
+        out.push('-');
+    }
+    let n = n.unsigned_abs();
+    let (whole, frac) = (n / 100, n % 100);
+    push_digits(out, whole);
+    if frac != 0 {
+        out.push('.');
+        out.push(char::from(b'0' + (frac / 10) as u8));
+        if frac % 10 != 0 {
+            out.push(char::from(b'0' + (frac % 10) as u8));
+        }
+    }
+}
+
+fn push_digits(out: &mut String, mut n: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let Some(slot) = buf.get_mut(i) {
+            *slot = b'0' + (n % 10) as u8;
+        }
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    for b in buf.iter().skip(i) {
+        out.push(char::from(*b));
+    }
 }
 
 #[cfg(test)]
@@ -328,5 +371,10 @@ mod tests {
         assert_eq!(format_number(12.345), "12.35");
         assert_eq!(format_number(-0.001), "0");
         assert_eq!(format_number(4.0), "4");
+        assert_eq!(format_number(-0.5), "-0.5");
+        assert_eq!(format_number(-20.0), "-20");
+        assert_eq!(format_number(-1.25), "-1.25");
+        assert_eq!(format_number(1.333_333), "1.33");
+        assert_eq!(format_number(0.05), "0.05");
     }
 }

@@ -3,7 +3,9 @@
 use std::fmt;
 
 /// A 1-based line and column (columns count characters, not bytes).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct Location {
     /// 1-based line number.
     pub line: u32,
@@ -95,7 +97,9 @@ impl Diagnostic {
                 .take(loc.column.saturating_sub(1) as usize)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
-            out.push_str(&format!("{pad} |\n{number} | {line}\n{pad} | {caret_pad}^\n"));
+            out.push_str(&format!(
+                "{pad} |\n{number} | {line}\n{pad} | {caret_pad}^\n"
+            ));
         }
         if let Some(help) = &self.help {
             out.push_str(&format!("  = help: {help}\n"));
@@ -107,7 +111,11 @@ impl Diagnostic {
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.location {
-            Some(loc) => write!(f, "{}:{}:{}: {}", self.file, loc.line, loc.column, self.message)?,
+            Some(loc) => write!(
+                f,
+                "{}:{}:{}: {}",
+                self.file, loc.line, loc.column, self.message
+            )?,
             None => write!(f, "{}: {}", self.file, self.message)?,
         }
         if let Some(path) = &self.path {
@@ -124,7 +132,11 @@ pub struct Diagnostics(pub Vec<Diagnostic>);
 impl Diagnostics {
     /// Renders every diagnostic, separated by blank lines.
     pub fn render(&self) -> String {
-        self.0.iter().map(Diagnostic::render).collect::<Vec<_>>().join("\n")
+        self.0
+            .iter()
+            .map(Diagnostic::render)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -157,7 +169,13 @@ mod tests {
     fn render_points_a_caret_at_the_column() {
         let text = "name: x\nrules:\n  - when: input.a == \n";
         let d = Diagnostic::new("p.yaml", "unexpected end of expression")
-            .at(Location { line: 3, column: 22 }, text)
+            .at(
+                Location {
+                    line: 3,
+                    column: 22,
+                },
+                text,
+            )
             .with_path("rules[0].when");
         let r = d.render();
         assert!(r.contains("--> p.yaml:3:22 (rules[0].when)"), "{r}");

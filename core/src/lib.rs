@@ -14,7 +14,15 @@
 //! assert_eq!(policy.evaluate(&action, &EvalContext::new(now)).outcome, Outcome::Block);
 //! ```
 #![deny(missing_docs)]
-#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic))]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )
+)]
 
 pub mod decision;
 pub mod diagnostic;

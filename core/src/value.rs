@@ -179,7 +179,9 @@ impl Value {
                 serde_json::Value::Array(items.iter().map(Value::to_json).collect())
             }
             Value::Map(m) => serde_json::Value::Object(
-                m.iter().map(|(k, v)| (k.to_string(), v.to_json())).collect(),
+                m.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_json()))
+                    .collect(),
             ),
         }
     }
@@ -329,10 +331,14 @@ mod tests {
 
     #[test]
     fn json_round_trip_keeps_int_double_split() {
-        let v: Value = serde_json::from_str(r#"{"a": 1, "b": 1.0, "c": [true, null, "x"]}"#).unwrap();
+        let v: Value =
+            serde_json::from_str(r#"{"a": 1, "b": 1.0, "c": [true, null, "x"]}"#).unwrap();
         assert_eq!(v.get("a"), Some(&Value::Int(1)));
         assert_eq!(v.get("b"), Some(&Value::Double(1.0)));
-        assert_eq!(serde_json::to_string(&v).unwrap(), r#"{"a":1,"b":1.0,"c":[true,null,"x"]}"#);
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"a":1,"b":1.0,"c":[true,null,"x"]}"#
+        );
     }
 
     #[test]
@@ -353,8 +359,12 @@ mod tests {
 
     #[test]
     fn dotted_paths_follow_maps() {
-        let v: Value = serde_json::from_str(r#"{"spec": {"metrics": {"accuracy": 0.78}}}"#).unwrap();
-        assert_eq!(v.get_path("spec.metrics.accuracy"), Some(&Value::Double(0.78)));
+        let v: Value =
+            serde_json::from_str(r#"{"spec": {"metrics": {"accuracy": 0.78}}}"#).unwrap();
+        assert_eq!(
+            v.get_path("spec.metrics.accuracy"),
+            Some(&Value::Double(0.78))
+        );
         assert_eq!(v.get_path("spec.fairness"), None);
     }
 }

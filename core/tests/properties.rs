@@ -1,7 +1,12 @@
 //! Property tests of the decision engine: monotonic scores, fail-safe, determinism, stable
 //! fingerprints, and suggestions that keep their promise.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::path::Path;
 
@@ -10,13 +15,17 @@ use govgate_core::{Action, CompiledPolicy, Decision, EvalContext, Outcome, Value
 use proptest::prelude::*;
 
 fn now() -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z").unwrap().with_timezone(&chrono::Utc)
+    chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+        .unwrap()
+        .with_timezone(&chrono::Utc)
 }
 
 fn reference(name: &str) -> CompiledPolicy {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../examples/policies/{name}.yaml"));
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../examples/policies/{name}.yaml"));
     let text = std::fs::read_to_string(&path).unwrap();
-    CompiledPolicy::compile_str(&path.to_string_lossy(), &text).unwrap_or_else(|d| panic!("{}", d.render()))
+    CompiledPolicy::compile_str(&path.to_string_lossy(), &text)
+        .unwrap_or_else(|d| panic!("{}", d.render()))
 }
 
 fn json(text: &str) -> Value {
@@ -55,25 +64,30 @@ impl Trade {
 }
 
 fn trade() -> impl Strategy<Value = Trade> {
-    (0..3usize, 0..3usize, 0.0..40.0f64, 1..10usize, 0..3usize).prop_map(|(mode, current, stop, strategies, reversibility)| Trade {
-        mode,
-        current,
-        stop: (stop * 10.0).round() / 10.0,
-        strategies,
-        reversibility,
-    })
+    (0..3usize, 0..3usize, 0.0..40.0f64, 1..10usize, 0..3usize).prop_map(
+        |(mode, current, stop, strategies, reversibility)| Trade {
+            mode,
+            current,
+            stop: (stop * 10.0).round() / 10.0,
+            strategies,
+            reversibility,
+        },
+    )
 }
 
 /// A policy of `n` tiered factors over `input.f<i>` with the given weights and aggregate.
 fn generated_policy(weights: &[f64], aggregate: &str) -> CompiledPolicy {
-    let mut text = format!("govgate: 1\nname: generated\nsubject: manifest\nscore: {{min: 0, max: 100, aggregate: {aggregate}}}\nfactors:\n");
+    let mut text = format!(
+        "govgate: 1\nname: generated\nsubject: manifest\nscore: {{min: 0, max: 100, aggregate: {aggregate}}}\nfactors:\n"
+    );
     for (i, w) in weights.iter().enumerate() {
         text.push_str(&format!(
             "  - id: f{i}\n    weight: {w}\n    tiers:\n      value: input.f{i}\n      tiers:\n        - {{upto: 10, points: 0, label: low}}\n        - {{upto: 50, points: 40, label: mid}}\n        - {{upto: 90, points: 70, label: high}}\n        - {{points: 100, label: extreme}}\n"
         ));
     }
     text.push_str("bands:\n  - {name: low, upto: 30, outcome: auto}\n  - {name: medium, upto: 70, outcome: approval}\n  - {name: high, outcome: block}\n");
-    CompiledPolicy::compile_str("generated.yaml", &text).unwrap_or_else(|d| panic!("{}", d.render()))
+    CompiledPolicy::compile_str("generated.yaml", &text)
+        .unwrap_or_else(|d| panic!("{}", d.render()))
 }
 
 proptest! {
@@ -168,6 +182,26 @@ proptest! {
     }
 
     #[test]
+    fn suggestions_on_independent_factors_keep_their_promise(
+        weights in prop::collection::vec(0.05..1.0f64, 1..8),
+        values in prop::collection::vec(0.0..120.0f64, 8),
+        aggregate in prop::sample::select(vec!["weighted_sum", "weighted_mean", "mean", "max"]),
+    ) {
+        // Every factor reads its own field: suggestions are computed without re-evaluating.
+        let policy = generated_policy(&weights, aggregate);
+        let input = Value::map(values.iter().take(weights.len()).enumerate().map(|(i, v)| (format!("f{i}"), Value::Double(*v))));
+        let d = decide(&policy, &input);
+        for s in &d.suggestions {
+            let mut patched = input.clone();
+            prop_assert!(patched.set_path(&[s.path.as_str().into()], s.value.clone()));
+            let after = decide(&policy, &patched);
+            prop_assert_eq!(after.band.as_deref(), Some(&*s.band), "{}", s.text);
+            prop_assert_eq!(after.outcome, s.outcome);
+            prop_assert!((after.score - (d.score + s.delta)).abs() < 1e-9);
+        }
+    }
+
+    #[test]
     fn applying_a_suggestion_reaches_the_band_it_promised(t in trade()) {
         let policy = reference("agent-trading");
         let input = t.input();
@@ -178,6 +212,7 @@ proptest! {
             prop_assert!(patched.set_path(&path, s.value.clone()));
             let after = decide(&policy, &patched);
             prop_assert_eq!(after.band.as_deref(), Some(&*s.band), "{}", s.text);
+            prop_assert_eq!(after.outcome, s.outcome);
             prop_assert!((after.score - (d.score + s.delta)).abs() < 1e-9);
             prop_assert!(s.delta < 0.0);
         }

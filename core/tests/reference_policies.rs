@@ -1,11 +1,16 @@
 //! Every reference policy in examples/policies compiles and passes its hand-written tests.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::path::{Path, PathBuf};
 
-use govgate_core::policy::load_test_suite;
 use govgate_core::CompiledPolicy;
+use govgate_core::policy::load_test_suite;
 
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/policies")
@@ -24,21 +29,40 @@ fn run(name: &str, steerable: bool) {
     let suite = load_test_suite(&test_file.to_string_lossy(), &tests_text)
         .unwrap_or_else(|d| panic!("{name}_test does not load:\n{}", d.render()));
     assert!(!suite.cases.is_empty(), "{name} has no test cases");
-    let report = policy.run_tests(&suite).unwrap_or_else(|d| panic!("{}", d.render()));
+    let report = policy
+        .run_tests(&suite)
+        .unwrap_or_else(|d| panic!("{}", d.render()));
     let mut failures = String::new();
     for case in report.cases.iter().filter(|c| !c.passed) {
         failures.push_str(&format!("\n  case `{}`:", case.name));
         for m in &case.mismatches {
-            failures.push_str(&format!("\n    {}: expected {}, got {}", m.field, m.expected, m.actual));
+            failures.push_str(&format!(
+                "\n    {}: expected {}, got {}",
+                m.field, m.expected, m.actual
+            ));
         }
-        failures.push_str(&format!("\n    decision: {}", serde_json::to_string(&case.decision).unwrap()));
+        failures.push_str(&format!(
+            "\n    decision: {}",
+            serde_json::to_string(&case.decision).unwrap()
+        ));
     }
-    for inv in report.invariants.iter().filter(|i| !i.violations.is_empty()) {
-        failures.push_str(&format!("\n  invariant `{}`: {:?}", inv.name, inv.violations));
+    for inv in report
+        .invariants
+        .iter()
+        .filter(|i| !i.violations.is_empty())
+    {
+        failures.push_str(&format!(
+            "\n  invariant `{}`: {:?}",
+            inv.name, inv.violations
+        ));
     }
     assert!(report.passed(), "{name}: failures:{failures}");
     for inv in report.invariants.iter().filter(|_| steerable) {
-        assert!(inv.checked > suite.cases.len(), "invariant `{}` was only checked on the cases themselves", inv.name);
+        assert!(
+            inv.checked > suite.cases.len(),
+            "invariant `{}` was only checked on the cases themselves",
+            inv.name
+        );
     }
 }
 

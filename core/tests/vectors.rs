@@ -5,7 +5,12 @@
 //! `GOVGATE_BLESS=1 cargo test -p govgate-core --test vectors` rewrites the expected decisions
 //! after a deliberate change; review the diff before committing it.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::path::Path;
 
@@ -36,8 +41,11 @@ struct Vector {
 
 /// The decision JSON every surface must produce for a vector.
 fn decide(v: &Vector) -> String {
-    let policy = CompiledPolicy::compile_str("vector.yaml", &v.policy).unwrap_or_else(|d| panic!("{}", d.render()));
-    let now = chrono::DateTime::parse_from_rfc3339(&v.now).unwrap().with_timezone(&chrono::Utc);
+    let policy = CompiledPolicy::compile_str("vector.yaml", &v.policy)
+        .unwrap_or_else(|d| panic!("{}", d.render()));
+    let now = chrono::DateTime::parse_from_rfc3339(&v.now)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
     let mut ctx = EvalContext::new(now);
     ctx.parameters = v.params.clone();
     ctx.fingerprint = v.fingerprint;
@@ -48,10 +56,17 @@ fn decide(v: &Vector) -> String {
 fn vectors_replay_byte_identically() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
     let bless = std::env::var("GOVGATE_BLESS").is_ok();
-    let mut files: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).collect();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
     files.retain(|p| p.extension().is_some_and(|e| e == "json"));
     files.sort();
-    assert!(files.len() >= 10, "expected at least 10 vectors, found {}", files.len());
+    assert!(
+        files.len() >= 10,
+        "expected at least 10 vectors, found {}",
+        files.len()
+    );
     let mut failures = Vec::new();
     for file in &files {
         let mut v: Vector = serde_json::from_str(&std::fs::read_to_string(file).unwrap())
@@ -65,9 +80,16 @@ fn vectors_replay_byte_identically() {
             std::fs::write(file, text).unwrap();
             continue;
         }
-        let readable = v.decision.as_ref().map(|d| serde_json::to_string(d).unwrap());
-        let reparsed = serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&actual).unwrap()).unwrap();
-        if v.decision_json.as_deref() != Some(actual.as_str()) || readable.as_deref() != Some(reparsed.as_str()) {
+        let readable = v
+            .decision
+            .as_ref()
+            .map(|d| serde_json::to_string(d).unwrap());
+        let reparsed =
+            serde_json::to_string(&serde_json::from_str::<serde_json::Value>(&actual).unwrap())
+                .unwrap();
+        if v.decision_json.as_deref() != Some(actual.as_str())
+            || readable.as_deref() != Some(reparsed.as_str())
+        {
             failures.push(format!(
                 "{}:\n  expected {}\n  actual   {actual}",
                 file.display(),

@@ -43,9 +43,29 @@ fn run_main() -> Result<(), String> {
     let bin = govgate.to_string_lossy().to_string();
     step("a live-trading switch proposed by an agent (examples/actions/live-switch.json)");
     // Exit code 3 means "approval required": that is the point of the example, not a failure.
-    run(&bin, &["eval", "--policy", "examples/policies/agent-trading.yaml", "--input", "examples/actions/live-switch.json"], &[0, 3])?;
+    run(
+        &bin,
+        &[
+            "eval",
+            "--policy",
+            "examples/policies/agent-trading.yaml",
+            "--input",
+            "examples/actions/live-switch.json",
+        ],
+        &[0, 3],
+    )?;
     step("model manifests checked like conftest (examples/manifests)");
-    run(&bin, &["check", "--policy", "examples/policies/model-deployment.yaml", "examples/manifests/valid-model.yaml", "examples/manifests/low-accuracy.yaml"], &[0, 4])?;
+    run(
+        &bin,
+        &[
+            "check",
+            "--policy",
+            "examples/policies/model-deployment.yaml",
+            "examples/manifests/valid-model.yaml",
+            "examples/manifests/low-accuracy.yaml",
+        ],
+        &[0, 4],
+    )?;
     step("the reference policies' own tests");
     run(&bin, &["test", "examples/policies"], &[0])?;
     Ok(())
@@ -55,14 +75,51 @@ fn run_main() -> Result<(), String> {
 fn test_all() -> Result<(), String> {
     tools::ensure_wasm_target()?;
     step("unit, integration, property and CLI tests");
-    cargo(&["test", "--workspace", "--exclude", "govgate-bench", "--exclude", "govgate-wasm"])?;
+    cargo(&[
+        "test",
+        "--workspace",
+        "--exclude",
+        "govgate-bench",
+        "--exclude",
+        "govgate-wasm",
+    ])?;
     step("clippy (core denies unwrap/expect/indexing/panic)");
-    cargo(&["clippy", "--workspace", "--exclude", "govgate-bench", "--all-targets", "--", "-D", "warnings"])?;
+    cargo(&[
+        "clippy",
+        "--workspace",
+        "--exclude",
+        "govgate-bench",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ])?;
     step("core compiles for wasm32-unknown-unknown");
-    cargo(&["build", "-p", "govgate-core", "--target", "wasm32-unknown-unknown"])?;
-    cargo(&["build", "-p", "govgate-core", "--target", "wasm32-unknown-unknown", "--no-default-features"])?;
+    cargo(&[
+        "build",
+        "-p",
+        "govgate-core",
+        "--target",
+        "wasm32-unknown-unknown",
+    ])?;
+    cargo(&[
+        "build",
+        "-p",
+        "govgate-core",
+        "--target",
+        "wasm32-unknown-unknown",
+        "--no-default-features",
+    ])?;
     step("the reference policies' tests through the CLI");
-    cargo(&["run", "--quiet", "-p", "govgate-cli", "--", "test", "examples/policies"])?;
+    cargo(&[
+        "run",
+        "--quiet",
+        "-p",
+        "govgate-cli",
+        "--",
+        "test",
+        "examples/policies",
+    ])?;
     pkg::test()?;
     println!("\nxtask: every test passed");
     Ok(())

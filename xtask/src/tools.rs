@@ -16,7 +16,9 @@ pub fn step(what: &str) {
 /// The workspace root (the parent of xtask/).
 pub fn repo_root() -> Result<PathBuf, String> {
     let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    here.parent().map(PathBuf::from).ok_or_else(|| "cannot find the workspace root".to_owned())
+    here.parent()
+        .map(PathBuf::from)
+        .ok_or_else(|| "cannot find the workspace root".to_owned())
 }
 
 /// Runs `cargo ARGS` in the workspace root.
@@ -37,14 +39,23 @@ pub fn run(program: &str, args: &[&str], ok_codes: &[i32]) -> Result<(), String>
     match status.code() {
         Some(code) if ok_codes.contains(&code) => Ok(()),
         Some(code) => Err(format!("`{program} {}` exited with {code}", args.join(" "))),
-        None => Err(format!("`{program} {}` was killed by a signal", args.join(" "))),
+        None => Err(format!(
+            "`{program} {}` was killed by a signal",
+            args.join(" ")
+        )),
     }
 }
 
 /// The first line a command prints to stdout, if it runs at all.
 pub fn output_of(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program).args(args).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).lines().next().unwrap_or("").to_owned())
+    out.status.success().then(|| {
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    })
 }
 
 /// Installs the wasm32 target when missing.

@@ -13,6 +13,9 @@ use std::sync::Arc;
 use super::funcs::{self, Func};
 use super::parser::BinOp;
 use super::{EvalError, EvalErrorKind, Span};
+
+/// An evaluation error, boxed so that results stay two words and travel in registers.
+pub(crate) type Error = Box<EvalError>;
 use crate::value::{Map, Str, Value};
 
 /// A compiled node and the source range it came from.
@@ -104,18 +107,20 @@ pub(crate) struct Cx<'c> {
     pub(crate) src: &'c str,
 }
 
-pub(crate) type Res<T> = Result<T, EvalError>;
+pub(crate) type Res<T> = Result<T, Error>;
 
-pub(crate) fn error(kind: EvalErrorKind, span: Span, message: String) -> EvalError {
-    EvalError {
+#[cold]
+pub(crate) fn error(kind: EvalErrorKind, span: Span, message: String) -> Error {
+    Box::new(EvalError {
         kind,
         message,
         missing_path: None,
         span: span.range(),
-    }
+    })
 }
 
-pub(crate) fn mismatch(span: Span, message: String) -> EvalError {
+#[cold]
+pub(crate) fn mismatch(span: Span, message: String) -> Error {
     error(EvalErrorKind::TypeMismatch, span, message)
 }
 
@@ -124,45 +129,53 @@ impl<'c> Cx<'c> {
         self.src.get(start as usize..end as usize).unwrap_or("")
     }
 
-    fn missing(&self, span: Span, what: &str) -> EvalError {
+    #[cold]
+    fn missing(&self, span: Span, what: &str) -> Error {
         let path = self.text(span.start, span.end).to_owned();
-        EvalError {
+        Box::new(EvalError {
             kind: EvalErrorKind::Missing,
             message: format!("no such {what} `{path}`"),
             missing_path: Some(path),
             span: span.range(),
-        }
+        })
     }
 
+    #[inline]
     fn base(&self, base: Base, span: Span) -> Res<&'c Value> {
         match base {
             Base::Root(index) => match self.roots.get(index as usize) {
                 Some(value) => Ok(*value),
-                None => {
-                    let name = self.root_names.get(index as usize).map_or("", |n| &**n);
-                    Err(EvalError {
-                        kind: EvalErrorKind::Missing,
-                        message: format!("no value was given for `{name}`"),
-                        missing_path: Some(name.to_owned()),
-                        span: span.range(),
-                    })
-                }
+                None => Err(self.no_root(index, span)),
             },
-            Base::Local(mut depth) => {
-                let mut frame = self.frame;
-                while let Some(f) = frame {
-                    if depth == 0 {
-                        return Ok(f.value);
-                    }
-                    depth -= 1;
-                    frame = f.parent;
-                }
-                Err(mismatch(
-                    span,
-                    "internal error: unbound loop variable".into(),
-                ))
-            }
+            Base::Local(depth) => self.local(depth, span),
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn no_root(&self, index: u32, span: Span) -> Error {
+        let name = self.root_names.get(index as usize).map_or("", |n| &**n);
+        Box::new(EvalError {
+            kind: EvalErrorKind::Missing,
+            message: format!("no value was given for `{name}`"),
+            missing_path: Some(name.to_owned()),
+            span: span.range(),
+        })
+    }
+
+    fn local(&self, mut depth: u32, span: Span) -> Res<&'c Value> {
+        let mut frame = self.frame;
+        while let Some(f) = frame {
+            if depth == 0 {
+                return Ok(f.value);
+            }
+            depth -= 1;
+            frame = f.parent;
+        }
+        Err(mismatch(
+            span,
+            "internal error: unbound loop variable".into(),
+        ))
     }
 }
 
@@ -322,8 +335,15 @@ pub(crate) fn eval_bool<'c>(e: &'c Expr, cx: &Cx<'c>) -> Res<bool> {
         Kind::And(lhs, rhs) => eval_and(lhs, rhs, cx),
         Kind::Or(lhs, rhs) => eval_or(lhs, rhs, cx),
         Kind::CmpConst(op, lhs, rhs) => {
-            let l = eval(lhs, cx)?;
-            relation(*op, &l, rhs, e.span)
+            // The hot shape: a field path compared with a literal.
+            let l = match &lhs.kind {
+                Kind::Path(base, steps) => Cow::Borrowed(path(*base, steps, lhs.span, cx)?),
+                _ => eval(lhs, cx)?,
+            };
+            match fast_relation(*op, &l, rhs) {
+                Some(b) => Ok(b),
+                None => relation(*op, &l, rhs, e.span),
+            }
         }
         Kind::Binary(
             op
@@ -345,7 +365,7 @@ pub(crate) fn eval_bool<'c>(e: &'c Expr, cx: &Cx<'c>) -> Res<bool> {
 
 #[cold]
 #[inline(never)]
-fn expected_bool(value: &Value, span: Span) -> EvalError {
+fn expected_bool(value: &Value, span: Span) -> Error {
     mismatch(
         span,
         format!(
@@ -355,7 +375,7 @@ fn expected_bool(value: &Value, span: Span) -> EvalError {
     )
 }
 
-fn is_limit(err: &EvalError) -> bool {
+fn is_limit(err: &Error) -> bool {
     err.kind == EvalErrorKind::LimitExceeded
 }
 
@@ -436,36 +456,75 @@ fn eval_matches<'c>(
     }
 }
 
+/// `relation` for the common same-type cases, without building errors or closures.
+#[inline]
+fn fast_relation(op: BinOp, l: &Value, r: &Value) -> Option<bool> {
+    fn by<T: PartialOrd + ?Sized>(op: BinOp, a: &T, b: &T) -> Option<bool> {
+        Some(match op {
+            BinOp::Eq => a == b,
+            BinOp::Ne => a != b,
+            BinOp::Lt => a < b,
+            BinOp::Le => a <= b,
+            BinOp::Gt => a > b,
+            BinOp::Ge => a >= b,
+            _ => return None,
+        })
+    }
+    match (l, r) {
+        (Value::Int(a), Value::Int(b)) => by(op, a, b),
+        (Value::String(a), Value::String(b)) => by(op, &**a, &**b),
+        (Value::Bool(a), Value::Bool(b)) => by(op, a, b),
+        (Value::Double(a), Value::Double(b)) if !a.is_nan() && !b.is_nan() => by(op, a, b),
+        _ => None,
+    }
+}
+
+/// The value of `key` in a map. Small maps (most inputs) are scanned comparing lengths
+/// first, which avoids most string comparisons; larger ones are searched.
+#[inline]
+pub(crate) fn get_field<'v>(m: &'v Map, key: &str) -> Option<&'v Value> {
+    if m.len() <= 12 {
+        m.iter()
+            .find(|(k, _)| k.len() == key.len() && &***k == key)
+            .map(|(_, v)| v)
+    } else {
+        m.get(key)
+    }
+}
+
 fn path<'c>(base: Base, steps: &[Step], span: Span, cx: &Cx<'c>) -> Res<&'c Value> {
     let mut value = cx.base(base, span)?;
-    for step in steps {
-        value = match value {
-            Value::Map(m) => match m.get(&*step.key) {
-                Some(v) => v,
-                None => {
-                    let what = if step.indexed { "key" } else { "field" };
-                    return Err(cx.missing(
-                        Span {
-                            start: span.start,
-                            end: step.end,
-                        },
-                        what,
-                    ));
-                }
-            },
-            other => {
-                let at = Span {
-                    start: span.start,
-                    end: step.end,
-                };
-                return Err(not_a_map(other, &step.key, at, cx));
-            }
+    for (i, step) in steps.iter().enumerate() {
+        let next = match value {
+            Value::Map(m) => get_field(m, &step.key),
+            _ => None,
+        };
+        value = match next {
+            Some(v) => v,
+            None => return Err(path_error(value, steps, i, span, cx)),
         };
     }
     Ok(value)
 }
 
-fn not_a_map(value: &Value, key: &str, at: Span, cx: &Cx<'_>) -> EvalError {
+/// Why step `i` of a path failed: the key is not in the map, or the value is not a map.
+#[cold]
+#[inline(never)]
+fn path_error(value: &Value, steps: &[Step], i: usize, span: Span, cx: &Cx<'_>) -> Error {
+    let Some(step) = steps.get(i) else {
+        return mismatch(span, "internal error: bad path step".into());
+    };
+    let at = Span {
+        start: span.start,
+        end: step.end,
+    };
+    match value {
+        Value::Map(_) => cx.missing(at, if step.indexed { "key" } else { "field" }),
+        other => not_a_map(other, &step.key, at, cx),
+    }
+}
+
+fn not_a_map(value: &Value, key: &str, at: Span, cx: &Cx<'_>) -> Error {
     let text = cx.text(at.start, at.end);
     mismatch(
         at,
@@ -478,7 +537,7 @@ fn not_a_map(value: &Value, key: &str, at: Span, cx: &Cx<'_>) -> EvalError {
 
 fn select<'v>(value: &'v Value, field: &str, span: Span, cx: &Cx<'_>) -> Res<&'v Value> {
     match value {
-        Value::Map(m) => m.get(field).ok_or_else(|| cx.missing(span, "field")),
+        Value::Map(m) => get_field(m, field).ok_or_else(|| cx.missing(span, "field")),
         other => Err(not_a_map(other, field, span, cx)),
     }
 }
@@ -508,7 +567,7 @@ fn lookup<'v>(value: &'v Value, index: &Value, span: Span, cx: &Cx<'_>) -> Res<&
                     )
                 })
         }
-        (Value::Map(m), Value::String(k)) => m.get(&**k).ok_or_else(|| cx.missing(span, "key")),
+        (Value::Map(m), Value::String(k)) => get_field(m, k).ok_or_else(|| cx.missing(span, "key")),
         // Keys are strings: a number or bool is simply not there.
         (Value::Map(_), Value::Int(_) | Value::Double(_) | Value::Bool(_)) => {
             Err(cx.missing(span, "key"))
@@ -516,8 +575,8 @@ fn lookup<'v>(value: &'v Value, index: &Value, span: Span, cx: &Cx<'_>) -> Res<&
         (Value::List(_) | Value::Map(_), _) => Err(mismatch(
             span,
             format!(
-                "cannot index a `{}` with a value of type `{}`",
-                value.type_name(),
+                "cannot index {} with a value of type `{}`",
+                article(value),
                 index.type_name()
             ),
         )),
@@ -580,9 +639,9 @@ fn relation(op: BinOp, l: &Value, r: &Value, span: Span) -> Res<bool> {
         None => Err(mismatch(
             span,
             format!(
-                "cannot compare a `{}` with a `{}` using `{}`",
-                l.type_name(),
-                r.type_name(),
+                "cannot compare {} with {} using `{}`",
+                article(l),
+                article(r),
                 op.symbol()
             ),
         )),
@@ -681,7 +740,17 @@ fn arith(op: BinOp, l: Cow<'_, Value>, r: &Value, span: Span) -> Res<Value> {
     }
 }
 
-fn no_overload(op: BinOp, l: &Value, r: &Value, span: Span) -> EvalError {
+/// The value's type with its article: "an `int`", "a `string`".
+pub(crate) fn article(value: &Value) -> String {
+    let name = value.type_name();
+    let an = matches!(
+        name.as_bytes().first(),
+        Some(b'a' | b'e' | b'i' | b'o' | b'u')
+    );
+    format!("{} `{name}`", if an { "an" } else { "a" })
+}
+
+fn no_overload(op: BinOp, l: &Value, r: &Value, span: Span) -> Error {
     let help = match (l, r) {
         (Value::Int(_), Value::Double(_)) | (Value::Double(_), Value::Int(_)) => {
             ": convert one side with `double()` or `int()`"
@@ -691,10 +760,10 @@ fn no_overload(op: BinOp, l: &Value, r: &Value, span: Span) -> EvalError {
     mismatch(
         span,
         format!(
-            "no `{}` for a `{}` and a `{}`{help}",
+            "no `{}` for {} and {}{help}",
             op.symbol(),
-            l.type_name(),
-            r.type_name()
+            article(l),
+            article(r)
         ),
     )
 }
@@ -787,7 +856,7 @@ fn eval_loop<'c>(lp: &'c Loop, span: Span, cx: &Cx<'c>) -> Res<Cow<'c, Value>> {
             // and reported only if no later element decides the result (CEL's absorption).
             let decisive = lp.kind == LoopKind::Exists;
             let mut decided = false;
-            let mut pending: Option<EvalError> = None;
+            let mut pending: Option<Error> = None;
             for_each(&range, span, cx, |item| {
                 let frame = Frame {
                     value: item,

@@ -118,7 +118,7 @@ fn name(func: Func) -> &'static str {
     SIGS.iter().find(|s| s.func == func).map_or("?", |s| s.name)
 }
 
-fn wrong(func: Func, args: &[Cow<'_, Value>], span: Span) -> super::EvalError {
+fn wrong(func: Func, args: &[Cow<'_, Value>], span: Span) -> super::eval::Error {
     let types: Vec<&str> = args.iter().map(|a| a.type_name()).collect();
     let shown = name(func);
     let shown = if matches!(
@@ -292,10 +292,15 @@ fn extreme(func: Func, items: &Arc<Vec<Value>>, span: Span) -> Res<Value> {
         best = Some(match best {
             None => item,
             Some(b) => {
-                let ord = super::eval::compare(item, b).and_then(Result::ok);
+                let Some(Ok(ord)) = super::eval::compare(item, b) else {
+                    return Err(mismatch(
+                        span,
+                        format!("`math.{}` cannot order NaN", name(func)),
+                    ));
+                };
                 let better = match func {
-                    Func::Greatest => ord == Some(std::cmp::Ordering::Greater),
-                    _ => ord == Some(std::cmp::Ordering::Less),
+                    Func::Greatest => ord == std::cmp::Ordering::Greater,
+                    _ => ord == std::cmp::Ordering::Less,
                 };
                 if better { item } else { b }
             }

@@ -219,7 +219,9 @@ impl Program {
     pub fn eval(&self, roots: &[&Value]) -> Result<Value, EvalError> {
         let steps = Cell::new(0);
         let cx = self.cx(roots, &steps);
-        eval::eval(&self.inner.expr, &cx).map(std::borrow::Cow::into_owned)
+        eval::eval(&self.inner.expr, &cx)
+            .map(std::borrow::Cow::into_owned)
+            .map_err(|e| *e)
     }
 
     /// Evaluates a condition: like [`Program::eval`], but the result must be a bool (a
@@ -227,7 +229,7 @@ impl Program {
     pub fn eval_bool(&self, roots: &[&Value]) -> Result<bool, EvalError> {
         let steps = Cell::new(0);
         let cx = self.cx(roots, &steps);
-        eval::eval_bool(&self.inner.expr, &cx)
+        eval::eval_bool(&self.inner.expr, &cx).map_err(|e| *e)
     }
 
     /// The source text the program was compiled from.

@@ -512,7 +512,6 @@ impl Parser {
     fn list_literal(&mut self) -> Result<Ast, CompileError> {
         let open = self.peek().span;
         self.pos += 1;
-        self.enter()?;
         let mut items = Vec::new();
         let close = loop {
             if let Some(close) = self.close(&Tok::RBracket) {
@@ -523,7 +522,6 @@ impl Parser {
                 break self.expect_span(&Tok::RBracket, "`,` or `]`")?;
             }
         };
-        self.nest -= 1;
         let depth = items.iter().map(|a| a.depth).max().unwrap_or(0);
         self.node(AstKind::List(items), open.to(close), depth)
     }
@@ -532,7 +530,6 @@ impl Parser {
     fn map_literal(&mut self) -> Result<Ast, CompileError> {
         let open = self.peek().span;
         self.pos += 1;
-        self.enter()?;
         let mut entries = Vec::new();
         let close = loop {
             if let Some(close) = self.close(&Tok::RBrace) {
@@ -546,7 +543,6 @@ impl Parser {
                 break self.expect_span(&Tok::RBrace, "`,` or `}`")?;
             }
         };
-        self.nest -= 1;
         let depth = entries
             .iter()
             .map(|(k, v)| k.depth.max(v.depth))

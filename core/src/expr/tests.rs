@@ -314,7 +314,12 @@ fn comparisons() {
     ok("{'a': 1} == {'b': 1}", false);
     ok("input.labels == {'env': 'prod', 'team': 'ml'}", true);
     ok("0.0 / 0.0 == 0.0 / 0.0", false);
-    fails("1 < 'a'", EvalErrorKind::TypeMismatch);
+    let e = fails("input.scope_count > '10'", EvalErrorKind::TypeMismatch);
+    assert_eq!(
+        e.message,
+        "cannot compare an `int` with a `string` using `>`"
+    );
+    assert_eq!(e.span, 0..24);
     fails("[1] < [2]", EvalErrorKind::TypeMismatch);
     fails("null < null", EvalErrorKind::TypeMismatch);
     fails("0.0 / 0.0 < 1.0", EvalErrorKind::TypeMismatch);
@@ -356,7 +361,7 @@ fn arithmetic() {
     let e = fails("1 + 1.0", EvalErrorKind::TypeMismatch);
     assert_eq!(
         e.message,
-        "no `+` for a `int` and a `double`: convert one side with `double()` or `int()`"
+        "no `+` for an `int` and a `double`: convert one side with `double()` or `int()`"
     );
     assert_eq!(e.span, 0..7);
     fails("1.5 % 1.0", EvalErrorKind::TypeMismatch);
@@ -455,6 +460,7 @@ fn extensions() {
     fails("math.greatest(input.empty)", EvalErrorKind::TypeMismatch);
     fails("math.least(input.tags)", EvalErrorKind::TypeMismatch);
     fails("math.least(input.mode)", EvalErrorKind::TypeMismatch);
+    fails("math.greatest(1, 0.0 / 0.0)", EvalErrorKind::TypeMismatch);
     ok("math.sum([1, 2, 3])", 6i64);
     ok("math.sum([1, 2.5])", 3.5);
     ok("math.sum([])", 0i64);
@@ -795,4 +801,53 @@ fn hostile_inputs_get_errors_not_crashes() {
 fn programs_are_shareable() {
     fn assert_send_sync<T: Send + Sync + Clone>() {}
     assert_send_sync::<Program>();
+}
+
+#[test]
+fn the_deepest_accepted_expressions_run_on_a_small_stack() {
+    // Every shape nested to the ceiling must compile and evaluate on a 2 MiB thread (the
+    // default for spawned threads and test threads), even in an unoptimised build.
+    let n = MAX_DEPTH_CEILING - 4;
+    let shapes = [
+        format!("{}input.scope_count{}", "(1 + ".repeat(n), ")".repeat(n)),
+        format!("{}1{}", "[".repeat(n), "]".repeat(n)),
+        format!("{}true", "!".repeat(n)),
+        format!("{}1{}", "(true ? ".repeat(n), " : 0)".repeat(n)),
+        format!("{}1{}", "size(string(".repeat(n / 2), "))".repeat(n / 2)),
+        format!("{}1{}", "[1].map(x, ".repeat(n / 2), ")".repeat(n / 2)),
+        format!(
+            "{}true{}",
+            "[1].exists(x, ".repeat(n / 2),
+            ")".repeat(n / 2)
+        ),
+        format!("{}1{}", "{'a': ".repeat(n), "}".repeat(n)),
+        format!("input.tags{}", "[0]".repeat(n)),
+        format!("{}input.flag{}", "(input.flag && ".repeat(n), ")".repeat(n)),
+        format!("{}input.flag{}", "(false || ".repeat(n), ")".repeat(n)),
+        format!("{}1.5{}", "-(".repeat(n), ")".repeat(n)),
+    ];
+    let limits = Limits {
+        max_depth: usize::MAX,
+        ..Limits::default()
+    };
+    let handle = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || {
+            let (i, p) = (input(), params());
+            for src in &shapes {
+                let program = compile(src, &scope(), &limits)
+                    .unwrap_or_else(|e| panic!("{}: {e:?}", &src[..30.min(src.len())]));
+                let _ = program.eval(&[&i, &p]);
+                let _ = program.eval_bool(&[&i, &p]);
+            }
+            // One level more than the ceiling is refused.
+            let over = format!(
+                "{}1{}",
+                "(".repeat(MAX_DEPTH_CEILING),
+                ")".repeat(MAX_DEPTH_CEILING)
+            );
+            assert!(compile(&over, &scope(), &limits).is_err());
+        })
+        .unwrap();
+    handle.join().unwrap();
 }

@@ -28,8 +28,16 @@ pub struct CompileIssue {
 }
 
 /// The top-level fields of the action envelope.
-pub const ENVELOPE_FIELDS: &[&str] =
-    &["actor", "agent", "type", "tool", "args", "context", "annotations", "overrides"];
+pub const ENVELOPE_FIELDS: &[&str] = &[
+    "actor",
+    "agent",
+    "type",
+    "tool",
+    "args",
+    "context",
+    "annotations",
+    "overrides",
+];
 
 pub(crate) const INPUT: usize = 0;
 
@@ -37,7 +45,7 @@ pub(crate) const INPUT: usize = 0;
 #[derive(Clone, Debug)]
 pub(crate) struct OptionC {
     pub points: f64,
-    pub label: String,
+    pub label: Str,
     pub suggest: Option<String>,
     /// The input value that selects this option, when the factor can be steered to it.
     pub witness: Option<Value>,
@@ -45,12 +53,32 @@ pub(crate) struct OptionC {
 
 #[derive(Clone, Debug)]
 pub(crate) enum FactorKindC {
-    Lookup { value: Program, cases: BTreeMap<String, OptionC>, default: Option<OptionC> },
-    Tiers { value: Program, tiers: Vec<(f64, OptionC)> },
-    Buckets { count: Program, buckets: Vec<(f64, OptionC)> },
-    Boolean { when: Program, if_true: OptionC, if_false: OptionC },
-    Cases { cases: Vec<(Program, OptionC)>, default: OptionC },
-    Expression { value: Program, label: Template },
+    Lookup {
+        value: Program,
+        cases: BTreeMap<String, OptionC>,
+        default: Option<OptionC>,
+    },
+    Tiers {
+        value: Program,
+        tiers: Vec<(f64, OptionC)>,
+    },
+    Buckets {
+        count: Program,
+        buckets: Vec<(f64, OptionC)>,
+    },
+    Boolean {
+        when: Program,
+        if_true: OptionC,
+        if_false: OptionC,
+    },
+    Cases {
+        cases: Vec<(Program, OptionC)>,
+        default: OptionC,
+    },
+    Expression {
+        value: Program,
+        label: Template,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -58,6 +86,10 @@ pub(crate) struct FactorC {
     pub id: Str,
     pub weight: f64,
     pub kind: FactorKindC,
+    /// Set when the factor reads a plain input field that nothing else in the policy reads:
+    /// then changing that field changes only this factor, and a suggestion's effect can be
+    /// computed exactly without evaluating again.
+    pub exclusive: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -148,6 +180,8 @@ pub(crate) struct Inner {
     pub param_defaults: Value,
     pub score: ScoreSpec,
     pub factors: Vec<FactorC>,
+    /// Σ factor weights (for `weighted_mean`).
+    pub total_weight: f64,
     pub triggers: Vec<TriggerC>,
     pub bands: Vec<BandC>,
     pub levels: Vec<LevelC>,
@@ -182,21 +216,36 @@ pub struct CompiledPolicy {
 
 struct Compiler {
     issues: Vec<CompileIssue>,
+    envelope_input: bool,
     limits: Limits,
     base_scope: Scope,
 }
 
 impl Compiler {
     fn issue(&mut self, path: impl Into<String>, message: impl Into<String>, help: Option<String>) {
-        self.issues.push(CompileIssue { path: path.into(), offset: None, message: message.into(), help });
+        self.issues.push(CompileIssue {
+            path: path.into(),
+            offset: None,
+            message: message.into(),
+            help,
+        });
     }
 
     fn expr_issue(&mut self, path: &str, e: CompileError) {
+        // For action policies `input` is the envelope; point document authors at `subject`.
+        let help = if e.message.ends_with("on `input`") && self.envelope_input {
+            Some(format!(
+                "{}; to check arbitrary documents (manifests), set `subject: manifest`",
+                e.help.unwrap_or_default()
+            ))
+        } else {
+            e.help
+        };
         self.issues.push(CompileIssue {
             path: path.to_owned(),
             offset: Some(e.span.start),
             message: e.message,
-            help: e.help,
+            help,
         });
     }
 
@@ -233,7 +282,12 @@ impl Compiler {
 
     fn option(&mut self, path: &str, o: &FactorOption, witness: Option<Value>) -> OptionC {
         self.number(&format!("{path}.points"), o.points);
-        OptionC { points: o.points, label: o.label.clone(), suggest: o.suggest.clone(), witness }
+        OptionC {
+            points: o.points,
+            label: Str::from(o.label.as_str()),
+            suggest: o.suggest.clone(),
+            witness,
+        }
     }
 
     fn tiers(&mut self, path: &str, tiers: &[Tier]) -> Vec<(f64, OptionC)> {
@@ -271,7 +325,11 @@ impl Compiler {
             } else {
                 None
             };
-            let option = FactorOption { points: t.points, label: t.label.clone(), suggest: t.suggest.clone() };
+            let option = FactorOption {
+                points: t.points,
+                label: t.label.clone(),
+                suggest: t.suggest.clone(),
+            };
             out.push((upto, self.option(&p, &option, witness)));
             previous = upto;
         }
@@ -281,7 +339,11 @@ impl Compiler {
 
 /// An int when the number is integral, else a double.
 pub(crate) fn number_value(x: f64) -> Value {
-    if x.fract() == 0.0 && x.abs() < 9.0e15 { Value::Int(x as i64) } else { Value::Double(x) }
+    if x.fract() == 0.0 && x.abs() < 9.0e15 {
+        Value::Int(x as i64)
+    } else {
+        Value::Double(x)
+    }
 }
 
 /// Parses an expiry: RFC 3339, or a date meaning the end of that UTC day.
@@ -312,7 +374,10 @@ pub(crate) fn parse_duration(text: &str) -> Option<u64> {
 }
 
 /// Closest candidate by edit distance, for "did you mean" help.
-pub(crate) fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub(crate) fn closest<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     candidates
         .into_iter()
         .map(|c| (edit_distance(name, c), c))
@@ -342,12 +407,19 @@ fn edit_distance(a: &str, b: &str) -> usize {
     row.last().copied().unwrap_or(0)
 }
 
-fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str> + Clone) -> Option<String> {
+fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str> + Clone,
+) -> Option<String> {
     match closest(name, candidates.clone()) {
         Some(c) => Some(format!("did you mean `{c}`?")),
         None => {
             let all: Vec<String> = candidates.into_iter().map(|c| format!("`{c}`")).collect();
-            if all.is_empty() { None } else { Some(format!("expected one of {}", all.join(", "))) }
+            if all.is_empty() {
+                None
+            } else {
+                Some(format!("expected one of {}", all.join(", ")))
+            }
         }
     }
 }
@@ -363,7 +435,9 @@ pub(crate) fn check_parameter(spec: &ParameterSpec, value: &Value) -> Result<(),
         ParameterType::Map => matches!(value, Value::Map(_)),
     };
     if !ok {
-        let wanted = serde_json::to_value(spec.kind).ok().and_then(|v| v.as_str().map(str::to_owned));
+        let wanted = serde_json::to_value(spec.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned));
         return Err(format!(
             "expected a {}, found {} `{}`",
             wanted.unwrap_or_default(),
@@ -373,13 +447,15 @@ pub(crate) fn check_parameter(spec: &ParameterSpec, value: &Value) -> Result<(),
     }
     if let Some(x) = value.as_f64() {
         if let Some(min) = spec.min
-            && x < min {
-                return Err(format!("`{x}` is below the minimum `{min}`"));
-            }
+            && x < min
+        {
+            return Err(format!("`{x}` is below the minimum `{min}`"));
+        }
         if let Some(max) = spec.max
-            && x > max {
-                return Err(format!("`{x}` is above the maximum `{max}`"));
-            }
+            && x > max
+        {
+            return Err(format!("`{x}` is above the maximum `{max}`"));
+        }
     }
     Ok(())
 }
@@ -392,21 +468,40 @@ impl CompiledPolicy {
         limits: Limits,
     ) -> Result<CompiledPolicy, Vec<CompileIssue>> {
         let doc = document;
-        let params_fields: Vec<Str> = doc.parameters.keys().map(|k| Str::from(k.as_str())).collect();
+        let params_fields: Vec<Str> = doc
+            .parameters
+            .keys()
+            .map(|k| Str::from(k.as_str()))
+            .collect();
         let input_fields = match doc.subject {
             Subject::Action => Some(ENVELOPE_FIELDS.iter().map(|f| Str::from(*f)).collect()),
             Subject::Manifest => None,
         };
         let base_scope = Scope {
             roots: vec![
-                RootDecl { name: "input".into(), fields: input_fields },
-                RootDecl { name: "params".into(), fields: Some(params_fields) },
+                RootDecl {
+                    name: "input".into(),
+                    fields: input_fields,
+                },
+                RootDecl {
+                    name: "params".into(),
+                    fields: Some(params_fields),
+                },
             ],
         };
-        let mut c = Compiler { issues: Vec::new(), limits, base_scope };
+        let mut c = Compiler {
+            issues: Vec::new(),
+            envelope_input: doc.subject == Subject::Action,
+            limits,
+            base_scope,
+        };
 
         if doc.govgate != FORMAT_VERSION {
-            c.issue("govgate", format!("unsupported format version `{}`", doc.govgate), Some("this engine reads `govgate: 1`".into()));
+            c.issue(
+                "govgate",
+                format!("unsupported format version `{}`", doc.govgate),
+                Some("this engine reads `govgate: 1`".into()),
+            );
         }
         if doc.name.trim().is_empty() {
             c.issue("name", "must not be empty", None);
@@ -436,14 +531,23 @@ impl CompiledPolicy {
         for (i, f) in doc.factors.iter().enumerate() {
             let path = format!("factors[{i}]");
             if factor_ids.insert(f.id.clone(), i).is_some() {
-                c.issue(format!("{path}.id"), format!("duplicate factor id `{}`", f.id), None);
+                c.issue(
+                    format!("{path}.id"),
+                    format!("duplicate factor id `{}`", f.id),
+                    None,
+                );
             }
             c.number(&format!("{path}.weight"), f.weight);
             if f.weight < 0.0 {
                 c.issue(format!("{path}.weight"), "must not be negative", None);
             }
             if let Some(kind) = compile_factor(&mut c, &path, f) {
-                factors.push(FactorC { id: Str::from(f.id.as_str()), weight: f.weight, kind });
+                factors.push(FactorC {
+                    id: Str::from(f.id.as_str()),
+                    weight: f.weight,
+                    kind,
+                    exclusive: false,
+                });
             }
         }
 
@@ -455,17 +559,29 @@ impl CompiledPolicy {
             let path = format!("bands[{i}]");
             let last = i + 1 == doc.bands.len();
             if bands.iter().any(|x: &BandC| &*x.name == b.name.as_str()) {
-                c.issue(format!("{path}.name"), format!("duplicate band name `{}`", b.name), None);
+                c.issue(
+                    format!("{path}.name"),
+                    format!("duplicate band name `{}`", b.name),
+                    None,
+                );
             }
             let upto = match (b.upto, last) {
                 (Some(u), false) => {
                     if u <= previous {
-                        c.issue(format!("{path}.upto"), format!("band bounds must increase: `{u}` is not above `{previous}`"), None);
+                        c.issue(
+                            format!("{path}.upto"),
+                            format!("band bounds must increase: `{u}` is not above `{previous}`"),
+                            None,
+                        );
                     }
                     u
                 }
                 (Some(_), true) => {
-                    c.issue(format!("{path}.upto"), "the last band has no upper bound", Some("remove `upto` so every score falls in a band".into()));
+                    c.issue(
+                        format!("{path}.upto"),
+                        "the last band has no upper bound",
+                        Some("remove `upto` so every score falls in a band".into()),
+                    );
                     f64::INFINITY
                 }
                 (None, false) => {
@@ -477,12 +593,24 @@ impl CompiledPolicy {
             previous = upto;
             default_uptos.push(upto);
             if b.approval.is_some() && b.outcome != Outcome::Approval {
-                c.issue(format!("{path}.approval"), format!("band `{}` has outcome `{}`, so `approval` never applies", b.name, b.outcome.as_str()), None);
+                c.issue(
+                    format!("{path}.approval"),
+                    format!(
+                        "band `{}` has outcome `{}`, so `approval` never applies",
+                        b.name,
+                        b.outcome.as_str()
+                    ),
+                    None,
+                );
             }
             if let Some(a) = &b.approval {
                 check_approval(&mut c, &format!("{path}.approval"), a);
             }
-            bands.push(BandC { name: Str::from(b.name.as_str()), outcome: b.outcome, approval: b.approval.clone() });
+            bands.push(BandC {
+                name: Str::from(b.name.as_str()),
+                outcome: b.outcome,
+                approval: b.approval.clone(),
+            });
         }
         if bands.is_empty() && !doc.factors.is_empty() {
             c.issue("bands", "a policy with factors needs bands", Some("add e.g. `bands: [{name: low, upto: 30, outcome: auto}, {name: high, outcome: approval}]`".into()));
@@ -502,7 +630,11 @@ impl CompiledPolicy {
                     Some(ix) => Some(ix),
                     None => {
                         let help = did_you_mean(name, band_names.iter().copied());
-                        c.issue(format!("{path}.min_band"), format!("unknown band `{name}`"), help);
+                        c.issue(
+                            format!("{path}.min_band"),
+                            format!("unknown band `{name}`"),
+                            help,
+                        );
                         None
                     }
                 },
@@ -512,7 +644,11 @@ impl CompiledPolicy {
                 c.number(&format!("{path}.floor"), f);
             }
             if t.floor.is_none() && t.min_band.is_none() && t.outcome.is_none() {
-                c.issue(path.clone(), "a trigger needs `floor`, `min_band` or `outcome`", None);
+                c.issue(
+                    path.clone(),
+                    "a trigger needs `floor`, `min_band` or `outcome`",
+                    None,
+                );
             }
             if let Some(a) = &t.approval {
                 check_approval(&mut c, &format!("{path}.approval"), a);
@@ -536,7 +672,11 @@ impl CompiledPolicy {
         let mut assignments = Vec::new();
         let mut action_types = HashMap::new();
         match &doc.autonomy {
-            None => levels.push(LevelC { name: "default".into(), uptos: default_uptos.clone(), action_types: HashMap::new() }),
+            None => levels.push(LevelC {
+                name: "default".into(),
+                uptos: default_uptos.clone(),
+                action_types: HashMap::new(),
+            }),
             Some(a) => {
                 for (name, level) in &a.levels {
                     let path = format!("autonomy.levels.{name}");
@@ -544,7 +684,11 @@ impl CompiledPolicy {
                     for (band, upto) in &level.bands {
                         match band_index(band) {
                             Some(ix) if ix + 1 == band_names.len() => {
-                                c.issue(format!("{path}.bands.{band}"), format!("`{band}` is the last band and has no upper bound"), None);
+                                c.issue(
+                                    format!("{path}.bands.{band}"),
+                                    format!("`{band}` is the last band and has no upper bound"),
+                                    None,
+                                );
                             }
                             Some(ix) => {
                                 if let Some(slot) = uptos.get_mut(ix) {
@@ -553,17 +697,29 @@ impl CompiledPolicy {
                             }
                             None => {
                                 let help = did_you_mean(band, band_names.iter().copied());
-                                c.issue(format!("{path}.bands.{band}"), format!("unknown band `{band}`"), help);
+                                c.issue(
+                                    format!("{path}.bands.{band}"),
+                                    format!("unknown band `{band}`"),
+                                    help,
+                                );
                             }
                         }
                     }
                     if uptos.windows(2).any(|w| matches!(w, [a, b] if a > b)) {
-                        c.issue(format!("{path}.bands"), "band bounds must not decrease at this level", None);
+                        c.issue(
+                            format!("{path}.bands"),
+                            "band bounds must not decrease at this level",
+                            None,
+                        );
                     }
                     levels.push(LevelC {
                         name: Str::from(name.as_str()),
                         uptos,
-                        action_types: level.action_types.iter().map(|(k, v)| (Str::from(k.as_str()), *v)).collect(),
+                        action_types: level
+                            .action_types
+                            .iter()
+                            .map(|(k, v)| (Str::from(k.as_str()), *v))
+                            .collect(),
                     });
                 }
                 let level_names: Vec<&str> = a.levels.keys().map(String::as_str).collect();
@@ -572,7 +728,11 @@ impl CompiledPolicy {
                     Some(ix) => default_level = ix,
                     None => {
                         let help = did_you_mean(&a.default, level_names.iter().copied());
-                        c.issue("autonomy.default", format!("unknown level `{}`", a.default), help);
+                        c.issue(
+                            "autonomy.default",
+                            format!("unknown level `{}`", a.default),
+                            help,
+                        );
                     }
                 }
                 for (i, s) in a.assignments.iter().enumerate() {
@@ -581,22 +741,43 @@ impl CompiledPolicy {
                         Some(ix) => ix,
                         None => {
                             let help = did_you_mean(&s.level, level_names.iter().copied());
-                            c.issue(format!("{path}.level"), format!("unknown level `{}`", s.level), help);
+                            c.issue(
+                                format!("{path}.level"),
+                                format!("unknown level `{}`", s.level),
+                                help,
+                            );
                             0
                         }
                     };
                     if s.user.is_none() && s.role.is_none() {
-                        c.issue(path.clone(), "an assignment names a `user` or a `role`", None);
+                        c.issue(
+                            path.clone(),
+                            "an assignment names a `user` or a `role`",
+                            None,
+                        );
                     }
                     if s.repository.is_some() && s.user.is_none() {
                         c.issue(format!("{path}.repository"), "`repository` needs `user` (assignments go user+repository → user → role)", None);
                     }
                     if s.user.is_some() && s.role.is_some() {
-                        c.issue(format!("{path}.role"), "an assignment names a `user` or a `role`, not both", None);
+                        c.issue(
+                            format!("{path}.role"),
+                            "an assignment names a `user` or a `role`, not both",
+                            None,
+                        );
                     }
-                    assignments.push(AssignmentC { user: s.user.clone(), repository: s.repository.clone(), role: s.role.clone(), level });
+                    assignments.push(AssignmentC {
+                        user: s.user.clone(),
+                        repository: s.repository.clone(),
+                        role: s.role.clone(),
+                        level,
+                    });
                 }
-                action_types = a.action_types.iter().map(|(k, v)| (Str::from(k.as_str()), *v)).collect();
+                action_types = a
+                    .action_types
+                    .iter()
+                    .map(|(k, v)| (Str::from(k.as_str()), *v))
+                    .collect();
             }
         }
 
@@ -623,7 +804,11 @@ impl CompiledPolicy {
         for (i, r) in doc.rules.iter().enumerate() {
             let path = format!("rules[{i}]");
             if rule_ids.insert(r.id.clone(), ()).is_some() {
-                c.issue(format!("{path}.id"), format!("duplicate rule id `{}`", r.id), None);
+                c.issue(
+                    format!("{path}.id"),
+                    format!("duplicate rule id `{}`", r.id),
+                    None,
+                );
             }
             let when = c.program(&format!("{path}.when"), &r.when);
             let scope = c.base_scope.clone();
@@ -635,7 +820,11 @@ impl CompiledPolicy {
                 Some(o) => o,
                 None => {
                     let help = did_you_mean(&r.verdict, verdict_names.iter().copied());
-                    c.issue(format!("{path}.verdict"), format!("unknown verdict `{}`", r.verdict), help);
+                    c.issue(
+                        format!("{path}.verdict"),
+                        format!("unknown verdict `{}`", r.verdict),
+                        help,
+                    );
                     Outcome::Approval
                 }
             };
@@ -644,7 +833,9 @@ impl CompiledPolicy {
             }
             let fixed_result = match (&r.message, &message) {
                 (None, _) => Some(None),
-                (Some(text), Some(t)) if t.is_static() => Some(Some(text.replace("{{", "{").replace("}}", "}"))),
+                (Some(text), Some(t)) if t.is_static() => {
+                    Some(Some(text.replace("{{", "{").replace("}}", "}")))
+                }
                 _ => None,
             }
             .map(|message| {
@@ -657,17 +848,20 @@ impl CompiledPolicy {
                 })
             });
             if let Some(when) = when {
-                rules.push((r.on.clone(), RuleC {
-                    fixed_result,
-                    id: Str::from(r.id.as_str()),
-                    when,
-                    verdict: Str::from(r.verdict.as_str()),
-                    outcome,
-                    reason_code: Str::from(r.reason_code.as_str()),
-                    message,
-                    unless_flag: r.unless_flag.clone(),
-                    approval: r.approval.clone(),
-                }));
+                rules.push((
+                    r.on.clone(),
+                    RuleC {
+                        fixed_result,
+                        id: Str::from(r.id.as_str()),
+                        when,
+                        verdict: Str::from(r.verdict.as_str()),
+                        outcome,
+                        reason_code: Str::from(r.reason_code.as_str()),
+                        message,
+                        unless_flag: r.unless_flag.clone(),
+                        approval: r.approval.clone(),
+                    },
+                ));
             }
         }
         let mut rules_by_type: HashMap<Str, Vec<usize>> = HashMap::new();
@@ -686,19 +880,28 @@ impl CompiledPolicy {
             } else {
                 for t in on {
                     if let Some(list) = rules_by_type.get_mut(t.as_str())
-                        && list.last() != Some(&ix) {
-                            list.push(ix);
-                        }
+                        && list.last() != Some(&ix)
+                    {
+                        list.push(ix);
+                    }
                 }
             }
         }
         let rules: Vec<RuleC> = rules.into_iter().map(|(_, r)| r).collect();
         let default_verdict = match &doc.default_verdict {
             Some(d) => match verdict_outcome(&d.verdict) {
-                Some(o) => Some((Str::from(d.verdict.as_str()), o, Str::from(d.reason_code.as_str()))),
+                Some(o) => Some((
+                    Str::from(d.verdict.as_str()),
+                    o,
+                    Str::from(d.reason_code.as_str()),
+                )),
                 None => {
                     let help = did_you_mean(&d.verdict, verdict_names.iter().copied());
-                    c.issue("default_verdict.verdict", format!("unknown verdict `{}`", d.verdict), help);
+                    c.issue(
+                        "default_verdict.verdict",
+                        format!("unknown verdict `{}`", d.verdict),
+                        help,
+                    );
                     None
                 }
             },
@@ -710,8 +913,16 @@ impl CompiledPolicy {
         let warn = compile_message_rules(&mut c, "warn", &doc.warn);
         for (i, r) in doc.deny.iter().chain(doc.warn.iter()).enumerate() {
             if rule_ids.insert(r.id.clone(), ()).is_some() {
-                let (section, ix) = if i < doc.deny.len() { ("deny", i) } else { ("warn", i - doc.deny.len()) };
-                c.issue(format!("{section}[{ix}].id"), format!("duplicate rule id `{}`", r.id), None);
+                let (section, ix) = if i < doc.deny.len() {
+                    ("deny", i)
+                } else {
+                    ("warn", i - doc.deny.len())
+                };
+                c.issue(
+                    format!("{section}[{ix}].id"),
+                    format!("duplicate rule id `{}`", r.id),
+                    None,
+                );
             }
         }
 
@@ -721,11 +932,22 @@ impl CompiledPolicy {
             let path = format!("exceptions[{i}]");
             if !rule_ids.contains_key(&e.rule) {
                 let help = did_you_mean(&e.rule, rule_ids.keys().map(String::as_str));
-                c.issue(format!("{path}.rule"), format!("unknown rule `{}`", e.rule), help);
+                c.issue(
+                    format!("{path}.rule"),
+                    format!("unknown rule `{}`", e.rule),
+                    help,
+                );
             }
             let expires = parse_expiry(&e.expires);
             if expires.is_none() {
-                c.issue(format!("{path}.expires"), format!("`{}` is not an RFC 3339 time or a YYYY-MM-DD date", e.expires), None);
+                c.issue(
+                    format!("{path}.expires"),
+                    format!(
+                        "`{}` is not an RFC 3339 time or a YYYY-MM-DD date",
+                        e.expires
+                    ),
+                    None,
+                );
             }
             let scope_when = match e.scope.as_ref().and_then(|s| s.when.as_ref()) {
                 Some(w) => c.program(&format!("{path}.scope.when"), w),
@@ -747,11 +969,19 @@ impl CompiledPolicy {
         if let Some(o) = &doc.overrides {
             for (i, k) in o.trusted_keys.iter().enumerate() {
                 if o.trusted_keys.iter().take(i).any(|prev| prev.id == k.id) {
-                    c.issue(format!("overrides.trusted_keys[{i}].id"), format!("duplicate key id `{}`", k.id), None);
+                    c.issue(
+                        format!("overrides.trusted_keys[{i}].id"),
+                        format!("duplicate key id `{}`", k.id),
+                        None,
+                    );
                 }
                 match crate::identity::TrustedKey::from_base64(&k.id, &k.public_key) {
                     Ok(key) => trusted_keys.push(key),
-                    Err(e) => c.issue(format!("overrides.trusted_keys[{i}].public_key"), e.to_string(), None),
+                    Err(e) => c.issue(
+                        format!("overrides.trusted_keys[{i}].public_key"),
+                        e.to_string(),
+                        None,
+                    ),
                 }
             }
         }
@@ -768,7 +998,10 @@ impl CompiledPolicy {
         let mut role_ladder: Vec<String> = Vec::new();
         for b in &doc.bands {
             if b.outcome == Outcome::Approval {
-                let role = b.approval.as_ref().map_or_else(|| "reviewer".to_owned(), |a| a.role.clone());
+                let role = b
+                    .approval
+                    .as_ref()
+                    .map_or_else(|| "reviewer".to_owned(), |a| a.role.clone());
                 if !role_ladder.contains(&role) {
                     role_ladder.push(role);
                 }
@@ -778,6 +1011,14 @@ impl CompiledPolicy {
         if !c.issues.is_empty() {
             return Err(c.issues);
         }
+        mark_exclusive_factors(
+            &mut factors,
+            &triggers,
+            &rules,
+            deny.iter().chain(warn.iter()),
+            &exceptions,
+            doc,
+        );
         let reads_action_type = !rules_by_type.is_empty()
             || !action_types.is_empty()
             || levels.iter().any(|l| !l.action_types.is_empty())
@@ -796,6 +1037,7 @@ impl CompiledPolicy {
                 param_specs,
                 param_defaults: Value::Map(Arc::new(defaults)),
                 score: doc.score.clone(),
+                total_weight: factors.iter().map(|f| f.weight).sum(),
                 factors,
                 triggers,
                 bands,
@@ -822,12 +1064,113 @@ impl CompiledPolicy {
                 exceptions,
                 annotation_exceptions: doc.annotation_exceptions.clone(),
                 trusted_keys,
-                secret_fields: doc.secret_fields.iter().map(|p| p.split('.').map(Str::from).collect()).collect(),
+                secret_fields: doc
+                    .secret_fields
+                    .iter()
+                    .map(|p| p.split('.').map(Str::from).collect())
+                    .collect(),
                 invariants,
                 role_ladder,
                 verdicts: doc.verdicts.clone(),
             }),
         })
+    }
+}
+
+/// The input path a factor steers, when it reads one plain field.
+pub(crate) fn factor_path(kind: &FactorKindC) -> Option<Vec<Str>> {
+    let program = match kind {
+        FactorKindC::Lookup { value, .. } | FactorKindC::Tiers { value, .. } => value,
+        FactorKindC::Buckets { count, .. } => count,
+        FactorKindC::Boolean { when, .. } => when,
+        FactorKindC::Cases { .. } | FactorKindC::Expression { .. } => return None,
+    };
+    match program.as_field_path() {
+        Some((root, path)) if root == INPUT && !path.is_empty() => Some(path),
+        _ => None,
+    }
+}
+
+fn factor_programs(kind: &FactorKindC) -> Vec<&Program> {
+    match kind {
+        FactorKindC::Lookup { value, .. } | FactorKindC::Tiers { value, .. } => vec![value],
+        FactorKindC::Buckets { count, .. } => vec![count],
+        FactorKindC::Boolean { when, .. } => vec![when],
+        FactorKindC::Cases { cases, .. } => cases.iter().map(|(p, _)| p).collect(),
+        FactorKindC::Expression { value, .. } => vec![value],
+    }
+}
+
+/// Marks the factors whose input field nothing else reads (see [`FactorC::exclusive`]).
+fn mark_exclusive_factors<'a>(
+    factors: &mut [FactorC],
+    triggers: &[TriggerC],
+    rules: &[RuleC],
+    messages: impl Iterator<Item = &'a MessageRuleC>,
+    exceptions: &[ExceptionC],
+    doc: &PolicyDocument,
+) {
+    // Input paths read by everything but the factors.
+    let mut reads: Vec<Vec<Str>> = Vec::new();
+    let mut add = |list: Vec<(usize, Vec<Str>)>| {
+        reads.extend(
+            list.into_iter()
+                .filter(|(root, _)| *root == INPUT)
+                .map(|(_, p)| p),
+        );
+    };
+    for t in triggers {
+        add(t.when.reads());
+        add(t.reason.reads());
+    }
+    for r in rules {
+        add(r.when.reads());
+        if let Some(m) = &r.message {
+            add(m.reads());
+        }
+    }
+    for m in messages {
+        if let Some(e) = &m.each {
+            add(e.reads());
+        }
+        add(m.when.reads());
+        add(m.message.reads());
+    }
+    for e in exceptions {
+        if let Some(w) = &e.scope_when {
+            add(w.reads());
+        }
+    }
+    // Fields the engine itself reads: autonomy scopes, action type, overrides, annotations.
+    for fixed in ["actor", "agent", "type", "overrides", "context.repository"] {
+        reads.push(fixed.split('.').map(Str::from).collect());
+    }
+    if let Some(a) = &doc.annotation_exceptions {
+        reads.push(a.path.split('.').map(Str::from).collect());
+    }
+    let overlaps = |a: &[Str], b: &[Str]| a.iter().zip(b.iter()).all(|(x, y)| x == y);
+    let per_factor: Vec<Vec<Vec<Str>>> = factors
+        .iter()
+        .map(|f| {
+            factor_programs(&f.kind)
+                .iter()
+                .flat_map(|p| p.reads())
+                .filter(|(root, _)| *root == INPUT)
+                .map(|(_, p)| p)
+                .collect()
+        })
+        .collect();
+    for (i, f) in factors.iter_mut().enumerate() {
+        let Some(path) = factor_path(&f.kind) else {
+            continue;
+        };
+        let read_elsewhere = reads.iter().any(|r| overlaps(r, &path))
+            || per_factor
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .any(|(_, list)| list.iter().any(|r| overlaps(r, &path)));
+        f.exclusive = !read_elsewhere;
     }
 }
 
@@ -839,12 +1182,25 @@ fn check_approval(c: &mut Compiler, path: &str, a: &ApprovalSpec) {
         c.issue(format!("{path}.quorum"), "must be at least 1", None);
     }
     if let Some(e) = &a.expires_in
-        && parse_duration(e).is_none() {
-            c.issue(format!("{path}.expires_in"), format!("`{e}` is not a duration"), Some("write e.g. `30m`, `4h`, `7d`".into()));
-        }
+        && parse_duration(e).is_none()
+    {
+        c.issue(
+            format!("{path}.expires_in"),
+            format!("`{e}` is not a duration"),
+            Some("write e.g. `30m`, `4h`, `7d`".into()),
+        );
+    }
     match (a.on_timeout, &a.escalate_to) {
-        (OnTimeout::Escalate, None) => c.issue(format!("{path}.escalate_to"), "`on_timeout: escalate` needs `escalate_to`", None),
-        (OnTimeout::Deny | OnTimeout::Wait, Some(_)) => c.issue(format!("{path}.escalate_to"), "`escalate_to` needs `on_timeout: escalate`", None),
+        (OnTimeout::Escalate, None) => c.issue(
+            format!("{path}.escalate_to"),
+            "`on_timeout: escalate` needs `escalate_to`",
+            None,
+        ),
+        (OnTimeout::Deny | OnTimeout::Wait, Some(_)) => c.issue(
+            format!("{path}.escalate_to"),
+            "`escalate_to` needs `on_timeout: escalate`",
+            None,
+        ),
         _ => {}
     }
 }
@@ -878,26 +1234,55 @@ fn compile_factor(c: &mut Compiler, path: &str, f: &FactorSpec) -> Option<Factor
             cases.insert(key.clone(), c.option(&p, o, Some(Value::string(key))));
         }
         if cases.is_empty() {
-            c.issue(format!("{path}.lookup.cases"), "needs at least one case", None);
+            c.issue(
+                format!("{path}.lookup.cases"),
+                "needs at least one case",
+                None,
+            );
         }
-        let default = l.default.as_ref().map(|o| c.option(&format!("{path}.lookup.default"), o, None));
-        return Some(FactorKindC::Lookup { value: value?, cases, default });
+        let default = l
+            .default
+            .as_ref()
+            .map(|o| c.option(&format!("{path}.lookup.default"), o, None));
+        return Some(FactorKindC::Lookup {
+            value: value?,
+            cases,
+            default,
+        });
     }
     if let Some(t) = &f.tiers {
         let value = c.program(&format!("{path}.tiers.value"), &t.value);
         let tiers = c.tiers(&format!("{path}.tiers.tiers"), &t.tiers);
-        return Some(FactorKindC::Tiers { value: value?, tiers });
+        return Some(FactorKindC::Tiers {
+            value: value?,
+            tiers,
+        });
     }
     if let Some(b) = &f.buckets {
         let count = c.program(&format!("{path}.buckets.count"), &b.count);
         let buckets = c.tiers(&format!("{path}.buckets.buckets"), &b.buckets);
-        return Some(FactorKindC::Buckets { count: count?, buckets });
+        return Some(FactorKindC::Buckets {
+            count: count?,
+            buckets,
+        });
     }
     if let Some(b) = &f.boolean {
         let when = c.program(&format!("{path}.boolean.when"), &b.when);
-        let if_true = c.option(&format!("{path}.boolean.then"), &b.if_true, Some(Value::Bool(true)));
-        let if_false = c.option(&format!("{path}.boolean.else"), &b.if_false, Some(Value::Bool(false)));
-        return Some(FactorKindC::Boolean { when: when?, if_true, if_false });
+        let if_true = c.option(
+            &format!("{path}.boolean.then"),
+            &b.if_true,
+            Some(Value::Bool(true)),
+        );
+        let if_false = c.option(
+            &format!("{path}.boolean.else"),
+            &b.if_false,
+            Some(Value::Bool(false)),
+        );
+        return Some(FactorKindC::Boolean {
+            when: when?,
+            if_true,
+            if_false,
+        });
     }
     if let Some(k) = &f.cases {
         let mut cases = Vec::new();
@@ -905,7 +1290,11 @@ fn compile_factor(c: &mut Compiler, path: &str, f: &FactorSpec) -> Option<Factor
         for (i, case) in k.cases.iter().enumerate() {
             let p = format!("{path}.cases.cases[{i}]");
             let when = c.program(&format!("{p}.when"), &case.when);
-            let option = FactorOption { points: case.points, label: case.label.clone(), suggest: case.suggest.clone() };
+            let option = FactorOption {
+                points: case.points,
+                label: case.label.clone(),
+                suggest: case.suggest.clone(),
+            };
             let o = c.option(&p, &option, None);
             match when {
                 Some(w) => cases.push((w, o)),
@@ -918,12 +1307,19 @@ fn compile_factor(c: &mut Compiler, path: &str, f: &FactorSpec) -> Option<Factor
     if let Some(e) = &f.expression {
         let value = c.program(&format!("{path}.expression.value"), &e.value);
         let label = c.template(&format!("{path}.expression.label"), &e.label, &scope);
-        return Some(FactorKindC::Expression { value: value?, label: label? });
+        return Some(FactorKindC::Expression {
+            value: value?,
+            label: label?,
+        });
     }
     None
 }
 
-fn compile_message_rules(c: &mut Compiler, section: &str, specs: &[MessageRuleSpec]) -> Vec<MessageRuleC> {
+fn compile_message_rules(
+    c: &mut Compiler,
+    section: &str,
+    specs: &[MessageRuleSpec],
+) -> Vec<MessageRuleC> {
     let mut out = Vec::new();
     for (i, r) in specs.iter().enumerate() {
         let path = format!("{section}[{i}]");
@@ -932,9 +1328,16 @@ fn compile_message_rules(c: &mut Compiler, section: &str, specs: &[MessageRuleSp
             Some(e) => {
                 let name = r.bind.clone().unwrap_or_else(|| "item".to_owned());
                 if name == "input" || name == "params" {
-                    c.issue(format!("{path}.as"), format!("`{name}` is taken; pick another loop variable name"), None);
+                    c.issue(
+                        format!("{path}.as"),
+                        format!("`{name}` is taken; pick another loop variable name"),
+                        None,
+                    );
                 }
-                scope.roots.push(RootDecl { name: Str::from(name.as_str()), fields: None });
+                scope.roots.push(RootDecl {
+                    name: Str::from(name.as_str()),
+                    fields: None,
+                });
                 c.program(&format!("{path}.each"), e)
             }
             None => {
@@ -950,7 +1353,13 @@ fn compile_message_rules(c: &mut Compiler, section: &str, specs: &[MessageRuleSp
             if r.each.is_some() && each.is_none() {
                 continue;
             }
-            out.push(MessageRuleC { id: Str::from(r.id.as_str()), each, when, message, on: r.on.clone() });
+            out.push(MessageRuleC {
+                id: Str::from(r.id.as_str()),
+                each,
+                when,
+                message,
+                on: r.on.clone(),
+            });
         }
     }
     out
@@ -959,8 +1368,14 @@ fn compile_message_rules(c: &mut Compiler, section: &str, specs: &[MessageRuleSp
 fn compile_invariants(c: &mut Compiler, path: &str, specs: &[InvariantSpec]) -> Vec<InvariantC> {
     let scope = Scope {
         roots: vec![
-            RootDecl { name: "decision".into(), fields: None },
-            RootDecl { name: "input".into(), fields: None },
+            RootDecl {
+                name: "decision".into(),
+                fields: None,
+            },
+            RootDecl {
+                name: "input".into(),
+                fields: None,
+            },
         ],
     };
     let mut out = Vec::new();
@@ -974,7 +1389,11 @@ fn compile_invariants(c: &mut Compiler, path: &str, specs: &[InvariantSpec]) -> 
             None => None,
         };
         if let Some(check) = c.program_in(&format!("{p}.assert"), &inv.check, &scope) {
-            out.push(InvariantC { name: inv.name.clone(), when, check });
+            out.push(InvariantC {
+                name: inv.name.clone(),
+                when,
+                check,
+            });
         }
     }
     out
@@ -1003,7 +1422,10 @@ mod tests {
 
     #[test]
     fn closest_name_suggests_typos_only() {
-        assert_eq!(closest("min_acuracy", ["min_accuracy", "max_drift"]), Some("min_accuracy"));
+        assert_eq!(
+            closest("min_acuracy", ["min_accuracy", "max_drift"]),
+            Some("min_accuracy")
+        );
         assert_eq!(closest("zzz", ["min_accuracy"]), None);
     }
 }

@@ -109,7 +109,9 @@ pub enum Mode {
 }
 
 /// What happens to an action.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -217,7 +219,12 @@ fn default_scale_max() -> f64 {
 
 impl Default for ScoreSpec {
     fn default() -> ScoreSpec {
-        ScoreSpec { min: 0.0, max: 100.0, aggregate: Aggregate::WeightedSum, reason_min_contribution: None }
+        ScoreSpec {
+            min: 0.0,
+            max: 100.0,
+            aggregate: Aggregate::WeightedSum,
+            reason_min_contribution: None,
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use super::compile::*;
-use super::document::{ApprovalSpec, Aggregate, Mode, OnTimeout, Outcome, Separation};
+use super::document::{Aggregate, ApprovalSpec, Mode, OnTimeout, Outcome, Separation};
 use crate::decision::*;
 use crate::expr::{EvalError, EvalErrorKind, Program};
 use crate::value::{Map, Str, Value};
@@ -50,23 +50,53 @@ pub struct EvalContext {
 impl EvalContext {
     /// A context at `now`, no parameter overrides, no fingerprint, with suggestions.
     pub fn new(now: DateTime<Utc>) -> EvalContext {
-        EvalContext { now, parameters: Map::new(), fingerprint: false, suggestions: true }
+        EvalContext {
+            now,
+            parameters: Map::new(),
+            fingerprint: false,
+            suggestions: true,
+        }
     }
 }
 
 /// Outcome so far and who must approve.
 struct Verdicts {
     outcome: Outcome,
+    /// The outcome from every part but the band.
+    non_band: Outcome,
     /// Candidate approval requirements with the part that asked.
     approvals: Vec<(ApprovalSpec, String)>,
 }
 
 impl Verdicts {
     fn raise(&mut self, outcome: Outcome) {
+        self.non_band = self.non_band.max(outcome);
+        self.raise_band(outcome);
+    }
+
+    fn raise_band(&mut self, outcome: Outcome) {
         if outcome > self.outcome {
             self.outcome = outcome;
         }
     }
+}
+
+/// What a decision was built from, beyond what it shows: enough to recompute the band and
+/// outcome when only one exclusive factor changes.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Basis {
+    /// The highest floor a fired trigger imposed.
+    pub floor: Option<f64>,
+    /// The lowest band fired triggers allow.
+    pub min_band: usize,
+    /// The autonomy level applied.
+    pub level: usize,
+    /// The outcome of every part but the band.
+    pub non_band: Outcome,
+    /// A per-action-type `auto` that lowers the band's outcome.
+    pub type_auto: bool,
+    /// An outcome that replaced everything (a signed verdict).
+    pub forced: Option<Outcome>,
 }
 
 struct Run<'d> {
@@ -78,10 +108,13 @@ impl Run<'_> {
     fn error(&mut self, context: &str, e: &EvalError) {
         self.failed = true;
         if let (EvalErrorKind::Missing, Some(path)) = (&e.kind, &e.missing_path)
-            && !self.decision.missing.contains(path) {
-                self.decision.missing.push(path.clone());
-            }
-        self.decision.errors.push(format!("{context}: {}", e.message));
+            && !self.decision.missing.contains(path)
+        {
+            self.decision.missing.push(path.clone());
+        }
+        self.decision
+            .errors
+            .push(format!("{context}: {}", e.message));
     }
 }
 
@@ -106,35 +139,66 @@ impl Inner {
             .iter()
             .skip(band)
             .find(|b| b.outcome == Outcome::Approval)
-            .or_else(|| self.bands.iter().rev().find(|b| b.outcome == Outcome::Approval));
+            .or_else(|| {
+                self.bands
+                    .iter()
+                    .rev()
+                    .find(|b| b.outcome == Outcome::Approval)
+            });
         match at_or_above {
-            Some(b) => b.approval.clone().unwrap_or_else(|| default_approval("reviewer")),
-            None => self.document.approval.clone().unwrap_or_else(|| default_approval("admin")),
+            Some(b) => b
+                .approval
+                .clone()
+                .unwrap_or_else(|| default_approval("reviewer")),
+            None => self
+                .document
+                .approval
+                .clone()
+                .unwrap_or_else(|| default_approval("admin")),
         }
     }
 
     /// The highest approval the policy names: what an error falls back to.
     fn highest_approval(&self) -> ApprovalSpec {
-        let band = self.bands.iter().rev().find(|b| b.outcome == Outcome::Approval);
+        let band = self
+            .bands
+            .iter()
+            .rev()
+            .find(|b| b.outcome == Outcome::Approval);
         let policy = self.document.approval.clone();
         match (band, policy) {
             (Some(b), Some(p)) => {
-                let b = b.approval.clone().unwrap_or_else(|| default_approval("reviewer"));
-                if self.role_rank(&p.role) > self.role_rank(&b.role) { p } else { b }
+                let b = b
+                    .approval
+                    .clone()
+                    .unwrap_or_else(|| default_approval("reviewer"));
+                if self.role_rank(&p.role) > self.role_rank(&b.role) {
+                    p
+                } else {
+                    b
+                }
             }
-            (Some(b), None) => b.approval.clone().unwrap_or_else(|| default_approval("reviewer")),
+            (Some(b), None) => b
+                .approval
+                .clone()
+                .unwrap_or_else(|| default_approval("reviewer")),
             (None, Some(p)) => p,
             (None, None) => default_approval("admin"),
         }
     }
 
     fn role_rank(&self, role: &str) -> usize {
-        self.role_ladder.iter().position(|r| r == role).map_or(self.role_ladder.len(), |p| p)
+        self.role_ladder
+            .iter()
+            .position(|r| r == role)
+            .map_or(self.role_ladder.len(), |p| p)
     }
 }
 
 fn str_at<'v>(v: &'v Value, path: &[&str]) -> Option<&'v str> {
-    path.iter().try_fold(v, |v, k| v.get(k)).and_then(Value::as_str)
+    path.iter()
+        .try_fold(v, |v, k| v.get(k))
+        .and_then(Value::as_str)
 }
 
 impl CompiledPolicy {
@@ -158,9 +222,65 @@ impl CompiledPolicy {
     pub fn redact(&self, action: &Value) -> Value {
         let mut out = action.clone();
         for path in &self.inner.secret_fields {
-            let Some(secret) = path.iter().try_fold(action, |v, k| v.get(k)) else { continue };
+            let Some(secret) = path.iter().try_fold(action, |v, k| v.get(k)) else {
+                continue;
+            };
             let hashed = crate::identity::digest_value(secret).unwrap_or_default();
             out.set_path(path, Value::string(format!("sha256:{hashed}")));
+        }
+        out
+    }
+
+    /// A decision as it may be stored beside a redacted action: a factor value that is one of
+    /// the action's secrets is replaced like the action's own field, and any secret text inside
+    /// a message, reason or label becomes `[redacted]`.
+    pub fn redact_decision(&self, action: &Value, decision: &Decision) -> Decision {
+        let secrets: Vec<&Value> = self
+            .inner
+            .secret_fields
+            .iter()
+            .filter_map(|path| path.iter().try_fold(action, |v, k| v.get(k)))
+            .collect();
+        let mut out = decision.clone();
+        if secrets.is_empty() {
+            return out;
+        }
+        let texts: Vec<String> = secrets
+            .iter()
+            .map(|v| v.to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        let scrub = |s: &mut String| {
+            for t in &texts {
+                if s.contains(t.as_str()) {
+                    *s = s.replace(t.as_str(), "[redacted]");
+                }
+            }
+        };
+        for f in &mut out.factors {
+            if secrets.iter().any(|s| **s == f.value) {
+                let hashed = crate::identity::digest_value(&f.value).unwrap_or_default();
+                f.value = Value::string(format!("sha256:{hashed}"));
+            }
+            let mut label = f.label.to_string();
+            scrub(&mut label);
+            f.label = Str::from(label.as_str());
+        }
+        for m in out.deny.iter_mut().chain(out.warn.iter_mut()) {
+            scrub(&mut m.message);
+        }
+        for t in &mut out.triggers {
+            scrub(&mut t.reason);
+        }
+        for r in out.reasons.iter_mut().chain(out.errors.iter_mut()) {
+            scrub(r);
+        }
+        if let Some(rule) = &mut out.rule
+            && let Some(m) = &rule.message
+        {
+            let mut m = m.clone();
+            scrub(&mut m);
+            Arc::make_mut(rule).message = Some(m);
         }
         out
     }
@@ -195,14 +315,16 @@ impl CompiledPolicy {
     /// the error among the reasons.
     pub fn evaluate(&self, action: &Action, ctx: &EvalContext) -> Decision {
         let mut decision = Decision::new(self.inner.mode, self.inner.identity.clone());
-        self.evaluate_core(action, ctx, &mut decision);
+        let basis = self.evaluate_core(action, ctx, &mut decision);
         if ctx.suggestions && !decision.factors.is_empty() && decision.errors.is_empty() {
-            decision.suggestions = self.suggest(action, ctx, &decision);
+            decision.suggestions = self.suggest(action, ctx, &decision, &basis);
         }
         if ctx.fingerprint {
             match crate::identity::fingerprint(action.value()) {
                 Ok(f) => decision.fingerprint = Some(f),
-                Err(e) => decision.errors.push(format!("the action cannot be fingerprinted: {e}")),
+                Err(e) => decision
+                    .errors
+                    .push(format!("the action cannot be fingerprinted: {e}")),
             }
         }
         decision
@@ -228,19 +350,29 @@ impl CompiledPolicy {
     }
 
     /// Fills `decision` (which arrives with only the mode and the policy identity set).
-    fn evaluate_core(&self, action: &Action, ctx: &EvalContext, decision: &mut Decision) {
+    fn evaluate_core(&self, action: &Action, ctx: &EvalContext, decision: &mut Decision) -> Basis {
         let p = &*self.inner;
-        let mut run = Run { decision, failed: false };
+        let mut run = Run {
+            decision,
+            failed: false,
+        };
         let params = self.params(ctx, &mut run);
         let input = action.value();
         let params: &Value = &params;
         let roots: [&Value; 2] = [input, params];
-        let mut verdicts = Verdicts { outcome: Outcome::Auto, approvals: Vec::new() };
-        let action_type: Option<&str> =
-            if p.reads_action_type { input.get("type").and_then(Value::as_str) } else { None };
+        let mut verdicts = Verdicts {
+            outcome: Outcome::Auto,
+            non_band: Outcome::Auto,
+            approvals: Vec::new(),
+        };
+        let action_type: Option<&str> = if p.reads_action_type {
+            input.get("type").and_then(Value::as_str)
+        } else {
+            None
+        };
 
         // Signed overrides first: their flags steer the rules.
-        let (forced_verdict, flags) = self.check_overrides(input, ctx, &mut run.decision);
+        let (forced_verdict, flags) = self.check_overrides(input, ctx, run.decision);
 
         // Autonomy: the level and the scope that chose it.
         let level_ix = self.resolve_level(input, &mut run);
@@ -248,6 +380,10 @@ impl CompiledPolicy {
 
         // Factors and score.
         let (mut score, reasons_from_factors) = self.score(&roots, &mut run);
+        let mut basis = Basis {
+            level: level_ix,
+            ..Basis::default()
+        };
 
         // Triggers.
         let mut min_band = 0usize;
@@ -262,17 +398,22 @@ impl CompiledPolicy {
                             t.id.to_string()
                         }
                     };
-                    if let Some(f) = t.floor
-                        && score < f {
+                    if let Some(f) = t.floor {
+                        basis.floor = Some(basis.floor.map_or(f, |g: f64| g.max(f)));
+                        if score < f {
                             score = f;
                         }
+                    }
                     if let Some(b) = t.min_band {
                         min_band = min_band.max(b);
                     }
                     if let Some(o) = t.outcome {
                         verdicts.raise(o);
                         if o == Outcome::Approval {
-                            let spec = t.approval.clone().unwrap_or_else(|| p.band_approval(t.min_band.unwrap_or(0)));
+                            let spec = t
+                                .approval
+                                .clone()
+                                .unwrap_or_else(|| p.band_approval(t.min_band.unwrap_or(0)));
                             verdicts.approvals.push((spec, format!("trigger:{}", t.id)));
                         }
                     }
@@ -281,7 +422,10 @@ impl CompiledPolicy {
                         id: t.id.clone(),
                         reason,
                         floor: t.floor,
-                        min_band: t.min_band.and_then(|b| p.bands.get(b)).map(|b| b.name.clone()),
+                        min_band: t
+                            .min_band
+                            .and_then(|b| p.bands.get(b))
+                            .map(|b| b.name.clone()),
                         outcome: t.outcome,
                     });
                 }
@@ -294,10 +438,16 @@ impl CompiledPolicy {
         // Band.
         if !p.bands.is_empty() {
             let band_ix = match level {
-                Some(l) if score.is_finite() => l.uptos.iter().position(|u| score <= *u).unwrap_or(l.uptos.len().saturating_sub(1)),
+                Some(l) if score.is_finite() => l
+                    .uptos
+                    .iter()
+                    .position(|u| score <= *u)
+                    .unwrap_or(l.uptos.len().saturating_sub(1)),
                 _ => {
                     run.failed = true;
-                    run.decision.errors.push(format!("score `{score}` is not a finite number"));
+                    run.decision
+                        .errors
+                        .push(format!("score `{score}` is not a finite number"));
                     p.bands.len().saturating_sub(1)
                 }
             }
@@ -306,24 +456,35 @@ impl CompiledPolicy {
                 run.decision.band = Some(band.name.clone());
                 // Per-action-type overrides: `auto` lowers the band's outcome; others are a minimum.
                 let type_override = action_type.and_then(|t| {
-                    level.and_then(|l| l.action_types.get(t)).or_else(|| p.action_types.get(t)).copied()
+                    level
+                        .and_then(|l| l.action_types.get(t))
+                        .or_else(|| p.action_types.get(t))
+                        .copied()
                 });
+                basis.type_auto = type_override == Some(Outcome::Auto);
                 let band_outcome = match type_override {
                     Some(Outcome::Auto) => Outcome::Auto,
                     Some(o) => {
                         verdicts.raise(o);
                         if o == Outcome::Approval {
                             let spec = p.band_approval(band_ix);
-                            verdicts.approvals.push((spec, format!("action_type:{}", action_type.unwrap_or(""))));
+                            verdicts
+                                .approvals
+                                .push((spec, format!("action_type:{}", action_type.unwrap_or(""))));
                         }
                         band.outcome
                     }
                     None => band.outcome,
                 };
-                verdicts.raise(band_outcome);
+                verdicts.raise_band(band_outcome);
                 if band_outcome == Outcome::Approval {
-                    let spec = band.approval.clone().unwrap_or_else(|| default_approval("reviewer"));
-                    verdicts.approvals.push((spec, format!("band:{}", band.name)));
+                    let spec = band
+                        .approval
+                        .clone()
+                        .unwrap_or_else(|| default_approval("reviewer"));
+                    verdicts
+                        .approvals
+                        .push((spec, format!("band:{}", band.name)));
                 }
             }
         }
@@ -337,11 +498,14 @@ impl CompiledPolicy {
             };
             let mut matched = None;
             for &ix in candidates {
-                let Some(rule) = p.rules.get(ix) else { continue };
+                let Some(rule) = p.rules.get(ix) else {
+                    continue;
+                };
                 if let Some(flag) = &rule.unless_flag
-                    && flags.iter().any(|f| f == flag) {
-                        continue;
-                    }
+                    && flags.iter().any(|f| f == flag)
+                {
+                    continue;
+                }
                 match rule.when.eval_bool(&roots) {
                     Ok(true) => {
                         matched = Some(rule);
@@ -380,7 +544,9 @@ impl CompiledPolicy {
                 }
                 None => {
                     if let Some((_, Outcome::Approval, _)) = &p.default_verdict {
-                        verdicts.approvals.push((p.band_approval(0), "default_verdict".into()));
+                        verdicts
+                            .approvals
+                            .push((p.band_approval(0), "default_verdict".into()));
                     }
                     p.default_result.clone()
                 }
@@ -392,7 +558,9 @@ impl CompiledPolicy {
                 }
                 rule_reason = match (&r.message, &r.id) {
                     (Some(m), _) => Some(m.clone()),
-                    (None, Some(id)) if !r.reason_code.is_empty() => Some(format!("rule `{id}`: {}", r.reason_code)),
+                    (None, Some(id)) if !r.reason_code.is_empty() => {
+                        Some(format!("rule `{id}`: {}", r.reason_code))
+                    }
                     _ => None,
                 };
                 run.decision.verdict = Some(r.verdict.clone());
@@ -417,19 +585,26 @@ impl CompiledPolicy {
         // A valid signed verdict replaces the outcome.
         if let Some((verdict, outcome, key)) = forced_verdict {
             verdicts.outcome = outcome;
+            basis.forced = Some(outcome);
             verdicts.approvals.retain(|_| false);
             if outcome == Outcome::Approval {
-                verdicts.approvals.push((p.band_approval(0), "override".into()));
+                verdicts
+                    .approvals
+                    .push((p.band_approval(0), "override".into()));
             }
             run.decision.verdict = Some(Str::from(verdict.as_str()));
             run.decision.reason_codes.push("manual_override".into());
-            run.decision.reasons.push(format!("signed override by `{key}`: verdict `{verdict}`"));
+            run.decision
+                .reasons
+                .push(format!("signed override by `{key}`: verdict `{verdict}`"));
         }
 
         // Fail safe: an error gives at least approval, by the highest approval role.
         if run.failed {
             verdicts.raise(Outcome::Approval);
-            verdicts.approvals.push((p.highest_approval(), "error".into()));
+            verdicts
+                .approvals
+                .push((p.highest_approval(), "error".into()));
         }
 
         // Who approves: the most senior requirement among the parts that asked.
@@ -457,8 +632,21 @@ impl CompiledPolicy {
         // Reasons, most important first.
         let mut later = std::mem::take(&mut run.decision.reasons);
         let reasons = &mut run.decision.reasons;
+        reasons.reserve(
+            run.decision.errors.len()
+                + trigger_reasons.len()
+                + reasons_from_factors.len()
+                + later.len()
+                + 2,
+        );
         reasons.extend(run.decision.errors.iter().map(|e| format!("error: {e}")));
-        reasons.extend(run.decision.deny.iter().filter(|m| !m.waived).map(|m| m.message.clone()));
+        reasons.extend(
+            run.decision
+                .deny
+                .iter()
+                .filter(|m| !m.waived)
+                .map(|m| m.message.clone()),
+        );
         reasons.extend(trigger_reasons);
         reasons.extend(rule_reason);
         reasons.extend(reasons_from_factors);
@@ -469,6 +657,9 @@ impl CompiledPolicy {
             run.decision.shadow_outcome = Some(verdicts.outcome);
             run.decision.outcome = Outcome::Auto;
         }
+        basis.min_band = min_band;
+        basis.non_band = verdicts.non_band;
+        basis
     }
 
     fn resolve_level(&self, input: &Value, run: &mut Run<'_>) -> usize {
@@ -478,13 +669,25 @@ impl CompiledPolicy {
         }
         let user = str_at(input, &["actor", "id"]);
         let repository = str_at(input, &["context", "repository"]);
-        let roles = input.get("actor").and_then(|a| a.get("roles")).and_then(Value::as_list).unwrap_or(&[]);
+        let roles = input
+            .get("actor")
+            .and_then(|a| a.get("roles"))
+            .and_then(Value::as_list)
+            .unwrap_or(&[]);
         let mut best: Option<(u8, usize)> = None;
         for a in &p.assignments {
             let specificity = match (&a.user, &a.repository, &a.role) {
-                (Some(u), Some(r), _) if Some(u.as_str()) == user && Some(r.as_str()) == repository => 3,
+                (Some(u), Some(r), _)
+                    if Some(u.as_str()) == user && Some(r.as_str()) == repository =>
+                {
+                    3
+                }
                 (Some(u), None, _) if Some(u.as_str()) == user => 2,
-                (None, None, Some(role)) if roles.iter().any(|r| r.as_str() == Some(role.as_str())) => 1,
+                (None, None, Some(role))
+                    if roles.iter().any(|r| r.as_str() == Some(role.as_str())) =>
+                {
+                    1
+                }
                 _ => 0,
             };
             if specificity > 0 && best.is_none_or(|(s, _)| specificity > s) {
@@ -498,7 +701,10 @@ impl CompiledPolicy {
             None => ("default", p.default_level),
         };
         if let Some(l) = p.levels.get(level) {
-            run.decision.autonomy = Some(AutonomyResult { level: l.name.clone(), scope: Str::from(scope) });
+            run.decision.autonomy = Some(AutonomyResult {
+                level: l.name.clone(),
+                scope: Str::from(scope),
+            });
         }
         level
     }
@@ -523,21 +729,7 @@ impl CompiledPolicy {
                 Err(e) => run.error(&format!("factor `{}`", f.id), &e),
             }
         }
-        let n = p.factors.len() as f64;
-        let total_weight: f64 = p.factors.iter().map(|f| f.weight).sum();
-        for r in &mut results {
-            r.contribution = match p.score.aggregate {
-                Aggregate::WeightedSum | Aggregate::Max => r.weight * r.points,
-                Aggregate::WeightedMean => {
-                    if total_weight > 0.0 { r.weight * r.points / total_weight } else { 0.0 }
-                }
-                Aggregate::Mean => r.points / n,
-            };
-        }
-        let score = match p.score.aggregate {
-            Aggregate::Max => results.iter().map(|r| r.contribution).fold(p.score.min, f64::max),
-            _ => results.iter().map(|r| r.contribution).sum(),
-        };
+        let score = self.aggregate(&mut results);
         let threshold = p.score.reason_min_contribution;
         let mut ranked: Vec<&FactorResult> = results
             .iter()
@@ -546,22 +738,76 @@ impl CompiledPolicy {
         ranked.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
         let reasons = ranked
             .iter()
-            .map(|r| format!("{} (+{})", r.label, format_number(r.contribution)))
+            .map(|r| {
+                let mut reason = String::with_capacity(r.label.len() + 10);
+                reason.push_str(&r.label);
+                reason.push_str(" (+");
+                push_number(&mut reason, r.contribution);
+                reason.push(')');
+                reason
+            })
             .collect();
         run.decision.factors = results;
         (score, reasons)
     }
 
+    /// Sets each result's contribution and returns the score. Suggestions call this again
+    /// with one factor's points changed, so both paths compute bit-identical scores.
+    pub(crate) fn aggregate(&self, results: &mut [FactorResult]) -> f64 {
+        for r in results.iter_mut() {
+            r.contribution = self.contribution(r.weight, r.points);
+        }
+        self.score_of(results, None)
+    }
+
+    /// A factor's contribution to the score.
+    fn contribution(&self, weight: f64, points: f64) -> f64 {
+        let p = &*self.inner;
+        match p.score.aggregate {
+            Aggregate::WeightedSum | Aggregate::Max => weight * points,
+            Aggregate::WeightedMean => {
+                if p.total_weight > 0.0 {
+                    weight * points / p.total_weight
+                } else {
+                    0.0
+                }
+            }
+            Aggregate::Mean => points / p.factors.len() as f64,
+        }
+    }
+
+    /// The score of these results, optionally with one factor's points replaced; the same
+    /// arithmetic in the same order as [`Self::aggregate`], so the results are bit-identical.
+    pub(crate) fn score_of(&self, results: &[FactorResult], replace: Option<(usize, f64)>) -> f64 {
+        let p = &*self.inner;
+        let contributions = results.iter().enumerate().map(|(i, r)| match replace {
+            Some((j, points)) if i == j => self.contribution(r.weight, points),
+            _ => r.contribution,
+        });
+        match p.score.aggregate {
+            Aggregate::Max => contributions.fold(p.score.min, f64::max),
+            _ => contributions.sum(),
+        }
+    }
+
     /// One factor: the value it read, its points and its label.
-    fn factor(&self, f: &FactorC, roots: &[&Value]) -> Result<(Value, f64, String), EvalError> {
+    fn factor(&self, f: &FactorC, roots: &[&Value]) -> Result<(Value, f64, Str), EvalError> {
         let type_error = |program: &Program, v: &Value, wanted: &str| EvalError {
             kind: EvalErrorKind::TypeMismatch,
-            message: format!("`{}` is {} `{v}`, expected {wanted}", program.source(), v.type_name()),
+            message: format!(
+                "`{}` is {} `{v}`, expected {wanted}",
+                program.source(),
+                v.type_name()
+            ),
             missing_path: None,
             span: 0..program.source().len(),
         };
         match &f.kind {
-            FactorKindC::Lookup { value, cases, default } => {
+            FactorKindC::Lookup {
+                value,
+                cases,
+                default,
+            } => {
                 let v = value.eval(roots)?;
                 let key = match &v {
                     Value::String(s) => s.to_string(),
@@ -575,7 +821,11 @@ impl CompiledPolicy {
                         message: format!(
                             "`{}` is `{key}`, which the factor does not list (expected one of {})",
                             value.source(),
-                            cases.keys().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ")
+                            cases
+                                .keys()
+                                .map(|k| format!("`{k}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
                         ),
                         missing_path: None,
                         span: 0..value.source().len(),
@@ -584,7 +834,9 @@ impl CompiledPolicy {
             }
             FactorKindC::Tiers { value, tiers } => {
                 let v = value.eval(roots)?;
-                let x = v.as_f64().ok_or_else(|| type_error(value, &v, "a number"))?;
+                let x = v
+                    .as_f64()
+                    .ok_or_else(|| type_error(value, &v, "a number"))?;
                 let tier = tiers.iter().find(|(upto, _)| x <= *upto).or(tiers.last());
                 match tier {
                     Some((_, o)) => Ok((v, o.points, o.label.clone())),
@@ -600,13 +852,20 @@ impl CompiledPolicy {
                     Value::Int(i) => *i as f64,
                     other => return Err(type_error(count, other, "a list, map, string or int")),
                 };
-                let bucket = buckets.iter().find(|(upto, _)| n <= *upto).or(buckets.last());
+                let bucket = buckets
+                    .iter()
+                    .find(|(upto, _)| n <= *upto)
+                    .or(buckets.last());
                 match bucket {
                     Some((_, o)) => Ok((number_value(n), o.points, o.label.clone())),
                     None => Err(type_error(count, &v, "a count within the buckets")),
                 }
             }
-            FactorKindC::Boolean { when, if_true, if_false } => {
+            FactorKindC::Boolean {
+                when,
+                if_true,
+                if_false,
+            } => {
                 let b = when.eval_bool(roots)?;
                 let o = if b { if_true } else { if_false };
                 Ok((Value::Bool(b), o.points, o.label.clone()))
@@ -621,11 +880,13 @@ impl CompiledPolicy {
             }
             FactorKindC::Expression { value, label } => {
                 let v = value.eval(roots)?;
-                let x = v.as_f64().ok_or_else(|| type_error(value, &v, "a number"))?;
+                let x = v
+                    .as_f64()
+                    .ok_or_else(|| type_error(value, &v, "a number"))?;
                 if !x.is_finite() {
                     return Err(type_error(value, &v, "a finite number"));
                 }
-                Ok((v, x, label.render(roots)?))
+                Ok((v, x, Str::from(label.render(roots)?.as_str())))
             }
         }
     }
@@ -679,10 +940,20 @@ impl CompiledPolicy {
         out
     }
 
-    fn message(&self, r: &MessageRuleC, roots: &[&Value], out: &mut Vec<Message>, run: &mut Run<'_>) {
+    fn message(
+        &self,
+        r: &MessageRuleC,
+        roots: &[&Value],
+        out: &mut Vec<Message>,
+        run: &mut Run<'_>,
+    ) {
         match r.when.eval_bool(roots) {
             Ok(true) => match r.message.render(roots) {
-                Ok(message) => out.push(Message { rule: r.id.clone(), message, waived: false }),
+                Ok(message) => out.push(Message {
+                    rule: r.id.clone(),
+                    message,
+                    waived: false,
+                }),
                 Err(e) if e.kind == EvalErrorKind::Missing => {}
                 Err(e) => run.error(&format!("rule `{}` message", r.id), &e),
             },
@@ -696,6 +967,31 @@ impl CompiledPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redacted_decisions_do_not_repeat_secrets() {
+        let policy = CompiledPolicy::compile_str(
+            "p.yaml",
+            "govgate: 1\nname: s\nsecret_fields: [args.token]\ndeny:\n  - id: token\n    when: input.args.token.startsWith('sk-')\n    message: 'live key {input.args.token} used'\n",
+        )
+        .unwrap();
+        let action: Value =
+            serde_json::from_str(r#"{"type": "x", "args": {"token": "sk-123"}}"#).unwrap();
+        let now = chrono::DateTime::from_timestamp(0, 0).unwrap();
+        let d = policy.evaluate(&Action::new(action.clone()), &EvalContext::new(now));
+        assert_eq!(d.deny[0].message, "live key sk-123 used");
+        let r = policy.redact_decision(&action, &d);
+        assert_eq!(r.deny[0].message, "live key [redacted] used");
+        assert!(!serde_json::to_string(&r).unwrap().contains("sk-123"));
+        let stored = policy.redact(&action);
+        assert!(
+            stored
+                .get_path("args.token")
+                .and_then(Value::as_str)
+                .unwrap()
+                .starts_with("sha256:")
+        );
+    }
 
     #[test]
     fn str_at_follows_maps() {

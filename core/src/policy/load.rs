@@ -61,7 +61,15 @@ fn print_path(segs: &[PathSeg]) -> String {
 }
 
 /// Builds a diagnostic at a document path, located through the span index when there is one.
-fn at_path(file: &str, text: &str, spans: Option<&SpanIndex>, segs: &[PathSeg], offset: Option<usize>, message: String, help: Option<String>) -> Diagnostic {
+fn at_path(
+    file: &str,
+    text: &str,
+    spans: Option<&SpanIndex>,
+    segs: &[PathSeg],
+    offset: Option<usize>,
+    message: String,
+    help: Option<String>,
+) -> Diagnostic {
     let mut d = Diagnostic::new(file, message);
     if !segs.is_empty() {
         d = d.with_path(print_path(segs));
@@ -70,12 +78,19 @@ fn at_path(file: &str, text: &str, spans: Option<&SpanIndex>, segs: &[PathSeg], 
         d = d.with_help(h);
     }
     let location = spans.and_then(|s| match offset {
-        Some(o) => s.value_offset_location(segs, o).or_else(|| s.value_location(segs)),
+        Some(o) => s
+            .value_offset_location(segs, o)
+            .or_else(|| s.value_location(segs)),
         None => s.value_location(segs).or_else(|| s.key_location(segs)),
     });
     // An unknown or missing field points at the nearest enclosing node that exists.
     let location = location.or_else(|| {
-        spans.and_then(|s| (1..segs.len()).rev().find_map(|n| segs.get(..n).and_then(|p| s.key_location(p).or_else(|| s.value_location(p)))))
+        spans.and_then(|s| {
+            (1..segs.len()).rev().find_map(|n| {
+                segs.get(..n)
+                    .and_then(|p| s.key_location(p).or_else(|| s.value_location(p)))
+            })
+        })
     });
     match location {
         Some(loc) => d.at(loc, text),
@@ -84,17 +99,29 @@ fn at_path(file: &str, text: &str, spans: Option<&SpanIndex>, segs: &[PathSeg], 
 }
 
 /// Deserializes a typed document from a value, locating the first type error.
-fn typed<T: serde::de::DeserializeOwned>(file: &str, text: &str, value: &Value, spans: Option<&SpanIndex>) -> Result<T, Diagnostics> {
+fn typed<T: serde::de::DeserializeOwned>(
+    file: &str,
+    text: &str,
+    value: &Value,
+    spans: Option<&SpanIndex>,
+) -> Result<T, Diagnostics> {
     serde_path_to_error::deserialize(value.to_json()).map_err(|e| {
         let mut segs = segments(e.path());
         let inner = e.into_inner().to_string();
         // For an unknown field, point at the field itself.
-        if let Some(name) = inner.strip_prefix("unknown field `").and_then(|r| r.split('`').next())
-            && !matches!(segs.last(), Some(PathSeg::Key(k)) if &**k == name) {
-                segs.push(PathSeg::Key(Str::from(name)));
-            }
-        let help = inner.split_once(", expected ").map(|(_, e)| format!("expected {e}"));
-        let message = inner.split_once(", expected ").map_or(inner.clone(), |(m, _)| m.to_owned());
+        if let Some(name) = inner
+            .strip_prefix("unknown field `")
+            .and_then(|r| r.split('`').next())
+            && !matches!(segs.last(), Some(PathSeg::Key(k)) if &**k == name)
+        {
+            segs.push(PathSeg::Key(Str::from(name)));
+        }
+        let help = inner
+            .split_once(", expected ")
+            .map(|(_, e)| format!("expected {e}"));
+        let message = inner
+            .split_once(", expected ")
+            .map_or(inner.clone(), |(m, _)| m.to_owned());
         Diagnostics(vec![at_path(file, text, spans, &segs, None, message, help)])
     })
 }
@@ -102,13 +129,20 @@ fn typed<T: serde::de::DeserializeOwned>(file: &str, text: &str, value: &Value, 
 /// The policy digest: SHA-256 over the canonical JSON of the normalized document, tests left
 /// out (they do not change decisions), so formatting or reordering keys never changes it.
 pub(crate) fn digest_of(document: &PolicyDocument) -> Result<String, Diagnostics> {
-    let mut value = serde_json::to_value(document).map(|j| Value::from_json(&j)).unwrap_or_default();
+    let mut value = serde_json::to_value(document)
+        .map(|j| Value::from_json(&j))
+        .unwrap_or_default();
     if let Value::Map(m) = &mut value {
         std::sync::Arc::make_mut(m).remove("tests");
     }
     crate::identity::digest_value(&value).map_err(|e| {
-        Diagnostics(vec![Diagnostic::new("<policy>", format!("the policy cannot be canonicalized: {e}"))
-            .with_path(e.pointer().to_owned())])
+        Diagnostics(vec![
+            Diagnostic::new(
+                "<policy>",
+                format!("the policy cannot be canonicalized: {e}"),
+            )
+            .with_path(e.pointer().to_owned()),
+        ])
     })
 }
 
@@ -120,15 +154,25 @@ impl CompiledPolicy {
         let documents = source::parse(file, text, format)?;
         match documents.as_slice() {
             [one] => CompiledPolicy::compile_value(file, text, &one.value, Some(&one.spans)),
-            [] => Err(Diagnostics(vec![Diagnostic::new(file, "the file holds no policy document")])),
-            _ => Err(Diagnostics(vec![Diagnostic::new(file, "a policy file holds exactly one document")
-                .with_help("split the `---` documents into separate files")])),
+            [] => Err(Diagnostics(vec![Diagnostic::new(
+                file,
+                "the file holds no policy document",
+            )])),
+            _ => Err(Diagnostics(vec![
+                Diagnostic::new(file, "a policy file holds exactly one document")
+                    .with_help("split the `---` documents into separate files"),
+            ])),
         }
     }
 
     /// Compiles a policy already parsed into a value (a JS object, a JSON body). `text` and
     /// `spans` locate problems when the value came from a file.
-    pub fn compile_value(file: &str, text: &str, value: &Value, spans: Option<&SpanIndex>) -> Result<CompiledPolicy, Diagnostics> {
+    pub fn compile_value(
+        file: &str,
+        text: &str,
+        value: &Value,
+        spans: Option<&SpanIndex>,
+    ) -> Result<CompiledPolicy, Diagnostics> {
         let document: PolicyDocument = typed(file, text, value, spans)?;
         let digest = digest_of(&document)?;
         CompiledPolicy::compile_document(&document, Str::from(digest.as_str()), Limits::default())
@@ -144,11 +188,26 @@ impl CompiledPolicy {
 }
 
 /// Gives compile issues their file locations.
-pub(crate) fn locate_issues(file: &str, text: &str, spans: Option<&SpanIndex>, issues: Vec<CompileIssue>) -> Diagnostics {
+pub(crate) fn locate_issues(
+    file: &str,
+    text: &str,
+    spans: Option<&SpanIndex>,
+    issues: Vec<CompileIssue>,
+) -> Diagnostics {
     Diagnostics(
         issues
             .into_iter()
-            .map(|i| at_path(file, text, spans, &parse_path(&i.path), i.offset, i.message, i.help))
+            .map(|i| {
+                at_path(
+                    file,
+                    text,
+                    spans,
+                    &parse_path(&i.path),
+                    i.offset,
+                    i.message,
+                    i.help,
+                )
+            })
             .collect(),
     )
 }
@@ -159,7 +218,10 @@ pub fn load_test_suite(file: &str, text: &str) -> Result<TestSuiteSpec, Diagnost
     let documents = source::parse(file, text, format)?;
     match documents.as_slice() {
         [one] => typed(file, text, &one.value, Some(&one.spans)),
-        _ => Err(Diagnostics(vec![Diagnostic::new(file, "a test file holds exactly one document")])),
+        _ => Err(Diagnostics(vec![Diagnostic::new(
+            file,
+            "a test file holds exactly one document",
+        )])),
     }
 }
 
@@ -169,7 +231,12 @@ mod tests {
 
     #[test]
     fn paths_round_trip() {
-        for p in ["rules[2].when", "parameters.min_accuracy.default", "factors[0].tiers.tiers[3].upto", "a[1][2]"] {
+        for p in [
+            "rules[2].when",
+            "parameters.min_accuracy.default",
+            "factors[0].tiers.tiers[3].upto",
+            "a[1][2]",
+        ] {
             assert_eq!(print_path(&parse_path(p)), p);
         }
     }

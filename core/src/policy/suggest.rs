@@ -5,8 +5,9 @@
 //! so every suggestion is a promise the engine has already checked.
 
 use super::compile::*;
-use super::eval::{Action, EvalContext};
-use crate::decision::{format_number, Decision, Suggestion};
+use super::document::{Mode, Outcome};
+use super::eval::{Action, Basis, EvalContext};
+use crate::decision::{Decision, Suggestion, format_number};
 use crate::value::{Str, Value};
 
 /// A candidate change: the option moved to and the new input value.
@@ -16,46 +17,89 @@ struct Candidate<'a> {
 }
 
 impl CompiledPolicy {
-    pub(crate) fn suggest(&self, action: &Action, ctx: &EvalContext, current: &Decision) -> Vec<Suggestion> {
+    pub(crate) fn suggest(
+        &self,
+        action: &Action,
+        ctx: &EvalContext,
+        current: &Decision,
+        basis: &Basis,
+    ) -> Vec<Suggestion> {
         let p = &*self.inner;
-        let Some(band_ix) = current.band.as_ref().and_then(|b| p.bands.iter().position(|x| x.name == *b)) else {
+        let Some(band_ix) = current
+            .band
+            .as_ref()
+            .and_then(|b| p.bands.iter().position(|x| x.name == *b))
+        else {
             return Vec::new();
         };
         if band_ix == 0 {
             return Vec::new();
         }
-        let quiet = EvalContext { suggestions: false, fingerprint: false, ..ctx.clone() };
+        let quiet = EvalContext {
+            suggestions: false,
+            fingerprint: false,
+            ..ctx.clone()
+        };
         let mut out = Vec::new();
         for (factor, result) in p.factors.iter().zip(current.factors.iter()) {
             if factor.id != result.id {
                 // A factor failed and the results no longer line up; suggestions need all.
                 return Vec::new();
             }
-            let Some((path, candidates)) = candidates(factor, result.points, &result.value, action.value()) else {
+            let Some((path, candidates)) =
+                candidates(factor, result.points, &result.value, action.value())
+            else {
                 continue;
             };
             for c in candidates {
-                let mut patched = action.value().clone();
-                if !patched.set_path(&path, c.value.clone()) {
-                    break;
-                }
-                let after = self.evaluate(&Action::new(patched), &quiet);
-                let after_ix = after.band.as_ref().and_then(|b| p.bands.iter().position(|x| x.name == *b));
-                if !after.errors.is_empty() || after_ix.is_none_or(|ix| ix >= band_ix) {
+                let after = if factor.exclusive {
+                    // Only this factor changes: recompute exactly, without evaluating again.
+                    let at = current.factors.iter().position(|r| r.id == factor.id);
+                    let score = self.score_of(&current.factors, at.map(|i| (i, c.to.points)));
+                    self.rescore(score, basis)
+                } else {
+                    let mut patched = action.value().clone();
+                    if !patched.set_path(&path, c.value.clone()) {
+                        break;
+                    }
+                    let after = self.evaluate(&Action::new(patched), &quiet);
+                    if !after.errors.is_empty() {
+                        continue;
+                    }
+                    let band = after
+                        .band
+                        .as_ref()
+                        .and_then(|b| p.bands.iter().position(|x| x.name == *b));
+                    band.map(|b| (after.score, b, after.outcome))
+                };
+                let Some((score, after_ix, outcome)) = after else {
+                    continue;
+                };
+                if after_ix >= band_ix {
                     continue;
                 }
-                let delta = after.score - current.score;
-                let lead = c.to.suggest.clone().unwrap_or_else(|| format!("Use {}", c.to.label));
+                let delta = score - current.score;
+                let lead =
+                    c.to.suggest
+                        .clone()
+                        .unwrap_or_else(|| format!("Use {}", c.to.label));
                 out.push(Suggestion {
                     factor: factor.id.clone(),
-                    from: result.label.clone(),
-                    to: c.to.label.clone(),
+                    from: result.label.to_string(),
+                    to: c.to.label.to_string(),
                     delta,
-                    band: after.band.clone().unwrap_or_else(|| Str::from("")),
-                    outcome: after.outcome,
+                    band: p
+                        .bands
+                        .get(after_ix)
+                        .map_or_else(|| Str::from(""), |b| b.name.clone()),
+                    outcome,
                     path: path.iter().map(|s| &**s).collect::<Vec<_>>().join("."),
                     value: c.value,
-                    text: format!("{lead} instead of {}: −{}", result.label, format_number(-delta)),
+                    text: format!(
+                        "{lead} instead of {}: −{}",
+                        result.label,
+                        format_number(-delta)
+                    ),
                 });
                 break;
             }
@@ -63,6 +107,40 @@ impl CompiledPolicy {
         // Smallest change first.
         out.sort_by(|a, b| b.delta.total_cmp(&a.delta));
         out
+    }
+}
+
+impl CompiledPolicy {
+    /// Score, band index and outcome when only factor points changed (see [`Basis`]).
+    fn rescore(&self, mut score: f64, basis: &Basis) -> Option<(f64, usize, Outcome)> {
+        let p = &*self.inner;
+        if let Some(f) = basis.floor
+            && score < f
+        {
+            score = f;
+        }
+        let level = p.levels.get(basis.level)?;
+        if !score.is_finite() {
+            return None;
+        }
+        let band_ix = level
+            .uptos
+            .iter()
+            .position(|u| score <= *u)
+            .unwrap_or(level.uptos.len().saturating_sub(1))
+            .max(basis.min_band);
+        let band = p.bands.get(band_ix)?;
+        let band_outcome = if basis.type_auto {
+            Outcome::Auto
+        } else {
+            band.outcome
+        };
+        let outcome = match (basis.forced, p.mode) {
+            (_, Mode::Shadow) => Outcome::Auto,
+            (Some(o), _) => o,
+            (None, _) => basis.non_band.max(band_outcome),
+        };
+        Some((score, band_ix, outcome))
     }
 }
 
@@ -83,7 +161,10 @@ fn candidates<'a>(
             let path = plain_path(value)?;
             for o in cases.values().filter(|o| o.points < points) {
                 if let Some(w) = &o.witness {
-                    list.push(Candidate { to: o, value: typed_like(w, current) });
+                    list.push(Candidate {
+                        to: o,
+                        value: typed_like(w, current),
+                    });
                 }
             }
             path
@@ -92,7 +173,10 @@ fn candidates<'a>(
             let path = plain_path(value)?;
             for (_, o) in tiers.iter().filter(|(_, o)| o.points < points) {
                 if let Some(w) = &o.witness {
-                    list.push(Candidate { to: o, value: w.clone() });
+                    list.push(Candidate {
+                        to: o,
+                        value: w.clone(),
+                    });
                 }
             }
             path
@@ -101,7 +185,9 @@ fn candidates<'a>(
             let path = plain_path(count)?;
             let at = path.iter().try_fold(input, |v, k| v.get(k))?;
             for (_, o) in buckets.iter().filter(|(_, o)| o.points < points) {
-                let Some(n) = o.witness.as_ref().and_then(Value::as_f64) else { continue };
+                let Some(n) = o.witness.as_ref().and_then(Value::as_f64) else {
+                    continue;
+                };
                 let n = n.max(0.0) as usize;
                 let value = match at {
                     Value::List(items) => Value::list(items.iter().take(n).cloned().collect()),
@@ -112,13 +198,25 @@ fn candidates<'a>(
             }
             path
         }
-        FactorKindC::Boolean { when, if_true, if_false } => {
+        FactorKindC::Boolean {
+            when,
+            if_true,
+            if_false,
+        } => {
             let path = plain_path(when)?;
-            let other = if current == &Value::Bool(true) { if_false } else { if_true };
+            let other = if current == &Value::Bool(true) {
+                if_false
+            } else {
+                if_true
+            };
             if other.points < points
-                && let Some(w) = &other.witness {
-                    list.push(Candidate { to: other, value: w.clone() });
-                }
+                && let Some(w) = &other.witness
+            {
+                list.push(Candidate {
+                    to: other,
+                    value: w.clone(),
+                });
+            }
             path
         }
         FactorKindC::Cases { .. } | FactorKindC::Expression { .. } => return None,
@@ -129,11 +227,19 @@ fn candidates<'a>(
 
 /// A lookup key, typed like the value it replaces (`"5"` → 5 when the input held an int).
 fn typed_like(key: &Value, current: &Value) -> Value {
-    let Some(text) = key.as_str() else { return key.clone() };
+    let Some(text) = key.as_str() else {
+        return key.clone();
+    };
     match current {
         Value::Int(_) => text.parse().map(Value::Int).unwrap_or_else(|_| key.clone()),
-        Value::Double(_) => text.parse().map(Value::Double).unwrap_or_else(|_| key.clone()),
-        Value::Bool(_) => text.parse().map(Value::Bool).unwrap_or_else(|_| key.clone()),
+        Value::Double(_) => text
+            .parse()
+            .map(Value::Double)
+            .unwrap_or_else(|_| key.clone()),
+        Value::Bool(_) => text
+            .parse()
+            .map(Value::Bool)
+            .unwrap_or_else(|_| key.clone()),
         _ => key.clone(),
     }
 }

@@ -10,7 +10,10 @@ use crate::value::Value;
 #[derive(Clone, Debug)]
 enum Piece {
     Text(String),
-    Value { program: Program, decimals: Option<usize> },
+    Value {
+        program: Program,
+        decimals: Option<usize>,
+    },
 }
 
 /// A compiled message template.
@@ -55,10 +58,11 @@ impl Template {
                             help: Some("write `{{}}` for literal braces".into()),
                         });
                     }
-                    let program = expr::compile(source, scope, limits).map_err(|e| CompileError {
-                        span: (e.span.start + offset + 1)..(e.span.end + offset + 1),
-                        ..e
-                    })?;
+                    let program =
+                        expr::compile(source, scope, limits).map_err(|e| CompileError {
+                            span: (e.span.start + offset + 1)..(e.span.end + offset + 1),
+                            ..e
+                        })?;
                     if !literal.is_empty() {
                         pieces.push(Piece::Text(std::mem::take(&mut literal)));
                     }
@@ -86,6 +90,17 @@ impl Template {
         Ok(Template { pieces })
     }
 
+    /// Every static field path the placeholders read (see [`Program::reads`]).
+    pub fn reads(&self) -> Vec<(usize, Vec<crate::value::Str>)> {
+        self.pieces
+            .iter()
+            .flat_map(|p| match p {
+                Piece::Value { program, .. } => program.reads(),
+                Piece::Text(_) => Vec::new(),
+            })
+            .collect()
+    }
+
     /// Whether the template has no placeholders.
     pub fn is_static(&self) -> bool {
         self.pieces.iter().all(|p| matches!(p, Piece::Text(_)))
@@ -93,14 +108,19 @@ impl Template {
 
     /// Renders with the given roots.
     pub fn render(&self, roots: &[&Value]) -> Result<String, EvalError> {
-        let mut out = String::new();
+        let mut out = String::with_capacity(64);
         for piece in &self.pieces {
             match piece {
                 Piece::Text(t) => out.push_str(t),
                 Piece::Value { program, decimals } => {
                     let v = program.eval(roots)?;
-                    match (decimals, v.as_f64()) {
-                        (Some(n), Some(x)) => out.push_str(&format!("{x:.prec$}", prec = *n)),
+                    match (decimals, &v) {
+                        (Some(n), Value::Int(_) | Value::Double(_)) => {
+                            let x = v.as_f64().unwrap_or(f64::NAN);
+                            out.push_str(&format!("{x:.prec$}", prec = *n));
+                        }
+                        (_, Value::String(s)) => out.push_str(s),
+                        (_, Value::Bool(b)) => out.push_str(if *b { "true" } else { "false" }),
                         _ => out.push_str(&v.to_string()),
                     }
                 }
@@ -142,10 +162,13 @@ fn split_format(inner: &str) -> (&str, Option<usize>) {
     if let Some(colon) = inner.rfind(':') {
         let spec = inner.get(colon + 1..).unwrap_or("");
         if let Some(digits) = spec.strip_prefix('.')
-            && !digits.is_empty() && digits.len() <= 2 && digits.bytes().all(|b| b.is_ascii_digit())
-                && let Ok(n) = digits.parse::<usize>() {
-                    return (inner.get(..colon).unwrap_or(""), Some(n));
-                }
+            && !digits.is_empty()
+            && digits.len() <= 2
+            && digits.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(n) = digits.parse::<usize>()
+        {
+            return (inner.get(..colon).unwrap_or(""), Some(n));
+        }
     }
     (inner, None)
 }

@@ -86,7 +86,8 @@ pub struct TestReport {
 impl TestReport {
     /// Whether every case and invariant passed.
     pub fn passed(&self) -> bool {
-        self.cases.iter().all(|c| c.passed) && self.invariants.iter().all(|i| i.violations.is_empty())
+        self.cases.iter().all(|c| c.passed)
+            && self.invariants.iter().all(|i| i.violations.is_empty())
     }
 }
 
@@ -97,20 +98,35 @@ fn round2(x: f64) -> f64 {
 fn check(expect: &ExpectSpec, d: &Decision) -> Vec<Mismatch> {
     let mut out = Vec::new();
     let mut mismatch = |field: &str, expected: String, actual: String| {
-        out.push(Mismatch { field: field.into(), expected, actual });
+        out.push(Mismatch {
+            field: field.into(),
+            expected,
+            actual,
+        });
     };
     if let Some(o) = expect.outcome
-        && o != d.outcome {
-            mismatch("outcome", o.as_str().into(), d.outcome.as_str().into());
-        }
+        && o != d.outcome
+    {
+        mismatch("outcome", o.as_str().into(), d.outcome.as_str().into());
+    }
     if let Some(v) = &expect.verdict
-        && d.verdict.as_deref() != Some(v.as_str()) {
-            mismatch("verdict", v.clone(), d.verdict.as_deref().unwrap_or("(none)").into());
-        }
+        && d.verdict.as_deref() != Some(v.as_str())
+    {
+        mismatch(
+            "verdict",
+            v.clone(),
+            d.verdict.as_deref().unwrap_or("(none)").into(),
+        );
+    }
     if let Some(b) = &expect.band
-        && d.band.as_deref() != Some(b.as_str()) {
-            mismatch("band", b.clone(), d.band.as_deref().unwrap_or("(none)").into());
-        }
+        && d.band.as_deref() != Some(b.as_str())
+    {
+        mismatch(
+            "band",
+            b.clone(),
+            d.band.as_deref().unwrap_or("(none)").into(),
+        );
+    }
     match &expect.score {
         Some(ScoreExpectation::Exact(x)) if round2(*x) != round2(d.score) => {
             mismatch("score", format!("{x}"), format!("{}", round2(d.score)));
@@ -119,13 +135,25 @@ fn check(expect: &ExpectSpec, d: &Decision) -> Vec<Mismatch> {
             if min.is_some_and(|m| d.score < m) || max.is_some_and(|m| d.score > m) =>
         {
             let show = |b: &Option<f64>| b.map_or("…".to_owned(), |x| x.to_string());
-            mismatch("score", format!("{}..={}", show(min), show(max)), format!("{}", round2(d.score)));
+            mismatch(
+                "score",
+                format!("{}..={}", show(min), show(max)),
+                format!("{}", round2(d.score)),
+            );
         }
         _ => {}
     }
     for r in &expect.reasons {
-        if !d.reasons.iter().any(|have| have == r || have.starts_with(r.as_str())) {
-            mismatch("reasons", format!("a reason `{r}`"), format!("{:?}", d.reasons));
+        if !d
+            .reasons
+            .iter()
+            .any(|have| have == r || have.starts_with(r.as_str()))
+        {
+            mismatch(
+                "reasons",
+                format!("a reason `{r}`"),
+                format!("{:?}", d.reasons),
+            );
         }
     }
     for c in &expect.reason_codes {
@@ -134,11 +162,19 @@ fn check(expect: &ExpectSpec, d: &Decision) -> Vec<Mismatch> {
         }
     }
     let active = |list: &[crate::decision::Message]| -> Vec<String> {
-        list.iter().filter(|m| !m.waived).map(|m| m.message.clone()).collect()
+        list.iter()
+            .filter(|m| !m.waived)
+            .map(|m| m.message.clone())
+            .collect()
     };
-    for (field, expected, have) in [("deny", &expect.deny, active(&d.deny)), ("warn", &expect.warn, active(&d.warn))] {
+    for (field, expected, have) in [
+        ("deny", &expect.deny, active(&d.deny)),
+        ("warn", &expect.warn, active(&d.warn)),
+    ] {
         match expected {
-            Some(list) if list.is_empty() && !have.is_empty() => mismatch(field, "none".into(), format!("{have:?}")),
+            Some(list) if list.is_empty() && !have.is_empty() => {
+                mismatch(field, "none".into(), format!("{have:?}"))
+            }
             Some(list) => {
                 for m in list {
                     if !have.contains(m) {
@@ -158,13 +194,21 @@ fn check(expect: &ExpectSpec, d: &Decision) -> Vec<Mismatch> {
     if let Some(allowed) = expect.allowed {
         let is = !d.deny.iter().any(|m| !m.waived);
         if allowed != is {
-            mismatch("allowed", allowed.to_string(), format!("{is} ({:?})", active(&d.deny)));
+            mismatch(
+                "allowed",
+                allowed.to_string(),
+                format!("{is} ({:?})", active(&d.deny)),
+            );
         }
     }
     if let Some(role) = &expect.approval_role {
         let have = d.approval.as_ref().map(|a| &*a.role);
         if have != Some(role.as_str()) {
-            mismatch("approval_role", role.clone(), have.unwrap_or("(none)").into());
+            mismatch(
+                "approval_role",
+                role.clone(),
+                have.unwrap_or("(none)").into(),
+            );
         }
     }
     out
@@ -180,7 +224,10 @@ impl CompiledPolicy {
         let invariants = if own {
             p.invariants.clone()
         } else {
-            let doc = super::document::PolicyDocument { tests: Some(suite.clone()), ..p.document.clone() };
+            let doc = super::document::PolicyDocument {
+                tests: Some(suite.clone()),
+                ..p.document.clone()
+            };
             CompiledPolicy::compile_document(&doc, p.digest.clone(), Limits::default())
                 .map_err(|issues| super::load::locate_issues("<tests>", "", None, issues))?
                 .inner
@@ -188,30 +235,48 @@ impl CompiledPolicy {
                 .clone()
         };
         let default_now = parse_time(DEFAULT_TEST_TIME).unwrap_or_default();
-        let mut report = TestReport { policy: p.name.to_string(), ..TestReport::default() };
+        let mut report = TestReport {
+            policy: p.name.to_string(),
+            ..TestReport::default()
+        };
         let mut exercised: BTreeSet<String> = BTreeSet::new();
         let mut inv_results: Vec<InvariantResult> = invariants
             .iter()
-            .map(|i| InvariantResult { name: i.name.clone(), checked: 0, violations: Vec::new() })
+            .map(|i| InvariantResult {
+                name: i.name.clone(),
+                checked: 0,
+                violations: Vec::new(),
+            })
             .collect();
         for case in &suite.cases {
             let mut problems = Vec::new();
             let now = match &case.now {
                 Some(t) => parse_time(t).unwrap_or_else(|| {
-                    problems.push(Mismatch { field: "now".into(), expected: "an RFC 3339 time".into(), actual: t.clone() });
+                    problems.push(Mismatch {
+                        field: "now".into(),
+                        expected: "an RFC 3339 time".into(),
+                        actual: t.clone(),
+                    });
                     default_now
                 }),
                 None => default_now,
             };
             let mut ctx = EvalContext::new(now);
-            ctx.parameters = case.params.iter().map(|(k, v)| (Str::from(k.as_str()), v.clone())).collect::<Map>();
+            ctx.parameters = case
+                .params
+                .iter()
+                .map(|(k, v)| (Str::from(k.as_str()), v.clone()))
+                .collect::<Map>();
             let action = Action::new(case.input.clone());
             let decision = self.evaluate(&action, &ctx);
             record_coverage(&decision, &mut exercised);
             problems.extend(check(&case.expect, &decision));
             // Invariants on the case and its factor variants.
             if !invariants.is_empty() {
-                let quiet = EvalContext { suggestions: false, ..ctx.clone() };
+                let quiet = EvalContext {
+                    suggestions: false,
+                    ..ctx.clone()
+                };
                 let mut variants = vec![(Vec::new(), case.input.clone(), decision.clone())];
                 for (changes, input) in self.variants(&case.input) {
                     let d = self.evaluate(&Action::new(input.clone()), &quiet);
@@ -220,14 +285,22 @@ impl CompiledPolicy {
                 }
                 for (inv, result) in invariants.iter().zip(inv_results.iter_mut()) {
                     for (changes, input, d) in &variants {
-                        let dv = serde_json::to_value(d).map(|j| Value::from_json(&j)).unwrap_or_default();
+                        let dv = serde_json::to_value(d)
+                            .map(|j| Value::from_json(&j))
+                            .unwrap_or_default();
                         let roots: [&Value; 2] = [&dv, input];
                         let applies = match &inv.when {
                             None => Ok(true),
                             Some(w) => w.eval_bool(&roots),
                         };
                         result.checked += 1;
-                        let verdict = applies.and_then(|a| if a { inv.check.eval_bool(&roots) } else { Ok(true) });
+                        let verdict = applies.and_then(|a| {
+                            if a {
+                                inv.check.eval_bool(&roots)
+                            } else {
+                                Ok(true)
+                            }
+                        });
                         let detail = match verdict {
                             Ok(true) => continue,
                             Ok(false) => format!(
@@ -239,12 +312,21 @@ impl CompiledPolicy {
                             Err(e) => format!("could not evaluate: {}", e.message),
                         };
                         if result.violations.len() < 10 {
-                            result.violations.push(Violation { case: case.name.clone(), variant: changes.clone(), detail });
+                            result.violations.push(Violation {
+                                case: case.name.clone(),
+                                variant: changes.clone(),
+                                detail,
+                            });
                         }
                     }
                 }
             }
-            report.cases.push(CaseResult { name: case.name.clone(), passed: problems.is_empty(), mismatches: problems, decision });
+            report.cases.push(CaseResult {
+                name: case.name.clone(),
+                passed: problems.is_empty(),
+                mismatches: problems,
+                decision,
+            });
         }
         report.invariants = inv_results;
         let mut all: Vec<String> = Vec::new();
@@ -262,12 +344,23 @@ impl CompiledPolicy {
         let mut axes: Vec<(Vec<Str>, Vec<Value>)> = Vec::new();
         for f in &self.inner.factors {
             if let Some((path, values)) = option_values(f, input)
-                && !values.is_empty() {
-                    axes.push((path, values));
-                }
+                && !values.is_empty()
+            {
+                axes.push((path, values));
+            }
         }
-        let total: usize = axes.iter().map(|(_, v)| v.len()).try_fold(1usize, |acc, n| acc.checked_mul(n)).unwrap_or(usize::MAX);
-        let describe = |path: &[Str], v: &Value| format!("{} = {}", path.iter().map(|s| &**s).collect::<Vec<_>>().join("."), v);
+        let total: usize = axes
+            .iter()
+            .map(|(_, v)| v.len())
+            .try_fold(1usize, |acc, n| acc.checked_mul(n))
+            .unwrap_or(usize::MAX);
+        let describe = |path: &[Str], v: &Value| {
+            format!(
+                "{} = {}",
+                path.iter().map(|s| &**s).collect::<Vec<_>>().join("."),
+                v
+            )
+        };
         let mut out = Vec::new();
         if total <= MAX_COMBINATIONS {
             let mut combos: Vec<(Vec<String>, Value)> = vec![(Vec::new(), input.clone())];
@@ -309,25 +402,47 @@ fn option_values(f: &FactorC, input: &Value) -> Option<(Vec<Str>, Vec<Value>)> {
     match &f.kind {
         FactorKindC::Lookup { value, cases, .. } => {
             let path = plain(value)?;
-            let current = path.iter().try_fold(input, |v, k| v.get(k)).cloned().unwrap_or_default();
+            let current = path
+                .iter()
+                .try_fold(input, |v, k| v.get(k))
+                .cloned()
+                .unwrap_or_default();
             let values = cases
                 .keys()
                 .map(|k| match current {
-                    Value::Int(_) => k.parse().map(Value::Int).unwrap_or_else(|_| Value::string(k)),
-                    Value::Bool(_) => k.parse().map(Value::Bool).unwrap_or_else(|_| Value::string(k)),
+                    Value::Int(_) => k
+                        .parse()
+                        .map(Value::Int)
+                        .unwrap_or_else(|_| Value::string(k)),
+                    Value::Bool(_) => k
+                        .parse()
+                        .map(Value::Bool)
+                        .unwrap_or_else(|_| Value::string(k)),
                     _ => Value::string(k),
                 })
                 .collect();
             Some((path, values))
         }
-        FactorKindC::Tiers { value, tiers } => {
-            Some((plain(value)?, tiers.iter().filter_map(|(_, o)| o.witness.clone()).collect()))
+        FactorKindC::Tiers { value, tiers } => Some((
+            plain(value)?,
+            tiers
+                .iter()
+                .filter_map(|(_, o)| o.witness.clone())
+                .collect(),
+        )),
+        FactorKindC::Boolean { when, .. } => {
+            Some((plain(when)?, vec![Value::Bool(true), Value::Bool(false)]))
         }
-        FactorKindC::Boolean { when, .. } => Some((plain(when)?, vec![Value::Bool(true), Value::Bool(false)])),
         FactorKindC::Buckets { count, buckets } => {
             let path = plain(count)?;
             match path.iter().try_fold(input, |v, k| v.get(k)) {
-                Some(Value::Int(_)) => Some((path, buckets.iter().filter_map(|(_, o)| o.witness.clone()).collect())),
+                Some(Value::Int(_)) => Some((
+                    path,
+                    buckets
+                        .iter()
+                        .filter_map(|(_, o)| o.witness.clone())
+                        .collect(),
+                )),
                 _ => None,
             }
         }
@@ -352,5 +467,7 @@ fn record_coverage(d: &Decision, exercised: &mut BTreeSet<String>) {
 
 /// Parses an RFC 3339 time.
 pub fn parse_time(text: &str) -> Option<DateTime<Utc>> {
-    DateTime::parse_from_rfc3339(text).ok().map(|t| t.with_timezone(&Utc))
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.with_timezone(&Utc))
 }

@@ -39,15 +39,23 @@ impl CompiledPolicy {
                 let (status, note) = match (&w.problem, w.expires) {
                     (Some(p), _) => (ExceptionStatus::Invalid, Some(p.clone())),
                     (None, Some(t)) if ctx.now <= t => (ExceptionStatus::Applied, None),
-                    (None, Some(t)) => (ExceptionStatus::Expired, Some(format!("expired at {}", t.to_rfc3339()))),
-                    (None, None) => (ExceptionStatus::Invalid, Some(format!("`{}` is not a valid expiry", w.expires_text))),
+                    (None, Some(t)) => (
+                        ExceptionStatus::Expired,
+                        Some(format!("expired at {}", t.to_rfc3339())),
+                    ),
+                    (None, None) => (
+                        ExceptionStatus::Invalid,
+                        Some(format!("`{}` is not a valid expiry", w.expires_text)),
+                    ),
                 };
                 if status == ExceptionStatus::Applied {
                     m.waived = true;
                 }
                 if !considered.contains(&m.rule) || status == ExceptionStatus::Applied {
                     let already = decision.exceptions.iter().any(|e| {
-                        e.rule == m.rule && e.source.as_ref() == w.source && e.expires == w.expires_text
+                        e.rule == m.rule
+                            && e.source.as_ref() == w.source
+                            && e.expires == w.expires_text
                     });
                     if !already {
                         decision.exceptions.push(ExceptionResult {
@@ -97,37 +105,49 @@ impl CompiledPolicy {
         }
         if let Some(spec) = &p.annotation_exceptions {
             let annotations = input.get_path(&spec.path);
-            let named = annotations.and_then(|a| a.get(&spec.key)).and_then(Value::as_str);
+            let named = annotations
+                .and_then(|a| a.get(&spec.key))
+                .and_then(Value::as_str);
             if let (Some(a), Some(named)) = (annotations, named)
-                && named.split(',').any(|r| r.trim() == rule) {
-                    let field = |suffix: &str| a.get(&format!("{}-{suffix}", spec.key)).and_then(Value::as_str);
-                    let reason = field("reason");
-                    let approver = field("approver");
-                    let expires_text = field("expires");
-                    let problem = match (reason, approver, expires_text) {
-                        (Some(_), Some(_), Some(_)) => None,
-                        _ => Some(format!(
-                            "annotation exception needs `{k}-reason`, `{k}-approver` and `{k}-expires`",
-                            k = spec.key
-                        )),
-                    };
-                    out.push(Waiver {
-                        source: "annotations",
-                        reason: reason.unwrap_or(""),
-                        approver: approver.unwrap_or(""),
-                        expires_text: expires_text.unwrap_or(""),
-                        expires: expires_text.and_then(parse_expiry),
-                        problem,
-                    });
-                }
+                && named.split(',').any(|r| r.trim() == rule)
+            {
+                let field = |suffix: &str| {
+                    a.get(&format!("{}-{suffix}", spec.key))
+                        .and_then(Value::as_str)
+                };
+                let reason = field("reason");
+                let approver = field("approver");
+                let expires_text = field("expires");
+                let problem = match (reason, approver, expires_text) {
+                    (Some(_), Some(_), Some(_)) => None,
+                    _ => Some(format!(
+                        "annotation exception needs `{k}-reason`, `{k}-approver` and `{k}-expires`",
+                        k = spec.key
+                    )),
+                };
+                out.push(Waiver {
+                    source: "annotations",
+                    reason: reason.unwrap_or(""),
+                    approver: approver.unwrap_or(""),
+                    expires_text: expires_text.unwrap_or(""),
+                    expires: expires_text.and_then(parse_expiry),
+                    problem,
+                });
+            }
         }
         out
     }
 
     fn in_scope(&self, e: &ExceptionC, input: &Value) -> bool {
         let Some(scope) = &e.scope else { return true };
-        let field = |path: &[&str]| path.iter().try_fold(input, |v, k| v.get(k)).and_then(Value::as_str);
-        let matches = |want: &Option<String>, got: Option<&str>| want.as_deref().is_none_or(|w| Some(w) == got);
+        let field = |path: &[&str]| {
+            path.iter()
+                .try_fold(input, |v, k| v.get(k))
+                .and_then(Value::as_str)
+        };
+        let matches = |want: &Option<String>, got: Option<&str>| {
+            want.as_deref().is_none_or(|w| Some(w) == got)
+        };
         if !(matches(&scope.user, field(&["actor", "id"]))
             && matches(&scope.repository, field(&["context", "repository"]))
             && matches(&scope.agent, field(&["agent"]))
@@ -156,7 +176,9 @@ impl CompiledPolicy {
         if self.inner.document.overrides.is_none() {
             return (None, Vec::new());
         }
-        let Some(list) = input.get("overrides") else { return (None, Vec::new()) };
+        let Some(list) = input.get("overrides") else {
+            return (None, Vec::new());
+        };
         let items: &[Value] = match list {
             Value::List(items) => items,
             Value::Null => return (None, Vec::new()),
@@ -179,10 +201,15 @@ impl CompiledPolicy {
         let mut forced = None;
         let mut flags = Vec::new();
         for item in items {
-            let key_id = item.get("key_id").and_then(Value::as_str).unwrap_or("").to_owned();
+            let key_id = item
+                .get("key_id")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
             let signature = item.get("signature").and_then(Value::as_str);
-            let payload: Option<OverridePayload> =
-                item.get("payload").and_then(|p| serde_json::from_value(p.to_json()).ok());
+            let payload: Option<OverridePayload> = item
+                .get("payload")
+                .and_then(|p| serde_json::from_value(p.to_json()).ok());
             let (Some(signature), Some(payload)) = (signature, payload) else {
                 decision.overrides.push(OverrideResult {
                     status: OverrideStatus::Malformed,
@@ -195,15 +222,22 @@ impl CompiledPolicy {
                 continue;
             };
             let verdict_outcome = payload.verdict.as_deref().map(|v| self.verdict_outcome(v));
-            let status_note = match identity::verify_override(&self.inner.trusted_keys, &key_id, &payload, signature) {
-                Err(identity::SignatureError::UnknownKey { .. }) => {
-                    Some((OverrideStatus::UntrustedKey, format!("key `{key_id}` is not trusted by this policy")))
-                }
+            let status_note = match identity::verify_override(
+                &self.inner.trusted_keys,
+                &key_id,
+                &payload,
+                signature,
+            ) {
+                Err(identity::SignatureError::UnknownKey { .. }) => Some((
+                    OverrideStatus::UntrustedKey,
+                    format!("key `{key_id}` is not trusted by this policy"),
+                )),
                 Err(e) => Some((OverrideStatus::BadSignature, e.to_string())),
                 Ok(()) => match identity::check_binding(&payload, &fingerprint, ctx.now) {
-                    Err(identity::OverrideRejection::Expired { .. }) => {
-                        Some((OverrideStatus::Expired, format!("expired at {}", payload.expires)))
-                    }
+                    Err(identity::OverrideRejection::Expired { .. }) => Some((
+                        OverrideStatus::Expired,
+                        format!("expired at {}", payload.expires),
+                    )),
                     Err(identity::OverrideRejection::Replayed { .. }) => Some((
                         OverrideStatus::Replayed,
                         "signed for another action (fingerprint mismatch)".to_owned(),
@@ -212,7 +246,10 @@ impl CompiledPolicy {
                     Ok(()) => match &verdict_outcome {
                         Some(None) => Some((
                             OverrideStatus::Malformed,
-                            format!("unknown verdict `{}`", payload.verdict.as_deref().unwrap_or("")),
+                            format!(
+                                "unknown verdict `{}`",
+                                payload.verdict.as_deref().unwrap_or("")
+                            ),
                         )),
                         _ => None,
                     },

@@ -17,6 +17,7 @@ use std::collections::HashSet;
 use saphyr_parser::{Event, Parser, ScalarStyle};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
+use crate::source::lines::LineIndex;
 use crate::source::{Format, parse};
 use crate::value::Value;
 
@@ -113,23 +114,25 @@ fn layout(text: &str) -> Layout {
     // Open collections: start (line, col) and whether they are flow collections.
     let mut open: Vec<(usize, bool)> = Vec::new();
     let lines: Vec<&str> = text.split('\n').collect();
-    let char_at = |line: usize, col: usize| -> Option<char> {
-        lines.get(line).and_then(|l| l.chars().nth(col))
-    };
-    // The first character of a node past its anchor and tag, on its start line.
-    let content_col = |line: usize, col: usize| -> usize {
-        let Some(l) = lines.get(line) else { return col };
-        let chars: Vec<char> = l.chars().collect();
-        let mut c = col;
-        while matches!(chars.get(c), Some('&' | '!')) {
-            while chars.get(c).is_some_and(|ch| !ch.is_whitespace()) {
-                c += 1;
+    let index = LineIndex::new(text);
+    let bytes = text.as_bytes();
+    // A node's first byte past its anchor and tag on its start line, and how many
+    // characters were skipped to reach it.
+    let content = |char_index: usize| -> (usize, usize) {
+        let start = index.byte_of_char(text, char_index);
+        let mut b = start;
+        while matches!(bytes.get(b), Some(b'&' | b'!')) {
+            while bytes.get(b).is_some_and(|c| !c.is_ascii_whitespace()) {
+                b += 1;
             }
-            while chars.get(c).is_some_and(|ch| *ch == ' ' || *ch == '\t') {
-                c += 1;
+            while matches!(bytes.get(b), Some(b' ' | b'\t')) {
+                b += 1;
             }
         }
-        c
+        let skipped = bytes
+            .get(start..b)
+            .map_or(0, |s| s.iter().filter(|&&c| c & 0xC0 != 0x80).count());
+        (b, skipped)
     };
     for item in Parser::new_from_str(text) {
         let Ok((event, span)) = item else { break };
@@ -137,8 +140,9 @@ fn layout(text: &str) -> Layout {
         let end_line = span.end.line().saturating_sub(1);
         match event {
             Event::MappingStart(..) | Event::SequenceStart(..) => {
-                let col = content_col(start_line, span.start.col());
-                let flow = matches!(char_at(start_line, col), Some('{' | '['));
+                let (at, skipped) = content(span.start.index());
+                let col = span.start.col() + skipped;
+                let flow = matches!(bytes.get(at), Some(b'{' | b'['));
                 if !flow && matches!(event, Event::MappingStart(..)) {
                     block_maps.insert((start_line, col));
                 }

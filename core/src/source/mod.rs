@@ -175,9 +175,12 @@ pub fn locate(
 /// Parses `text` (the contents of `file`) as `format` into its documents: YAML may hold
 /// several (`---`), or none when it has only comments; JSON and TOML give exactly one.
 ///
-/// Errors carry the file, line, column and source line. Syntax errors stop at the first;
+/// A leading byte-order mark is ignored (positions count from after it). Errors carry the
+/// file, line, column and source line. Syntax errors stop at the first;
 /// other problems (duplicate keys, bad keys, unsupported tags) are all reported.
 pub fn parse(file: &str, text: &str, format: Format) -> Result<Vec<Document>, Diagnostics> {
+    // Positions count from after a byte-order mark, as editors show them.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let source = Arc::new(SourceText::new(file, text));
     match format {
         Format::Yaml => yaml::parse(file, text, &source),
@@ -196,6 +199,7 @@ pub fn parse(file: &str, text: &str, format: Format) -> Result<Vec<Document>, Di
 /// Parses text that must hold exactly one document (an input, say). A YAML file with no
 /// document gives `null`; one with several is an error at the second.
 pub fn parse_one(file: &str, text: &str, format: Format) -> Result<Document, Diagnostics> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut docs = parse(file, text, format)?;
     if docs.len() > 1 {
         let count = docs.len();

@@ -294,6 +294,10 @@ fn yaml_syntax_errors_have_positions() {
     assert_eq!(e.0[0].location, Some(loc(2, 2)));
     let e = yaml_err("x: 1\na: \"unterminated\n");
     assert_eq!(e.0[0].location, Some(loc(2, 4)));
+    // An error at the end of the file points just past the last line's text.
+    let e = yaml_err("a: [1, 2\n");
+    assert_eq!(e.0[0].location, Some(loc(1, 9)));
+    assert_eq!(e.0[0].source_line.as_deref(), Some("a: [1, 2"));
     let e = yaml_err("a: *nope\n");
     assert_eq!(e.0[0].location, Some(loc(1, 4)));
 }
@@ -317,6 +321,13 @@ fn key_and_value_locations() {
     assert_eq!(d.spans.value_location(&p("rules[0]")), Some(loc(3, 5)));
     assert_eq!(d.spans.value_location(&p("rules[2]")), None);
     assert_eq!(d.spans.value_location(&[]), Some(loc(1, 1)));
+    // A block sequence starts at its first dash, indented or not.
+    assert_eq!(d.spans.value_location(&p("rules")), Some(loc(3, 3)));
+    let indentless = yaml("rules:\n- a\n- b\n");
+    assert_eq!(
+        indentless.spans.value_location(&p("rules")),
+        Some(loc(2, 1))
+    );
     // Diagnostics built from paths.
     let diag = d.diagnostic(&p("rules[1].id"), Target::Value, "bad id");
     assert_eq!(diag.to_string(), "t.yaml:5:9: bad id (at `rules[1].id`)");
@@ -758,4 +769,48 @@ fn mangled_yaml_that_parses_also_formats() {
     }
     assert_eq!(bad, 0, "{ok} formatted");
     assert!(ok > 500, "only {ok} mangled inputs parsed");
+}
+/// A long one-line document must not cost time quadratic in the line's length (positions
+/// are found through the line index's blocks, not by scanning each line from its start).
+/// There is no timing assertion; a regression shows as a test that takes minutes.
+#[test]
+fn long_single_line_documents() {
+    let n = 5_000;
+    let items: Vec<String> = (0..n).map(|i| format!("{{k{i}: \"é{i}\"}}")).collect();
+    let yaml_text = format!("a: [{}]\n", items.join(", "));
+    let d = yaml(&yaml_text);
+    let last = format!("a[{}].k{}", n - 1, n - 1);
+    let l = d.spans.value_location(&p(&last)).unwrap();
+    assert_eq!(l.line, 1);
+    assert_eq!(yaml_text.chars().nth(l.column as usize - 1), Some('"'));
+    let json_items: Vec<String> = (0..n).map(|i| format!("{{\"k{i}\": \"é{i}\"}}")).collect();
+    let json_text = format!("{{\"a\": [{}]}}", json_items.join(","));
+    let docs = parse("t", &json_text, Format::Json).unwrap();
+    let l = docs[0].spans.value_offset_location(&p(&last), 2).unwrap();
+    assert_eq!(
+        json_text.chars().nth(l.column as usize - 1),
+        (n - 1).to_string().chars().next()
+    );
+    format_yaml("t", &yaml_text).unwrap();
+}
+
+#[test]
+fn byte_order_mark_is_not_a_column() {
+    let d = yaml("\u{feff}a: 'x y'\n");
+    assert_eq!(d.spans.key_location(&p("a")), Some(loc(1, 1)));
+    assert_eq!(d.spans.value_offset_location(&p("a"), 2), Some(loc(1, 7)));
+    let d = parse_one("t.json", "\u{feff}{\"a\": 1}", Format::Json).unwrap();
+    assert_eq!(d.spans.key_location(&p("a")), Some(loc(1, 2)));
+}
+
+#[cfg(feature = "toml")]
+#[test]
+fn toml_nesting_is_bounded() {
+    let deep = format!("a = {}{}\n", "[".repeat(5000), "]".repeat(5000));
+    let e = parse("t.toml", &deep, Format::Toml).unwrap_err();
+    assert!(
+        e.0[0].message.starts_with("invalid toml"),
+        "{}",
+        e.0[0].message
+    );
 }

@@ -90,7 +90,7 @@ pub(crate) fn parse(
         let step = match item {
             Ok((event, span)) => loader.event(event, span),
             Err(e) => {
-                let loc = marker_location(e.marker());
+                let loc = clamp_to_text(marker_location(e.marker()), text);
                 Err(Fatal(Box::new(
                     Diagnostic::new(file, format!("invalid yaml: {}", e.info())).at(loc, text),
                 )))
@@ -108,6 +108,27 @@ pub(crate) fn parse(
         Ok(loader.docs)
     } else {
         Err(Diagnostics(loader.errors))
+    }
+}
+
+/// Moves a location past the last line of `text` (an error at the end of the file) to just
+/// after the last line's text, so it has a source line to show.
+fn clamp_to_text(loc: Location, text: &str) -> Location {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(last) = lines.iter().rposition(|l| !l.trim().is_empty()) else {
+        return loc;
+    };
+    let past_end = loc.line as usize > lines.len()
+        || (loc.line as usize > last + 1
+            && lines.iter().skip(last + 1).all(|l| l.trim().is_empty()));
+    if past_end {
+        let text_line = lines.get(last).copied().unwrap_or("");
+        Location {
+            line: to_u32(last + 1),
+            column: to_u32(text_line.chars().count() + 1),
+        }
+    } else {
+        loc
     }
 }
 
@@ -148,7 +169,7 @@ impl Loader<'_> {
     }
 
     fn offset(&self, m: &Marker) -> usize {
-        self.source.lines.offset_of(self.text, m.line(), m.col())
+        self.source.lines.byte_of_char(self.text, m.index())
     }
 
     /// The byte offset of a node's content, past its anchor and tag.
@@ -167,6 +188,24 @@ impl Loader<'_> {
             }
         }
         off
+    }
+
+    /// A block sequence's start is reported at its first item; step back to the item's `-`
+    /// when only spaces separate them on the line.
+    fn dash_before(&self, offset: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        if bytes.get(offset) == Some(&b'-') {
+            return offset;
+        }
+        let mut i = offset;
+        while i > 0 && bytes.get(i - 1) == Some(&b' ') {
+            i -= 1;
+        }
+        let dash_ok = i > 0
+            && i < offset
+            && bytes.get(i - 1) == Some(&b'-')
+            && (i == 1 || matches!(bytes.get(i - 2), Some(b' ' | b'\n')));
+        if dash_ok { i - 1 } else { offset }
     }
 
     fn count(&mut self, n: usize, loc: Location) -> Result<(), Fatal> {
@@ -276,9 +315,11 @@ impl Loader<'_> {
                     ));
                 }
                 let has_props = anchor > 0 || tag.is_some();
-                let start = self
-                    .source
-                    .location(self.content_offset(&span.start, has_props));
+                let mut offset = self.content_offset(&span.start, has_props);
+                if is_seq {
+                    offset = self.dash_before(offset);
+                }
+                let start = self.source.location(offset);
                 if let Some(tag) = tag.as_deref() {
                     let expected = if is_seq { "seq" } else { "map" };
                     if !(tag.is_yaml_core_schema() && tag.suffix == expected

@@ -13,7 +13,8 @@
 //!
 //! Known divergences, excluded from generation on purpose:
 //! - `list + map`: cel-rust appends the map's keys to the list; CEL (cel-go and the spec)
-//!   has no such overload and fails, as govgate does. The generator never adds a map to a list.
+//!   has no such overload and fails, as govgate does. The generator never adds a map to a list
+//!   directly; when a conditional makes one anyway, that case is not counted as a disagreement.
 //! - `map` and `filter` over a map: cel-rust keeps map entries in a `HashMap`, so the order of
 //!   the result differs run to run; govgate iterates keys in sorted order. Such expressions are
 //!   only generated at the top level and compared ignoring order.
@@ -199,7 +200,9 @@ impl Gen {
                 }
             }
             Ty::Double => {
-                let v: f64 = *self.rng.pick(&[0.0, 1.0, 2.5, -1.5, 0.1, 1e10, 3.0, -0.0]);
+                let v: f64 = *self
+                    .rng
+                    .pick(&[0.0, 1.0, 2.5, -1.5, 0.1, 1e10, 3.0, -0.0, 2.0, 10.0]);
                 let text = format!("{v:?}");
                 if v.is_sign_negative() {
                     format!("({text})")
@@ -247,9 +250,10 @@ impl Gen {
     fn expr_of(&mut self, ty: Ty, depth: usize) -> String {
         if depth == 0 || self.rng.chance(30) {
             if self.rng.chance(55)
-                && let Some(v) = self.var_of(ty) {
-                    return v;
-                }
+                && let Some(v) = self.var_of(ty)
+            {
+                return v;
+            }
             return self.literal(ty);
         }
         let d = depth - 1;
@@ -945,7 +949,11 @@ fn govgate_agrees_with_cel() {
     let per_operator = 700;
     let minimum = 200;
     let mut generator = Gen {
-        rng: Rng(0x9E37_79B9_7F4A_7C15),
+        // A fixed seed keeps the test deterministic; `GOVGATE_DIFF_SEED` explores others.
+        rng: Rng(std::env::var("GOVGATE_DIFF_SEED")
+            .ok()
+            .and_then(|s| s.parse::<u64>().ok())
+            .map_or(0x9E37_79B9_7F4A_7C15, |s| s | 1)),
         vars: vars.iter().map(|(n, t, _)| (n.to_string(), *t)).collect(),
         loop_depth: 0,
         unordered: false,
@@ -986,6 +994,9 @@ fn govgate_agrees_with_cel() {
                 }
                 (Err(_), Err(_)) => entry.1 += 1,
                 (Ok(a), Err(e)) => failures.push(format!("`{src}`: govgate {a:?}, cel error {e}")),
+                // The `list + map` divergence (see the header) can still arise through a
+                // conditional whose branches have different types.
+                (Err(e), Ok(_)) if e.contains("no `+` for a `list` and a `map`") => entry.1 += 1,
                 (Err(e), Ok(b)) => failures.push(format!("`{src}`: govgate error {e}, cel {b:?}")),
             }
         }
