@@ -216,7 +216,16 @@ fn reference(c: &mut Criterion) {
     g.finish();
 }
 
+/// The machine's load average (Linux), printed at the start and the end of a run: the numbers
+/// are only comparable between runs on an equally quiet machine.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".to_owned())
+}
+
 fn main() {
+    eprintln!("load average (1, 5, 15 min) at start: {}", load_average());
     // Agreement first: a disagreement panics here, before anything is measured.
     if with_govgate() {
         eprintln!("govgate policies are loaded from {}", govgate::format());
@@ -236,6 +245,7 @@ fn main() {
     b5(&mut c);
     reference(&mut c);
     c.final_summary();
+    eprintln!("load average (1, 5, 15 min) at end: {}", load_average());
 
     // The summary step: medians, ratios and targets from every estimate criterion has stored.
     // The report binary is the one cargo built for this benchmark run (same profile, same
