@@ -105,7 +105,7 @@ fn typed<T: serde::de::DeserializeOwned>(
     value: &Value,
     spans: Option<&SpanIndex>,
 ) -> Result<T, Diagnostics> {
-    serde_path_to_error::deserialize(value.to_json()).map_err(|e| {
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let mut segs = segments(e.path());
         let inner = e.into_inner().to_string();
         // For an unknown field, point at the field itself.
