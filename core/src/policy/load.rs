@@ -105,6 +105,11 @@ fn typed<T: serde::de::DeserializeOwned>(
     value: &Value,
     spans: Option<&SpanIndex>,
 ) -> Result<T, Diagnostics> {
+    // Tracking the path costs an allocation per key; only a failed read needs it, so read
+    // once without, and again with it to locate the error.
+    if let Ok(typed) = T::deserialize(value) {
+        return Ok(typed);
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let mut segs = segments(e.path());
         let inner = e.into_inner().to_string();
