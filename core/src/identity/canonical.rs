@@ -27,6 +27,10 @@
 //!   different actions (ids, amounts) the same fingerprint, and one signed override would then
 //!   cover both. An `Int` and a `Double` of the same value below 2^53 (`1` and `1.0`) do share a
 //!   form, as JSON intends.
+//!
+//! A number read from JSON text is only as exact as its parser: this crate turns on
+//! `serde_json`'s `float_roundtrip`, without which `333333333.33333329` can land one ulp off
+//! and canonicalize as `333333333.33333325` instead of RFC 8785's `333333333.3333333`.
 
 use std::fmt::{self, Write as _};
 
