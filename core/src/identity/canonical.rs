@@ -27,6 +27,10 @@
 //!   different actions (ids, amounts) the same fingerprint, and one signed override would then
 //!   cover both. An `Int` and a `Double` of the same value below 2^53 (`1` and `1.0`) do share a
 //!   form, as JSON intends.
+//!
+//! A number read from JSON text is only as exact as its parser: this crate turns on
+//! `serde_json`'s `float_roundtrip`, without which `333333333.33333329` can land one ulp off
+//! and canonicalize as `333333333.33333325` instead of RFC 8785's `333333333.3333333`.
 
 use std::fmt::{self, Write as _};
 
@@ -277,10 +281,12 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
 
 /// Appends a finite double as ECMAScript's `Number.prototype.toString` (radix 10) writes it.
 ///
-/// The digits come from Rust's `{:e}` formatting, which yields the shortest digit string that
-/// reads back to the same double, and among equally short ones the nearest to its exact value:
-/// the same digits ECMAScript asks for (ECMA-262 §6.1.6.1.20, Number::toString). Only the
-/// placement of the decimal point and the exponent differ, and that is done here.
+/// ECMAScript (ECMA-262 §6.1.6.1.20, Number::toString, and its note 2) asks for the fewest
+/// digits that read back to the same double, the nearest of those to its exact value, and on a
+/// tie the even one. `zmij` (Schubfach, the formatter `serde_json` already links) produces
+/// exactly those digits, ties included (Rust's own `{:e}` rounds some ties up:
+/// 1424953923781206.25 prints as ...206.3 where JavaScript prints ...206.2). Only the placement
+/// of the point and the exponent differ, and that is done here.
 pub(crate) fn write_es_number(d: f64, out: &mut String) {
     if d == 0.0 {
         // Both +0 and -0.
@@ -290,7 +296,8 @@ pub(crate) fn write_es_number(d: f64, out: &mut String) {
     if d.is_sign_negative() {
         out.push('-');
     }
-    let (digits, n) = shortest_digits(d.abs());
+    let mut buffer = zmij::Buffer::new();
+    let (digits, n) = split_decimal(buffer.format_finite(d.abs()));
     let k = digits.len() as i64;
 
     if k <= n && n <= 21 {
@@ -328,76 +335,35 @@ pub(crate) fn write_es_number(d: f64, out: &mut String) {
     }
 }
 
-/// The shortest digits `d1d2...dk` and the exponent `n` with `x = 0.d1d2...dk × 10^n`, for a
-/// finite `x > 0`, chosen as ECMAScript chooses them.
-///
-/// Rust's `{:e}` gives the shortest digits that read back to `x`, and among those the nearest
-/// to `x`'s exact value. When two are equally near (`x` lies exactly halfway, as
-/// 1424953923781206.25 does between ...206.2 and ...206.3), Rust may take the upper one while
-/// ECMAScript takes the even one; that case is detected and corrected here.
-fn shortest_digits(x: f64) -> (String, i64) {
-    let (mut digits, n) = split_scientific(&format!("{x:e}"));
-    if let Some(even) = even_tie_alternative(x, &digits, n) {
-        digits = even;
+/// Splits a positive decimal numeral (`123.45`, `0.001`, `1.0`, `1.5e-7`, `1e+21`) into its
+/// significant digits without leading or trailing zeros (`12345`) and the `n` for which the
+/// value is `0.d1d2... × 10^n` (`3`). Total: never fails, whatever the input.
+fn split_decimal(text: &str) -> (String, i64) {
+    let (mantissa, exponent) = text.split_once(['e', 'E']).unwrap_or((text, "0"));
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let mut n = parse_exponent(exponent).saturating_add(int_part.len() as i64);
+    let all = int_part
+        .bytes()
+        .chain(frac_part.bytes())
+        .filter(u8::is_ascii_digit);
+    let mut digits = String::new();
+    for b in all {
+        if digits.is_empty() && b == b'0' {
+            n -= 1;
+        } else {
+            digits.push(char::from(b));
+        }
     }
+    let significant = digits.trim_end_matches('0').len();
+    digits.truncate(significant);
     (digits, n)
 }
 
-/// If `x` lies exactly halfway between `digits` and a neighbour with as many digits, that
-/// neighbour is even and also reads back to `x`, returns the neighbour.
-fn even_tie_alternative(x: f64, digits: &str, n: i64) -> Option<String> {
-    let last = digits.bytes().last()?;
-    if last % 2 == 0 {
-        return None;
-    }
-    let k = digits.len();
-    // Cheap filter: at a tie, x's exact expansion is k digits then a single 5.
-    let (one_more, _) = split_scientific(&format!("{x:.k$e}"));
-    if !one_more.ends_with('5') {
-        return None;
-    }
-    // Exact expansion: an f64 has at most 767 significant digits, so 800 shows them all.
-    let (exact, exact_n) = split_scientific(&format!("{x:.800e}"));
-    if exact_n != n {
-        // `digits` was rounded up to the next power of ten: not a same-length tie.
-        return None;
-    }
-    let (head, tail) = (exact.get(..k)?, exact.get(k..)?);
-    if !tail.strip_prefix('5')?.bytes().all(|b| b == b'0') {
-        return None;
-    }
-    // The two candidates are `head` and `head + 1` (in the last place). `digits` is one of
-    // them; the other differs only in its last digit, unless that would carry (a last digit of
-    // 9 rounding up gives a number with fewer digits, which cannot read back to x, or the
-    // shorter form would have been found).
-    let other_last = if head == digits {
-        last.checked_add(1)?
-    } else {
-        last.checked_sub(1)?
-    };
-    if !other_last.is_ascii_digit() {
-        return None;
-    }
-    let mut other = digits.get(..k - 1)?.to_owned();
-    other.push(char::from(other_last));
-    let exponent = n - k as i64;
-    let reads_back = format!("{other}e{exponent}").parse::<f64>().ok()? == x;
-    reads_back.then_some(other)
-}
-
-/// Splits Rust's `{:e}` output (`1.2345e-7`) into its digits (`12345`) and the `n` of
-/// `0.d1d2... × 10^n` (`-6`). Total: never fails, whatever the input.
-fn split_scientific(sci: &str) -> (String, i64) {
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci, "0"));
-    let digits = mantissa.chars().filter(char::is_ascii_digit).collect();
-    (digits, parse_exponent(exponent).saturating_add(1))
-}
-
-/// Reads the exponent Rust's `{:e}` prints (`-7`, `21`); total, never fails.
+/// Reads an exponent (`-7`, `+21`, `21`); total, never fails.
 fn parse_exponent(s: &str) -> i64 {
     let (negative, digits) = match s.strip_prefix('-') {
         Some(rest) => (true, rest),
-        None => (false, s),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
     };
     let magnitude = digits
         .bytes()
@@ -1127,6 +1093,35 @@ mod tests {
         for &(bits, want) in cases {
             assert_eq!(es(f64::from_bits(bits)), want, "bits {bits:#018x}");
         }
+    }
+
+    #[test]
+    fn split_decimal_forms() {
+        let cases: &[(&str, &str, i64)] = &[
+            ("1.0", "1", 1),
+            ("123.456", "123456", 3),
+            ("0.001", "1", -2),
+            ("100.0", "1", 3),
+            ("1e+21", "1", 22),
+            ("1.5e-7", "15", -6),
+            ("9007199254740992.0", "9007199254740992", 16),
+        ];
+        for &(text, digits, n) in cases {
+            assert_eq!(split_decimal(text), (digits.to_owned(), n), "{text}");
+        }
+    }
+
+    #[test]
+    fn ties_go_to_even_like_javascript() {
+        // 1424953923781206.25 and -1149636667324797.25 exactly: halfway between two 17-digit
+        // candidates, where Rust's `{:e}` rounds up.
+        let (a, b) = (
+            f64::from_bits(0x43143ff3c1cb0959),
+            f64::from_bits(0xc310565a94b4e5f5),
+        );
+        assert_eq!(format!("{a:e}"), "1.4249539237812063e15");
+        assert_eq!(es(a), "1424953923781206.2");
+        assert_eq!(es(b), "-1149636667324797.2");
     }
 
     #[test]
