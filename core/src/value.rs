@@ -315,6 +315,442 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
+/// Reads typed data straight out of a value, as `serde_json::from_value(value.to_json())`
+/// would, without building the `serde_json` tree: the same visitor calls (a non-negative
+/// `Int` is visited as `u64`, a non-finite `Double` as `null`, as `to_json` turns it into)
+/// and the same `serde_json::Error` messages.
+impl<'de> Deserializer<'de> for &'de Value {
+    type Error = serde_json::Error;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self {
+            Value::Null => visitor.visit_unit(),
+            Value::Bool(b) => visitor.visit_bool(*b),
+            Value::Int(i) => match u64::try_from(*i) {
+                Ok(u) => visitor.visit_u64(u),
+                Err(_) => visitor.visit_i64(*i),
+            },
+            Value::Double(d) if d.is_finite() => visitor.visit_f64(*d),
+            Value::Double(_) => visitor.visit_unit(),
+            Value::String(s) => visitor.visit_borrowed_str(s),
+            Value::List(items) => visit_list(items, visitor),
+            Value::Map(m) => visit_entries(m, visitor),
+        }
+    }
+
+    fn deserialize_i8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_number(visitor)
+    }
+    fn deserialize_i16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_number(visitor)
+    }
+    fn deserialize_i32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_number(visitor)
+    }
+    fn deserialize_i64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_number(visitor)
+    }
+    fn deserialize_i128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_number(visitor)
+    }
+    fn deserialize_u8<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_number(visitor)
+    }
+    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_number(visitor)
+    }
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_number(visitor)
+    }
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_number(visitor)
+    }
+    fn deserialize_u128<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_number(visitor)
+    }
+    fn deserialize_f32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_number(visitor)
+    }
+    fn deserialize_f64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_number(visitor)
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        if self.is_json_null() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self {
+            Value::String(variant) => visitor.visit_enum(ValueEnum {
+                variant,
+                value: None,
+            }),
+            Value::Map(m) => {
+                let mut entries = m.iter();
+                match (entries.next(), entries.next()) {
+                    (Some((variant, value)), None) => visitor.visit_enum(ValueEnum {
+                        variant,
+                        value: Some(value),
+                    }),
+                    _ => Err(de::Error::invalid_value(
+                        de::Unexpected::Map,
+                        &"map with a single key",
+                    )),
+                }
+            }
+            other => Err(de::Error::invalid_type(
+                other.unexpected(),
+                &"string or map",
+            )),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self {
+            Value::Bool(b) => visitor.visit_bool(*b),
+            _ => Err(self.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self {
+            Value::String(s) => visitor.visit_borrowed_str(s),
+            _ => Err(self.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self {
+            Value::String(s) => visitor.visit_borrowed_str(s),
+            Value::List(items) => visit_list(items, visitor),
+            _ => Err(self.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_bytes(visitor)
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        if self.is_json_null() {
+            visitor.visit_unit()
+        } else {
+            Err(self.invalid_type(&visitor))
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self {
+            Value::List(items) => visit_list(items, visitor),
+            _ => Err(self.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self {
+            Value::Map(m) => visit_entries(m, visitor),
+            _ => Err(self.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self {
+            Value::List(items) => visit_list(items, visitor),
+            Value::Map(m) => visit_entries(m, visitor),
+            _ => Err(self.invalid_type(&visitor)),
+        }
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        visitor.visit_unit()
+    }
+}
+
+impl<'de> de::IntoDeserializer<'de, serde_json::Error> for &'de Value {
+    type Deserializer = Self;
+
+    fn into_deserializer(self) -> Self {
+        self
+    }
+}
+
+impl Value {
+    /// Whether `to_json` gives `null` for this value.
+    fn is_json_null(&self) -> bool {
+        match self {
+            Value::Null => true,
+            Value::Double(d) => !d.is_finite(),
+            _ => false,
+        }
+    }
+
+    /// What `serde_json` reports finding when this value has the wrong type.
+    fn unexpected(&self) -> de::Unexpected<'_> {
+        match self {
+            Value::Null => de::Unexpected::Unit,
+            Value::Bool(b) => de::Unexpected::Bool(*b),
+            Value::Int(i) => match u64::try_from(*i) {
+                Ok(u) => de::Unexpected::Unsigned(u),
+                Err(_) => de::Unexpected::Signed(*i),
+            },
+            Value::Double(d) if d.is_finite() => de::Unexpected::Float(*d),
+            Value::Double(_) => de::Unexpected::Unit,
+            Value::String(s) => de::Unexpected::Str(s),
+            Value::List(_) => de::Unexpected::Seq,
+            Value::Map(_) => de::Unexpected::Map,
+        }
+    }
+
+    fn invalid_type(&self, expected: &dyn de::Expected) -> serde_json::Error {
+        de::Error::invalid_type(self.unexpected(), expected)
+    }
+
+    fn deserialize_number<'de, V: Visitor<'de>>(
+        &'de self,
+        visitor: V,
+    ) -> Result<V::Value, serde_json::Error> {
+        match self {
+            Value::Int(_) | Value::Double(_) if !self.is_json_null() => {
+                self.deserialize_any(visitor)
+            }
+            _ => Err(self.invalid_type(&visitor)),
+        }
+    }
+}
+
+fn visit_list<'de, V: Visitor<'de>>(
+    items: &'de [Value],
+    visitor: V,
+) -> Result<V::Value, serde_json::Error> {
+    let mut access = ListAccess {
+        items: items.iter(),
+    };
+    let out = visitor.visit_seq(&mut access)?;
+    if access.items.len() == 0 {
+        Ok(out)
+    } else {
+        Err(de::Error::invalid_length(
+            items.len(),
+            &"fewer elements in array",
+        ))
+    }
+}
+
+fn visit_entries<'de, V: Visitor<'de>>(
+    map: &'de Map,
+    visitor: V,
+) -> Result<V::Value, serde_json::Error> {
+    let mut access = EntryAccess {
+        entries: map.iter(),
+        value: None,
+    };
+    let out = visitor.visit_map(&mut access)?;
+    if access.entries.len() == 0 {
+        Ok(out)
+    } else {
+        Err(de::Error::invalid_length(
+            map.len(),
+            &"fewer elements in map",
+        ))
+    }
+}
+
+struct ListAccess<'de> {
+    items: std::slice::Iter<'de, Value>,
+}
+
+impl<'de> SeqAccess<'de> for ListAccess<'de> {
+    type Error = serde_json::Error;
+
+    fn next_element_seed<T: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Self::Error> {
+        self.items
+            .next()
+            .map(|item| seed.deserialize(item))
+            .transpose()
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.len())
+    }
+}
+
+struct EntryAccess<'de> {
+    entries: std::collections::btree_map::Iter<'de, Str, Value>,
+    value: Option<&'de Value>,
+}
+
+impl<'de> MapAccess<'de> for EntryAccess<'de> {
+    type Error = serde_json::Error;
+
+    fn next_key_seed<K: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Self::Error> {
+        let Some((key, value)) = self.entries.next() else {
+            return Ok(None);
+        };
+        self.value = Some(value);
+        seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<T: de::DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<T::Value, Self::Error> {
+        match self.value.take() {
+            Some(value) => seed.deserialize(value),
+            None => Err(de::Error::custom("value is missing")),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.entries.len())
+    }
+}
+
+/// An enum written as a string (a unit variant) or a map with one key.
+struct ValueEnum<'de> {
+    variant: &'de str,
+    value: Option<&'de Value>,
+}
+
+impl<'de> de::EnumAccess<'de> for ValueEnum<'de> {
+    type Error = serde_json::Error;
+    type Variant = Self;
+
+    fn variant_seed<T: de::DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<(T::Value, Self), Self::Error> {
+        let name = seed.deserialize(de::value::BorrowedStrDeserializer::new(self.variant))?;
+        Ok((name, self))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for ValueEnum<'de> {
+    type Error = serde_json::Error;
+
+    fn unit_variant(self) -> Result<(), Self::Error> {
+        match self.value {
+            Some(value) => <() as Deserialize>::deserialize(value),
+            None => Ok(()),
+        }
+    }
+
+    fn newtype_variant_seed<T: de::DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, Self::Error> {
+        match self.value {
+            Some(value) => seed.deserialize(value),
+            None => Err(de::Error::invalid_type(
+                de::Unexpected::UnitVariant,
+                &"newtype variant",
+            )),
+        }
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.value {
+            Some(Value::List(items)) if items.is_empty() => visitor.visit_unit(),
+            Some(Value::List(items)) => visit_list(items, visitor),
+            Some(other) => Err(de::Error::invalid_type(
+                other.unexpected(),
+                &"tuple variant",
+            )),
+            None => Err(de::Error::invalid_type(
+                de::Unexpected::UnitVariant,
+                &"tuple variant",
+            )),
+        }
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Self::Error> {
+        match self.value {
+            Some(Value::Map(m)) => visit_entries(m, visitor),
+            Some(other) => Err(de::Error::invalid_type(
+                other.unexpected(),
+                &"struct variant",
+            )),
+            None => Err(de::Error::invalid_type(
+                de::Unexpected::UnitVariant,
+                &"struct variant",
+            )),
+        }
+    }
+}
+
 #[cfg(feature = "schema")]
 impl schemars::JsonSchema for Value {
     fn schema_name() -> std::borrow::Cow<'static, str> {
@@ -366,5 +802,107 @@ mod tests {
             Some(&Value::Double(0.78))
         );
         assert_eq!(v.get_path("spec.fairness"), None);
+    }
+
+    /// Reading typed data straight from a value behaves as going through `to_json` does:
+    /// same results, same error messages.
+    #[test]
+    fn deserializer_matches_serde_json() {
+        use std::collections::BTreeMap;
+
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct S {
+            a: u32,
+            #[serde(default)]
+            b: Option<f64>,
+            #[serde(default)]
+            c: Vec<String>,
+            #[serde(default)]
+            d: BTreeMap<String, Value>,
+            #[serde(default)]
+            e: Option<E>,
+            #[serde(default)]
+            f: Option<U>,
+            #[serde(default)]
+            g: Option<i8>,
+        }
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        enum E {
+            Unit,
+            New(u8),
+            Pair(u8, u8),
+            Fields { x: bool },
+        }
+        #[derive(Debug, PartialEq, serde::Deserialize)]
+        #[serde(untagged)]
+        enum U {
+            Num(f64),
+            Range { min: Option<f64> },
+        }
+
+        fn both(json: &str) -> (Result<S, String>, Result<S, String>) {
+            let v: Value = serde_json::from_str(json).unwrap();
+            let direct = serde_path_to_error::deserialize::<_, S>(&v)
+                .map_err(|e| format!("{} | {}", e.path(), e.inner()));
+            let via_json = serde_path_to_error::deserialize::<_, S>(v.to_json())
+                .map_err(|e| format!("{} | {}", e.path(), e.inner()));
+            (direct, via_json)
+        }
+        for json in [
+            r#"{"a": 1}"#,
+            r#"{"a": 1, "b": 2, "c": ["x"], "d": {"k": [1, -2, 0.5, null]}}"#,
+            r#"{"a": -1}"#,
+            r#"{"a": 1.5}"#,
+            r#"{"a": "1"}"#,
+            r#"{"a": null}"#,
+            r#"{"a": 1, "b": "x"}"#,
+            r#"{"a": 1, "c": [1]}"#,
+            r#"{"a": 1, "c": "x"}"#,
+            r#"{"a": 1, "zz": 1}"#,
+            r#"{}"#,
+            r#"[1]"#,
+            r#"[1, null, [], {}, null, null, null, 9]"#,
+            r#""x""#,
+            r#"{"a": 1, "e": "unit"}"#,
+            r#"{"a": 1, "e": "new"}"#,
+            r#"{"a": 1, "e": {"new": 3}}"#,
+            r#"{"a": 1, "e": {"new": 300}}"#,
+            r#"{"a": 1, "e": {"pair": [1, 2]}}"#,
+            r#"{"a": 1, "e": {"pair": [1]}}"#,
+            r#"{"a": 1, "e": {"pair": [1, 2, 3]}}"#,
+            r#"{"a": 1, "e": {"fields": {"x": true}}}"#,
+            r#"{"a": 1, "e": {"fields": 1}}"#,
+            r#"{"a": 1, "e": {"unit": null}}"#,
+            r#"{"a": 1, "e": {"unit": 1}}"#,
+            r#"{"a": 1, "e": {"other": 1}}"#,
+            r#"{"a": 1, "e": {}}"#,
+            r#"{"a": 1, "e": {"new": 1, "unit": null}}"#,
+            r#"{"a": 1, "e": 3}"#,
+            r#"{"a": 1, "f": 3}"#,
+            r#"{"a": 1, "f": {"min": 1}}"#,
+            r#"{"a": 1, "f": "x"}"#,
+            r#"{"a": 1, "g": 200}"#,
+            r#"{"a": 1, "g": -200}"#,
+        ] {
+            let (direct, via_json) = both(json);
+            assert_eq!(direct, via_json, "{json}");
+        }
+        // Non-finite doubles read as null, as `to_json` makes them.
+        for v in [
+            Value::map([("a", Value::Int(1)), ("b", Value::Double(f64::NAN))]),
+            Value::map([("a", Value::Double(f64::INFINITY))]),
+            Value::map([
+                ("a", Value::Int(1)),
+                ("d", Value::map([("x", Value::Double(f64::NAN))])),
+            ]),
+        ] {
+            let direct = serde_path_to_error::deserialize::<_, S>(&v)
+                .map_err(|e| format!("{} | {}", e.path(), e.inner()));
+            let via_json = serde_path_to_error::deserialize::<_, S>(v.to_json())
+                .map_err(|e| format!("{} | {}", e.path(), e.inner()));
+            assert_eq!(direct, via_json, "{v:?}");
+        }
     }
 }

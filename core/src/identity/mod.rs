@@ -15,6 +15,7 @@ mod canonical;
 mod signing;
 
 pub use binding::{Expiry, OverrideRejection, check_binding};
+pub(crate) use canonical::canonical_json_of;
 pub use canonical::{CanonicalError, MAX_DEPTH, canonical_json};
 pub use signing::{
     KeyError, OverridePayload, SIGNING_DOMAIN, SignatureError, TrustedKey, public_key_base64,

@@ -218,7 +218,7 @@ struct Compiler {
     issues: Vec<CompileIssue>,
     envelope_input: bool,
     limits: Limits,
-    base_scope: Scope,
+    base_scope: std::rc::Rc<Scope>,
 }
 
 impl Compiler {
@@ -250,7 +250,7 @@ impl Compiler {
     }
 
     fn program(&mut self, path: &str, source: &str) -> Option<Program> {
-        let scope = self.base_scope.clone();
+        let scope = std::rc::Rc::clone(&self.base_scope);
         self.program_in(path, source, &scope)
     }
 
@@ -467,7 +467,16 @@ impl CompiledPolicy {
         digest: Str,
         limits: Limits,
     ) -> Result<CompiledPolicy, Vec<CompileIssue>> {
-        let doc = document;
+        CompiledPolicy::compile_owned(document.clone(), digest, limits)
+    }
+
+    /// Like [`CompiledPolicy::compile_document`], keeping the document without copying it.
+    pub fn compile_owned(
+        document: PolicyDocument,
+        digest: Str,
+        limits: Limits,
+    ) -> Result<CompiledPolicy, Vec<CompileIssue>> {
+        let doc = &document;
         let params_fields: Vec<Str> = doc
             .parameters
             .keys()
@@ -493,7 +502,7 @@ impl CompiledPolicy {
             issues: Vec::new(),
             envelope_input: doc.subject == Subject::Action,
             limits,
-            base_scope,
+            base_scope: std::rc::Rc::new(base_scope),
         };
 
         if doc.govgate != FORMAT_VERSION {
@@ -623,7 +632,7 @@ impl CompiledPolicy {
         for (i, t) in doc.triggers.iter().enumerate() {
             let path = format!("triggers[{i}]");
             let when = c.program(&format!("{path}.when"), &t.when);
-            let scope = c.base_scope.clone();
+            let scope = std::rc::Rc::clone(&c.base_scope);
             let reason = c.template(&format!("{path}.reason"), &t.reason, &scope);
             let min_band = match &t.min_band {
                 Some(name) => match band_index(name) {
@@ -811,7 +820,7 @@ impl CompiledPolicy {
                 );
             }
             let when = c.program(&format!("{path}.when"), &r.when);
-            let scope = c.base_scope.clone();
+            let scope = std::rc::Rc::clone(&c.base_scope);
             let message = match &r.message {
                 Some(m) => c.template(&format!("{path}.message"), m, &scope),
                 None => None,
@@ -1023,20 +1032,29 @@ impl CompiledPolicy {
             || !action_types.is_empty()
             || levels.iter().any(|l| !l.action_types.is_empty())
             || deny.iter().chain(warn.iter()).any(|r| !r.on.is_empty());
+        let name = Str::from(doc.name.as_str());
+        let (mode, subject, score) = (doc.mode, doc.subject, doc.score.clone());
+        let annotation_exceptions = doc.annotation_exceptions.clone();
+        let secret_fields = doc
+            .secret_fields
+            .iter()
+            .map(|p| p.split('.').map(Str::from).collect())
+            .collect();
+        let verdicts = doc.verdicts.clone();
         Ok(CompiledPolicy {
             inner: Arc::new(Inner {
-                document: doc.clone(),
-                name: Str::from(doc.name.as_str()),
+                document,
                 identity: Arc::new(crate::decision::PolicyIdentity {
-                    policy: Str::from(doc.name.as_str()),
+                    policy: name.clone(),
                     policy_digest: digest.clone(),
                 }),
+                name,
                 digest,
-                mode: doc.mode,
-                subject: doc.subject,
+                mode,
+                subject,
                 param_specs,
                 param_defaults: Value::Map(Arc::new(defaults)),
-                score: doc.score.clone(),
+                score,
                 total_weight: factors.iter().map(|f| f.weight).sum(),
                 factors,
                 triggers,
@@ -1062,16 +1080,12 @@ impl CompiledPolicy {
                 deny,
                 warn,
                 exceptions,
-                annotation_exceptions: doc.annotation_exceptions.clone(),
+                annotation_exceptions,
                 trusted_keys,
-                secret_fields: doc
-                    .secret_fields
-                    .iter()
-                    .map(|p| p.split('.').map(Str::from).collect())
-                    .collect(),
+                secret_fields,
                 invariants,
                 role_ladder,
-                verdicts: doc.verdicts.clone(),
+                verdicts,
             }),
         })
     }
@@ -1225,7 +1239,7 @@ fn compile_factor(c: &mut Compiler, path: &str, f: &FactorSpec) -> Option<Factor
         );
         return None;
     }
-    let scope = c.base_scope.clone();
+    let scope = std::rc::Rc::clone(&c.base_scope);
     if let Some(l) = &f.lookup {
         let value = c.program(&format!("{path}.lookup.value"), &l.value);
         let mut cases = BTreeMap::new();
@@ -1323,7 +1337,7 @@ fn compile_message_rules(
     let mut out = Vec::new();
     for (i, r) in specs.iter().enumerate() {
         let path = format!("{section}[{i}]");
-        let mut scope = c.base_scope.clone();
+        let mut scope = Scope::clone(&c.base_scope);
         let each = match &r.each {
             Some(e) => {
                 let name = r.bind.clone().unwrap_or_else(|| "item".to_owned());

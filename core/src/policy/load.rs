@@ -105,7 +105,12 @@ fn typed<T: serde::de::DeserializeOwned>(
     value: &Value,
     spans: Option<&SpanIndex>,
 ) -> Result<T, Diagnostics> {
-    serde_path_to_error::deserialize(value.to_json()).map_err(|e| {
+    // Tracking the path costs an allocation per key; only a failed read needs it, so read
+    // once without, and again with it to locate the error.
+    if let Ok(typed) = T::deserialize(value) {
+        return Ok(typed);
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let mut segs = segments(e.path());
         let inner = e.into_inner().to_string();
         // For an unknown field, point at the field itself.
@@ -129,6 +134,16 @@ fn typed<T: serde::de::DeserializeOwned>(
 /// The policy digest: SHA-256 over the canonical JSON of the normalized document, tests left
 /// out (they do not change decisions), so formatting or reordering keys never changes it.
 pub(crate) fn digest_of(document: &PolicyDocument) -> Result<String, Diagnostics> {
+    // Written straight from the document; what that cannot write goes through `Value`, which
+    // gives the same text (or the error).
+    if let Some(text) = crate::identity::canonical_json_of(document, Some("tests")) {
+        return Ok(crate::identity::sha256_hex(text));
+    }
+    digest_via_value(document)
+}
+
+/// The digest by its definition: the document as a [`Value`], `tests` removed, canonicalized.
+fn digest_via_value(document: &PolicyDocument) -> Result<String, Diagnostics> {
     let mut value = serde_json::to_value(document)
         .map(|j| Value::from_json(&j))
         .unwrap_or_default();
@@ -228,6 +243,37 @@ pub fn load_test_suite(file: &str, text: &str) -> Result<TestSuiteSpec, Diagnost
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The direct canonical writer gives every reference policy the digest its definition
+    /// does.
+    #[test]
+    fn digest_written_directly_matches_definition() {
+        let mut texts: Vec<String> = [
+            include_str!("../../../examples/policies/agent-trading.yaml"),
+            include_str!("../../../examples/policies/coding-agent.yaml"),
+            include_str!("../../../examples/policies/deployment-verdicts.yaml"),
+            include_str!("../../../examples/policies/model-deployment.yaml"),
+            include_str!("../../../examples/policies/pipeline-gate.yaml"),
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        texts.push(
+            "govgate: 1\nname: \"ünï\\u0001\\\"q\"\nsubject: manifest\nparameters:\n  \u{e000}: {type: number, default: 1e300}\n  \u{1f600}: {type: integer, default: 18446744073709551615}\n  big: {type: list, default: [-1, 0.5, \"x\", {b: 1, a: [null, true]}]}\ndeny:\n  - id: x\n    when: params.big.size() > 0\n    message: m\ntests:\n  cases:\n    - name: t\n      input: {}\n      expect: {outcome: block}\n"
+                .to_owned(),
+        );
+        for text in &texts {
+            let docs = source::parse("p.yaml", text, Format::Yaml).unwrap();
+            let document: PolicyDocument =
+                typed("p.yaml", text, &docs[0].value, Some(&docs[0].spans)).unwrap();
+            let direct = crate::identity::canonical_json_of(&document, Some("tests")).unwrap();
+            assert!(!direct.contains("\"tests\""), "{direct}");
+            assert_eq!(
+                crate::identity::sha256_hex(&direct),
+                digest_via_value(&document).unwrap(),
+                "{direct}"
+            );
+        }
+    }
 
     #[test]
     fn paths_round_trip() {

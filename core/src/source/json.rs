@@ -4,12 +4,11 @@
 //! location, duplicate keys are reported at the second key, and string offsets map back
 //! through escapes.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::source::scalar::ScalarKind;
-use crate::source::span::{Children, ScalarSpan, SourceText, SpanBody, SpanIndex, SpanNode};
+use crate::source::span::{ScalarSpan, SourceText, SpanBuilder, SpanNode};
 use crate::source::{Document, MAX_DEPTH, MAX_ERRORS};
 use crate::value::{Map, Str, Value};
 
@@ -21,6 +20,7 @@ struct JsonParser<'a> {
     source: &'a Arc<SourceText>,
     /// Errors that do not stop parsing (duplicate keys).
     errors: Vec<Diagnostic>,
+    spans: SpanBuilder,
 }
 
 /// Parses a JSON text into one document.
@@ -36,6 +36,7 @@ pub(crate) fn parse(
         pos: 0,
         source,
         errors: Vec::new(),
+        spans: SpanBuilder::default(),
     };
     if text.starts_with('\u{feff}') {
         p.pos = '\u{feff}'.len_utf8();
@@ -87,15 +88,12 @@ impl JsonParser<'_> {
         if self.pos < self.bytes.len() {
             return Err(self.syntax(self.pos, "the end of the file after the value"));
         }
-        Ok(Document {
-            value,
-            spans: SpanIndex::new(span, self.source.clone()),
-        })
+        let spans = std::mem::take(&mut self.spans).finish(span, self.source.clone());
+        Ok(Document { value, spans })
     }
 
     fn value(&mut self, depth: usize) -> Result<(Value, SpanNode), Box<Diagnostic>> {
         let start = self.pos;
-        let loc = self.source.location(start);
         match self.peek() {
             Some(b'{') => {
                 if depth >= MAX_DEPTH {
@@ -106,7 +104,7 @@ impl JsonParser<'_> {
                 }
                 self.pos += 1;
                 let mut map = Map::new();
-                let mut spans = BTreeMap::new();
+                let mut spans = Vec::new();
                 self.skip_ws();
                 if self.peek() == Some(b'}') {
                     self.pos += 1;
@@ -125,8 +123,7 @@ impl JsonParser<'_> {
                         }
                         self.pos += 1;
                         self.skip_ws();
-                        let (value, mut span) = self.value(depth + 1)?;
-                        let key_loc = self.source.location(key_start);
+                        let (value, span) = self.value(depth + 1)?;
                         if map.contains_key(&key) {
                             if self.errors.len() < MAX_ERRORS {
                                 let d = self.error_at(key_start, format!("duplicate key `{key}`"));
@@ -135,9 +132,8 @@ impl JsonParser<'_> {
                                 ));
                             }
                         } else {
-                            span.key = Some(key_loc);
                             map.insert(key.clone(), value);
-                            spans.insert(key, span);
+                            spans.push((key, span.with_key(key_start)));
                         }
                         self.skip_ws();
                         match self.peek() {
@@ -150,18 +146,8 @@ impl JsonParser<'_> {
                         }
                     }
                 }
-                let body = SpanBody {
-                    scalar: None,
-                    children: Children::Map(spans),
-                };
-                Ok((
-                    Value::Map(Arc::new(map)),
-                    SpanNode {
-                        key: None,
-                        value: loc,
-                        body: Arc::new(body),
-                    },
-                ))
+                let node = self.spans.map(start, spans);
+                Ok((Value::Map(Arc::new(map)), node))
             }
             Some(b'[') => {
                 if depth >= MAX_DEPTH {
@@ -193,18 +179,8 @@ impl JsonParser<'_> {
                         }
                     }
                 }
-                let body = SpanBody {
-                    scalar: None,
-                    children: Children::List(spans),
-                };
-                Ok((
-                    Value::List(Arc::new(items)),
-                    SpanNode {
-                        key: None,
-                        value: loc,
-                        body: Arc::new(body),
-                    },
-                ))
+                let node = self.spans.list(start, spans);
+                Ok((Value::List(Arc::new(items)), node))
             }
             Some(b'"') => {
                 let (s, end) = self.string()?;
@@ -215,11 +191,11 @@ impl JsonParser<'_> {
                     end,
                     value: s.clone(),
                 };
-                Ok((Value::String(s), SpanNode::leaf(loc, Some(scalar))))
+                Ok((Value::String(s), self.spans.leaf(start, Some(scalar))))
             }
             Some(b'-' | b'0'..=b'9') => {
                 let value = self.number()?;
-                Ok((value, SpanNode::leaf(loc, None)))
+                Ok((value, self.spans.leaf(start, None)))
             }
             Some(b't' | b'f' | b'n') => {
                 let rest = self.bytes.get(start..).unwrap_or(&[]);
@@ -236,7 +212,7 @@ impl JsonParser<'_> {
                 if self.peek().is_some_and(|b| b.is_ascii_alphanumeric()) {
                     return Err(self.syntax(start, "a value"));
                 }
-                Ok((value, SpanNode::leaf(loc, None)))
+                Ok((value, self.spans.leaf(start, None)))
             }
             _ => Err(self.syntax(start, "a value")),
         }

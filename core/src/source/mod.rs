@@ -130,17 +130,17 @@ impl Document {
     /// field, say), the deepest node along `path` that it has stands in for it.
     pub fn location(&self, path: &[PathSeg], target: Target) -> Option<Location> {
         let (node, found) = self.spans.deepest(path)?;
+        let key_or_value = node.key.unwrap_or(node.value);
         if found < path.len() {
-            return Some(node.key.unwrap_or(node.value));
+            return self.spans.location_of(key_or_value);
         }
         match target {
-            Target::Node | Target::Key => Some(node.key.unwrap_or(node.value)),
-            Target::Value => Some(node.value),
-            Target::ValueOffset(offset) => Some(
-                self.spans
-                    .value_offset_location(path, offset)
-                    .unwrap_or(node.value),
-            ),
+            Target::Node | Target::Key => self.spans.location_of(key_or_value),
+            Target::Value => self.spans.location_of(node.value),
+            Target::ValueOffset(offset) => self
+                .spans
+                .value_offset_location(path, offset)
+                .or_else(|| self.spans.location_of(node.value)),
         }
     }
 

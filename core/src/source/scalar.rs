@@ -42,6 +42,13 @@ pub(crate) fn resolve_plain(text: &str) -> Result<Value, String> {
         ".nan" | ".NaN" | ".NAN" => return Ok(Value::Double(f64::NAN)),
         _ => {}
     }
+    // Every int and float form starts with a digit, a sign or a dot.
+    if !matches!(
+        text.as_bytes().first(),
+        Some(b'0'..=b'9' | b'+' | b'-' | b'.')
+    ) {
+        return Ok(Value::string(text));
+    }
     if let Some(int) = resolve_int(text) {
         return int;
     }

@@ -1,8 +1,7 @@
 //! Where every node of a parsed document came from: [`SpanIndex`] and [`PathSeg`].
 
-use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::diagnostic::Location;
 use crate::source::lines::LineIndex;
@@ -212,12 +211,14 @@ fn read_quoted_key(path: &str, start: usize) -> Option<(String, usize)> {
     None
 }
 
-/// The text a span index points into, shared by every document of one file.
+/// The text a span index points into, shared by every document of one file. Its line index
+/// is built the first time a position is asked for: loading a file that has no problems never
+/// needs one.
 #[derive(Debug)]
 pub(crate) struct SourceText {
     pub(crate) file: Str,
     pub(crate) text: Str,
-    pub(crate) lines: LineIndex,
+    lines: OnceLock<LineIndex>,
 }
 
 impl SourceText {
@@ -225,12 +226,17 @@ impl SourceText {
         SourceText {
             file: Arc::from(file),
             text: Arc::from(text),
-            lines: LineIndex::new(text),
+            lines: OnceLock::new(),
         }
     }
 
+    pub(crate) fn lines(&self) -> &LineIndex {
+        self.lines.get_or_init(|| LineIndex::new(&self.text))
+    }
+
+    /// The line and column of byte `offset`.
     pub(crate) fn location(&self, offset: usize) -> Location {
-        self.lines.location(&self.text, offset)
+        self.lines().location(&self.text, offset)
     }
 }
 
@@ -247,47 +253,208 @@ pub(crate) struct ScalarSpan {
     pub(crate) value: Str,
 }
 
-/// The children of a node.
-#[derive(Clone, Debug, Default)]
-pub(crate) enum Children {
-    #[default]
-    None,
-    List(Vec<SpanNode>),
-    Map(BTreeMap<Str, SpanNode>),
-}
-
-/// What a node is, shared between an anchor and its aliases.
-#[derive(Clone, Debug, Default)]
-pub(crate) struct SpanBody {
-    pub(crate) scalar: Option<ScalarSpan>,
-    pub(crate) children: Children,
-}
-
-/// One node's positions: where its key is (for a map entry) and where its value starts.
-#[derive(Clone, Debug)]
+/// One node's positions, as byte offsets into the source text (turned into lines and columns
+/// only when asked): where its key is (for a map entry) and where its value starts, and which
+/// [`Body`] describes it.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct SpanNode {
-    pub(crate) key: Option<Location>,
-    pub(crate) value: Location,
-    pub(crate) body: Arc<SpanBody>,
+    pub(crate) key: Option<usize>,
+    pub(crate) value: usize,
+    /// Index into [`SpanTree::bodies`]; a YAML alias shares its anchor's body.
+    body: usize,
 }
 
 impl SpanNode {
-    pub(crate) fn leaf(value: Location, scalar: Option<ScalarSpan>) -> SpanNode {
+    /// The same node as the entry of a map under a key written at `key`.
+    pub(crate) fn with_key(self, key: usize) -> SpanNode {
         SpanNode {
-            key: None,
-            value,
-            body: Arc::new(SpanBody {
-                scalar,
-                children: Children::None,
-            }),
+            key: Some(key),
+            ..self
         }
     }
 
-    fn child(&self, seg: &PathSeg) -> Option<&SpanNode> {
-        match (&self.body.children, seg) {
-            (Children::List(items), PathSeg::Index(i)) => items.get(*i),
-            (Children::Map(entries), PathSeg::Key(k)) => entries.get(k),
+    /// The same body (children, scalar) reached from another place: a YAML alias at `value`.
+    pub(crate) fn alias_at(self, value: usize) -> SpanNode {
+        SpanNode {
+            key: None,
+            value,
+            body: self.body,
+        }
+    }
+}
+
+/// What a node holds: the scalar text it was read from, or the range of its children in
+/// [`SpanTree::entries`].
+#[derive(Clone, Debug)]
+struct Body {
+    scalar: Option<ScalarSpan>,
+    kind: Kind,
+    first: usize,
+    len: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Kind {
+    Leaf,
+    List,
+    /// Entries sorted by key.
+    Map,
+}
+
+/// A child of a list (no key) or a map.
+#[derive(Clone, Debug)]
+pub(crate) struct Entry {
+    pub(crate) key: Option<Str>,
+    pub(crate) node: SpanNode,
+}
+
+/// Every node of one document in two flat arrays.
+#[derive(Clone, Debug)]
+struct SpanTree {
+    /// `bodies[0]` is the shared body of every leaf without scalar text.
+    bodies: Vec<Body>,
+    entries: Vec<Entry>,
+}
+
+impl SpanTree {
+    fn body(&self, node: SpanNode) -> Option<&Body> {
+        self.bodies.get(node.body)
+    }
+
+    fn children(&self, body: &Body) -> &[Entry] {
+        self.entries
+            .get(body.first..body.first + body.len)
+            .unwrap_or(&[])
+    }
+
+    fn child(&self, node: SpanNode, seg: &PathSeg) -> Option<SpanNode> {
+        let body = self.body(node)?;
+        let children = self.children(body);
+        match (body.kind, seg) {
+            (Kind::List, PathSeg::Index(i)) => children.get(*i).map(|e| e.node),
+            (Kind::Map, PathSeg::Key(k)) => children
+                .binary_search_by(|e| e.key.as_deref().unwrap_or("").cmp(&**k))
+                .ok()
+                .and_then(|i| children.get(i))
+                .map(|e| e.node),
             _ => None,
+        }
+    }
+}
+
+/// Builds the [`SpanIndex`] of one document bottom-up: children before their parent.
+#[derive(Debug)]
+pub(crate) struct SpanBuilder {
+    tree: SpanTree,
+}
+
+impl Default for SpanBuilder {
+    fn default() -> SpanBuilder {
+        SpanBuilder {
+            tree: SpanTree {
+                bodies: vec![Body {
+                    scalar: None,
+                    kind: Kind::Leaf,
+                    first: 0,
+                    len: 0,
+                }],
+                entries: Vec::new(),
+            },
+        }
+    }
+}
+
+impl SpanBuilder {
+    fn push(&mut self, body: Body) -> usize {
+        self.tree.bodies.push(body);
+        self.tree.bodies.len() - 1
+    }
+
+    /// A scalar whose value starts at byte `value`; `scalar` for strings.
+    pub(crate) fn leaf(&mut self, value: usize, scalar: Option<ScalarSpan>) -> SpanNode {
+        let body = match scalar {
+            None => 0,
+            Some(s) => self.push(Body {
+                scalar: Some(s),
+                kind: Kind::Leaf,
+                first: 0,
+                len: 0,
+            }),
+        };
+        SpanNode {
+            key: None,
+            value,
+            body,
+        }
+    }
+
+    /// A list starting at byte `value`, of these items in order.
+    pub(crate) fn list(
+        &mut self,
+        value: usize,
+        items: impl IntoIterator<Item = SpanNode>,
+    ) -> SpanNode {
+        let first = self.tree.entries.len();
+        self.tree
+            .entries
+            .extend(items.into_iter().map(|node| Entry { key: None, node }));
+        self.container(value, Kind::List, first)
+    }
+
+    /// A map starting at byte `value`, of these entries (distinct keys, any order).
+    pub(crate) fn map(
+        &mut self,
+        value: usize,
+        entries: impl IntoIterator<Item = (Str, SpanNode)>,
+    ) -> SpanNode {
+        let first = self.tree.entries.len();
+        self.tree
+            .entries
+            .extend(entries.into_iter().map(|(key, node)| Entry {
+                key: Some(key),
+                node,
+            }));
+        if let Some(added) = self.tree.entries.get_mut(first..) {
+            added.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        }
+        self.container(value, Kind::Map, first)
+    }
+
+    fn container(&mut self, value: usize, kind: Kind, first: usize) -> SpanNode {
+        let len = self.tree.entries.len() - first;
+        let body = self.push(Body {
+            scalar: None,
+            kind,
+            first,
+            len,
+        });
+        SpanNode {
+            key: None,
+            value,
+            body,
+        }
+    }
+
+    /// The entries of a finished map node (sorted by key); `None` for anything else.
+    pub(crate) fn map_entries(&self, node: SpanNode) -> Option<&[Entry]> {
+        let body = self.tree.body(node)?;
+        (body.kind == Kind::Map).then(|| self.tree.children(body))
+    }
+
+    /// The items of a finished list node; `None` for anything else.
+    pub(crate) fn list_items(&self, node: SpanNode) -> Option<&[Entry]> {
+        let body = self.tree.body(node)?;
+        (body.kind == Kind::List).then(|| self.tree.children(body))
+    }
+
+    /// The index of the document whose root is `root`.
+    pub(crate) fn finish(self, root: SpanNode, source: Arc<SourceText>) -> SpanIndex {
+        SpanIndex {
+            inner: Some(Arc::new(Inner {
+                root,
+                tree: self.tree,
+                source,
+            })),
         }
     }
 }
@@ -299,37 +466,45 @@ impl SpanNode {
 /// Nodes are addressed by the same paths a [`Value`](crate::Value) is (`[PathSeg]`). A node
 /// reached through a YAML alias shares the anchored node's children, so its descendants point
 /// at the anchored text. An index of a document whose positions are unknown is empty (every
-/// query gives `None`).
+/// query gives `None`). Cloning one is cheap: the nodes are shared.
 #[derive(Clone, Debug, Default)]
 pub struct SpanIndex {
-    pub(crate) root: Option<SpanNode>,
-    pub(crate) source: Option<Arc<SourceText>>,
+    inner: Option<Arc<Inner>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    root: SpanNode,
+    tree: SpanTree,
+    source: Arc<SourceText>,
 }
 
 impl SpanIndex {
-    pub(crate) fn new(root: SpanNode, source: Arc<SourceText>) -> SpanIndex {
-        SpanIndex {
-            root: Some(root),
-            source: Some(source),
-        }
-    }
-
     /// The node at `path`, if the document has it.
-    fn node(&self, path: &[PathSeg]) -> Option<&SpanNode> {
-        path.iter()
-            .try_fold(self.root.as_ref()?, |node, seg| node.child(seg))
+    fn node(&self, path: &[PathSeg]) -> Option<(SpanNode, &Inner)> {
+        let inner = self.inner.as_deref()?;
+        let node = path
+            .iter()
+            .try_fold(inner.root, |node, seg| inner.tree.child(node, seg))?;
+        Some((node, inner))
     }
 
     /// The deepest node along `path` that exists, and how many segments lead to it.
-    pub(crate) fn deepest(&self, path: &[PathSeg]) -> Option<(&SpanNode, usize)> {
-        let mut node = self.root.as_ref()?;
+    pub(crate) fn deepest(&self, path: &[PathSeg]) -> Option<(SpanNode, usize)> {
+        let inner = self.inner.as_deref()?;
+        let mut node = inner.root;
         for (depth, seg) in path.iter().enumerate() {
-            match node.child(seg) {
+            match inner.tree.child(node, seg) {
                 Some(next) => node = next,
                 None => return Some((node, depth)),
             }
         }
         Some((node, path.len()))
+    }
+
+    /// The line and column of byte `offset` of the indexed text.
+    pub(crate) fn location_of(&self, offset: usize) -> Option<Location> {
+        Some(self.inner.as_deref()?.source.location(offset))
     }
 
     /// Whether the document has a node at `path`.
@@ -340,20 +515,22 @@ impl SpanIndex {
     /// Where the map key of the node at `path` starts; `None` for the root, list items and
     /// paths the document does not have.
     pub fn key_location(&self, path: &[PathSeg]) -> Option<Location> {
-        self.node(path)?.key
+        let (node, inner) = self.node(path)?;
+        Some(inner.source.location(node.key?))
     }
 
     /// Where the value of the node at `path` starts (for a quoted string, its opening quote;
     /// for a block scalar, its first content character).
     pub fn value_location(&self, path: &[PathSeg]) -> Option<Location> {
-        Some(self.node(path)?.value)
+        let (node, inner) = self.node(path)?;
+        Some(inner.source.location(node.value))
     }
 
     /// The key's location if the node has one, else the value's: the best single place to
     /// point at a node.
     pub fn location(&self, path: &[PathSeg]) -> Option<Location> {
-        let node = self.node(path)?;
-        Some(node.key.unwrap_or(node.value))
+        let (node, inner) = self.node(path)?;
+        Some(inner.source.location(node.key.unwrap_or(node.value)))
     }
 
     /// Where in the file the character at `byte_offset` of the decoded string at `path` was
@@ -364,26 +541,25 @@ impl SpanIndex {
     /// whenever the text decodes as expected, otherwise the value's start. `None` when the
     /// path has no scalar, or the offset is past the string's end.
     pub fn value_offset_location(&self, path: &[PathSeg], byte_offset: usize) -> Option<Location> {
-        let node = self.node(path)?;
-        let scalar = node.body.scalar.as_ref()?;
-        let source = self.source.as_ref()?;
+        let (node, inner) = self.node(path)?;
+        let scalar = inner.tree.body(node)?.scalar.as_ref()?;
         if byte_offset > scalar.value.len() {
             return None;
         }
-        match scalar::source_offset(&source.text, &source.lines, scalar, byte_offset) {
-            Some(off) => Some(source.location(off)),
-            None => Some(node.value),
-        }
+        let source = &inner.source;
+        let offset = scalar::source_offset(&source.text, source.lines(), scalar, byte_offset)
+            .unwrap_or(node.value);
+        Some(source.location(offset))
     }
 
     /// The file name the index was built for, if any.
     pub fn file(&self) -> Option<&str> {
-        self.source.as_deref().map(|s| &*s.file)
+        self.inner.as_deref().map(|i| &*i.source.file)
     }
 
     /// The text the index points into, if any.
     pub fn text(&self) -> Option<&str> {
-        self.source.as_deref().map(|s| &*s.text)
+        self.inner.as_deref().map(|i| &*i.source.text)
     }
 }
 

@@ -814,3 +814,47 @@ fn toml_nesting_is_bounded() {
         e.0[0].message
     );
 }
+
+/// Positions in text with multi-byte characters before, between and inside nodes, across
+/// documents and lines longer than the line index's blocks: every key and value is found
+/// where a plain character count says it is.
+#[test]
+fn yaml_positions_in_non_ascii_text() {
+    let long = "ü".repeat(300);
+    let text = format!(
+        "# ünïcödé\nä: &a {{ö: 1, 😀: [x, é]}}\nb: *a\nlong: {long}\nafter: «z»\n---\n- ß\n- k: ç\n"
+    );
+    let docs = parse("t.yaml", &text, Format::Yaml).unwrap();
+    assert_eq!(docs.len(), 2);
+    // The line and character column of the first occurrence of `needle` after `from`.
+    let find = |needle: &str, from: &str| {
+        let start = text.find(from).unwrap();
+        let at = start + text[start..].find(needle).unwrap();
+        let line = text[..at].matches('\n').count() as u32 + 1;
+        let line_start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+        loc(line, text[line_start..at].chars().count() as u32 + 1)
+    };
+    let d = &docs[0];
+    assert_eq!(d.spans.key_location(&p("ä")), Some(find("ä:", "\n")));
+    assert_eq!(d.spans.value_location(&p("ä")), Some(find("{", "ä:")));
+    assert_eq!(d.spans.key_location(&p("ä.ö")), Some(find("ö", "ä:")));
+    assert_eq!(d.spans.value_location(&p("ä.ö")), Some(find("1", "ö:")));
+    assert_eq!(d.spans.value_location(&p("ä.😀[1]")), Some(find("é", "😀")));
+    assert_eq!(d.spans.value_location(&p("b")), Some(find("*a", "b:")));
+    assert_eq!(d.spans.value_location(&p("b.😀[0]")), Some(find("x", "😀")));
+    assert_eq!(d.spans.value_location(&p("long")), Some(find("ü", "long:")));
+    assert_eq!(
+        d.spans.key_location(&p("after")),
+        Some(find("after", "long:"))
+    );
+    assert_eq!(
+        d.spans.value_location(&p("after")),
+        Some(find("«", "after:"))
+    );
+    assert_offset(d, &text, "after", "«".len(), 5, 9);
+    let d = &docs[1];
+    assert_eq!(d.spans.value_location(&p("[0]")), Some(find("ß", "---")));
+    assert_eq!(d.spans.key_location(&p("[1].k")), Some(find("k", "---")));
+    assert_eq!(d.spans.value_location(&p("[1].k")), Some(find("ç", "---")));
+    assert_eq!(d.spans.value_location(&[]), Some(find("- ß", "---")));
+}

@@ -1,6 +1,5 @@
 //! TOML loading through `toml`'s spanned document tree.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use toml::Spanned;
@@ -8,7 +7,7 @@ use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::source::scalar::ScalarKind;
-use crate::source::span::{Children, ScalarSpan, SourceText, SpanBody, SpanIndex, SpanNode};
+use crate::source::span::{ScalarSpan, SourceText, SpanBuilder, SpanNode};
 use crate::source::{Document, MAX_DEPTH};
 use crate::value::{Map, Str, Value};
 
@@ -33,21 +32,15 @@ pub(crate) fn parse(
         }
         Diagnostic::new(file, format!("invalid toml: {message}")).at(source.location(offset), text)
     })?;
-    let conv = Converter { file, text, source };
-    let root_loc = source.location(0);
-    let (value, children) = conv.table(table.get_ref(), 0).map_err(|d| *d)?;
-    let root = SpanNode {
-        key: None,
-        value: root_loc,
-        body: Arc::new(SpanBody {
-            scalar: None,
-            children,
-        }),
+    let mut conv = Converter {
+        file,
+        text,
+        source,
+        spans: SpanBuilder::default(),
     };
-    Ok(vec![Document {
-        value,
-        spans: SpanIndex::new(root, source.clone()),
-    }])
+    let (value, root) = conv.table(table.get_ref(), 0, 0).map_err(|d| *d)?;
+    let spans = conv.spans.finish(root, source.clone());
+    Ok(vec![Document { value, spans }])
 }
 
 fn lowercase_first(s: &str) -> String {
@@ -62,6 +55,7 @@ struct Converter<'a> {
     file: &'a str,
     text: &'a str,
     source: &'a Arc<SourceText>,
+    spans: SpanBuilder,
 }
 
 impl Converter<'_> {
@@ -69,37 +63,41 @@ impl Converter<'_> {
         Box::new(Diagnostic::new(self.file, message).at(self.source.location(offset), self.text))
     }
 
+    fn leaf(&mut self, start: usize, value: Value) -> (Value, SpanNode) {
+        (value, self.spans.leaf(start, None))
+    }
+
     fn table(
-        &self,
+        &mut self,
         table: &DeTable<'_>,
+        start: usize,
         depth: usize,
-    ) -> Result<(Value, Children), Box<Diagnostic>> {
+    ) -> Result<(Value, SpanNode), Box<Diagnostic>> {
         let mut map = Map::new();
-        let mut spans = BTreeMap::new();
+        let mut spans = Vec::new();
         for (key, value) in table.iter() {
             let k: Str = Arc::from(key.get_ref().as_ref());
-            let (v, mut span) = self.value(value, depth + 1)?;
-            span.key = Some(self.source.location(key.span().start));
+            let (v, span) = self.value(value, depth + 1)?;
             map.insert(k.clone(), v);
-            spans.insert(k, span);
+            spans.push((k, span.with_key(key.span().start)));
         }
-        Ok((Value::Map(Arc::new(map)), Children::Map(spans)))
+        let node = self.spans.map(start, spans);
+        Ok((Value::Map(Arc::new(map)), node))
     }
 
     fn value(
-        &self,
+        &mut self,
         value: &Spanned<DeValue<'_>>,
         depth: usize,
     ) -> Result<(Value, SpanNode), Box<Diagnostic>> {
         let range = value.span();
-        let loc = self.source.location(range.start);
+        let start = range.start;
         if depth > MAX_DEPTH {
             return Err(self.error(
                 range.start,
                 format!("the document nests deeper than {MAX_DEPTH} levels"),
             ));
         }
-        let leaf = |v: Value| (v, SpanNode::leaf(loc, None));
         Ok(match value.get_ref() {
             DeValue::String(s) => {
                 let s: Str = Arc::from(s.as_ref());
@@ -119,10 +117,10 @@ impl Converter<'_> {
                     end: range.end,
                     value: s.clone(),
                 };
-                (Value::String(s), SpanNode::leaf(loc, Some(scalar)))
+                (Value::String(s), self.spans.leaf(start, Some(scalar)))
             }
             DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
-                Ok(n) => leaf(Value::Int(n)),
+                Ok(n) => self.leaf(start, Value::Int(n)),
                 Err(_) => {
                     return Err(
                         self.error(range.start, "integer does not fit in 64 bits".to_owned())
@@ -138,12 +136,12 @@ impl Converter<'_> {
                     t.parse::<f64>()
                         .map_err(|_| self.error(range.start, format!("invalid float `{t}`")))?
                 };
-                leaf(Value::Double(d))
+                self.leaf(start, Value::Double(d))
             }
-            DeValue::Boolean(b) => leaf(Value::Bool(*b)),
+            DeValue::Boolean(b) => self.leaf(start, Value::Bool(*b)),
             DeValue::Datetime(dt) => {
                 let s = dt.to_string();
-                leaf(Value::string(s))
+                self.leaf(start, Value::string(s))
             }
             DeValue::Array(items) => {
                 let mut values = Vec::new();
@@ -153,34 +151,10 @@ impl Converter<'_> {
                     values.push(v);
                     spans.push(s);
                 }
-                let body = SpanBody {
-                    scalar: None,
-                    children: Children::List(spans),
-                };
-                (
-                    Value::List(Arc::new(values)),
-                    SpanNode {
-                        key: None,
-                        value: loc,
-                        body: Arc::new(body),
-                    },
-                )
+                let node = self.spans.list(start, spans);
+                (Value::List(Arc::new(values)), node)
             }
-            DeValue::Table(t) => {
-                let (v, children) = self.table(t, depth)?;
-                let body = SpanBody {
-                    scalar: None,
-                    children,
-                };
-                (
-                    v,
-                    SpanNode {
-                        key: None,
-                        value: loc,
-                        body: Arc::new(body),
-                    },
-                )
-            }
+            DeValue::Table(t) => self.table(t, start, depth)?,
         })
     }
 }

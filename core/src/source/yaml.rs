@@ -1,6 +1,9 @@
 //! YAML loading: `saphyr-parser` events to [`Value`]s and [`SpanIndex`]es, by the YAML 1.2
 //! core schema, with bounded alias expansion.
+//!
+//! [`SpanIndex`]: crate::source::SpanIndex
 
+use std::collections::btree_map::Entry as MapEntry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -9,7 +12,7 @@ use saphyr_parser::{Event, Marker, Parser, ScalarStyle, Span, Tag};
 use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::source::lines::to_u32;
 use crate::source::scalar::{self, ScalarKind};
-use crate::source::span::{Children, ScalarSpan, SourceText, SpanBody, SpanIndex, SpanNode};
+use crate::source::span::{ScalarSpan, SourceText, SpanBuilder, SpanNode};
 use crate::source::{Document, MAX_DEPTH, MAX_ERRORS, MAX_NODES};
 use crate::value::{Map, Str, Value};
 
@@ -26,30 +29,33 @@ struct Built {
     merge_key: bool,
 }
 
+/// A mapping key waiting for its value; offsets are where the key was written.
 enum PendingKey {
-    Key(Str, Location),
-    Merge(Location),
+    Key(Str, usize),
+    Merge(usize),
     /// A key that was rejected (already reported): drop its value.
     Invalid,
 }
 
 struct MapFrame {
     map: Map,
-    spans: BTreeMap<Str, SpanNode>,
     key: Option<PendingKey>,
     /// Entries brought in by `<<` merge keys; the first merge of a key wins.
     merged: BTreeMap<Str, (Value, SpanNode)>,
 }
 
 enum Container {
-    Seq(Vec<Value>, Vec<SpanNode>),
+    Seq(Vec<Value>),
     Map(MapFrame),
 }
 
 struct Frame {
     container: Container,
     anchor: usize,
-    start: Location,
+    /// Byte offset where the container starts.
+    start: usize,
+    /// Where this container's finished children begin in [`Loader::children`].
+    first_child: usize,
     nodes: usize,
     height: usize,
 }
@@ -57,15 +63,91 @@ struct Frame {
 /// A problem that stops loading at once.
 struct Fatal(Box<Diagnostic>);
 
-struct Loader<'a> {
+/// Where problems go, and how to locate them.
+struct Reporter<'a> {
     file: &'a str,
     text: &'a str,
     source: &'a Arc<SourceText>,
+    errors: Vec<Diagnostic>,
+}
+
+impl Reporter<'_> {
+    fn error_at(&mut self, loc: Location, message: String, help: Option<&str>) {
+        let mut d = Diagnostic::new(self.file, message).at(loc, self.text);
+        if let Some(h) = help {
+            d = d.with_help(h);
+        }
+        self.errors.push(d);
+    }
+
+    /// An error at byte `offset`.
+    fn error(&mut self, offset: usize, message: String, help: Option<&str>) {
+        let loc = self.source.location(offset);
+        self.error_at(loc, message, help);
+    }
+
+    fn fatal(&self, loc: Location, message: String) -> Fatal {
+        Fatal(Box::new(
+            Diagnostic::new(self.file, message).at(loc, self.text),
+        ))
+    }
+}
+
+/// Turns the parser's character indexes into byte offsets. The parser moves forward through
+/// the text, so a cursor makes that a single pass; ASCII text needs no conversion at all.
+struct CharOffsets<'a> {
+    text: &'a str,
+    source: &'a SourceText,
+    ascii: bool,
+    /// A character index and its byte offset.
+    cursor: (usize, usize),
+}
+
+impl CharOffsets<'_> {
+    fn byte(&mut self, char_index: usize) -> usize {
+        if self.ascii {
+            return char_index.min(self.text.len());
+        }
+        let (mut chars, mut pos) = self.cursor;
+        if char_index < chars {
+            // Backwards (rare): look it up.
+            return self.source.lines().byte_of_char(self.text, char_index);
+        }
+        let bytes = self.text.as_bytes();
+        while chars < char_index {
+            let Some(&b) = bytes.get(pos) else {
+                break;
+            };
+            pos += utf8_len(b);
+            chars += 1;
+        }
+        let pos = pos.min(self.text.len());
+        self.cursor = (chars, pos);
+        pos
+    }
+}
+
+/// The length of the UTF-8 sequence a leading byte starts.
+fn utf8_len(b: u8) -> usize {
+    match b {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
+}
+
+struct Loader<'a> {
+    out: Reporter<'a>,
+    offsets: CharOffsets<'a>,
     stack: Vec<Frame>,
+    /// The finished children of every open container, innermost container's last: a map's
+    /// with their keys, a list's without.
+    children: Vec<(Option<Str>, SpanNode)>,
+    spans: SpanBuilder,
     anchors: HashMap<usize, Built>,
     root: Option<Built>,
     docs: Vec<Document>,
-    errors: Vec<Diagnostic>,
     total_nodes: usize,
 }
 
@@ -76,14 +158,24 @@ pub(crate) fn parse(
     source: &Arc<SourceText>,
 ) -> Result<Vec<Document>, Diagnostics> {
     let mut loader = Loader {
-        file,
-        text,
-        source,
+        out: Reporter {
+            file,
+            text,
+            source,
+            errors: Vec::new(),
+        },
+        offsets: CharOffsets {
+            text,
+            source,
+            ascii: text.is_ascii(),
+            cursor: (0, 0),
+        },
         stack: Vec::new(),
+        children: Vec::new(),
+        spans: SpanBuilder::default(),
         anchors: HashMap::new(),
         root: None,
         docs: Vec::new(),
-        errors: Vec::new(),
         total_nodes: 0,
     };
     for item in Parser::new_from_str(text) {
@@ -97,17 +189,17 @@ pub(crate) fn parse(
             }
         };
         if let Err(Fatal(d)) = step {
-            loader.errors.push(*d);
-            return Err(Diagnostics(loader.errors));
+            loader.out.errors.push(*d);
+            return Err(Diagnostics(loader.out.errors));
         }
-        if loader.errors.len() >= MAX_ERRORS {
+        if loader.out.errors.len() >= MAX_ERRORS {
             break;
         }
     }
-    if loader.errors.is_empty() {
+    if loader.out.errors.is_empty() {
         Ok(loader.docs)
     } else {
-        Err(Diagnostics(loader.errors))
+        Err(Diagnostics(loader.out.errors))
     }
 }
 
@@ -154,31 +246,17 @@ fn tag_name(tag: &Tag) -> String {
 }
 
 impl Loader<'_> {
-    fn error(&mut self, loc: Location, message: String, help: Option<&str>) {
-        let mut d = Diagnostic::new(self.file, message).at(loc, self.text);
-        if let Some(h) = help {
-            d = d.with_help(h);
-        }
-        self.errors.push(d);
-    }
-
-    fn fatal(&self, loc: Location, message: String) -> Fatal {
-        Fatal(Box::new(
-            Diagnostic::new(self.file, message).at(loc, self.text),
-        ))
-    }
-
-    fn offset(&self, m: &Marker) -> usize {
-        self.source.lines.byte_of_char(self.text, m.index())
+    fn offset(&mut self, m: &Marker) -> usize {
+        self.offsets.byte(m.index())
     }
 
     /// The byte offset of a node's content, past its anchor and tag.
-    fn content_offset(&self, m: &Marker, has_properties: bool) -> usize {
+    fn content_offset(&mut self, m: &Marker, has_properties: bool) -> usize {
         let mut off = self.offset(m);
         if !has_properties {
             return off;
         }
-        let bytes = self.text.as_bytes();
+        let bytes = self.out.text.as_bytes();
         while matches!(bytes.get(off), Some(b'&' | b'!')) {
             while bytes.get(off).is_some_and(|b| !b.is_ascii_whitespace()) {
                 off += 1;
@@ -193,7 +271,7 @@ impl Loader<'_> {
     /// A block sequence's start is reported at its first item; step back to the item's `-`
     /// when only spaces separate them on the line.
     fn dash_before(&self, offset: usize) -> usize {
-        let bytes = self.text.as_bytes();
+        let bytes = self.out.text.as_bytes();
         if bytes.get(offset) == Some(&b'-') {
             return offset;
         }
@@ -208,11 +286,11 @@ impl Loader<'_> {
         if dash_ok { i - 1 } else { offset }
     }
 
-    fn count(&mut self, n: usize, loc: Location) -> Result<(), Fatal> {
+    fn count(&mut self, n: usize, span: &Span) -> Result<(), Fatal> {
         self.total_nodes = self.total_nodes.saturating_add(n);
         if self.total_nodes > MAX_NODES {
-            return Err(self.fatal(
-                loc,
+            return Err(self.out.fatal(
+                marker_location(&span.start),
                 format!("the document has more than {MAX_NODES} nodes once aliases are expanded"),
             ));
         }
@@ -220,32 +298,33 @@ impl Loader<'_> {
     }
 
     fn event(&mut self, event: Event<'_>, span: Span) -> Result<(), Fatal> {
-        let loc = marker_location(&span.start);
         let is_seq = matches!(event, Event::SequenceStart(..));
         match event {
             Event::Nothing | Event::StreamStart | Event::StreamEnd => Ok(()),
             Event::DocumentStart(_) => {
                 self.stack.clear();
+                self.children.clear();
+                self.spans = SpanBuilder::default();
                 self.anchors.clear();
                 self.root = None;
                 Ok(())
             }
             Event::DocumentEnd => {
-                let root = self.root.take();
-                let (value, span) = match root {
+                let (value, node) = match self.root.take() {
                     Some(b) => (b.value, b.span),
-                    None => (Value::Null, SpanNode::leaf(loc, None)),
+                    None => {
+                        let at = self.offset(&span.start);
+                        (Value::Null, self.spans.leaf(at, None))
+                    }
                 };
-                self.docs.push(Document {
-                    value,
-                    spans: SpanIndex::new(span, self.source.clone()),
-                });
+                let spans = std::mem::take(&mut self.spans).finish(node, self.out.source.clone());
+                self.docs.push(Document { value, spans });
                 Ok(())
             }
             Event::Alias(id) => {
                 let Some(anchored) = self.anchors.get(&id).cloned() else {
-                    self.error(
-                        loc,
+                    self.out.error_at(
+                        marker_location(&span.start),
                         "alias refers to an anchor that is not finished yet (a recursive alias)"
                             .to_owned(),
                         None,
@@ -253,29 +332,24 @@ impl Loader<'_> {
                     return Ok(());
                 };
                 if self.stack.len() + anchored.height > MAX_DEPTH {
-                    return Err(self.fatal(loc, format!("the document nests deeper than {MAX_DEPTH} levels once aliases are expanded")));
+                    return Err(self.out.fatal(marker_location(&span.start), format!("the document nests deeper than {MAX_DEPTH} levels once aliases are expanded")));
                 }
-                self.count(anchored.nodes, loc)?;
+                self.count(anchored.nodes, &span)?;
+                let at = self.offset(&span.start);
                 let built = Built {
-                    span: SpanNode {
-                        key: None,
-                        value: loc,
-                        body: anchored.span.body.clone(),
-                    },
+                    span: anchored.span.alias_at(at),
                     ..anchored
                 };
                 self.complete(built);
                 Ok(())
             }
             Event::Scalar(text, style, anchor, tag) => {
-                self.count(1, loc)?;
+                self.count(1, &span)?;
                 let has_props = anchor > 0 || tag.is_some();
                 let start = self.content_offset(&span.start, has_props);
-                let loc = self.source.location(start);
-                let value = match self.scalar_value(&text, style, tag.as_deref(), loc) {
-                    Some(v) => v,
-                    None => Value::Null,
-                };
+                let value = self
+                    .scalar_value(&text, style, tag.as_deref(), start)
+                    .unwrap_or(Value::Null);
                 let end = self.offset(&span.end).max(start);
                 let kind = match style {
                     ScalarStyle::Plain => ScalarKind::Plain,
@@ -295,7 +369,7 @@ impl Loader<'_> {
                 };
                 let built = Built {
                     value,
-                    span: SpanNode::leaf(loc, scalar_span),
+                    span: self.spans.leaf(start, scalar_span),
                     nodes: 1,
                     height: 0,
                     merge_key: style == ScalarStyle::Plain && tag.is_none() && text == "<<",
@@ -307,26 +381,25 @@ impl Loader<'_> {
                 Ok(())
             }
             Event::SequenceStart(anchor, tag) | Event::MappingStart(anchor, tag) => {
-                self.count(1, loc)?;
+                self.count(1, &span)?;
                 if self.stack.len() >= MAX_DEPTH {
-                    return Err(self.fatal(
-                        loc,
+                    return Err(self.out.fatal(
+                        marker_location(&span.start),
                         format!("the document nests deeper than {MAX_DEPTH} levels"),
                     ));
                 }
                 let has_props = anchor > 0 || tag.is_some();
-                let mut offset = self.content_offset(&span.start, has_props);
+                let mut start = self.content_offset(&span.start, has_props);
                 if is_seq {
-                    offset = self.dash_before(offset);
+                    start = self.dash_before(start);
                 }
-                let start = self.source.location(offset);
                 if let Some(tag) = tag.as_deref() {
                     let expected = if is_seq { "seq" } else { "map" };
                     if !(tag.is_yaml_core_schema() && tag.suffix == expected
                         || is_non_specific(tag))
                     {
                         let what = if is_seq { "sequence" } else { "mapping" };
-                        self.error(
+                        self.out.error(
                             start,
                             format!("unsupported tag `{}` on a {what}", tag_name(tag)),
                             None,
@@ -334,11 +407,10 @@ impl Loader<'_> {
                     }
                 }
                 let container = if is_seq {
-                    Container::Seq(Vec::new(), Vec::new())
+                    Container::Seq(Vec::new())
                 } else {
                     Container::Map(MapFrame {
                         map: Map::new(),
-                        spans: BTreeMap::new(),
                         key: None,
                         merged: BTreeMap::new(),
                     })
@@ -347,6 +419,7 @@ impl Loader<'_> {
                     container,
                     anchor,
                     start,
+                    first_child: self.children.len(),
                     nodes: 1,
                     height: 1,
                 });
@@ -356,30 +429,29 @@ impl Loader<'_> {
                 let Some(frame) = self.stack.pop() else {
                     return Ok(());
                 };
-                let (value, children) = match frame.container {
-                    Container::Seq(items, spans) => {
-                        (Value::List(Arc::new(items)), Children::List(spans))
+                let (value, node) = match frame.container {
+                    Container::Seq(items) => {
+                        let kids = self.children.drain(frame.first_child..);
+                        let node = self.spans.list(frame.start, kids.map(|(_, node)| node));
+                        (Value::List(Arc::new(items)), node)
                     }
                     Container::Map(mut m) => {
                         for (k, (v, s)) in m.merged {
-                            if !m.map.contains_key(&k) {
-                                m.map.insert(k.clone(), v);
-                                m.spans.insert(k, s);
+                            if let MapEntry::Vacant(e) = m.map.entry(k) {
+                                self.children.push((Some(e.key().clone()), s));
+                                e.insert(v);
                             }
                         }
-                        (Value::Map(Arc::new(m.map)), Children::Map(m.spans))
+                        let kids = self.children.drain(frame.first_child..);
+                        let node = self
+                            .spans
+                            .map(frame.start, kids.filter_map(|(k, node)| Some((k?, node))));
+                        (Value::Map(Arc::new(m.map)), node)
                     }
                 };
                 let built = Built {
                     value,
-                    span: SpanNode {
-                        key: None,
-                        value: frame.start,
-                        body: Arc::new(SpanBody {
-                            scalar: None,
-                            children,
-                        }),
-                    },
+                    span: node,
                     nodes: frame.nodes,
                     height: frame.height,
                     merge_key: false,
@@ -393,13 +465,14 @@ impl Loader<'_> {
         }
     }
 
-    /// Resolves a scalar by its style and tag; `None` after reporting an error.
+    /// Resolves a scalar by its style and tag; `None` after reporting an error at byte
+    /// `offset`.
     fn scalar_value(
         &mut self,
         text: &str,
         style: ScalarStyle,
         tag: Option<&Tag>,
-        loc: Location,
+        offset: usize,
     ) -> Option<Value> {
         let plain = style == ScalarStyle::Plain;
         let Some(tag) = tag else {
@@ -409,7 +482,8 @@ impl Loader<'_> {
             return match scalar::resolve_plain(text) {
                 Ok(v) => Some(v),
                 Err(message) => {
-                    self.error(loc, message, Some("quote it to keep it as a string"));
+                    self.out
+                        .error(offset, message, Some("quote it to keep it as a string"));
                     None
                 }
             };
@@ -418,8 +492,8 @@ impl Loader<'_> {
             return Some(Value::string(text));
         }
         if !tag.is_yaml_core_schema() {
-            self.error(
-                loc,
+            self.out.error(
+                offset,
                 format!("unsupported tag `{}`", tag_name(tag)),
                 Some("govgate reads plain YAML data: remove the tag"),
             );
@@ -434,16 +508,16 @@ impl Loader<'_> {
             ("float", Some(Value::Double(d))) => Some(Value::Double(d)),
             ("float", Some(Value::Int(i))) => Some(Value::Double(i as f64)),
             ("null" | "bool" | "int" | "float", _) => {
-                self.error(
-                    loc,
+                self.out.error(
+                    offset,
                     format!("`{text}` is not a valid `!!{}`", tag.suffix),
                     None,
                 );
                 None
             }
             _ => {
-                self.error(
-                    loc,
+                self.out.error(
+                    offset,
                     format!("unsupported tag `{}` on a scalar", tag_name(tag)),
                     None,
                 );
@@ -454,89 +528,101 @@ impl Loader<'_> {
 
     /// Hands a finished node to its parent (or makes it the document's root).
     fn complete(&mut self, built: Built) {
-        let Some(mut frame) = self.stack.pop() else {
+        let Some(frame) = self.stack.last_mut() else {
             self.root = Some(built);
             return;
         };
         frame.nodes = frame.nodes.saturating_add(built.nodes);
         frame.height = frame.height.max(built.height + 1);
         match &mut frame.container {
-            Container::Seq(items, spans) => {
+            Container::Seq(items) => {
                 items.push(built.value);
-                spans.push(built.span);
+                self.children.push((None, built.span));
             }
-            Container::Map(m) => self.map_entry(m, built),
+            Container::Map(m) => {
+                map_entry(m, built, &self.spans, &mut self.children, &mut self.out);
+            }
         }
-        self.stack.push(frame);
     }
+}
 
-    /// Takes a finished node as the next key or value of a mapping.
-    fn map_entry(&mut self, m: &mut MapFrame, built: Built) {
-        match m.key.take() {
-            None => {
-                let loc = built.span.value;
-                m.key = Some(if built.merge_key {
-                    PendingKey::Merge(loc)
-                } else {
-                    match key_text(&built.value) {
-                        Ok(k) => PendingKey::Key(k, loc),
-                        Err((message, help)) => {
-                            self.error(loc, message, Some(help));
-                            PendingKey::Invalid
-                        }
+/// Takes a finished node as the next key or value of a mapping.
+fn map_entry(
+    m: &mut MapFrame,
+    built: Built,
+    spans: &SpanBuilder,
+    children: &mut Vec<(Option<Str>, SpanNode)>,
+    out: &mut Reporter<'_>,
+) {
+    match m.key.take() {
+        None => {
+            let at = built.span.value;
+            m.key = Some(if built.merge_key {
+                PendingKey::Merge(at)
+            } else {
+                match key_text(&built.value) {
+                    Ok(k) => PendingKey::Key(k, at),
+                    Err((message, help)) => {
+                        out.error(at, message, Some(help));
+                        PendingKey::Invalid
                     }
-                });
-            }
-            Some(PendingKey::Invalid) => {}
-            Some(PendingKey::Key(k, key_loc)) => {
-                if m.map.contains_key(&k) {
-                    self.error(
-                        key_loc,
-                        format!("duplicate key `{k}`"),
-                        Some("each key may appear once in a mapping; remove or rename one"),
-                    );
-                    return;
                 }
-                let mut span = built.span;
-                span.key = Some(key_loc);
-                m.map.insert(k.clone(), built.value);
-                m.spans.insert(k, span);
+            });
+        }
+        Some(PendingKey::Invalid) => {}
+        Some(PendingKey::Key(k, key_at)) => match m.map.entry(k) {
+            MapEntry::Occupied(e) => {
+                out.error(
+                    key_at,
+                    format!("duplicate key `{}`", e.key()),
+                    Some("each key may appear once in a mapping; remove or rename one"),
+                );
             }
-            Some(PendingKey::Merge(key_loc)) => {
-                let mut sources: Vec<(&Map, &BTreeMap<Str, SpanNode>)> = Vec::new();
-                let ok = match (&built.value, &built.span.body.children) {
-                    (Value::Map(entries), Children::Map(spans)) => {
-                        sources.push((entries, spans));
-                        true
-                    }
-                    (Value::List(items), Children::List(spans)) => {
-                        for (item, span) in items.iter().zip(spans) {
-                            if let (Value::Map(entries), Children::Map(spans)) =
-                                (item, &span.body.children)
-                            {
-                                sources.push((entries, spans));
-                            }
+            MapEntry::Vacant(e) => {
+                children.push((Some(e.key().clone()), built.span.with_key(key_at)));
+                e.insert(built.value);
+            }
+        },
+        Some(PendingKey::Merge(key_at)) => {
+            let mut sources: Vec<(&Map, SpanNode)> = Vec::new();
+            let ok = match &built.value {
+                Value::Map(entries) => {
+                    sources.push((entries, built.span));
+                    true
+                }
+                Value::List(items) => {
+                    let item_spans = spans.list_items(built.span).unwrap_or(&[]);
+                    for (item, span) in items.iter().zip(item_spans) {
+                        if let Value::Map(entries) = item {
+                            sources.push((entries, span.node));
                         }
-                        sources.len() == items.len()
                     }
-                    _ => false,
+                    sources.len() == items.len()
+                }
+                _ => false,
+            };
+            if !ok {
+                out.error(
+                    key_at,
+                    "the merge key `<<` needs a mapping or a list of mappings".to_owned(),
+                    Some("quote the key (`\"<<\"`) to use `<<` as an ordinary key"),
+                );
+                return;
+            }
+            for (entries, node) in sources {
+                let Some(entry_spans) = spans.map_entries(node) else {
+                    continue;
                 };
-                if !ok {
-                    self.error(
-                        key_loc,
-                        "the merge key `<<` needs a mapping or a list of mappings".to_owned(),
-                        Some("quote the key (`\"<<\"`) to use `<<` as an ordinary key"),
-                    );
-                    return;
-                }
-                for (entries, spans) in sources {
-                    for (k, v) in entries.iter() {
-                        // Earlier merges take precedence over later ones.
-                        if let Some(s) = spans.get(k) {
-                            m.merged
-                                .entry(k.clone())
-                                .or_insert_with(|| (v.clone(), s.clone()));
-                        }
+                for (k, v) in entries.iter() {
+                    // Earlier merges take precedence over later ones.
+                    let span = entry_spans
+                        .binary_search_by(|e| e.key.as_deref().unwrap_or("").cmp(&**k))
+                        .ok()
+                        .and_then(|i| entry_spans.get(i));
+                    if let Some(s) = span {
+                        m.merged
+                            .entry(k.clone())
+                            .or_insert_with(|| (v.clone(), s.node));
                     }
                 }
             }
