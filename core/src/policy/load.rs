@@ -106,7 +106,10 @@ fn typed<T: serde::de::DeserializeOwned>(
     spans: Option<&SpanIndex>,
 ) -> Result<T, Diagnostics> {
     // Tracking the path costs an allocation per key; only a failed read needs it, so read
-    // once without, and again with it to locate the error.
+    // once without, and again with it to locate the error. Not in the wasm build (the npm
+    // package), where the second instantiation of every document type's deserializer costs
+    // more in download and compile time than the path tracking costs per read.
+    #[cfg(not(target_arch = "wasm32"))]
     if let Ok(typed) = T::deserialize(value) {
         return Ok(typed);
     }
