@@ -390,6 +390,7 @@ fn push_zeros(out: &mut String, count: i64) {
 /// integers, map keys that are not strings, integers or unit variants, a repeated map key,
 /// nesting past [`MAX_DEPTH`], or a `Serialize` impl that fails. Callers then take that road,
 /// which also reports the error if there is one.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) fn canonical_json_of<T: serde::Serialize + ?Sized>(
     value: &T,
     skip: Option<&str>,

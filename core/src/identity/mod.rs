@@ -15,6 +15,8 @@ mod canonical;
 mod signing;
 
 pub use binding::{Expiry, OverrideRejection, check_binding};
+// The wasm build digests documents through `Value` only (see `policy::load::digest_of`).
+#[cfg_attr(target_arch = "wasm32", allow(unused_imports))]
 pub(crate) use canonical::canonical_json_of;
 pub use canonical::{CanonicalError, MAX_DEPTH, canonical_json};
 pub use signing::{

@@ -138,7 +138,9 @@ fn typed<T: serde::de::DeserializeOwned>(
 /// out (they do not change decisions), so formatting or reordering keys never changes it.
 pub(crate) fn digest_of(document: &PolicyDocument) -> Result<String, Diagnostics> {
     // Written straight from the document; what that cannot write goes through `Value`, which
-    // gives the same text (or the error).
+    // gives the same text (or the error). Not in the wasm build, where the second serializer
+    // of every document type costs more download than it saves time.
+    #[cfg(not(target_arch = "wasm32"))]
     if let Some(text) = crate::identity::canonical_json_of(document, Some("tests")) {
         return Ok(crate::identity::sha256_hex(text));
     }
