@@ -200,9 +200,78 @@ impl<'a> Checker<'a> {
         field_span: Span,
         span: Span,
     ) -> Result<Expr, CompileError> {
+        if let AstKind::Select { .. } = self.tree.get(operand).kind {
+            return self.lower_path(operand, field, span);
+        }
         let operand = self.lower(operand)?;
         self.check_field(&operand, field, field_span)?;
         Ok(self.select(operand, Str::from(field), span, false))
+    }
+
+    /// `a.b.c...`: a chain of two or more selections. When it starts at a name it becomes one
+    /// static path, built at its final length (what selecting one field at a time gives, without
+    /// growing the path once per field); otherwise it is lowered one field at a time.
+    #[inline(never)]
+    fn lower_path(&mut self, inner: NodeId, field: &str, span: Span) -> Result<Expr, CompileError> {
+        let tree = self.tree;
+        let mut len = 1;
+        let mut base = inner;
+        while let AstKind::Select { operand, .. } = tree.get(base).kind {
+            base = operand;
+            len += 1;
+        }
+        if !matches!(tree.get(base).kind, AstKind::Ident { .. }) {
+            let AstKind::Select {
+                operand,
+                field: inner_field,
+                field_span,
+            } = tree.get(inner).kind
+            else {
+                return Err(cerr("internal error: not a selection".into(), span, None));
+            };
+            let operand = self.lower(operand)?;
+            self.check_field(&operand, inner_field, field_span)?;
+            let operand = self.select(operand, Str::from(inner_field), tree.get(inner).span, false);
+            return Ok(self.select(operand, Str::from(field), span, false));
+        }
+        let root = self.lower(base)?;
+        let Kind::Var(base_var) = root.kind else {
+            return Err(cerr("internal error: not a variable".into(), span, None));
+        };
+        // The steps from the outermost in, reversed at the end.
+        let mut steps = Vec::with_capacity(len);
+        steps.push(Step {
+            key: Str::from(field),
+            end: span.end,
+            indexed: false,
+        });
+        let mut at = inner;
+        while let Ast {
+            kind:
+                AstKind::Select {
+                    operand,
+                    field,
+                    field_span,
+                },
+            span: step_span,
+        } = *tree.get(at)
+        {
+            if operand == base {
+                // The first step is the one checked against the root's declared fields.
+                self.check_field(&root, field, field_span)?;
+            }
+            steps.push(Step {
+                key: Str::from(field),
+                end: step_span.end,
+                indexed: false,
+            });
+            at = operand;
+        }
+        steps.reverse();
+        Ok(Expr {
+            kind: Kind::Path(base_var, steps.into_boxed_slice()),
+            span,
+        })
     }
 
     #[inline(never)]
