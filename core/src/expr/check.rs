@@ -8,15 +8,17 @@ use std::sync::Arc;
 use super::eval::{self, Base, Cx, Expr, Kind, Loop, LoopKind, Step};
 use super::funcs::{self, Func, MACROS, SIGS, Style};
 use super::lexer::RESERVED;
-use super::parser::{Ast, AstKind, BinOp, UnOp};
+use super::parser::{Ast, AstKind, BinOp, Children, NodeId, Tree, UnOp};
 use super::{CompileError, Scope, Span};
 use crate::value::{Str, Value};
 
 pub(crate) struct Checker<'a> {
     pub(crate) scope: &'a Scope,
     pub(crate) src: &'a str,
+    /// The parsed expression.
+    pub(crate) tree: &'a Tree<'a>,
     /// Loop variables in scope, innermost last.
-    pub(crate) locals: Vec<String>,
+    pub(crate) locals: Vec<&'a str>,
 }
 
 fn cerr(message: String, span: Span, help: Option<String>) -> CompileError {
@@ -98,7 +100,7 @@ fn boxed(e: Expr) -> Box<Expr> {
 
 /// Whether a `math.greatest`/`math.least` argument can be a number: a number literal or
 /// anything that is not another literal (as CEL's math extension checks).
-fn may_be_numeric(arg: &Ast) -> bool {
+fn may_be_numeric(arg: &Ast<'_>) -> bool {
     !matches!(
         arg.kind,
         AstKind::Null | AstKind::Bool(_) | AstKind::Str(_) | AstKind::List(_) | AstKind::Map(_)
@@ -107,11 +109,13 @@ fn may_be_numeric(arg: &Ast) -> bool {
 
 /// CEL's math extension rejects literal arguments that cannot be numbers when it expands the
 /// call: `math.greatest([])`, `math.greatest('a')`, `math.least(1, [2])`.
-fn check_extreme_args(shown: &str, args: &[Ast]) -> Result<(), CompileError> {
+fn check_extreme_args(shown: &str, tree: &Tree<'_>, args: &[NodeId]) -> Result<(), CompileError> {
     match args {
         [arg] => {
+            let arg = tree.get(*arg);
             let numeric_list = matches!(&arg.kind, AstKind::List(items)
-                if !items.is_empty() && items.iter().all(may_be_numeric));
+                if !tree.children(*items).is_empty()
+                    && tree.children(*items).iter().all(|i| may_be_numeric(tree.get(*i))));
             if numeric_list || may_be_numeric(arg) {
                 Ok(())
             } else {
@@ -122,7 +126,11 @@ fn check_extreme_args(shown: &str, args: &[Ast]) -> Result<(), CompileError> {
                 ))
             }
         }
-        args => match args.iter().find(|a| !may_be_numeric(a)) {
+        args => match args
+            .iter()
+            .map(|a| tree.get(*a))
+            .find(|a| !may_be_numeric(a))
+        {
             Some(arg) => Err(cerr(
                 format!("the arguments of `{shown}` must be numbers"),
                 arg.span,
@@ -144,35 +152,37 @@ fn is_const(e: &Expr) -> bool {
     matches!(e.kind, Kind::Const(_))
 }
 
-impl Checker<'_> {
+impl<'a> Checker<'a> {
     /// Lowers one node. A thin dispatcher, so that one level of nesting costs little stack.
-    pub(crate) fn lower(&mut self, ast: Ast) -> Result<Expr, CompileError> {
+    pub(crate) fn lower(&mut self, id: NodeId) -> Result<Expr, CompileError> {
+        let tree = self.tree;
+        let ast = tree.get(id);
         let span = ast.span;
         match ast.kind {
             AstKind::Null => Ok(constant(Value::Null, span)),
             AstKind::Bool(b) => Ok(constant(Value::Bool(b), span)),
             AstKind::Int(i) => Ok(constant(Value::Int(i), span)),
             AstKind::Double(d) => Ok(constant(Value::Double(d), span)),
-            AstKind::Str(s) => Ok(constant(Value::from(s), span)),
+            AstKind::Str(s) => Ok(constant(Value::from(tree.text(s)), span)),
             AstKind::Ident { name, leading_dot } => Ok(Expr {
-                kind: Kind::Var(self.resolve(&name, span, leading_dot)?),
+                kind: Kind::Var(self.resolve(name, span, leading_dot)?),
                 span,
             }),
             AstKind::Select {
                 operand,
                 field,
                 field_span,
-            } => self.lower_select(*operand, field, field_span, span),
-            AstKind::Index { operand, index } => self.lower_index(*operand, *index, span),
+            } => self.lower_select(operand, field, field_span, span),
+            AstKind::Index { operand, index } => self.lower_index(operand, index, span),
             AstKind::List(items) => self.lower_list(items, span),
             AstKind::Map(entries) => self.lower_map(entries, span),
-            AstKind::Unary { op, operand } => self.lower_unary(op, *operand, span),
-            AstKind::Binary { op, lhs, rhs } => self.lower_binary(op, *lhs, *rhs, span),
+            AstKind::Unary { op, operand } => self.lower_unary(op, operand, span),
+            AstKind::Binary { op, lhs, rhs } => self.lower_binary(op, lhs, rhs, span),
             AstKind::Cond {
                 cond,
                 then,
                 otherwise,
-            } => self.lower_cond(*cond, *then, *otherwise),
+            } => self.lower_cond(cond, then, otherwise),
             AstKind::Call {
                 target,
                 name,
@@ -185,24 +195,98 @@ impl Checker<'_> {
     #[inline(never)]
     fn lower_select(
         &mut self,
-        operand: Ast,
-        field: String,
+        operand: NodeId,
+        field: &str,
         field_span: Span,
         span: Span,
     ) -> Result<Expr, CompileError> {
+        if let AstKind::Select { .. } = self.tree.get(operand).kind {
+            return self.lower_path(operand, field, span);
+        }
         let operand = self.lower(operand)?;
-        self.check_field(&operand, &field, field_span)?;
-        Ok(self.select(operand, field, span, false))
+        self.check_field(&operand, field, field_span)?;
+        Ok(self.select(operand, Str::from(field), span, false))
+    }
+
+    /// `a.b.c...`: a chain of two or more selections. When it starts at a name it becomes one
+    /// static path, built at its final length (what selecting one field at a time gives, without
+    /// growing the path once per field); otherwise it is lowered one field at a time.
+    #[inline(never)]
+    fn lower_path(&mut self, inner: NodeId, field: &str, span: Span) -> Result<Expr, CompileError> {
+        let tree = self.tree;
+        let mut len = 1;
+        let mut base = inner;
+        while let AstKind::Select { operand, .. } = tree.get(base).kind {
+            base = operand;
+            len += 1;
+        }
+        if !matches!(tree.get(base).kind, AstKind::Ident { .. }) {
+            let AstKind::Select {
+                operand,
+                field: inner_field,
+                field_span,
+            } = tree.get(inner).kind
+            else {
+                return Err(cerr("internal error: not a selection".into(), span, None));
+            };
+            let operand = self.lower(operand)?;
+            self.check_field(&operand, inner_field, field_span)?;
+            let operand = self.select(operand, Str::from(inner_field), tree.get(inner).span, false);
+            return Ok(self.select(operand, Str::from(field), span, false));
+        }
+        let root = self.lower(base)?;
+        let Kind::Var(base_var) = root.kind else {
+            return Err(cerr("internal error: not a variable".into(), span, None));
+        };
+        // The steps from the outermost in, reversed at the end.
+        let mut steps = Vec::with_capacity(len);
+        steps.push(Step {
+            key: Str::from(field),
+            end: span.end,
+            indexed: false,
+        });
+        let mut at = inner;
+        while let Ast {
+            kind:
+                AstKind::Select {
+                    operand,
+                    field,
+                    field_span,
+                },
+            span: step_span,
+        } = *tree.get(at)
+        {
+            if operand == base {
+                // The first step is the one checked against the root's declared fields.
+                self.check_field(&root, field, field_span)?;
+            }
+            steps.push(Step {
+                key: Str::from(field),
+                end: step_span.end,
+                indexed: false,
+            });
+            at = operand;
+        }
+        steps.reverse();
+        Ok(Expr {
+            kind: Kind::Path(base_var, steps.into_boxed_slice()),
+            span,
+        })
     }
 
     #[inline(never)]
-    fn lower_index(&mut self, operand: Ast, index: Ast, span: Span) -> Result<Expr, CompileError> {
+    fn lower_index(
+        &mut self,
+        operand: NodeId,
+        index: NodeId,
+        span: Span,
+    ) -> Result<Expr, CompileError> {
         let operand = self.lower(operand)?;
         let index = self.lower(index)?;
         if let Kind::Const(Value::String(key)) = &index.kind
             && matches!(operand.kind, Kind::Var(_) | Kind::Path(..))
         {
-            return Ok(self.select(operand, key.to_string(), span, true));
+            return Ok(self.select(operand, key.clone(), span, true));
         }
         Ok(self.fold(Expr {
             kind: Kind::Index(boxed(operand), boxed(index)),
@@ -211,11 +295,8 @@ impl Checker<'_> {
     }
 
     #[inline(never)]
-    fn lower_list(&mut self, items: Vec<Ast>, span: Span) -> Result<Expr, CompileError> {
-        let items = items
-            .into_iter()
-            .map(|i| self.lower(i))
-            .collect::<Result<Vec<_>, _>>()?;
+    fn lower_list(&mut self, items: Children, span: Span) -> Result<Expr, CompileError> {
+        let items = self.lower_all(self.tree.children(items))?;
         Ok(self.fold(Expr {
             kind: Kind::List(items.into()),
             span,
@@ -223,10 +304,12 @@ impl Checker<'_> {
     }
 
     #[inline(never)]
-    fn lower_map(&mut self, entries: Vec<(Ast, Ast)>, span: Span) -> Result<Expr, CompileError> {
-        let mut out = Vec::with_capacity(entries.len());
+    fn lower_map(&mut self, entries: Children, span: Span) -> Result<Expr, CompileError> {
+        let entries = self.tree.children(entries);
+        let mut out = Vec::with_capacity(entries.len() / 2);
         let mut seen: Vec<Str> = Vec::new();
-        for (key, value) in entries {
+        for pair in entries.chunks_exact(2) {
+            let [key, value] = *pair else { continue };
             let key = self.lower(key)?;
             match &key.kind {
                 Kind::Const(Value::String(k)) => {
@@ -254,7 +337,7 @@ impl Checker<'_> {
     }
 
     #[inline(never)]
-    fn lower_unary(&mut self, op: UnOp, operand: Ast, span: Span) -> Result<Expr, CompileError> {
+    fn lower_unary(&mut self, op: UnOp, operand: NodeId, span: Span) -> Result<Expr, CompileError> {
         let operand = boxed(self.lower(operand)?);
         let kind = match op {
             UnOp::Not => Kind::Not(operand),
@@ -267,8 +350,8 @@ impl Checker<'_> {
     fn lower_binary(
         &mut self,
         op: BinOp,
-        lhs: Ast,
-        rhs: Ast,
+        lhs: NodeId,
+        rhs: NodeId,
         span: Span,
     ) -> Result<Expr, CompileError> {
         let lhs = self.lower(lhs)?;
@@ -312,8 +395,13 @@ impl Checker<'_> {
     }
 
     #[inline(never)]
-    fn lower_cond(&mut self, cond: Ast, then: Ast, otherwise: Ast) -> Result<Expr, CompileError> {
-        let span = cond.span.to(otherwise.span);
+    fn lower_cond(
+        &mut self,
+        cond: NodeId,
+        then: NodeId,
+        otherwise: NodeId,
+    ) -> Result<Expr, CompileError> {
+        let span = self.tree.get(cond).span.to(self.tree.get(otherwise).span);
         let cond = self.lower(cond)?;
         let then = self.lower(then)?;
         let otherwise = self.lower(otherwise)?;
@@ -328,7 +416,7 @@ impl Checker<'_> {
 
     /// Resolves a free name: a loop variable, else a root.
     fn resolve(&self, name: &str, span: Span, leading_dot: bool) -> Result<Base, CompileError> {
-        if !leading_dot && let Some(pos) = self.locals.iter().rposition(|l| l == name) {
+        if !leading_dot && let Some(pos) = self.locals.iter().rposition(|l| *l == name) {
             let depth = self.locals.len() - 1 - pos;
             return Ok(Base::Local(depth as u32));
         }
@@ -337,7 +425,7 @@ impl Checker<'_> {
         }
         let mut candidates: Vec<&str> = self.scope.roots.iter().map(|r| &*r.name).collect();
         if !leading_dot {
-            candidates.extend(self.locals.iter().map(String::as_str));
+            candidates.extend(self.locals.iter().copied());
         }
         let help = if let Some(best) = closest(name, candidates.iter().copied()) {
             Some(format!("did you mean `{best}`?"))
@@ -398,9 +486,9 @@ impl Checker<'_> {
     }
 
     /// `operand.field` (or `operand["field"]`), extending a static path where possible.
-    fn select(&self, operand: Expr, field: String, span: Span, indexed: bool) -> Expr {
+    fn select(&self, operand: Expr, field: Str, span: Span, indexed: bool) -> Expr {
         let step = Step {
-            key: Str::from(field),
+            key: field,
             end: span.end,
             indexed,
         };
@@ -451,12 +539,13 @@ impl Checker<'_> {
     #[inline(never)]
     fn call(
         &mut self,
-        target: Option<Box<Ast>>,
-        name: String,
+        target: Option<NodeId>,
+        name: &'a str,
         name_span: Span,
-        args: Vec<Ast>,
+        args: Children,
         span: Span,
     ) -> Result<Expr, CompileError> {
+        let args = self.tree.children(args);
         let Some(target) = target else {
             return self.global_call(name, name_span, args, span);
         };
@@ -464,17 +553,17 @@ impl Checker<'_> {
         if let AstKind::Ident {
             name: ns,
             leading_dot: _,
-        } = &target.kind
+        } = self.tree.get(target).kind
             && ns == "math"
-            && !self.locals.iter().any(|l| l == "math")
+            && !self.locals.contains(&"math")
         {
             return self.math_call(name, name_span, args, span);
         }
         if let Some((_, min, max)) = MACROS.iter().find(|(m, _, _)| *m == name) {
             if args.len() < *min || args.len() > *max {
-                return Err(self.arity_error(&name, *min, *max, args.len(), span));
+                return Err(self.arity_error(name, *min, *max, args.len(), span));
             }
-            return self.comprehension(*target, &name, args, span);
+            return self.comprehension(target, name, args, span);
         }
         let Some(sig) = SIGS
             .iter()
@@ -498,17 +587,17 @@ impl Checker<'_> {
                     "`{name}` is in the math extension: write `math.{name}(x)`"
                 ))
             } else {
-                closest(&name, methods).map(|m| format!("did you mean `{m}`?"))
+                closest(name, methods).map(|m| format!("did you mean `{m}`?"))
             };
             return Err(cerr(format!("unknown method `{name}`"), name_span, help));
         };
         if args.len() < sig.min_args || args.len() > sig.max_args {
-            return Err(self.arity_error(&name, sig.min_args, sig.max_args, args.len(), span));
+            return Err(self.arity_error(name, sig.min_args, sig.max_args, args.len(), span));
         }
-        let receiver = self.lower(*target)?;
-        let mut lowered = vec![receiver];
+        let mut lowered = Vec::with_capacity(args.len() + 1);
+        lowered.push(self.lower(target)?);
         for arg in args {
-            lowered.push(self.lower(arg)?);
+            lowered.push(self.lower(*arg)?);
         }
         self.finish_call(sig.func, lowered, span)
     }
@@ -516,9 +605,9 @@ impl Checker<'_> {
     #[inline(never)]
     fn global_call(
         &mut self,
-        name: String,
+        name: &str,
         name_span: Span,
-        args: Vec<Ast>,
+        args: &[NodeId],
         span: Span,
     ) -> Result<Expr, CompileError> {
         if name == "has" {
@@ -544,26 +633,23 @@ impl Checker<'_> {
                     .iter()
                     .filter(|s| s.style == Style::Global)
                     .map(|s| s.name);
-                closest(&name, globals.chain(["has"])).map(|f| format!("did you mean `{f}`?"))
+                closest(name, globals.chain(["has"])).map(|f| format!("did you mean `{f}`?"))
             };
             return Err(cerr(format!("unknown function `{name}`"), name_span, help));
         };
         if args.len() < sig.min_args || args.len() > sig.max_args {
-            return Err(self.arity_error(&name, sig.min_args, sig.max_args, args.len(), span));
+            return Err(self.arity_error(name, sig.min_args, sig.max_args, args.len(), span));
         }
-        let lowered = args
-            .into_iter()
-            .map(|a| self.lower(a))
-            .collect::<Result<Vec<_>, _>>()?;
+        let lowered = self.lower_all(args)?;
         self.finish_call(sig.func, lowered, span)
     }
 
     #[inline(never)]
     fn math_call(
         &mut self,
-        name: String,
+        name: &str,
         name_span: Span,
-        args: Vec<Ast>,
+        args: &[NodeId],
         span: Span,
     ) -> Result<Expr, CompileError> {
         let Some(sig) = SIGS
@@ -574,7 +660,7 @@ impl Checker<'_> {
                 .iter()
                 .filter(|s| s.style == Style::Math)
                 .map(|s| s.name);
-            let help = closest(&name, known.clone())
+            let help = closest(name, known.clone())
                 .map(|f| format!("did you mean `math.{f}`?"))
                 .unwrap_or_else(|| {
                     let all: Vec<String> = known.map(|k| format!("`math.{k}`")).collect();
@@ -591,12 +677,9 @@ impl Checker<'_> {
             return Err(self.arity_error(&shown, sig.min_args, sig.max_args, args.len(), span));
         }
         if matches!(sig.func, Func::Greatest | Func::Least) {
-            check_extreme_args(&shown, &args)?;
+            check_extreme_args(&shown, self.tree, args)?;
         }
-        let mut lowered = args
-            .into_iter()
-            .map(|a| self.lower(a))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut lowered = self.lower_all(args)?;
         if lowered.len() > 1 {
             // `math.greatest(a, b, c)` is `math.greatest([a, b, c])`.
             let list = self.fold(Expr {
@@ -651,7 +734,7 @@ impl Checker<'_> {
 
     /// `has(a.b.c)`: whether the map `a.b` has the key `c`.
     #[inline(never)]
-    fn has(&mut self, mut args: Vec<Ast>, span: Span) -> Result<Expr, CompileError> {
+    fn has(&mut self, args: &[NodeId], span: Span) -> Result<Expr, CompileError> {
         let usage = || {
             cerr(
                 "`has` takes one field selection".into(),
@@ -659,12 +742,10 @@ impl Checker<'_> {
                 Some("write it like `has(input.spec.fairness)`".into()),
             )
         };
-        if args.len() != 1 {
-            return Err(usage());
-        }
-        let Some(arg) = args.pop() else {
+        let [arg] = *args else {
             return Err(usage());
         };
+        let arg = self.tree.get(arg);
         let AstKind::Select {
             operand,
             field,
@@ -677,8 +758,8 @@ impl Checker<'_> {
                 Some("write it like `has(input.spec.fairness)`".into()),
             ));
         };
-        let operand = self.lower(*operand)?;
-        self.check_field(&operand, &field, field_span)?;
+        let operand = self.lower(operand)?;
+        self.check_field(&operand, field, field_span)?;
         let kind = Kind::Has(boxed(operand), Str::from(field));
         Ok(self.fold(Expr { kind, span }))
     }
@@ -686,9 +767,9 @@ impl Checker<'_> {
     #[inline(never)]
     fn comprehension(
         &mut self,
-        target: Ast,
+        target: NodeId,
         name: &str,
-        args: Vec<Ast>,
+        args: &[NodeId],
         span: Span,
     ) -> Result<Expr, CompileError> {
         let kind = match name {
@@ -698,7 +779,7 @@ impl Checker<'_> {
             "map" => LoopKind::Map,
             _ => LoopKind::Filter,
         };
-        let mut args = args.into_iter();
+        let mut args = args.iter().copied();
         let (Some(var), Some(body)) = (args.next(), args.next()) else {
             return Err(cerr(
                 format!("`{name}` needs a variable and an expression"),
@@ -707,6 +788,7 @@ impl Checker<'_> {
             ));
         };
         let transform = args.next();
+        let var = self.tree.get(var);
         let AstKind::Ident {
             name: var_name,
             leading_dot: false,
@@ -718,7 +800,7 @@ impl Checker<'_> {
                 Some(format!("write it like `list.{name}(x, x > 0)`")),
             ));
         };
-        if RESERVED.contains(&var_name.as_str()) {
+        if RESERVED.contains(&var_name) {
             return Err(cerr(
                 format!("`{var_name}` is a reserved word"),
                 var.span,
@@ -744,6 +826,15 @@ impl Checker<'_> {
             })),
             span,
         })
+    }
+
+    /// Lowers each of `ids`, in order.
+    fn lower_all(&mut self, ids: &[NodeId]) -> Result<Vec<Expr>, CompileError> {
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            out.push(self.lower(*id)?);
+        }
+        Ok(out)
     }
 
     /// Evaluates a node whose operands are all constants, when that succeeds; a node that

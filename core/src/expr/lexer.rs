@@ -7,15 +7,23 @@
 
 use super::{CompileError, Span};
 
-/// One token kind.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) enum Tok {
+/// A string literal's text: borrowed from the source when it has no escapes (the common case),
+/// else the index of its decoded text in [`Lexed::strings`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Lit<'s> {
+    Src(&'s str),
+    Decoded(u32),
+}
+
+/// One token kind. Names and string literals borrow from the source, so tokens are `Copy`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Tok<'s> {
     /// An integer literal too large for `i64` keeps its magnitude so that `-9223372036854775808`
     /// can still be written.
     Int(u64),
     Double(f64),
-    Str(String),
-    Ident(String),
+    Str(Lit<'s>),
+    Ident(&'s str),
     True,
     False,
     Null,
@@ -47,7 +55,7 @@ pub(crate) enum Tok {
     Eof,
 }
 
-impl Tok {
+impl Tok<'_> {
     /// How the token reads in a message (`unexpected \`)\``).
     pub(crate) fn describe(&self) -> String {
         let text = match self {
@@ -108,10 +116,17 @@ impl Tok {
 }
 
 /// A token and where it is.
-#[derive(Clone, Debug)]
-pub(crate) struct Token {
-    pub(crate) tok: Tok,
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Token<'s> {
+    pub(crate) tok: Tok<'s>,
     pub(crate) span: Span,
+}
+
+/// The tokens of a source text, ending with [`Tok::Eof`], and the decoded text of the string
+/// literals that had escapes.
+pub(crate) struct Lexed<'s> {
+    pub(crate) tokens: Vec<Token<'s>>,
+    pub(crate) strings: Vec<String>,
 }
 
 /// Words CEL reserves: they cannot be used as names of variables.
@@ -144,25 +159,31 @@ fn err(message: impl Into<String>, start: usize, end: usize) -> CompileError {
 }
 
 /// Splits `src` into tokens, ending with [`Tok::Eof`].
-pub(crate) fn lex(src: &str) -> Result<Vec<Token>, CompileError> {
+pub(crate) fn lex(src: &str) -> Result<Lexed<'_>, CompileError> {
     let mut lexer = Lexer {
         src,
         bytes: src.as_bytes(),
         pos: 0,
-        out: Vec::new(),
+        // A typical condition has a token every four bytes or so; one allocation usually fits.
+        out: Vec::with_capacity(src.len() / 3 + 4),
+        strings: Vec::new(),
     };
     lexer.run()?;
-    Ok(lexer.out)
+    Ok(Lexed {
+        tokens: lexer.out,
+        strings: lexer.strings,
+    })
 }
 
 struct Lexer<'s> {
     src: &'s str,
     bytes: &'s [u8],
     pos: usize,
-    out: Vec<Token>,
+    out: Vec<Token<'s>>,
+    strings: Vec<String>,
 }
 
-impl Lexer<'_> {
+impl<'s> Lexer<'s> {
     fn peek(&self) -> Option<u8> {
         self.bytes.get(self.pos).copied()
     }
@@ -171,7 +192,7 @@ impl Lexer<'_> {
         self.bytes.get(self.pos + ahead).copied()
     }
 
-    fn push(&mut self, tok: Tok, start: usize) {
+    fn push(&mut self, tok: Tok<'s>, start: usize) {
         self.out.push(Token {
             tok,
             span: Span::new(start, self.pos),
@@ -246,7 +267,7 @@ impl Lexer<'_> {
             "false" => Tok::False,
             "null" => Tok::Null,
             "in" => Tok::In,
-            _ => Tok::Ident(word.to_owned()),
+            _ => Tok::Ident(word),
         };
         self.push(tok, start);
     }
@@ -426,8 +447,12 @@ impl Lexer<'_> {
         let quote = self.peek().unwrap_or(b'"');
         let triple = self.peek_at(1) == Some(quote) && self.peek_at(2) == Some(quote);
         self.pos += if triple { 3 } else { 1 };
-        let mut out = String::new();
-        loop {
+        // The text is borrowed from the source unless an escape needs decoding; then `out`
+        // holds what was decoded so far and `run` is where the next literal run starts.
+        let content = self.pos;
+        let mut run = self.pos;
+        let mut out: Option<String> = None;
+        let end = loop {
             let Some(c) = self.peek() else {
                 return Err(CompileError {
                     message: "unterminated string".into(),
@@ -445,11 +470,11 @@ impl Lexer<'_> {
             if c == quote {
                 if !triple {
                     self.pos += 1;
-                    break;
+                    break self.pos - 1;
                 }
                 if self.peek_at(1) == Some(quote) && self.peek_at(2) == Some(quote) {
                     self.pos += 3;
-                    break;
+                    break self.pos - 3;
                 }
             }
             if !triple && (c == b'\n' || c == b'\r') {
@@ -462,19 +487,26 @@ impl Lexer<'_> {
                 });
             }
             if c == b'\\' && !raw {
-                self.escape(&mut out)?;
+                let decoded = out.get_or_insert_with(String::new);
+                decoded.push_str(self.src.get(run..self.pos).unwrap_or_default());
+                self.escape(decoded)?;
+                run = self.pos;
                 continue;
             }
-            // Copy one whole UTF-8 character.
-            let ch = self
-                .src
-                .get(self.pos..)
-                .and_then(|s| s.chars().next())
-                .unwrap_or('\u{fffd}');
-            out.push(ch);
-            self.pos += ch.len_utf8();
-        }
-        self.push(Tok::Str(out), start);
+            // Quotes, backslashes and line breaks are ASCII, and a byte of a multi-byte UTF-8
+            // character is never ASCII, so stepping by bytes keeps characters whole.
+            self.pos += 1;
+        };
+        let lit = match out {
+            None => Lit::Src(self.src.get(content..end).unwrap_or_default()),
+            Some(mut decoded) => {
+                decoded.push_str(self.src.get(run..end).unwrap_or_default());
+                let index = u32::try_from(self.strings.len()).unwrap_or(u32::MAX);
+                self.strings.push(decoded);
+                Lit::Decoded(index)
+            }
+        };
+        self.push(Tok::Str(lit), start);
         Ok(())
     }
 

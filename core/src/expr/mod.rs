@@ -184,15 +184,16 @@ pub fn compile(source: &str, scope: &Scope, limits: &Limits) -> Result<Program, 
             help: Some("split the condition into smaller ones".into()),
         });
     }
-    let tokens = lexer::lex(source)?;
+    let lexed = lexer::lex(source)?;
     let max_depth = limits.max_depth.min(MAX_DEPTH_CEILING) as u32;
-    let (ast, _nodes) = parser::parse(tokens, max_depth, limits.max_nodes)?;
+    let (tree, root) = parser::parse(lexed, max_depth, limits.max_nodes)?;
     let mut checker = check::Checker {
         scope,
         src: source,
+        tree: &tree,
         locals: Vec::new(),
     };
-    let expr = checker.lower(ast)?;
+    let expr = checker.lower(root)?;
     Ok(Program {
         source: Str::from(source),
         inner: Arc::new(Inner {

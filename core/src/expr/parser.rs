@@ -16,8 +16,13 @@
 //! operator counts, and so does each level of the tree built by the loops (a long `a.b.c...`
 //! chain or `1 + 1 + ...` is as deep as it is long), so a hostile input gets an error, not a
 //! stack overflow.
+//!
+//! The tree lives in one arena ([`Tree`]): nodes refer to their children by index, and the
+//! arguments of calls and the items of list and map literals are runs in a shared list, so
+//! parsing allocates a few vectors per expression rather than a box per node. Names and string
+//! literals borrow from the source.
 
-use super::lexer::{Tok, Token};
+use super::lexer::{Lexed, Lit, Tok, Token};
 use super::{CompileError, Span};
 
 /// A binary operator.
@@ -67,76 +72,129 @@ pub(crate) enum UnOp {
     Neg,
 }
 
-/// A syntax-tree node with its byte span and nesting depth.
+/// The index of a node in its [`Tree`].
+pub(crate) type NodeId = u32;
+
+/// A run of node indices in [`Tree::lists`]: the arguments of a call, the items of a list, the
+/// keys and values of a map (alternating).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Children {
+    start: u32,
+    len: u32,
+}
+
+/// A syntax-tree node with its byte span.
 #[derive(Clone, Debug)]
-pub(crate) struct Ast {
-    pub(crate) kind: AstKind,
+pub(crate) struct Ast<'s> {
+    pub(crate) kind: AstKind<'s>,
     pub(crate) span: Span,
-    pub(crate) depth: u32,
 }
 
 /// The syntax-tree node kinds.
 #[derive(Clone, Debug)]
-pub(crate) enum AstKind {
+pub(crate) enum AstKind<'s> {
     Null,
     Bool(bool),
     Int(i64),
     Double(f64),
-    Str(String),
+    Str(Lit<'s>),
     /// A name; `leading_dot` for `.name`, which skips loop variables.
     Ident {
-        name: String,
+        name: &'s str,
         leading_dot: bool,
     },
     Select {
-        operand: Box<Ast>,
-        field: String,
+        operand: NodeId,
+        field: &'s str,
         field_span: Span,
     },
     Call {
-        target: Option<Box<Ast>>,
-        name: String,
+        target: Option<NodeId>,
+        name: &'s str,
         name_span: Span,
-        args: Vec<Ast>,
+        args: Children,
     },
     Index {
-        operand: Box<Ast>,
-        index: Box<Ast>,
+        operand: NodeId,
+        index: NodeId,
     },
-    List(Vec<Ast>),
-    Map(Vec<(Ast, Ast)>),
+    List(Children),
+    /// Keys and values, alternating.
+    Map(Children),
     Unary {
         op: UnOp,
-        operand: Box<Ast>,
+        operand: NodeId,
     },
     Binary {
         op: BinOp,
-        lhs: Box<Ast>,
-        rhs: Box<Ast>,
+        lhs: NodeId,
+        rhs: NodeId,
     },
     Cond {
-        cond: Box<Ast>,
-        then: Box<Ast>,
-        otherwise: Box<Ast>,
+        cond: NodeId,
+        then: NodeId,
+        otherwise: NodeId,
     },
 }
 
-/// Parses a token stream (ending with `Eof`) into one expression.
+/// A parsed expression: the node arena, the shared child lists, and the decoded text of
+/// string literals that had escapes.
+pub(crate) struct Tree<'s> {
+    nodes: Vec<Ast<'s>>,
+    lists: Vec<NodeId>,
+    strings: Vec<String>,
+}
+
+/// Stands in for a node index that is out of range (which the parser never produces).
+const MISSING: Ast<'static> = Ast {
+    kind: AstKind::Null,
+    span: Span { start: 0, end: 0 },
+};
+
+impl<'s> Tree<'s> {
+    /// The node at `id`.
+    pub(crate) fn get(&self, id: NodeId) -> &Ast<'s> {
+        self.nodes.get(id as usize).unwrap_or(&MISSING)
+    }
+
+    /// The node indices of a run.
+    pub(crate) fn children(&self, run: Children) -> &[NodeId] {
+        let start = run.start as usize;
+        self.lists
+            .get(start..start + run.len as usize)
+            .unwrap_or_default()
+    }
+
+    /// The text of a string literal.
+    pub(crate) fn text<'t>(&'t self, lit: Lit<'s>) -> &'t str {
+        match lit {
+            Lit::Src(text) => text,
+            Lit::Decoded(index) => self.strings.get(index as usize).map_or("", String::as_str),
+        }
+    }
+}
+
+/// Parses a token stream (ending with `Eof`) into one expression: the tree and its root.
 pub(crate) fn parse(
-    tokens: Vec<Token>,
+    lexed: Lexed<'_>,
     max_depth: u32,
     max_nodes: usize,
-) -> Result<(Ast, usize), CompileError> {
+) -> Result<(Tree<'_>, NodeId), CompileError> {
+    let Lexed { tokens, strings } = lexed;
+    // Every node consumes at least one token of its own, so this is enough for the whole tree.
+    let capacity = tokens.len().min(max_nodes.saturating_add(1));
     let mut p = Parser {
         tokens,
         pos: 0,
         nest: 0,
-        nodes: 0,
         max_depth,
         max_nodes,
+        nodes: Vec::with_capacity(capacity),
+        lists: Vec::new(),
+        scratch: Vec::new(),
     };
-    let ast = p.expr()?;
-    let tok = p.peek().clone();
+    let root = p.expr()?;
+    let tok = *p.peek();
     if tok.tok != Tok::Eof {
         return Err(CompileError {
             message: format!(
@@ -147,48 +205,64 @@ pub(crate) fn parse(
             help: None,
         });
     }
-    Ok((ast, p.nodes))
+    let tree = Tree {
+        nodes: p.nodes,
+        lists: p.lists,
+        strings,
+    };
+    Ok((tree, root.id))
 }
 
-struct Parser {
-    tokens: Vec<Token>,
+/// A node just built: its index, with the span and depth its parent needs.
+#[derive(Clone, Copy)]
+struct Built {
+    id: NodeId,
+    span: Span,
+    depth: u32,
+}
+
+struct Parser<'s> {
+    tokens: Vec<Token<'s>>,
     pos: usize,
     nest: u32,
-    nodes: usize,
     max_depth: u32,
     max_nodes: usize,
+    nodes: Vec<Ast<'s>>,
+    lists: Vec<NodeId>,
+    /// Children of the lists being parsed, innermost last; moved to `lists` when one closes.
+    scratch: Vec<NodeId>,
 }
 
-const EOF_TOKEN: Token = Token {
+const EOF_TOKEN: Token<'static> = Token {
     tok: Tok::Eof,
     span: Span { start: 0, end: 0 },
 };
 
-impl Parser {
-    fn peek(&self) -> &Token {
+impl<'s> Parser<'s> {
+    fn peek(&self) -> &Token<'s> {
         self.tokens
             .get(self.pos)
             .or_else(|| self.tokens.last())
             .unwrap_or(&EOF_TOKEN)
     }
 
-    fn peek_tok(&self) -> &Tok {
+    fn peek_tok(&self) -> &Tok<'s> {
         &self.peek().tok
     }
 
-    fn peek2_tok(&self) -> &Tok {
+    fn peek2_tok(&self) -> &Tok<'s> {
         self.tokens.get(self.pos + 1).map_or(&Tok::Eof, |t| &t.tok)
     }
 
-    fn bump(&mut self) -> Token {
-        let tok = self.peek().clone();
+    fn bump(&mut self) -> Token<'s> {
+        let tok = *self.peek();
         if self.pos < self.tokens.len() {
             self.pos += 1;
         }
         tok
     }
 
-    fn eat(&mut self, tok: &Tok) -> bool {
+    fn eat(&mut self, tok: &Tok<'_>) -> bool {
         if self.peek_tok() == tok {
             self.pos += 1;
             true
@@ -198,7 +272,7 @@ impl Parser {
     }
 
     /// Consumes `tok` or fails with "unexpected X, expected `what`".
-    fn expect_span(&mut self, tok: &Tok, what: &str) -> Result<Span, CompileError> {
+    fn expect_span(&mut self, tok: &Tok<'_>, what: &str) -> Result<Span, CompileError> {
         if self.peek_tok() == tok {
             let span = self.peek().span;
             self.pos += 1;
@@ -219,6 +293,8 @@ impl Parser {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn too_deep(&self, span: Span) -> CompileError {
         CompileError {
             message: format!(
@@ -230,24 +306,46 @@ impl Parser {
         }
     }
 
+    #[cold]
+    #[inline(never)]
+    fn too_large(&self, span: Span) -> CompileError {
+        CompileError {
+            message: format!(
+                "expression is too large (more than {} nodes)",
+                self.max_nodes
+            ),
+            span: span.range(),
+            help: Some("split the condition into smaller ones".into()),
+        }
+    }
+
     /// Builds a node, checking the depth and node-count limits.
-    fn node(&mut self, kind: AstKind, span: Span, child_depth: u32) -> Result<Ast, CompileError> {
+    fn node(
+        &mut self,
+        kind: AstKind<'s>,
+        span: Span,
+        child_depth: u32,
+    ) -> Result<Built, CompileError> {
         let depth = child_depth.saturating_add(1);
         if depth > self.max_depth {
             return Err(self.too_deep(span));
         }
-        self.nodes += 1;
-        if self.nodes > self.max_nodes {
-            return Err(CompileError {
-                message: format!(
-                    "expression is too large (more than {} nodes)",
-                    self.max_nodes
-                ),
-                span: span.range(),
-                help: Some("split the condition into smaller ones".into()),
-            });
+        if self.nodes.len() >= self.max_nodes {
+            return Err(self.too_large(span));
         }
-        Ok(Ast { kind, span, depth })
+        let id = u32::try_from(self.nodes.len()).map_err(|_| self.too_large(span))?;
+        self.nodes.push(Ast { kind, span });
+        Ok(Built { id, span, depth })
+    }
+
+    /// Moves the children collected in `scratch` since `base` to `lists`.
+    fn finish_list(&mut self, base: usize) -> Children {
+        let start = u32::try_from(self.lists.len()).unwrap_or(u32::MAX);
+        let tail = self.scratch.get(base..).unwrap_or_default();
+        let len = u32::try_from(tail.len()).unwrap_or(0);
+        self.lists.extend_from_slice(tail);
+        self.scratch.truncate(base);
+        Children { start, len }
     }
 
     fn enter(&mut self) -> Result<(), CompileError> {
@@ -258,14 +356,14 @@ impl Parser {
         Ok(())
     }
 
-    fn expr(&mut self) -> Result<Ast, CompileError> {
+    fn expr(&mut self) -> Result<Built, CompileError> {
         self.enter()?;
         let result = self.conditional();
         self.nest -= 1;
         result
     }
 
-    fn conditional(&mut self) -> Result<Ast, CompileError> {
+    fn conditional(&mut self) -> Result<Built, CompileError> {
         let cond = self.binary(0)?;
         if self.peek_tok() != &Tok::Question {
             return Ok(cond);
@@ -274,7 +372,7 @@ impl Parser {
     }
 
     #[inline(never)]
-    fn conditional_rest(&mut self, cond: Ast) -> Result<Ast, CompileError> {
+    fn conditional_rest(&mut self, cond: Built) -> Result<Built, CompileError> {
         self.pos += 1;
         let then = self.binary(0)?;
         self.expect_span(&Tok::Colon, "`:` of the conditional")?;
@@ -283,24 +381,23 @@ impl Parser {
         let depth = cond.depth.max(then.depth).max(otherwise.depth);
         self.node(
             AstKind::Cond {
-                cond: Box::new(cond),
-                then: Box::new(then),
-                otherwise: Box::new(otherwise),
+                cond: cond.id,
+                then: then.id,
+                otherwise: otherwise.id,
             },
             span,
             depth,
         )
     }
 
-    #[inline(never)]
-    fn binary_node(&mut self, lhs: Ast, op: BinOp, rhs: Ast) -> Result<Ast, CompileError> {
+    fn binary_node(&mut self, lhs: Built, op: BinOp, rhs: Built) -> Result<Built, CompileError> {
         let span = lhs.span.to(rhs.span);
         let depth = lhs.depth.max(rhs.depth);
         self.node(
             AstKind::Binary {
                 op,
-                lhs: Box::new(lhs),
-                rhs: Box::new(rhs),
+                lhs: lhs.id,
+                rhs: rhs.id,
             },
             span,
             depth,
@@ -329,7 +426,7 @@ impl Parser {
     }
 
     /// Precedence climbing: every operator is left-associative.
-    fn binary(&mut self, min_prec: u8) -> Result<Ast, CompileError> {
+    fn binary(&mut self, min_prec: u8) -> Result<Built, CompileError> {
         let mut lhs = self.unary()?;
         while let Some((op, prec)) = self.binary_op() {
             if prec < min_prec {
@@ -342,7 +439,7 @@ impl Parser {
         Ok(lhs)
     }
 
-    fn unary(&mut self) -> Result<Ast, CompileError> {
+    fn unary(&mut self) -> Result<Built, CompileError> {
         if !matches!(self.peek_tok(), Tok::Bang | Tok::Minus) {
             return self.member();
         }
@@ -350,7 +447,7 @@ impl Parser {
     }
 
     #[inline(never)]
-    fn unary_ops(&mut self) -> Result<Ast, CompileError> {
+    fn unary_ops(&mut self) -> Result<Built, CompileError> {
         let mut ops: Vec<(UnOp, Span)> = Vec::new();
         loop {
             let span = self.peek().span;
@@ -371,20 +468,19 @@ impl Parser {
         let mut operand = self.member()?;
         while let Some((op, span)) = ops.pop() {
             let full = span.to(operand.span);
-            let depth = operand.depth;
             operand = self.node(
                 AstKind::Unary {
                     op,
-                    operand: Box::new(operand),
+                    operand: operand.id,
                 },
                 full,
-                depth,
+                operand.depth,
             )?;
         }
         Ok(operand)
     }
 
-    fn member(&mut self) -> Result<Ast, CompileError> {
+    fn member(&mut self) -> Result<Built, CompileError> {
         let mut operand = self.primary()?;
         loop {
             operand = match self.peek_tok() {
@@ -395,38 +491,33 @@ impl Parser {
         }
     }
 
-    #[inline(never)]
-    fn member_dot(&mut self, operand: Ast) -> Result<Ast, CompileError> {
+    fn member_dot(&mut self, operand: Built) -> Result<Built, CompileError> {
         self.pos += 1;
         let (field, field_span) = self.ident("a field or method name after `.`")?;
         if self.peek_tok() == &Tok::LParen {
-            let (args, close) = self.args()?;
-            let span = operand.span.to(close);
-            let depth = args.iter().map(|a| a.depth).fold(operand.depth, u32::max);
+            let (args, close, depth) = self.args()?;
             let kind = AstKind::Call {
-                target: Some(Box::new(operand)),
+                target: Some(operand.id),
                 name: field,
                 name_span: field_span,
                 args,
             };
-            self.node(kind, span, depth)
+            self.node(kind, operand.span.to(close), depth.max(operand.depth))
         } else {
-            let span = operand.span.to(field_span);
-            let depth = operand.depth;
             self.node(
                 AstKind::Select {
-                    operand: Box::new(operand),
+                    operand: operand.id,
                     field,
                     field_span,
                 },
-                span,
-                depth,
+                operand.span.to(field_span),
+                operand.depth,
             )
         }
     }
 
     #[inline(never)]
-    fn member_index(&mut self, operand: Ast) -> Result<Ast, CompileError> {
+    fn member_index(&mut self, operand: Built) -> Result<Built, CompileError> {
         self.pos += 1;
         let index = self.expr()?;
         let close = self.expect_span(&Tok::RBracket, "`]`")?;
@@ -434,53 +525,60 @@ impl Parser {
         let depth = operand.depth.max(index.depth);
         self.node(
             AstKind::Index {
-                operand: Box::new(operand),
-                index: Box::new(index),
+                operand: operand.id,
+                index: index.id,
             },
             span,
             depth,
         )
     }
 
-    fn ident(&mut self, what: &str) -> Result<(String, Span), CompileError> {
-        let token = self.peek().clone();
-        match token.tok {
+    fn ident(&mut self, what: &str) -> Result<(&'s str, Span), CompileError> {
+        let token = *self.peek();
+        let keyword = match token.tok {
             Tok::Ident(name) => {
                 self.pos += 1;
-                Ok((name, token.span))
+                return Ok((name, token.span));
             }
-            // `in`, `true`, `false` and `null` are keywords, but a map's keys may spell them.
-            Tok::In | Tok::True | Tok::False | Tok::Null if what.contains("field") => {
-                self.pos += 1;
-                let name = token.tok.describe().trim_matches('`').to_owned();
-                Ok((name, token.span))
-            }
-            other => Err(CompileError {
-                message: format!("unexpected {}, expected {what}", other.describe()),
-                span: token.span.range(),
-                help: None,
-            }),
+            Tok::In => "in",
+            Tok::True => "true",
+            Tok::False => "false",
+            Tok::Null => "null",
+            _ => "",
+        };
+        // `in`, `true`, `false` and `null` are keywords, but a map's keys may spell them.
+        if !keyword.is_empty() && what.contains("field") {
+            self.pos += 1;
+            return Ok((keyword, token.span));
         }
+        Err(CompileError {
+            message: format!("unexpected {}, expected {what}", token.tok.describe()),
+            span: token.span.range(),
+            help: None,
+        })
     }
 
-    /// Parses `( args )`, returning the arguments and the span of `)`.
+    /// Parses `( args )`, returning the arguments, the span of `)` and the deepest argument.
     #[inline(never)]
-    fn args(&mut self) -> Result<(Vec<Ast>, Span), CompileError> {
+    fn args(&mut self) -> Result<(Children, Span, u32), CompileError> {
         self.expect_span(&Tok::LParen, "`(`")?;
-        let mut args = Vec::new();
-        loop {
+        let base = self.scratch.len();
+        let mut depth = 0;
+        let close = loop {
             if let Some(close) = self.close(&Tok::RParen) {
-                return Ok((args, close));
+                break close;
             }
-            args.push(self.expr()?);
+            let arg = self.expr()?;
+            depth = depth.max(arg.depth);
+            self.scratch.push(arg.id);
             if !self.eat(&Tok::Comma) {
-                let close = self.expect_span(&Tok::RParen, "`,` or `)`")?;
-                return Ok((args, close));
+                break self.expect_span(&Tok::RParen, "`,` or `)`")?;
             }
-        }
+        };
+        Ok((self.finish_list(base), close, depth))
     }
 
-    fn close(&mut self, tok: &Tok) -> Option<Span> {
+    fn close(&mut self, tok: &Tok<'_>) -> Option<Span> {
         if self.peek_tok() == tok {
             let span = self.peek().span;
             self.pos += 1;
@@ -490,7 +588,7 @@ impl Parser {
         }
     }
 
-    fn primary(&mut self) -> Result<Ast, CompileError> {
+    fn primary(&mut self) -> Result<Built, CompileError> {
         match self.peek_tok() {
             Tok::LParen => self.paren(),
             Tok::LBracket => self.list_literal(),
@@ -501,7 +599,7 @@ impl Parser {
     }
 
     #[inline(never)]
-    fn paren(&mut self) -> Result<Ast, CompileError> {
+    fn paren(&mut self) -> Result<Built, CompileError> {
         self.pos += 1;
         let inner = self.expr()?;
         self.expect_span(&Tok::RParen, "`)`")?;
@@ -509,28 +607,32 @@ impl Parser {
     }
 
     #[inline(never)]
-    fn list_literal(&mut self) -> Result<Ast, CompileError> {
+    fn list_literal(&mut self) -> Result<Built, CompileError> {
         let open = self.peek().span;
         self.pos += 1;
-        let mut items = Vec::new();
+        let base = self.scratch.len();
+        let mut depth = 0;
         let close = loop {
             if let Some(close) = self.close(&Tok::RBracket) {
                 break close;
             }
-            items.push(self.expr()?);
+            let item = self.expr()?;
+            depth = depth.max(item.depth);
+            self.scratch.push(item.id);
             if !self.eat(&Tok::Comma) {
                 break self.expect_span(&Tok::RBracket, "`,` or `]`")?;
             }
         };
-        let depth = items.iter().map(|a| a.depth).max().unwrap_or(0);
+        let items = self.finish_list(base);
         self.node(AstKind::List(items), open.to(close), depth)
     }
 
     #[inline(never)]
-    fn map_literal(&mut self) -> Result<Ast, CompileError> {
+    fn map_literal(&mut self) -> Result<Built, CompileError> {
         let open = self.peek().span;
         self.pos += 1;
-        let mut entries = Vec::new();
+        let base = self.scratch.len();
+        let mut depth = 0;
         let close = loop {
             if let Some(close) = self.close(&Tok::RBrace) {
                 break close;
@@ -538,21 +640,18 @@ impl Parser {
             let key = self.expr()?;
             self.expect_span(&Tok::Colon, "`:` after the map key")?;
             let value = self.expr()?;
-            entries.push((key, value));
+            depth = depth.max(key.depth).max(value.depth);
+            self.scratch.push(key.id);
+            self.scratch.push(value.id);
             if !self.eat(&Tok::Comma) {
                 break self.expect_span(&Tok::RBrace, "`,` or `}`")?;
             }
         };
-        let depth = entries
-            .iter()
-            .map(|(k, v)| k.depth.max(v.depth))
-            .max()
-            .unwrap_or(0);
+        let entries = self.finish_list(base);
         self.node(AstKind::Map(entries), open.to(close), depth)
     }
 
-    #[inline(never)]
-    fn name(&mut self) -> Result<Ast, CompileError> {
+    fn name(&mut self) -> Result<Built, CompileError> {
         let start = self.peek().span;
         let leading_dot = self.eat(&Tok::Dot);
         let (name, name_span) = self.ident(if leading_dot {
@@ -560,11 +659,35 @@ impl Parser {
         } else {
             "a name"
         })?;
-        self.ident_or_call(name, start.to(name_span), name_span, leading_dot)
+        let span = start.to(name_span);
+        if self.peek_tok() == &Tok::LParen {
+            return self.global_call(name, span, name_span);
+        }
+        self.node(AstKind::Ident { name, leading_dot }, span, 0)
     }
 
     #[inline(never)]
-    fn literal(&mut self) -> Result<Ast, CompileError> {
+    fn global_call(
+        &mut self,
+        name: &'s str,
+        span: Span,
+        name_span: Span,
+    ) -> Result<Built, CompileError> {
+        let (args, close, depth) = self.args()?;
+        self.node(
+            AstKind::Call {
+                target: None,
+                name,
+                name_span,
+                args,
+            },
+            span.to(close),
+            depth,
+        )
+    }
+
+    #[inline(never)]
+    fn literal(&mut self) -> Result<Built, CompileError> {
         let token = self.bump();
         let span = token.span;
         match token.tok {
@@ -615,30 +738,5 @@ impl Parser {
                 help: None,
             }),
         }
-    }
-
-    #[inline(never)]
-    fn ident_or_call(
-        &mut self,
-        name: String,
-        span: Span,
-        name_span: Span,
-        leading_dot: bool,
-    ) -> Result<Ast, CompileError> {
-        if self.peek_tok() == &Tok::LParen {
-            let (args, close) = self.args()?;
-            let depth = args.iter().map(|a| a.depth).max().unwrap_or(0);
-            return self.node(
-                AstKind::Call {
-                    target: None,
-                    name,
-                    name_span,
-                    args,
-                },
-                span.to(close),
-                depth,
-            );
-        }
-        self.node(AstKind::Ident { name, leading_dot }, span, 0)
     }
 }

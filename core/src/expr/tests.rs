@@ -612,6 +612,31 @@ fn field_paths_and_reads() {
     );
     assert_eq!(compile_src("input.a == 1").unwrap().as_field_path(), None);
     assert_eq!(compile_src("input.a[0]").unwrap().as_field_path(), None);
+    // A long chain is one path; only its first field is checked against declared fields.
+    assert_eq!(
+        compile_src("input.a.b.c.d").unwrap().as_field_path(),
+        Some((0, vec!["a".into(), "b".into(), "c".into(), "d".into()]))
+    );
+    assert_eq!(
+        compile_src("params.names.x.y").unwrap().as_field_path(),
+        Some((1, vec!["names".into(), "x".into(), "y".into()]))
+    );
+    let e = compile_src("params.nmes.x.y").unwrap_err();
+    assert_eq!(e.message, "unknown field `nmes` on `params`");
+    assert_eq!(e.span, 7..11);
+    assert_eq!(
+        compile_src("inptu.a.b").unwrap_err().message,
+        "unknown variable `inptu`"
+    );
+    let missing = run("input.spec.metrics.recall.x").unwrap_err();
+    assert_eq!(
+        missing.missing_path.as_deref(),
+        Some("input.spec.metrics.recall")
+    );
+    ok("input.spec.metrics.accuracy", 0.78);
+    ok("{'a': {'b': {'c': 1}}}.a.b.c", 1i64);
+    ok("[{'a': {'b': 2}}].all(x, x.a.b == 2)", true);
+    ok("input['spec'].metrics.accuracy", 0.78);
     let p = compile_src(
         "input.mode == 'live' && input.items[input.i].name == params.mode && has(input.spec.x) \
          && input.mode != '' && input.tags.exists(t, t == params.threshold)",

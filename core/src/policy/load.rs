@@ -195,7 +195,7 @@ impl CompiledPolicy {
     ) -> Result<CompiledPolicy, Diagnostics> {
         let document: PolicyDocument = typed(file, text, value, spans)?;
         let digest = digest_of(&document)?;
-        CompiledPolicy::compile_document(&document, Str::from(digest.as_str()), Limits::default())
+        CompiledPolicy::compile_owned(document, Str::from(digest.as_str()), Limits::default())
             .map_err(|issues| locate_issues(file, text, spans, issues))
     }
 
