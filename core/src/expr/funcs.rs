@@ -114,6 +114,41 @@ pub(crate) fn compile_regex(pattern: &str) -> Result<regex_lite::Regex, regex_li
         .build()
 }
 
+/// How many patterns built at evaluation time stay compiled (per thread).
+const DYNAMIC_REGEX_CACHE: usize = 16;
+
+std::thread_local! {
+    /// Patterns that arrive as values (`input.x.matches(params.pattern)`) are usually the same
+    /// on every evaluation; compiling one costs far more than the match. A small most-recent-
+    /// first cache per thread keeps the result, so this stays deterministic and lock-free.
+    static REGEX_CACHE: std::cell::RefCell<Vec<(crate::value::Str, std::rc::Rc<regex_lite::Regex>)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Compiles a pattern built at evaluation time, reusing a recent compilation of it.
+fn cached_regex(
+    pattern: &crate::value::Str,
+) -> Result<std::rc::Rc<regex_lite::Regex>, regex_lite::Error> {
+    let hit = REGEX_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let at = cache.iter().position(|(p, _)| p == pattern)?;
+        let entry = cache.remove(at);
+        let re = std::rc::Rc::clone(&entry.1);
+        cache.insert(0, entry);
+        Some(re)
+    });
+    if let Some(re) = hit {
+        return Ok(re);
+    }
+    let re = std::rc::Rc::new(compile_regex(pattern)?);
+    REGEX_CACHE.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        cache.insert(0, (pattern.clone(), std::rc::Rc::clone(&re)));
+        cache.truncate(DYNAMIC_REGEX_CACHE);
+    });
+    Ok(re)
+}
+
 fn name(func: Func) -> &'static str {
     SIGS.iter().find(|s| s.func == func).map_or("?", |s| s.name)
 }
@@ -156,7 +191,7 @@ pub(crate) fn call(func: Func, args: &[Cow<'_, Value>], span: Span) -> Res<Value
             }
         }
         (Func::Matches, [s, re]) => match (&**s, &**re) {
-            (Value::String(s), Value::String(re)) => match compile_regex(re) {
+            (Value::String(s), Value::String(re)) => match cached_regex(re) {
                 Ok(re) => Ok(Value::Bool(re.is_match(s))),
                 Err(err) => Err(error(
                     EvalErrorKind::InvalidRegex,

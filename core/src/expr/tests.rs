@@ -876,3 +876,30 @@ fn the_deepest_accepted_expressions_run_on_a_small_stack() {
         .unwrap();
     handle.join().unwrap();
 }
+
+#[test]
+fn patterns_built_at_evaluation_time_are_reused_and_still_checked() {
+    let scope = Scope {
+        roots: vec![RootDecl {
+            name: "input".into(),
+            fields: None,
+        }],
+    };
+    let p = compile("input.s.matches(input.re)", &scope, &Limits::default()).unwrap();
+    let input = |s: &str, re: &str| Value::map([("s", Value::from(s)), ("re", Value::from(re))]);
+    for _ in 0..3 {
+        assert_eq!(
+            p.eval_bool(&[&input("auth/login.py", "(^|/)auth/")]),
+            Ok(true)
+        );
+        assert_eq!(p.eval_bool(&[&input("docs/x.md", "(^|/)auth/")]), Ok(false));
+        let err = p.eval_bool(&[&input("x", "(unclosed")]).unwrap_err();
+        assert_eq!(err.kind, EvalErrorKind::InvalidRegex);
+    }
+    // More distinct patterns than the cache holds still all match correctly.
+    for i in 0..40 {
+        let re = format!("^a{{{i}}}$");
+        let s = "a".repeat(i);
+        assert_eq!(p.eval_bool(&[&input(&s, &re)]), Ok(true), "{re}");
+    }
+}
