@@ -17,7 +17,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::tools::{ci, step};
+use crate::tools::step;
 
 /// binaryen's npm release that provides `wasm-opt` (Debian's is too old for current rustc).
 const BINARYEN_VERSION: &str = "132";
@@ -96,11 +96,9 @@ fn wasm_bindgen_version() -> Result<String, String> {
 
 /// Installs what the build needs when it is missing; an error when that fails.
 fn ensure_tools() -> Result<(), String> {
-    let why = if ci() {
-        "CI=true: a missing tool is a failure"
-    } else {
-        "installing a missing tool"
-    };
+    // A tool that is missing is installed; one that cannot be installed is an error (with or
+    // without CI=true: never a skip).
+    let why = "installing a missing tool";
 
     let installed = output_of("rustup", &["target", "list", "--installed"]).unwrap_or_default();
     if !installed.lines().any(|l| l.trim() == WASM_TARGET) {
@@ -113,7 +111,14 @@ fn ensure_tools() -> Result<(), String> {
     if have != format!("wasm-bindgen {wanted}") {
         eprintln!("xtask: {why}: wasm-bindgen-cli {wanted} (found `{have}`)");
         // No `--locked`: the CLI's lock file names a dependency version the registry may lack.
-        run_cmd(Command::new(cargo()).args(["install", "wasm-bindgen-cli", "--version", &wanted]))?;
+        // `--force`: cargo's own records may say it is installed when the binary is gone.
+        run_cmd(Command::new(cargo()).args([
+            "install",
+            "wasm-bindgen-cli",
+            "--version",
+            &wanted,
+            "--force",
+        ]))?;
         let have = output_of("wasm-bindgen", &["--version"]).unwrap_or_default();
         if have != format!("wasm-bindgen {wanted}") {
             return Err(format!(
