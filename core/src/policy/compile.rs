@@ -631,6 +631,20 @@ impl CompiledPolicy {
         let mut triggers = Vec::new();
         for (i, t) in doc.triggers.iter().enumerate() {
             let path = format!("triggers[{i}]");
+            if doc.triggers.iter().take(i).any(|prev| prev.id == t.id) {
+                c.issue(
+                    format!("{path}.id"),
+                    format!("duplicate trigger id `{}`", t.id),
+                    None,
+                );
+            }
+            if t.outcome == Some(Outcome::Auto) {
+                c.issue(
+                    format!("{path}.outcome"),
+                    "a trigger can only raise the outcome: `approval` or `block`",
+                    None,
+                );
+            }
             let when = c.program(&format!("{path}.when"), &t.when);
             let scope = std::rc::Rc::clone(&c.base_scope);
             let reason = c.template(&format!("{path}.reason"), &t.reason, &scope);
@@ -714,10 +728,10 @@ impl CompiledPolicy {
                             }
                         }
                     }
-                    if uptos.windows(2).any(|w| matches!(w, [a, b] if a > b)) {
+                    if uptos.windows(2).any(|w| matches!(w, [a, b] if a >= b)) {
                         c.issue(
                             format!("{path}.bands"),
-                            "band bounds must not decrease at this level",
+                            "band bounds must increase at this level (an equal bound leaves a band empty)",
                             None,
                         );
                     }
@@ -939,13 +953,30 @@ impl CompiledPolicy {
         let mut exceptions = Vec::new();
         for (i, e) in doc.exceptions.iter().enumerate() {
             let path = format!("exceptions[{i}]");
-            if !rule_ids.contains_key(&e.rule) {
-                let help = did_you_mean(&e.rule, rule_ids.keys().map(String::as_str));
-                c.issue(
-                    format!("{path}.rule"),
-                    format!("unknown rule `{}`", e.rule),
-                    help,
-                );
+            let waivable = || {
+                doc.deny
+                    .iter()
+                    .chain(doc.warn.iter())
+                    .map(|r| r.id.as_str())
+            };
+            if !waivable().any(|id| id == e.rule) {
+                let first_match = doc.rules.iter().any(|r| r.id == e.rule);
+                let message = if first_match {
+                    format!(
+                        "`{}` is a first-match rule; exceptions waive deny and warn rules",
+                        e.rule
+                    )
+                } else {
+                    format!("unknown rule `{}`", e.rule)
+                };
+                let help = if first_match {
+                    Some(
+                        "give the rule an `unless_flag` and grant it with a signed override".into(),
+                    )
+                } else {
+                    did_you_mean(&e.rule, waivable())
+                };
+                c.issue(format!("{path}.rule"), message, help);
             }
             let expires = parse_expiry(&e.expires);
             if expires.is_none() {

@@ -187,11 +187,11 @@ impl Inner {
         }
     }
 
+    /// Seniority of a role: its place among the roles the approval bands name, lowest
+    /// first; a role no band names ranks with the lowest (ties go to the larger quorum), so a
+    /// part cannot replace a senior band's approval by naming a role of its own.
     fn role_rank(&self, role: &str) -> usize {
-        self.role_ladder
-            .iter()
-            .position(|r| r == role)
-            .map_or(self.role_ladder.len(), |p| p)
+        self.role_ladder.iter().position(|r| r == role).unwrap_or(0)
     }
 }
 
@@ -387,6 +387,7 @@ impl CompiledPolicy {
 
         // Triggers.
         let mut min_band = 0usize;
+        let mut trigger_raised_band = false;
         let mut trigger_reasons = Vec::new();
         for t in &p.triggers {
             match t.when.eval_bool(&roots) {
@@ -407,15 +408,21 @@ impl CompiledPolicy {
                     if let Some(b) = t.min_band {
                         min_band = min_band.max(b);
                     }
+                    if t.floor.is_some() || t.min_band.is_some() {
+                        trigger_raised_band = true;
+                    }
                     if let Some(o) = t.outcome {
                         verdicts.raise(o);
-                        if o == Outcome::Approval {
-                            let spec = t
-                                .approval
-                                .clone()
-                                .unwrap_or_else(|| p.band_approval(t.min_band.unwrap_or(0)));
-                            verdicts.approvals.push((spec, format!("trigger:{}", t.id)));
-                        }
+                    }
+                    // The trigger's own approval applies whenever it fired (it asked for
+                    // approval directly, or raised the score or band that asks for it).
+                    if let Some(spec) = &t.approval {
+                        verdicts
+                            .approvals
+                            .push((spec.clone(), format!("trigger:{}", t.id)));
+                    } else if t.outcome == Some(Outcome::Approval) {
+                        let spec = p.band_approval(t.min_band.unwrap_or(0));
+                        verdicts.approvals.push((spec, format!("trigger:{}", t.id)));
                     }
                     trigger_reasons.push(reason.clone());
                     run.decision.triggers.push(TriggerResult {
@@ -434,6 +441,24 @@ impl CompiledPolicy {
             }
         }
         run.decision.score = score;
+
+        // Per-action-type overrides: `approval`/`block` are a minimum whatever the band;
+        // `auto` only lowers the band's outcome (below).
+        let type_override = action_type.and_then(|t| {
+            level
+                .and_then(|l| l.action_types.get(t))
+                .or_else(|| p.action_types.get(t))
+                .copied()
+        });
+        if let Some(o) = type_override.filter(|o| *o != Outcome::Auto) {
+            verdicts.raise(o);
+            if o == Outcome::Approval {
+                verdicts.approvals.push((
+                    p.band_approval(min_band),
+                    format!("action_type:{}", action_type.unwrap_or("")),
+                ));
+            }
+        }
 
         // Band.
         if !p.bands.is_empty() {
@@ -454,27 +479,12 @@ impl CompiledPolicy {
             .max(min_band);
             if let Some(band) = p.bands.get(band_ix) {
                 run.decision.band = Some(band.name.clone());
-                // Per-action-type overrides: `auto` lowers the band's outcome; others are a minimum.
-                let type_override = action_type.and_then(|t| {
-                    level
-                        .and_then(|l| l.action_types.get(t))
-                        .or_else(|| p.action_types.get(t))
-                        .copied()
-                });
-                basis.type_auto = type_override == Some(Outcome::Auto);
-                let band_outcome = match type_override {
-                    Some(Outcome::Auto) => Outcome::Auto,
-                    Some(o) => {
-                        verdicts.raise(o);
-                        if o == Outcome::Approval {
-                            let spec = p.band_approval(band_ix);
-                            verdicts
-                                .approvals
-                                .push((spec, format!("action_type:{}", action_type.unwrap_or(""))));
-                        }
-                        band.outcome
-                    }
-                    None => band.outcome,
+                // A per-type `auto` lowers the band's outcome, unless a trigger raised the band.
+                basis.type_auto = type_override == Some(Outcome::Auto) && !trigger_raised_band;
+                let band_outcome = if basis.type_auto {
+                    Outcome::Auto
+                } else {
+                    band.outcome
                 };
                 verdicts.raise_band(band_outcome);
                 if band_outcome == Outcome::Approval {
@@ -571,7 +581,7 @@ impl CompiledPolicy {
         // Deny and warn rules, with exceptions.
         if !p.deny.is_empty() {
             let deny = self.messages(&p.deny, input, params, action_type, &mut run);
-            let deny = self.apply_exceptions(deny, input, ctx, run.decision);
+            let deny = self.apply_exceptions(deny, input, params, ctx, run.decision);
             if deny.iter().any(|m| !m.waived) {
                 verdicts.raise(Outcome::Block);
             }
@@ -579,7 +589,7 @@ impl CompiledPolicy {
         }
         if !p.warn.is_empty() {
             let warn = self.messages(&p.warn, input, params, action_type, &mut run);
-            run.decision.warn = self.apply_exceptions(warn, input, ctx, run.decision);
+            run.decision.warn = self.apply_exceptions(warn, input, params, ctx, run.decision);
         }
 
         // A valid signed verdict replaces the outcome.
@@ -654,8 +664,10 @@ impl CompiledPolicy {
 
         run.decision.outcome = verdicts.outcome;
         if p.mode == Mode::Shadow {
+            // Nothing waits in shadow mode: the would-be outcome is recorded, not requested.
             run.decision.shadow_outcome = Some(verdicts.outcome);
             run.decision.outcome = Outcome::Auto;
+            run.decision.approval = None;
         }
         basis.min_band = min_band;
         basis.non_band = verdicts.non_band;
@@ -784,9 +796,15 @@ impl CompiledPolicy {
             Some((j, points)) if i == j => self.contribution(r.weight, points),
             _ => r.contribution,
         });
-        match p.score.aggregate {
+        let score = match p.score.aggregate {
             Aggregate::Max => contributions.fold(p.score.min, f64::max),
             _ => contributions.sum(),
+        };
+        // Rounded to 1e-9, so sums like 0.1 + 0.2 meet a band bound of 0.3 as written.
+        if score.abs() < 1.0e6 {
+            (score * 1.0e9).round() / 1.0e9
+        } else {
+            score
         }
     }
 
@@ -948,15 +966,20 @@ impl CompiledPolicy {
         run: &mut Run<'_>,
     ) {
         match r.when.eval_bool(roots) {
-            Ok(true) => match r.message.render(roots) {
-                Ok(message) => out.push(Message {
+            // The rule fired: it counts even when its message cannot be written.
+            Ok(true) => {
+                let message = r.message.render(roots).unwrap_or_else(|e| {
+                    format!(
+                        "rule `{}` fired (its message could not be written: {})",
+                        r.id, e.message
+                    )
+                });
+                out.push(Message {
                     rule: r.id.clone(),
                     message,
                     waived: false,
-                }),
-                Err(e) if e.kind == EvalErrorKind::Missing => {}
-                Err(e) => run.error(&format!("rule `{}` message", r.id), &e),
-            },
+                });
+            }
             Ok(false) => {}
             Err(e) if e.kind == EvalErrorKind::Missing => {}
             Err(e) => run.error(&format!("rule `{}`", r.id), &e),

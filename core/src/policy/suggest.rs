@@ -35,6 +35,12 @@ impl CompiledPolicy {
         if band_ix == 0 {
             return Vec::new();
         }
+        // A signed override is bound to the action's fingerprint, which any patch changes:
+        // then only evaluating the patched input tells what it leads to.
+        let overridden = current
+            .overrides
+            .iter()
+            .any(|o| o.status == crate::decision::OverrideStatus::Applied);
         let quiet = EvalContext {
             suggestions: false,
             fingerprint: false,
@@ -52,7 +58,7 @@ impl CompiledPolicy {
                 continue;
             };
             for c in candidates {
-                let after = if factor.exclusive {
+                let after = if factor.exclusive && !overridden {
                     // Only this factor changes: recompute exactly, without evaluating again.
                     let at = current.factors.iter().position(|r| r.id == factor.id);
                     let score = self.score_of(&current.factors, at.map(|i| (i, c.to.points)));
@@ -190,7 +196,10 @@ fn candidates<'a>(
                 };
                 let n = n.max(0.0) as usize;
                 let value = match at {
-                    Value::List(items) => Value::list(items.iter().take(n).cloned().collect()),
+                    // Dropping items can only lower the count.
+                    Value::List(items) if n < items.len() => {
+                        Value::list(items.iter().take(n).cloned().collect())
+                    }
                     Value::Int(_) => Value::Int(n as i64),
                     _ => continue,
                 };
@@ -226,20 +235,19 @@ fn candidates<'a>(
 }
 
 /// A lookup key, typed like the value it replaces (`"5"` → 5 when the input held an int).
-fn typed_like(key: &Value, current: &Value) -> Value {
+pub(crate) fn typed_like(key: &Value, current: &Value) -> Value {
     let Some(text) = key.as_str() else {
         return key.clone();
     };
-    match current {
-        Value::Int(_) => text.parse().map(Value::Int).unwrap_or_else(|_| key.clone()),
-        Value::Double(_) => text
-            .parse()
-            .map(Value::Double)
-            .unwrap_or_else(|_| key.clone()),
-        Value::Bool(_) => text
-            .parse()
-            .map(Value::Bool)
-            .unwrap_or_else(|_| key.clone()),
+    // Only when the typed value reads back as the same key (`"01"` is not the int 1).
+    let typed = match current {
+        Value::Int(_) => text.parse().ok().map(Value::Int),
+        Value::Double(_) => text.parse().ok().map(Value::Double),
+        Value::Bool(_) => text.parse().ok().map(Value::Bool),
+        _ => None,
+    };
+    match typed {
+        Some(v) if v.to_string() == text => v,
         _ => key.clone(),
     }
 }

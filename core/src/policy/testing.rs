@@ -280,7 +280,6 @@ impl CompiledPolicy {
                 let mut variants = vec![(Vec::new(), case.input.clone(), decision.clone())];
                 for (changes, input) in self.variants(&case.input) {
                     let d = self.evaluate(&Action::new(input.clone()), &quiet);
-                    record_coverage(&d, &mut exercised);
                     variants.push((changes, input, d));
                 }
                 for (inv, result) in invariants.iter().zip(inv_results.iter_mut()) {
@@ -409,17 +408,7 @@ fn option_values(f: &FactorC, input: &Value) -> Option<(Vec<Str>, Vec<Value>)> {
                 .unwrap_or_default();
             let values = cases
                 .keys()
-                .map(|k| match current {
-                    Value::Int(_) => k
-                        .parse()
-                        .map(Value::Int)
-                        .unwrap_or_else(|_| Value::string(k)),
-                    Value::Bool(_) => k
-                        .parse()
-                        .map(Value::Bool)
-                        .unwrap_or_else(|_| Value::string(k)),
-                    _ => Value::string(k),
-                })
+                .map(|k| super::suggest::typed_like(&Value::string(k), &current))
                 .collect();
             Some((path, values))
         }

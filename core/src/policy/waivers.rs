@@ -26,6 +26,7 @@ impl CompiledPolicy {
         &self,
         mut messages: Vec<Message>,
         input: &Value,
+        params: &Value,
         ctx: &EvalContext,
         decision: &mut Decision,
     ) -> Vec<Message> {
@@ -34,7 +35,7 @@ impl CompiledPolicy {
         }
         let mut considered: Vec<Str> = Vec::new();
         for m in &mut messages {
-            let waivers = self.waivers_for(&m.rule, input);
+            let waivers = self.waivers_for(&m.rule, input, params);
             for w in &waivers {
                 let (status, note) = match (&w.problem, w.expires) {
                     (Some(p), _) => (ExceptionStatus::Invalid, Some(p.clone())),
@@ -88,11 +89,11 @@ impl CompiledPolicy {
         messages
     }
 
-    fn waivers_for<'a>(&'a self, rule: &str, input: &'a Value) -> Vec<Waiver<'a>> {
+    fn waivers_for<'a>(&'a self, rule: &str, input: &'a Value, params: &Value) -> Vec<Waiver<'a>> {
         let p = &*self.inner;
         let mut out = Vec::new();
         for e in p.exceptions.iter().filter(|e| &*e.rule == rule) {
-            if self.in_scope(e, input) {
+            if self.in_scope(e, input, params) {
                 out.push(Waiver {
                     source: "policy",
                     reason: &e.reason,
@@ -138,7 +139,7 @@ impl CompiledPolicy {
         out
     }
 
-    fn in_scope(&self, e: &ExceptionC, input: &Value) -> bool {
+    fn in_scope(&self, e: &ExceptionC, input: &Value, params: &Value) -> bool {
         let Some(scope) = &e.scope else { return true };
         let field = |path: &[&str]| {
             path.iter()
@@ -157,10 +158,7 @@ impl CompiledPolicy {
         }
         match &e.scope_when {
             None => true,
-            Some(w) => {
-                let params = &self.inner.param_defaults;
-                w.eval_bool(&[input, params]).unwrap_or(false)
-            }
+            Some(w) => w.eval_bool(&[input, params]).unwrap_or(false),
         }
     }
 
