@@ -75,53 +75,71 @@ fn run_main() -> Result<(), String> {
 /// Every test.
 fn test_all() -> Result<(), String> {
     tools::ensure_wasm_target()?;
-    step("unit, integration, property and CLI tests");
-    cargo(&[
-        "test",
-        "--workspace",
-        "--exclude",
-        "govgate-bench",
-        "--exclude",
-        "govgate-wasm",
-    ])?;
-    step("clippy (core denies unwrap/expect/indexing/panic)");
-    cargo(&[
-        "clippy",
-        "--workspace",
-        "--exclude",
-        "govgate-bench",
-        "--all-targets",
-        "--",
-        "-D",
-        "warnings",
-    ])?;
-    step("core compiles for wasm32-unknown-unknown");
-    cargo(&[
-        "build",
-        "-p",
-        "govgate-core",
-        "--target",
-        "wasm32-unknown-unknown",
-    ])?;
-    cargo(&[
-        "build",
-        "-p",
-        "govgate-core",
-        "--target",
-        "wasm32-unknown-unknown",
-        "--no-default-features",
-    ])?;
-    step("the reference policies' tests through the CLI");
-    cargo(&[
-        "run",
-        "--quiet",
-        "-p",
-        "govgate-cli",
-        "--",
-        "test",
-        "examples/policies",
-    ])?;
-    pkg::test()?;
+    type Stage = (&'static str, fn() -> Result<(), String>);
+    let stages: [Stage; 5] = [
+        ("unit, integration, property and CLI tests", || {
+            cargo(&[
+                "test",
+                "--workspace",
+                "--exclude",
+                "govgate-bench",
+                "--exclude",
+                "govgate-wasm",
+            ])
+        }),
+        ("clippy (core denies unwrap/expect/indexing/panic)", || {
+            cargo(&[
+                "clippy",
+                "--workspace",
+                "--exclude",
+                "govgate-bench",
+                "--all-targets",
+                "--",
+                "-D",
+                "warnings",
+            ])
+        }),
+        ("core compiles for wasm32-unknown-unknown", || {
+            cargo(&[
+                "build",
+                "-p",
+                "govgate-core",
+                "--target",
+                "wasm32-unknown-unknown",
+            ])?;
+            cargo(&[
+                "build",
+                "-p",
+                "govgate-core",
+                "--target",
+                "wasm32-unknown-unknown",
+                "--no-default-features",
+            ])
+        }),
+        ("the reference policies' tests through the CLI", || {
+            cargo(&[
+                "run",
+                "--quiet",
+                "-p",
+                "govgate-cli",
+                "--",
+                "test",
+                "examples/policies",
+            ])
+        }),
+        ("the npm package", pkg::test),
+    ];
+    let mut passed = 0;
+    for (name, run) in stages {
+        step(name);
+        if let Err(e) = run() {
+            println!("\nxtask: `{name}` failed: {e}");
+            println!("stages: {passed} passed, 1 failed");
+            return Err(format!("`{name}` failed"));
+        }
+        passed += 1;
+    }
     println!("\nxtask: every test passed");
+    println!("stages: {passed} passed, 0 failed");
     Ok(())
 }
