@@ -7,8 +7,6 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
-use chrono::{DateTime, Utc};
-
 use super::document::*;
 use super::template::Template;
 use crate::expr::{self, CompileError, Limits, Program, RootDecl, Scope};
@@ -157,7 +155,7 @@ pub(crate) struct ExceptionC {
     pub reason: String,
     pub approver: String,
     pub expires_text: String,
-    pub expires: Option<DateTime<Utc>>,
+    pub expires: Option<crate::identity::Expiry>,
 }
 
 #[derive(Clone, Debug)]
@@ -344,16 +342,6 @@ pub(crate) fn number_value(x: f64) -> Value {
     } else {
         Value::Double(x)
     }
-}
-
-/// Parses an expiry: RFC 3339, or a date meaning the end of that UTC day.
-pub(crate) fn parse_expiry(text: &str) -> Option<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.with_timezone(&Utc));
-    }
-    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
-    let end = date.and_hms_milli_opt(23, 59, 59, 999)?;
-    Some(DateTime::from_naive_utc_and_offset(end, Utc))
 }
 
 /// Parses a duration like `30m`, `4h`, `7d`, `90s` into seconds.
@@ -978,7 +966,7 @@ impl CompiledPolicy {
                 };
                 c.issue(format!("{path}.rule"), message, help);
             }
-            let expires = parse_expiry(&e.expires);
+            let expires = crate::identity::Expiry::parse(&e.expires);
             if expires.is_none() {
                 c.issue(
                     format!("{path}.expires"),
@@ -1455,14 +1443,6 @@ mod tests {
         assert_eq!(parse_duration("7d"), Some(604_800));
         assert_eq!(parse_duration("4 hours"), None);
         assert_eq!(parse_duration("h"), None);
-    }
-
-    #[test]
-    fn date_expiry_lasts_to_the_end_of_the_day() {
-        let t = parse_expiry("2025-02-01").unwrap();
-        assert_eq!(t.to_rfc3339(), "2025-02-01T23:59:59.999+00:00");
-        assert!(parse_expiry("2025-02-30").is_none());
-        assert!(parse_expiry("2025-02-01T10:00:00Z").is_some());
     }
 
     #[test]

@@ -1,13 +1,11 @@
 //! Exceptions (waivers of named rules) and signed overrides (human decisions bound to one
 //! action).
 
-use chrono::{DateTime, Utc};
-
 use super::compile::*;
 use super::document::Outcome;
 use super::eval::EvalContext;
 use crate::decision::*;
-use crate::identity::{self, OverridePayload};
+use crate::identity::{self, Expiry, OverridePayload};
 use crate::value::{Str, Value};
 
 /// One waiver, wherever it came from.
@@ -16,7 +14,7 @@ struct Waiver<'a> {
     reason: &'a str,
     approver: &'a str,
     expires_text: &'a str,
-    expires: Option<DateTime<Utc>>,
+    expires: Option<Expiry>,
     problem: Option<String>,
 }
 
@@ -39,11 +37,10 @@ impl CompiledPolicy {
             for w in &waivers {
                 let (status, note) = match (&w.problem, w.expires) {
                     (Some(p), _) => (ExceptionStatus::Invalid, Some(p.clone())),
-                    (None, Some(t)) if ctx.now <= t => (ExceptionStatus::Applied, None),
-                    (None, Some(t)) => (
-                        ExceptionStatus::Expired,
-                        Some(format!("expired at {}", t.to_rfc3339())),
-                    ),
+                    (None, Some(t)) if !t.is_expired_at(ctx.now) => {
+                        (ExceptionStatus::Applied, None)
+                    }
+                    (None, Some(t)) => (ExceptionStatus::Expired, Some(expired_note(&t))),
                     (None, None) => (
                         ExceptionStatus::Invalid,
                         Some(format!("`{}` is not a valid expiry", w.expires_text)),
@@ -131,7 +128,7 @@ impl CompiledPolicy {
                     reason: reason.unwrap_or(""),
                     approver: approver.unwrap_or(""),
                     expires_text: expires_text.unwrap_or(""),
-                    expires: expires_text.and_then(parse_expiry),
+                    expires: expires_text.and_then(Expiry::parse),
                     problem,
                 });
             }
@@ -293,5 +290,13 @@ impl CompiledPolicy {
         } else {
             v.get(verdict).copied()
         }
+    }
+}
+
+/// Says when an exception stopped applying.
+fn expired_note(expiry: &Expiry) -> String {
+    match expiry {
+        Expiry::At(t) => format!("expired at {}", t.to_rfc3339()),
+        Expiry::EndOfDay(date) => format!("expired at the end of {date} (UTC)"),
     }
 }
