@@ -221,3 +221,16 @@ fn compile_rejects_what_could_never_work() {
         );
     }
 }
+
+#[test]
+fn an_action_without_a_type_fails_safe_when_the_policy_decides_by_type() {
+    let p = policy(
+        "govgate: 1\nname: t\nrules:\n  - {id: no_deletes, on: [delete], when: 'true', verdict: block}\ndefault_verdict: {verdict: auto}\n",
+    );
+    assert_eq!(decide(&p, r#"{"type": "delete"}"#).outcome, Outcome::Block);
+    assert_eq!(decide(&p, r#"{"type": "read"}"#).outcome, Outcome::Auto);
+    let untyped = decide(&p, r#"{"args": {}}"#);
+    assert_eq!(untyped.outcome, Outcome::Approval);
+    assert_eq!(untyped.missing, ["input.type"]);
+    assert_eq!(decide(&p, r#"{"type": 7}"#).outcome, Outcome::Approval);
+}

@@ -366,7 +366,28 @@ impl CompiledPolicy {
             approvals: Vec::new(),
         };
         let action_type: Option<&str> = if p.reads_action_type {
-            input.get("type").and_then(Value::as_str)
+            match input.get("type") {
+                Some(Value::String(t)) => Some(t),
+                // Rules keyed by type and per-type overrides cannot be skipped silently: an
+                // action without a type fails safe.
+                Some(other) => {
+                    run.failed = true;
+                    run.decision.errors.push(format!(
+                        "`input.type` is {} `{other}`, expected a string",
+                        other.type_name()
+                    ));
+                    None
+                }
+                None => {
+                    run.failed = true;
+                    run.decision.missing.push("input.type".to_owned());
+                    run.decision.errors.push(
+                        "no such field `input.type` (this policy decides by action type)"
+                            .to_owned(),
+                    );
+                    None
+                }
+            }
         } else {
             None
         };

@@ -256,7 +256,10 @@ impl CompiledPolicy {
             };
             if status == OverrideStatus::Applied {
                 flags.extend(payload.flags.iter().cloned());
-                if let (Some(v), Some(Some(o))) = (&payload.verdict, verdict_outcome) {
+                // Several signed verdicts: the most restrictive stands.
+                if let (Some(v), Some(Some(o))) = (&payload.verdict, verdict_outcome)
+                    && forced.as_ref().is_none_or(|(_, f, _)| o > *f)
+                {
                     forced = Some((v.clone(), o, key_id.clone()));
                 }
             } else {
