@@ -315,12 +315,65 @@ impl<'de> Visitor<'de> for ValueVisitor {
     }
 }
 
+/// Why typed data could not be read from a [`Value`], and where: the path from the root to the
+/// offending node, built as the error travels back up (so a successful read pays nothing).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeError {
+    /// What is wrong, worded as `serde_json` words it.
+    pub message: String,
+    /// Where, from the root (`rules`, `2`, `when`).
+    pub path: Vec<crate::source::PathSeg>,
+}
+
+impl DeError {
+    fn at(mut self, step: crate::source::PathSeg) -> DeError {
+        self.path.insert(0, step);
+        self
+    }
+}
+
+impl fmt::Display for DeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for DeError {}
+
+impl de::Error for DeError {
+    fn custom<T: fmt::Display>(msg: T) -> DeError {
+        DeError {
+            message: msg.to_string(),
+            path: Vec::new(),
+        }
+    }
+
+    // As serde_json words them: JSON calls the unit value `null`.
+    fn invalid_type(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> DeError {
+        match unexpected {
+            de::Unexpected::Unit => {
+                de::Error::custom(format_args!("invalid type: null, expected {expected}"))
+            }
+            other => de::Error::custom(format_args!("invalid type: {other}, expected {expected}")),
+        }
+    }
+
+    fn invalid_value(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> DeError {
+        match unexpected {
+            de::Unexpected::Unit => {
+                de::Error::custom(format_args!("invalid value: null, expected {expected}"))
+            }
+            other => de::Error::custom(format_args!("invalid value: {other}, expected {expected}")),
+        }
+    }
+}
+
 /// Reads typed data straight out of a value, as `serde_json::from_value(value.to_json())`
 /// would, without building the `serde_json` tree: the same visitor calls (a non-negative
 /// `Int` is visited as `u64`, a non-finite `Double` as `null`, as `to_json` turns it into)
-/// and the same `serde_json::Error` messages.
+/// and the same messages as `serde_json::Error`, with the path to the error in [`DeError`].
 impl<'de> Deserializer<'de> for &'de Value {
-    type Error = serde_json::Error;
+    type Error = DeError;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match self {
@@ -525,7 +578,7 @@ impl<'de> Deserializer<'de> for &'de Value {
     }
 }
 
-impl<'de> de::IntoDeserializer<'de, serde_json::Error> for &'de Value {
+impl<'de> de::IntoDeserializer<'de, DeError> for &'de Value {
     type Deserializer = Self;
 
     fn into_deserializer(self) -> Self {
@@ -560,14 +613,14 @@ impl Value {
         }
     }
 
-    fn invalid_type(&self, expected: &dyn de::Expected) -> serde_json::Error {
+    fn invalid_type(&self, expected: &dyn de::Expected) -> DeError {
         de::Error::invalid_type(self.unexpected(), expected)
     }
 
     fn deserialize_number<'de, V: Visitor<'de>>(
         &'de self,
         visitor: V,
-    ) -> Result<V::Value, serde_json::Error> {
+    ) -> Result<V::Value, DeError> {
         match self {
             Value::Int(_) | Value::Double(_) if !self.is_json_null() => {
                 self.deserialize_any(visitor)
@@ -577,12 +630,10 @@ impl Value {
     }
 }
 
-fn visit_list<'de, V: Visitor<'de>>(
-    items: &'de [Value],
-    visitor: V,
-) -> Result<V::Value, serde_json::Error> {
+fn visit_list<'de, V: Visitor<'de>>(items: &'de [Value], visitor: V) -> Result<V::Value, DeError> {
     let mut access = ListAccess {
         items: items.iter(),
+        index: 0,
     };
     let out = visitor.visit_seq(&mut access)?;
     if access.items.len() == 0 {
@@ -595,10 +646,7 @@ fn visit_list<'de, V: Visitor<'de>>(
     }
 }
 
-fn visit_entries<'de, V: Visitor<'de>>(
-    map: &'de Map,
-    visitor: V,
-) -> Result<V::Value, serde_json::Error> {
+fn visit_entries<'de, V: Visitor<'de>>(map: &'de Map, visitor: V) -> Result<V::Value, DeError> {
     let mut access = EntryAccess {
         entries: map.iter(),
         value: None,
@@ -616,18 +664,24 @@ fn visit_entries<'de, V: Visitor<'de>>(
 
 struct ListAccess<'de> {
     items: std::slice::Iter<'de, Value>,
+    index: usize,
 }
 
 impl<'de> SeqAccess<'de> for ListAccess<'de> {
-    type Error = serde_json::Error;
+    type Error = DeError;
 
     fn next_element_seed<T: de::DeserializeSeed<'de>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Self::Error> {
+        let index = self.index;
+        self.index += 1;
         self.items
             .next()
-            .map(|item| seed.deserialize(item))
+            .map(|item| {
+                seed.deserialize(item)
+                    .map_err(|e| e.at(crate::source::PathSeg::Index(index)))
+            })
             .transpose()
     }
 
@@ -638,11 +692,11 @@ impl<'de> SeqAccess<'de> for ListAccess<'de> {
 
 struct EntryAccess<'de> {
     entries: std::collections::btree_map::Iter<'de, Str, Value>,
-    value: Option<&'de Value>,
+    value: Option<(&'de Str, &'de Value)>,
 }
 
 impl<'de> MapAccess<'de> for EntryAccess<'de> {
-    type Error = serde_json::Error;
+    type Error = DeError;
 
     fn next_key_seed<K: de::DeserializeSeed<'de>>(
         &mut self,
@@ -651,9 +705,10 @@ impl<'de> MapAccess<'de> for EntryAccess<'de> {
         let Some((key, value)) = self.entries.next() else {
             return Ok(None);
         };
-        self.value = Some(value);
+        self.value = Some((key, value));
         seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
             .map(Some)
+            .map_err(|e: DeError| e.at(crate::source::PathSeg::Key(key.clone())))
     }
 
     fn next_value_seed<T: de::DeserializeSeed<'de>>(
@@ -661,7 +716,9 @@ impl<'de> MapAccess<'de> for EntryAccess<'de> {
         seed: T,
     ) -> Result<T::Value, Self::Error> {
         match self.value.take() {
-            Some(value) => seed.deserialize(value),
+            Some((key, value)) => seed
+                .deserialize(value)
+                .map_err(|e| e.at(crate::source::PathSeg::Key(key.clone()))),
             None => Err(de::Error::custom("value is missing")),
         }
     }
@@ -678,7 +735,7 @@ struct ValueEnum<'de> {
 }
 
 impl<'de> de::EnumAccess<'de> for ValueEnum<'de> {
-    type Error = serde_json::Error;
+    type Error = DeError;
     type Variant = Self;
 
     fn variant_seed<T: de::DeserializeSeed<'de>>(
@@ -691,11 +748,12 @@ impl<'de> de::EnumAccess<'de> for ValueEnum<'de> {
 }
 
 impl<'de> de::VariantAccess<'de> for ValueEnum<'de> {
-    type Error = serde_json::Error;
+    type Error = DeError;
 
     fn unit_variant(self) -> Result<(), Self::Error> {
+        let at = self.step();
         match self.value {
-            Some(value) => <() as Deserialize>::deserialize(value),
+            Some(value) => <() as Deserialize>::deserialize(value).map_err(at),
             None => Ok(()),
         }
     }
@@ -704,6 +762,7 @@ impl<'de> de::VariantAccess<'de> for ValueEnum<'de> {
         self,
         seed: T,
     ) -> Result<T::Value, Self::Error> {
+        let at = self.step();
         match self.value {
             Some(value) => seed.deserialize(value),
             None => Err(de::Error::invalid_type(
@@ -711,6 +770,7 @@ impl<'de> de::VariantAccess<'de> for ValueEnum<'de> {
                 &"newtype variant",
             )),
         }
+        .map_err(at)
     }
 
     fn tuple_variant<V: Visitor<'de>>(
@@ -718,6 +778,7 @@ impl<'de> de::VariantAccess<'de> for ValueEnum<'de> {
         _len: usize,
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
+        let at = self.step();
         match self.value {
             Some(Value::List(items)) if items.is_empty() => visitor.visit_unit(),
             Some(Value::List(items)) => visit_list(items, visitor),
@@ -730,6 +791,7 @@ impl<'de> de::VariantAccess<'de> for ValueEnum<'de> {
                 &"tuple variant",
             )),
         }
+        .map_err(at)
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -737,6 +799,7 @@ impl<'de> de::VariantAccess<'de> for ValueEnum<'de> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
+        let at = self.step();
         match self.value {
             Some(Value::Map(m)) => visit_entries(m, visitor),
             Some(other) => Err(de::Error::invalid_type(
@@ -748,6 +811,15 @@ impl<'de> de::VariantAccess<'de> for ValueEnum<'de> {
                 &"struct variant",
             )),
         }
+        .map_err(at)
+    }
+}
+
+impl<'de> ValueEnum<'de> {
+    /// Puts the variant on the path of an error from inside it (as serde_path_to_error does).
+    fn step(&self) -> impl FnOnce(DeError) -> DeError + use<'de> {
+        let variant: &'de str = self.variant;
+        move |e| e.at(crate::source::PathSeg::Key(Str::from(variant)))
     }
 }
 
@@ -844,8 +916,9 @@ mod tests {
 
         fn both(json: &str) -> (Result<S, String>, Result<S, String>) {
             let v: Value = serde_json::from_str(json).unwrap();
-            let direct = serde_path_to_error::deserialize::<_, S>(&v)
-                .map_err(|e| format!("{} | {}", e.path(), e.inner()));
+            // Our own path tracking against serde_path_to_error over serde_json's tree.
+            let direct = S::deserialize(&v)
+                .map_err(|e| format!("{} | {}", crate::source::format_path(&e.path), e.message));
             let via_json = serde_path_to_error::deserialize::<_, S>(v.to_json())
                 .map_err(|e| format!("{} | {}", e.path(), e.inner()));
             (direct, via_json)
@@ -898,8 +971,8 @@ mod tests {
                 ("d", Value::map([("x", Value::Double(f64::NAN))])),
             ]),
         ] {
-            let direct = serde_path_to_error::deserialize::<_, S>(&v)
-                .map_err(|e| format!("{} | {}", e.path(), e.inner()));
+            let direct = S::deserialize(&v)
+                .map_err(|e| format!("{} | {}", crate::source::format_path(&e.path), e.message));
             let via_json = serde_path_to_error::deserialize::<_, S>(v.to_json())
                 .map_err(|e| format!("{} | {}", e.path(), e.inner()));
             assert_eq!(direct, via_json, "{v:?}");

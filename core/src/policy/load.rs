@@ -7,19 +7,6 @@ use crate::expr::Limits;
 use crate::source::{self, Format, PathSeg, SpanIndex};
 use crate::value::{Str, Value};
 
-/// Converts serde_path_to_error's path into document path segments.
-fn segments(path: &serde_path_to_error::Path) -> Vec<PathSeg> {
-    use serde_path_to_error::Segment;
-    path.iter()
-        .filter_map(|s| match s {
-            Segment::Seq { index } => Some(PathSeg::Index(*index)),
-            Segment::Map { key } => Some(PathSeg::Key(Str::from(key.as_str()))),
-            Segment::Enum { variant } => Some(PathSeg::Key(Str::from(variant.as_str()))),
-            Segment::Unknown => None,
-        })
-        .collect()
-}
-
 /// Parses a path like `rules[2].when` or `parameters.min_accuracy.default` into segments.
 fn parse_path(path: &str) -> Vec<PathSeg> {
     let mut out = Vec::new();
@@ -105,17 +92,10 @@ fn typed<T: serde::de::DeserializeOwned>(
     value: &Value,
     spans: Option<&SpanIndex>,
 ) -> Result<T, Diagnostics> {
-    // Tracking the path costs an allocation per key; only a failed read needs it, so read
-    // once without, and again with it to locate the error. Not in the wasm build (the npm
-    // package), where the second instantiation of every document type's deserializer costs
-    // more in download and compile time than the path tracking costs per read.
-    #[cfg(not(target_arch = "wasm32"))]
-    if let Ok(typed) = T::deserialize(value) {
-        return Ok(typed);
-    }
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let mut segs = segments(e.path());
-        let inner = e.into_inner().to_string();
+    // One read; the error, if any, carries the path it came from.
+    T::deserialize(value).map_err(|e| {
+        let mut segs = e.path;
+        let inner = e.message;
         // For an unknown field, point at the field itself.
         if let Some(name) = inner
             .strip_prefix("unknown field `")
@@ -124,13 +104,22 @@ fn typed<T: serde::de::DeserializeOwned>(
         {
             segs.push(PathSeg::Key(Str::from(name)));
         }
+        let unknown_field = inner.starts_with("unknown field `");
         let help = inner
             .split_once(", expected ")
             .map(|(_, e)| format!("expected {e}"));
         let message = inner
             .split_once(", expected ")
             .map_or(inner.clone(), |(m, _)| m.to_owned());
-        Diagnostics(vec![at_path(file, text, spans, &segs, None, message, help)])
+        let d = at_path(file, text, spans, &segs, None, message, help);
+        // An unknown field is its key's fault: point there rather than at its value.
+        match spans
+            .and_then(|s| s.key_location(&segs))
+            .filter(|_| unknown_field)
+        {
+            Some(key) => Diagnostics(vec![d.at(key, text)]),
+            None => Diagnostics(vec![d]),
+        }
     })
 }
 
