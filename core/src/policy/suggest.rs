@@ -157,14 +157,10 @@ fn candidates<'a>(
     current: &Value,
     input: &Value,
 ) -> Option<(Vec<Str>, Vec<Candidate<'a>>)> {
-    let plain_path = |program: &crate::expr::Program| match program.as_field_path() {
-        Some((root, path)) if root == INPUT => Some(path),
-        _ => None,
-    };
+    let path = factor_path(&factor.kind)?;
     let mut list: Vec<Candidate<'a>> = Vec::new();
-    let path = match &factor.kind {
-        FactorKindC::Lookup { value, cases, .. } => {
-            let path = plain_path(value)?;
+    match &factor.kind {
+        FactorKindC::Lookup { cases, .. } => {
             for o in cases.values().filter(|o| o.points < points) {
                 if let Some(w) = &o.witness {
                     list.push(Candidate {
@@ -173,10 +169,8 @@ fn candidates<'a>(
                     });
                 }
             }
-            path
         }
-        FactorKindC::Tiers { value, tiers } => {
-            let path = plain_path(value)?;
+        FactorKindC::Tiers { tiers, .. } => {
             for (_, o) in tiers.iter().filter(|(_, o)| o.points < points) {
                 if let Some(w) = &o.witness {
                     list.push(Candidate {
@@ -185,10 +179,8 @@ fn candidates<'a>(
                     });
                 }
             }
-            path
         }
-        FactorKindC::Buckets { count, buckets } => {
-            let path = plain_path(count)?;
+        FactorKindC::Buckets { buckets, .. } => {
             let at = path.iter().try_fold(input, |v, k| v.get(k))?;
             for (_, o) in buckets.iter().filter(|(_, o)| o.points < points) {
                 let Some(n) = o.witness.as_ref().and_then(Value::as_f64) else {
@@ -205,14 +197,10 @@ fn candidates<'a>(
                 };
                 list.push(Candidate { to: o, value });
             }
-            path
         }
         FactorKindC::Boolean {
-            when,
-            if_true,
-            if_false,
+            if_true, if_false, ..
         } => {
-            let path = plain_path(when)?;
             let other = if current == &Value::Bool(true) {
                 if_false
             } else {
@@ -226,7 +214,6 @@ fn candidates<'a>(
                     value: w.clone(),
                 });
             }
-            path
         }
         FactorKindC::Cases { .. } | FactorKindC::Expression { .. } => return None,
     };

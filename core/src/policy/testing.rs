@@ -394,13 +394,9 @@ impl CompiledPolicy {
 
 /// Every input value that selects one of a factor's options (for factors reading a plain path).
 fn option_values(f: &FactorC, input: &Value) -> Option<(Vec<Str>, Vec<Value>)> {
-    let plain = |p: &crate::expr::Program| match p.as_field_path() {
-        Some((root, path)) if root == INPUT => Some(path),
-        _ => None,
-    };
+    let path = factor_path(&f.kind)?;
     match &f.kind {
-        FactorKindC::Lookup { value, cases, .. } => {
-            let path = plain(value)?;
+        FactorKindC::Lookup { cases, .. } => {
             let current = path
                 .iter()
                 .try_fold(input, |v, k| v.get(k))
@@ -412,18 +408,15 @@ fn option_values(f: &FactorC, input: &Value) -> Option<(Vec<Str>, Vec<Value>)> {
                 .collect();
             Some((path, values))
         }
-        FactorKindC::Tiers { value, tiers } => Some((
-            plain(value)?,
+        FactorKindC::Tiers { tiers, .. } => Some((
+            path,
             tiers
                 .iter()
                 .filter_map(|(_, o)| o.witness.clone())
                 .collect(),
         )),
-        FactorKindC::Boolean { when, .. } => {
-            Some((plain(when)?, vec![Value::Bool(true), Value::Bool(false)]))
-        }
-        FactorKindC::Buckets { count, buckets } => {
-            let path = plain(count)?;
+        FactorKindC::Boolean { .. } => Some((path, vec![Value::Bool(true), Value::Bool(false)])),
+        FactorKindC::Buckets { buckets, .. } => {
             match path.iter().try_fold(input, |v, k| v.get(k)) {
                 Some(Value::Int(_)) => Some((
                     path,
