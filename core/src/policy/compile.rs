@@ -4,7 +4,7 @@
 //! verdicts, levels, rule ids) is resolved; every problem is collected with the field path it
 //! sits at, so one run reports them all.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use super::document::*;
@@ -248,25 +248,49 @@ impl Compiler {
     }
 
     fn program(&mut self, path: &str, source: &str) -> Option<Program> {
+        self.program_at(|| path.to_owned(), source)
+    }
+
+    /// Like [`Compiler::program`], with the path built only when there is an issue to report
+    /// (the rule loops compile thousands of conditions; formatting each path would dominate).
+    fn program_at(&mut self, path: impl FnOnce() -> String, source: &str) -> Option<Program> {
         let scope = std::rc::Rc::clone(&self.base_scope);
-        self.program_in(path, source, &scope)
+        self.program_in_at(path, source, &scope)
     }
 
     fn program_in(&mut self, path: &str, source: &str, scope: &Scope) -> Option<Program> {
+        self.program_in_at(|| path.to_owned(), source, scope)
+    }
+
+    fn program_in_at(
+        &mut self,
+        path: impl FnOnce() -> String,
+        source: &str,
+        scope: &Scope,
+    ) -> Option<Program> {
         match expr::compile(source, scope, &self.limits) {
             Ok(p) => Some(p),
             Err(e) => {
-                self.expr_issue(path, e);
+                self.expr_issue(&path(), e);
                 None
             }
         }
     }
 
     fn template(&mut self, path: &str, text: &str, scope: &Scope) -> Option<Template> {
+        self.template_at(|| path.to_owned(), text, scope)
+    }
+
+    fn template_at(
+        &mut self,
+        path: impl FnOnce() -> String,
+        text: &str,
+        scope: &Scope,
+    ) -> Option<Template> {
         match Template::compile(text, scope, &self.limits) {
             Ok(t) => Some(t),
             Err(e) => {
-                self.expr_issue(path, e);
+                self.expr_issue(&path(), e);
                 None
             }
         }
@@ -810,21 +834,17 @@ impl CompiledPolicy {
         } else {
             doc.verdicts.keys().map(String::as_str).collect()
         };
-        let mut rules = Vec::new();
-        let mut rule_ids: HashMap<String, ()> = HashMap::new();
+        let mut rules = Vec::with_capacity(doc.rules.len());
+        let mut rule_ids: HashSet<&str> = HashSet::with_capacity(doc.rules.len());
         for (i, r) in doc.rules.iter().enumerate() {
-            let path = format!("rules[{i}]");
-            if rule_ids.insert(r.id.clone(), ()).is_some() {
-                c.issue(
-                    format!("{path}.id"),
-                    format!("duplicate rule id `{}`", r.id),
-                    None,
-                );
+            let at = |field: &str| format!("rules[{i}].{field}");
+            if !rule_ids.insert(r.id.as_str()) {
+                c.issue(at("id"), format!("duplicate rule id `{}`", r.id), None);
             }
-            let when = c.program(&format!("{path}.when"), &r.when);
+            let when = c.program_at(|| at("when"), &r.when);
             let scope = std::rc::Rc::clone(&c.base_scope);
             let message = match &r.message {
-                Some(m) => c.template(&format!("{path}.message"), m, &scope),
+                Some(m) => c.template_at(|| at("message"), m, &scope),
                 None => None,
             };
             let outcome = match verdict_outcome(&r.verdict) {
@@ -832,7 +852,7 @@ impl CompiledPolicy {
                 None => {
                     let help = did_you_mean(&r.verdict, verdict_names.iter().copied());
                     c.issue(
-                        format!("{path}.verdict"),
+                        at("verdict"),
                         format!("unknown verdict `{}`", r.verdict),
                         help,
                     );
@@ -840,8 +860,11 @@ impl CompiledPolicy {
                 }
             };
             if let Some(a) = &r.approval {
-                check_approval(&mut c, &format!("{path}.approval"), a);
+                check_approval(&mut c, &at("approval"), a);
             }
+            let id = Str::from(r.id.as_str());
+            let verdict = Str::from(r.verdict.as_str());
+            let reason_code = Str::from(r.reason_code.as_str());
             let fixed_result = match (&r.message, &message) {
                 (None, _) => Some(None),
                 (Some(text), Some(t)) if t.is_static() => {
@@ -851,23 +874,23 @@ impl CompiledPolicy {
             }
             .map(|message| {
                 Arc::new(crate::decision::RuleResult {
-                    id: Some(Str::from(r.id.as_str())),
-                    verdict: Str::from(r.verdict.as_str()),
+                    id: Some(id.clone()),
+                    verdict: verdict.clone(),
                     outcome,
-                    reason_code: Str::from(r.reason_code.as_str()),
+                    reason_code: reason_code.clone(),
                     message,
                 })
             });
             if let Some(when) = when {
                 rules.push((
-                    r.on.clone(),
+                    r.on.as_slice(),
                     RuleC {
                         fixed_result,
-                        id: Str::from(r.id.as_str()),
+                        id,
                         when,
-                        verdict: Str::from(r.verdict.as_str()),
+                        verdict,
                         outcome,
-                        reason_code: Str::from(r.reason_code.as_str()),
+                        reason_code,
                         message,
                         unless_flag: r.unless_flag.clone(),
                         approval: r.approval.clone(),
@@ -878,8 +901,10 @@ impl CompiledPolicy {
         let mut rules_by_type: HashMap<Str, Vec<usize>> = HashMap::new();
         let mut unkeyed_rules = Vec::new();
         for (on, _) in &rules {
-            for t in on {
-                rules_by_type.entry(Str::from(t.as_str())).or_default();
+            for t in on.iter() {
+                if !rules_by_type.contains_key(t.as_str()) {
+                    rules_by_type.insert(Str::from(t.as_str()), Vec::new());
+                }
             }
         }
         for (ix, (on, _)) in rules.iter().enumerate() {
@@ -889,7 +914,7 @@ impl CompiledPolicy {
                     list.push(ix);
                 }
             } else {
-                for t in on {
+                for t in on.iter() {
                     if let Some(list) = rules_by_type.get_mut(t.as_str())
                         && list.last() != Some(&ix)
                     {
@@ -923,7 +948,7 @@ impl CompiledPolicy {
         let deny = compile_message_rules(&mut c, "deny", &doc.deny);
         let warn = compile_message_rules(&mut c, "warn", &doc.warn);
         for (i, r) in doc.deny.iter().chain(doc.warn.iter()).enumerate() {
-            if rule_ids.insert(r.id.clone(), ()).is_some() {
+            if !rule_ids.insert(r.id.as_str()) {
                 let (section, ix) = if i < doc.deny.len() {
                     ("deny", i)
                 } else {
@@ -1353,35 +1378,40 @@ fn compile_message_rules(
     section: &str,
     specs: &[MessageRuleSpec],
 ) -> Vec<MessageRuleC> {
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(specs.len());
+    let base_scope = std::rc::Rc::clone(&c.base_scope);
     for (i, r) in specs.iter().enumerate() {
-        let path = format!("{section}[{i}]");
-        let mut scope = Scope::clone(&c.base_scope);
+        let at = |field: &str| format!("{section}[{i}].{field}");
+        // Only a rule with `each` adds a root; the others share the base scope.
+        let mut own_scope = None;
         let each = match &r.each {
             Some(e) => {
-                let name = r.bind.clone().unwrap_or_else(|| "item".to_owned());
+                let name = r.bind.as_deref().unwrap_or("item");
                 if name == "input" || name == "params" {
                     c.issue(
-                        format!("{path}.as"),
+                        at("as"),
                         format!("`{name}` is taken; pick another loop variable name"),
                         None,
                     );
                 }
+                let mut scope = Scope::clone(&base_scope);
                 scope.roots.push(RootDecl {
-                    name: Str::from(name.as_str()),
+                    name: Str::from(name),
                     fields: None,
                 });
-                c.program(&format!("{path}.each"), e)
+                own_scope = Some(scope);
+                c.program_at(|| at("each"), e)
             }
             None => {
                 if r.bind.is_some() {
-                    c.issue(format!("{path}.as"), "`as` needs `each`", None);
+                    c.issue(at("as"), "`as` needs `each`", None);
                 }
                 None
             }
         };
-        let when = c.program_in(&format!("{path}.when"), &r.when, &scope);
-        let message = c.template(&format!("{path}.message"), &r.message, &scope);
+        let scope = own_scope.as_ref().unwrap_or(&base_scope);
+        let when = c.program_in_at(|| at("when"), &r.when, scope);
+        let message = c.template_at(|| at("message"), &r.message, scope);
         if let (Some(when), Some(message)) = (when, message) {
             if r.each.is_some() && each.is_none() {
                 continue;
