@@ -1168,6 +1168,9 @@ fn mark_exclusive_factors<'a>(
     exceptions: &[ExceptionC],
     doc: &PolicyDocument,
 ) {
+    if factors.is_empty() {
+        return;
+    }
     // Input paths read by everything but the factors.
     let mut reads: Vec<Vec<Str>> = Vec::new();
     let mut add = |list: Vec<(usize, Vec<Str>)>| {
