@@ -70,7 +70,7 @@ impl CheckResult {
             + self.warnings.len()
             + self.exceptions.len()
             + self.approvals.len()
-            + usize::from(!self.errors.is_empty())
+            + self.errors.len()
     }
 }
 
@@ -285,13 +285,19 @@ fn judge(d: &Decision, policy: &CompiledPolicy) -> Judged {
         }
     }
     // Successes: deny/warn rules that said nothing, and the decision itself when it is one.
+    // A rule whose evaluation failed said nothing too, but did not pass: core words its
+    // errors "rule `id`: ..." (or "rule `id` each: ...").
     let doc = policy.document();
     let fired = |id: &str| d.deny.iter().chain(d.warn.iter()).any(|m| &*m.rule == id);
+    let errored = |id: &str| {
+        let prefix = format!("rule `{id}`");
+        d.errors.iter().any(|e| e.starts_with(&prefix))
+    };
     let mut successes = doc
         .deny
         .iter()
         .chain(doc.warn.iter())
-        .filter(|r| !fired(&r.id))
+        .filter(|r| !fired(&r.id) && !errored(&r.id))
         .count();
     let decides = !doc.rules.is_empty()
         || doc.default_verdict.is_some()

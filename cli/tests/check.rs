@@ -440,3 +440,43 @@ fn manifests_on_stdin() {
         "FAIL - <stdin> - model-deployment - Model drift score 0.45 exceeds critical threshold",
     );
 }
+
+#[test]
+fn a_rule_that_fails_to_evaluate_is_an_error_not_a_pass() {
+    let dir = temp_dir("errored-rule");
+    // `accuracy` cannot be compared (a string); `fairness_required` fires; the other nine
+    // deny/warn rules pass.
+    let m = write(
+        &dir,
+        "m.json",
+        r#"{"spec": {"metrics": {"accuracy": "high"}}}"#,
+    );
+    let run = govgate(&["check", "-p", &policy("model-deployment"), &m, "--now", NOW]);
+    run.expect_code(1)
+        .stdout_has("ERROR - ")
+        .stdout_has("11 tests, 9 passed, 0 warnings, 1 failures, 0 exceptions, 1 errors");
+    let json = govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        &m,
+        "--now",
+        NOW,
+        "-o",
+        "json",
+    ]);
+    json.expect_code(1);
+    assert_eq!(json.json()[0]["successes"], 9);
+    // A document every rule fails on passes nothing.
+    let list = write(&dir, "list.yaml", "- a\n- b\n");
+    govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        &list,
+        "--now",
+        NOW,
+    ])
+    .expect_code(1)
+    .stdout_has("11 tests, 0 passed, 0 warnings, 0 failures, 0 exceptions, 11 errors");
+}
