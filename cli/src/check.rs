@@ -132,6 +132,9 @@ fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Failure> {
         .filter(|p| p.is_file() && is_policy_name(p))
         .collect();
     files.sort();
+    // Other data files beside the policies (a `govgate.schema.json`, a `package.json`) are
+    // not policies: skip them, saying so.
+    files.retain(|p| is_policy_file(p));
     if files.is_empty() {
         return Err(Failure::error(format!(
             "no policies in `{}` (looked for *.yaml, *.yml, *.json, *.toml, not *_test.*)",
@@ -139,6 +142,23 @@ fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Failure> {
         )));
     }
     Ok(files)
+}
+
+/// Whether a file found in a directory is a policy: one with a top-level `govgate:` key (or
+/// an unreadable or unparsable one that claims to be, so its error is reported). Says on
+/// standard error when it skips one.
+pub fn is_policy_file(path: &Path) -> bool {
+    let name = io::display(path);
+    let is_policy = match std::fs::read(path) {
+        Ok(bytes) => crate::test::looks_like_policy(&name, &String::from_utf8_lossy(&bytes)),
+        Err(_) => true,
+    };
+    if !is_policy {
+        io::eprint(&format!(
+            "note: skipping `{name}`: not a policy (no top-level `govgate:` key)\n"
+        ));
+    }
+    is_policy
 }
 
 /// A policy-looking file name: a known extension and not a test file.

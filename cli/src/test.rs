@@ -116,7 +116,7 @@ pub fn policy_for(test_path: &Path, named: Option<&str>) -> Result<PathBuf, Stri
 }
 
 /// Whether source text is a policy document (a map with a `govgate` key).
-fn looks_like_policy(name: &str, text: &str) -> bool {
+pub fn looks_like_policy(name: &str, text: &str) -> bool {
     let format = io::format_of(name, text);
     match source::parse(name, text, format) {
         Ok(docs) => {

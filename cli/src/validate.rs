@@ -6,7 +6,7 @@ use govgate_core::CompiledPolicy;
 use govgate_core::policy::load_test_suite;
 
 use crate::args::ValidateArgs;
-use crate::check::is_policy_name;
+use crate::check::{is_policy_file, is_policy_name};
 use crate::exit::{self, Failure};
 use crate::io;
 use crate::style::Style;
@@ -24,7 +24,8 @@ fn files_in(dir: &Path) -> Result<Vec<PathBuf>, Failure> {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
             p.is_file()
-                && (is_policy_name(p) || (is_test_file(p) && !p.to_string_lossy().contains("/.")))
+                && ((is_policy_name(p) && is_policy_file(p))
+                    || (is_test_file(p) && !p.to_string_lossy().contains("/.")))
         })
         .collect();
     files.sort();

@@ -480,3 +480,54 @@ fn a_rule_that_fails_to_evaluate_is_an_error_not_a_pass() {
     .expect_code(1)
     .stdout_has("11 tests, 0 passed, 0 warnings, 0 failures, 0 exceptions, 11 errors");
 }
+
+#[test]
+fn a_policy_directory_skips_data_files_that_are_not_policies() {
+    // docs/cli.md suggests `govgate schema > govgate.schema.json` beside the policies.
+    let dir = temp_dir("policy-dir-data");
+    std::fs::copy(
+        policy("model-deployment"),
+        dir.join("model-deployment.yaml"),
+    )
+    .unwrap();
+    let schema = govgate(&["schema"]).stdout;
+    write(&dir, "govgate.schema.json", &schema);
+    write(&dir, "package.json", r#"{"name": "x", "version": "1.0.0"}"#);
+    write(&dir, "values.yaml", "replicas: 3\n");
+    let r = govgate(&[
+        "check",
+        "-p",
+        dir.to_str().unwrap(),
+        &manifest("valid-model"),
+        "--now",
+        NOW,
+    ]);
+    r.expect_code(0)
+        .stdout_has("- model-deployment - Model name must follow")
+        .stderr_has("skipping `")
+        .stderr_has("package.json`: not a policy");
+    govgate(&["validate", dir.to_str().unwrap()])
+        .expect_code(0)
+        .stdout_has("(model-deployment, digest ");
+    // A file that claims to be a policy and is broken is still an error.
+    write(&dir, "broken.yaml", "govgate: 1\nname: [broken\n");
+    govgate(&[
+        "check",
+        "-p",
+        dir.to_str().unwrap(),
+        &manifest("valid-model"),
+    ])
+    .expect_code(1)
+    .stderr_has("broken.yaml:");
+    // A directory with no policy at all is an error.
+    let empty = temp_dir("policy-dir-none");
+    write(&empty, "package.json", "{}");
+    govgate(&[
+        "check",
+        "-p",
+        empty.to_str().unwrap(),
+        &manifest("valid-model"),
+    ])
+    .expect_code(1)
+    .stderr_has("no policies in");
+}
