@@ -9,7 +9,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use govgate_core::decision::ExceptionStatus;
-use govgate_core::{Action, CompiledPolicy, Decision, EvalContext, Map, Outcome, Str};
+use govgate_core::{
+    Action, CompiledPolicy, Decision, Diagnostic, Diagnostics, EvalContext, Map, Outcome, Str,
+};
 use serde::Serialize;
 
 use crate::args::{CheckArgs, CheckOutput};
@@ -356,6 +358,21 @@ fn summarize(rendered: &str) -> (String, Option<u32>) {
     }
 }
 
+/// A file with no document (empty, or only comments) checks nothing: an error, so that a
+/// manifest a failed generator left empty never passes.
+fn no_documents(name: &str, docs: Vec<io::Doc>) -> Result<Vec<io::Doc>, Failure> {
+    if docs.is_empty() {
+        return Err(Failure::diagnostics(&Diagnostics(vec![
+            Diagnostic::new(
+                name,
+                "the file holds no document; there is nothing to check",
+            )
+            .with_help("pass JSON or YAML manifests"),
+        ])));
+    }
+    Ok(docs)
+}
+
 pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
     let params = io::parse_params(&args.params)?;
     let now = io::parse_now(args.now.as_deref())?;
@@ -384,7 +401,10 @@ pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
         } else {
             io::display(path)
         };
-        let docs = match io::read_text(path).and_then(|text| io::parse_documents(&name, &text)) {
+        let docs = match io::read_text(path)
+            .and_then(|text| io::parse_documents(&name, &text))
+            .and_then(|docs| no_documents(&name, docs))
+        {
             Ok(docs) => docs,
             Err(f) => {
                 io::eprint(&f.message);

@@ -531,3 +531,34 @@ fn a_policy_directory_skips_data_files_that_are_not_policies() {
     .expect_code(1)
     .stderr_has("no policies in");
 }
+
+#[test]
+fn a_manifest_with_no_document_is_an_error_not_a_pass() {
+    let dir = temp_dir("empty-manifest");
+    let empty = write(&dir, "empty.yaml", "");
+    let comments = write(&dir, "comments.yaml", "# generated nothing\n");
+    for file in [&empty, &comments] {
+        govgate(&["check", "-p", &policy("model-deployment"), file])
+            .expect_code(1)
+            .stderr_has("holds no document")
+            .stdout_has("1 errors");
+        let r = govgate(&[
+            "check",
+            "-p",
+            &policy("model-deployment"),
+            file,
+            "-o",
+            "json",
+        ]);
+        r.expect_code(1);
+        assert!(
+            r.json()[0]["errors"][0]
+                .as_str()
+                .unwrap()
+                .contains("holds no document")
+        );
+    }
+    govgate_stdin(&["check", "-p", &policy("model-deployment"), "-"], "")
+        .expect_code(1)
+        .stderr_has("<stdin>");
+}
