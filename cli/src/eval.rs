@@ -1,6 +1,6 @@
 //! `govgate eval`: one action, one policy, one decision.
 
-use std::io::Write;
+use std::io::{Seek, Write};
 use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -25,10 +25,8 @@ pub fn run(args: &EvalArgs, style: Style) -> Result<u8, Failure> {
     ctx.fingerprint = args.fingerprint;
     let decision = policy.evaluate(&Action::new(input.clone()), &ctx);
 
-    if let Some(log) = &args.log {
-        append_log(log, &policy, &input, &decision, now)?;
-    }
-
+    // The decision is printed even when the log cannot be written, but then govgate exits 1:
+    // a decision that was not logged must not pass a gate.
     match args.format {
         Format::Json => {
             let json = serde_json::to_string_pretty(&decision)
@@ -36,6 +34,9 @@ pub fn run(args: &EvalArgs, style: Style) -> Result<u8, Failure> {
             io::print(&format!("{json}\n"));
         }
         Format::Text => io::print(&render::decision_text(&decision, &policy, style)),
+    }
+    if let Some(log) = &args.log {
+        append_log(log, &policy, &input, &decision, now)?;
     }
     Ok(exit::for_outcome(decision.outcome))
 }
@@ -74,8 +75,9 @@ pub fn log_record<'a>(
     }
 }
 
-/// Appends one line to the log, written with a single `write_all` on a file opened for
-/// appending, so concurrent writers never interleave within a line.
+/// Appends one line to the log, written with a single `write` on a file opened for appending,
+/// so concurrent writers never interleave within a line. A short write (a full disk, a file
+/// size limit) is undone, so the log never holds half a line.
 fn append_log(
     path: &Path,
     policy: &CompiledPolicy,
@@ -98,6 +100,30 @@ fn append_log(
         .append(true)
         .open(path)
         .map_err(fail)?;
-    file.write_all(line.as_bytes()).map_err(fail)?;
+    let written = file.write(line.as_bytes()).map_err(fail)?;
+    if written < line.len() {
+        // With O_APPEND the line went to the end: cut it off again, unless another writer
+        // appended after it meanwhile.
+        let undone = file
+            .stream_position()
+            .and_then(|end| {
+                let start = end.saturating_sub(written as u64);
+                match file.metadata()?.len() == end {
+                    true => file.set_len(start).map(|()| true),
+                    false => Ok(false),
+                }
+            })
+            .unwrap_or(false);
+        let what = if undone {
+            "the partial line was removed"
+        } else {
+            "a partial line may remain"
+        };
+        return Err(Failure::error(format!(
+            "cannot append to the log `{}`: only {written} of {} bytes could be written ({what})",
+            io::display(path),
+            line.len()
+        )));
+    }
     file.flush().map_err(fail)
 }

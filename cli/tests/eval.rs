@@ -393,3 +393,72 @@ fn eval_on_a_manifest_policy_lists_deny_and_warn_messages() {
     .expect_code(0)
     .stdout_has("! model_naming: Model name must follow pattern: domain-task-vN");
 }
+
+#[test]
+fn an_unwritable_log_still_prints_the_decision_and_exits_1() {
+    let dir = temp_dir("log-unwritable");
+    let action = repo("examples/actions/safe-edit.json");
+    // A directory, a missing directory, a full device: the decision (auto here) is printed,
+    // the failure is said on stderr, and the exit code is 1, never 0.
+    let missing = dir.join("no/such/dir/log.jsonl");
+    for log in [
+        dir.to_str().unwrap(),
+        missing.to_str().unwrap(),
+        "/dev/full",
+    ] {
+        let r = govgate(&[
+            "eval",
+            "-p",
+            &policy("coding-agent"),
+            "-i",
+            &action,
+            "--now",
+            NOW,
+            "--log",
+            log,
+            "-f",
+            "json",
+        ]);
+        r.expect_code(1).stderr_has("cannot append to the log");
+        assert_eq!(r.json()["outcome"], "auto");
+    }
+}
+
+#[cfg(unix)]
+#[test]
+fn a_short_log_write_leaves_no_half_line() {
+    // A file size limit lets only the first bytes of the record through (SIGXFSZ ignored, so
+    // the write comes back short): the partial line must be cut off again.
+    let dir = temp_dir("log-short");
+    let log = dir.join("decisions.jsonl");
+    let before = format!("{}\n", "x".repeat(1000));
+    std::fs::write(&log, &before).unwrap();
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 2; exec \"$@\"")
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_govgate"))
+        .args([
+            "eval",
+            "-p",
+            &policy("coding-agent"),
+            "-i",
+            &repo("examples/actions/safe-edit.json"),
+            "--now",
+            NOW,
+            "--log",
+            log.to_str().unwrap(),
+            "-f",
+            "json",
+        ])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("the partial line was removed"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&log).unwrap(), before);
+    let decision: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(decision["outcome"], "auto");
+}
