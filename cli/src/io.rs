@@ -92,9 +92,18 @@ pub fn parse_documents(name: &str, text: &str) -> Result<Vec<Doc>, Failure> {
 }
 
 /// Reads a file (or standard input) that must hold exactly one document: an action.
+///
+/// `None` (no input named) reads standard input only when it is not a terminal: nobody is
+/// left waiting on a prompt they did not ask for. `-` reads it in any case.
 pub fn read_single(path: Option<&Path>) -> Result<(String, Value), Failure> {
+    use std::io::IsTerminal;
     let (name, text) = match path {
         Some(p) if !is_stdin(p) => (display(p), read_text(p)?),
+        None if std::io::stdin().is_terminal() => {
+            return Err(Failure::usage(
+                "no input given and standard input is a terminal: pass the action with --input FILE, or pipe it in",
+            ));
+        }
         _ => ("<stdin>".to_owned(), read_stdin()?),
     };
     let mut docs = parse_documents(&name, &text)?;

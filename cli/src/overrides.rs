@@ -147,12 +147,7 @@ fn sign(a: &SignArgs) -> Result<u8, Failure> {
     if a.key_id.trim().is_empty() {
         return Err(Failure::usage("--key-id is empty"));
     }
-    let input = if io::is_stdin(&a.input) {
-        None
-    } else {
-        Some(a.input.as_path())
-    };
-    let (_, action) = io::read_single(input)?;
+    let (_, action) = io::read_single(Some(a.input.as_path()))?;
     let payload = OverridePayload {
         fingerprint: fingerprint(&action)?,
         verdict: a.verdict.clone(),

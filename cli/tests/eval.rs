@@ -462,3 +462,51 @@ fn a_short_log_write_leaves_no_half_line() {
     let decision: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(decision["outcome"], "auto");
 }
+
+/// Runs `govgate ARGS` under `script`, so that its standard input is a terminal; gives up
+/// (failing the test) after 10 seconds. None when `script` is not installed.
+#[cfg(unix)]
+fn on_a_terminal(args: &[&str]) -> Option<(Option<i32>, String)> {
+    let mut command = env!("CARGO_BIN_EXE_govgate").to_owned();
+    for a in args {
+        command.push_str(&format!(" '{a}'"));
+    }
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    for _ in 0..100 {
+        if child.try_wait().unwrap().is_some() {
+            let out = child.wait_with_output().unwrap();
+            let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                + &String::from_utf8_lossy(&out.stderr);
+            return Some((out.status.code(), text));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    panic!("govgate {args:?} is still waiting on the terminal");
+}
+
+#[cfg(unix)]
+#[test]
+fn no_input_on_a_terminal_is_a_usage_error_not_a_wait() {
+    let Some((code, text)) = on_a_terminal(&["eval", "-p", &policy("coding-agent")]) else {
+        eprintln!("`script` is not installed: skipped");
+        return;
+    };
+    assert_eq!(code, Some(2), "{text}");
+    assert!(text.contains("no input given"), "{text}");
+    let (code, text) = on_a_terminal(&["override", "fingerprint"]).unwrap();
+    assert_eq!(code, Some(2), "{text}");
+    // Piped in, the action is still read without `-`.
+    govgate_stdin(
+        &["eval", "-p", &policy("coding-agent"), "--now", NOW],
+        &std::fs::read_to_string(repo("examples/actions/safe-edit.json")).unwrap(),
+    )
+    .expect_code(0);
+}
