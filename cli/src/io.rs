@@ -216,31 +216,48 @@ pub fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, Failure> {
 }
 
 /// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename,
-/// so readers never see half a file. Keeps the original file's permissions.
+/// so readers never see half a file. Keeps the original file's permissions; a symbolic link
+/// is followed (the file it points to is replaced, the link stays); a read-only file is
+/// refused rather than replaced.
 pub fn write_atomic(path: &Path, text: &str) -> Result<(), Failure> {
-    let dir = match path.parent() {
+    let fail = |what: &str, e: std::io::Error| {
+        Failure::error(format!("cannot {what} `{}`: {e}", display(path)))
+    };
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let meta = std::fs::metadata(&target).ok();
+    if meta.as_ref().is_some_and(|m| m.permissions().readonly()) {
+        return Err(Failure::error(format!(
+            "cannot write `{}`: the file is read-only; left unchanged",
+            display(path)
+        )));
+    }
+    let dir = match target.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
     };
-    let name = path
+    let name = target
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
     let tmp = dir.join(format!(".{name}.govgate-{}.tmp", std::process::id()));
-    let fail = |what: &str, e: std::io::Error| {
-        Failure::error(format!("cannot {what} `{}`: {e}", display(path)))
-    };
+    let mut created = false;
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp).map_err(|e| fail("write", e))?;
+        // create_new: never write through whatever already sits at the temporary name.
+        let mut file = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(|e| fail("write", e))?;
+        created = true;
         file.write_all(text.as_bytes())
             .map_err(|e| fail("write", e))?;
         file.sync_all().map_err(|e| fail("write", e))?;
-        if let Ok(meta) = std::fs::metadata(path) {
+        if let Some(meta) = &meta {
             let _ = std::fs::set_permissions(&tmp, meta.permissions());
         }
-        std::fs::rename(&tmp, path).map_err(|e| fail("replace", e))
+        std::fs::rename(&tmp, &target).map_err(|e| fail("replace", e))
     })();
-    if result.is_err() {
+    if result.is_err() && created {
         let _ = std::fs::remove_file(&tmp);
     }
     result

@@ -175,3 +175,40 @@ fn schema_is_json_with_the_policy_fields() {
         "{required:?}"
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn fmt_write_follows_links_and_leaves_read_only_files_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("fmt-links");
+    let target = write(&dir, "target.yaml", MESSY);
+    let link = dir.join("link.yaml");
+    std::os::unix::fs::symlink("target.yaml", &link).unwrap();
+    let tidy = govgate(&["fmt", &target]).stdout;
+    govgate(&["fmt", "--write", link.to_str().unwrap()]).expect_code(0);
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
+        "the link was replaced by a file"
+    );
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), tidy);
+
+    let ro = write(&dir, "ro.yaml", MESSY);
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o444)).unwrap();
+    govgate(&["fmt", "--write", &ro])
+        .expect_code(1)
+        .stderr_has("ro.yaml`: the file is read-only");
+    assert_eq!(std::fs::read_to_string(&ro).unwrap(), MESSY);
+    assert_eq!(
+        std::fs::metadata(&ro).unwrap().permissions().mode() & 0o777,
+        0o444
+    );
+    // No temporary files are left behind.
+    let names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+}
