@@ -107,7 +107,10 @@ pub fn policy_for(test_path: &Path, named: Option<&str>) -> Result<PathBuf, Stri
         if p.is_file() {
             return Ok(p);
         }
-        tried.push(io::display(&p));
+        let shown = io::display(&p);
+        if !tried.contains(&shown) {
+            tried.push(shown);
+        }
     }
     Err(format!(
         "cannot find its policy (looked for {}); name it with `policy:` in the test file",
@@ -278,6 +281,16 @@ pub fn run(args: &TestArgs, style: Style) -> Result<u8, Failure> {
         errors.push(format!(
             "error: no policy tests found in {where_}\n  = help: add a `tests:` section to a policy, or a `<policy>_test.yaml` file beside it\n"
         ));
+    } else if total == 0 && errors.is_empty() {
+        // Suites with no case and no invariant test nothing: like no tests at all, not a pass.
+        let files = suites
+            .iter()
+            .map(|s| format!("`{}`", s.file))
+            .collect::<Vec<_>>()
+            .join(", ");
+        errors.push(format!(
+            "error: no test cases found: {files} hold no cases or invariants\n  = help: add a case under `cases:`\n"
+        ));
     }
 
     match args.format {
@@ -293,7 +306,14 @@ pub fn run(args: &TestArgs, style: Style) -> Result<u8, Failure> {
                 .map_err(|e| Failure::error(format!("cannot write the report as JSON: {e}")))?;
             io::print(&format!("{json}\n"));
         }
-        Format::Text => io::print(&text(&suites, args.verbose, passed, total, style)),
+        Format::Text => io::print(&text(
+            &suites,
+            args.verbose,
+            passed,
+            total,
+            errors.len(),
+            style,
+        )),
     }
     for e in &errors {
         io::eprint(e);
@@ -308,7 +328,14 @@ pub fn run(args: &TestArgs, style: Style) -> Result<u8, Failure> {
     })
 }
 
-fn text(suites: &[Suite], verbose: bool, passed: usize, total: usize, style: Style) -> String {
+fn text(
+    suites: &[Suite],
+    verbose: bool,
+    passed: usize,
+    total: usize,
+    errors: usize,
+    style: Style,
+) -> String {
     let mut out = String::new();
     for s in suites {
         let r = &s.report;
@@ -395,7 +422,7 @@ fn text(suites: &[Suite], verbose: bool, passed: usize, total: usize, style: Sty
     out.push_str(&"-".repeat(60));
     out.push('\n');
     let pass = format!("PASS: {passed}/{total}");
-    out.push_str(&if passed == total {
+    out.push_str(&if passed == total && errors == 0 {
         style.green(&pass)
     } else {
         pass
@@ -403,6 +430,13 @@ fn text(suites: &[Suite], verbose: bool, passed: usize, total: usize, style: Sty
     out.push('\n');
     if passed < total {
         out.push_str(&style.red(&format!("FAIL: {}/{total}", total - passed)));
+        out.push('\n');
+    }
+    if errors > 0 {
+        let s = if errors == 1 { "" } else { "s" };
+        out.push_str(&style.red(&format!(
+            "ERROR: {errors} problem{s} kept tests from running (see standard error)"
+        )));
         out.push('\n');
     }
     out

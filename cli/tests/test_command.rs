@@ -178,3 +178,32 @@ fn problems_are_errors() {
         .expect_code(1)
         .stderr_has("tiny_test.yaml:3:");
 }
+
+#[test]
+fn suites_without_cases_are_not_a_pass() {
+    let dir = temp_dir("no-cases");
+    write(&dir, "tiny.yaml", TINY);
+    write(&dir, "tiny_test.yaml", "cases: []\n");
+    let r = govgate(&["test", dir.to_str().unwrap()]);
+    r.expect_code(1).stderr_has("no test cases found");
+    assert!(r.stdout.contains("ERROR: 1 problem"), "{}", r.stdout);
+    let json = govgate(&["test", dir.to_str().unwrap(), "-f", "json"]);
+    json.expect_code(1);
+    assert_eq!(json.json()["total"], 0);
+    assert!(
+        json.json()["errors"][0]
+            .as_str()
+            .unwrap()
+            .contains("no test cases found")
+    );
+}
+
+#[test]
+fn errors_show_in_the_summary_and_each_place_looked_is_named_once() {
+    let dir = temp_dir("orphan");
+    write(&dir, "orphan_test.yaml", "cases: []\n");
+    let r = govgate(&["test", dir.to_str().unwrap()]);
+    r.expect_code(1);
+    assert!(r.stdout.contains("ERROR: 1 problem"), "{}", r.stdout);
+    assert_eq!(r.stderr.matches("orphan.yaml").count(), 1, "{}", r.stderr);
+}
