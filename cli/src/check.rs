@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::args::{CheckArgs, CheckOutput};
 use crate::exit::{self, Failure};
 use crate::io;
-use crate::style::Style;
+use crate::style::{Style, clean};
 
 /// A policy and the file it came from.
 struct Loaded {
@@ -499,9 +499,10 @@ fn text(results: &[CheckResult], t: &Totals, style: Style) -> String {
     let mut out = String::new();
     let mut line = |label: String, r: &CheckResult, msg: &str| {
         out.push_str(&format!(
-            "{label} - {} - {} - {msg}\n",
-            r.target(),
-            r.policy
+            "{label} - {} - {} - {}\n",
+            clean(&r.target()),
+            clean(&r.policy),
+            clean(msg)
         ));
     };
     for r in results {

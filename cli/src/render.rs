@@ -5,7 +5,7 @@ use govgate_core::decision::{ExceptionStatus, OverrideStatus, format_number};
 use govgate_core::policy::document::{FactorSpec, OnTimeout, Separation};
 use govgate_core::{CompiledPolicy, Decision, Mode, Outcome};
 
-use crate::style::Style;
+use crate::style::{Style, clean};
 
 const BAR_WIDTH: usize = 10;
 
@@ -130,7 +130,7 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
     }
     line(&mut out, "outcome", &outcome);
     if let Some(v) = &d.verdict {
-        line(&mut out, "verdict", v);
+        line(&mut out, "verdict", &clean(v));
     }
     let has_scale = !d.factors.is_empty() || !doc.bands.is_empty();
     if has_scale {
@@ -206,7 +206,8 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
             };
             out.push_str(&format!(
                 "  {:<id_w$}  {cells}  {contrib:>c_w$}   {}\n",
-                f.id, f.label
+                f.id,
+                clean(&f.label)
             ));
         }
     }
@@ -233,7 +234,7 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
                 "  {} {}: {}{effects}\n",
                 style.yellow("▲"),
                 t.id,
-                t.reason
+                clean(&t.reason)
             ));
         }
     }
@@ -254,7 +255,7 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
             r.outcome.as_str()
         ));
         if let Some(m) = &r.message {
-            out.push_str(&format!("    {m}\n"));
+            out.push_str(&format!("    {}\n", clean(m)));
         }
     }
 
@@ -266,10 +267,15 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
                     "  {} {}: {}  (waived by an exception)\n",
                     style.dim("○"),
                     m.rule,
-                    m.message
+                    clean(&m.message)
                 ));
             } else {
-                out.push_str(&format!("  {} {}: {}\n", style.red("✗"), m.rule, m.message));
+                out.push_str(&format!(
+                    "  {} {}: {}\n",
+                    style.red("✗"),
+                    m.rule,
+                    clean(&m.message)
+                ));
             }
         }
     }
@@ -280,7 +286,7 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
                 "  {} {}: {}\n",
                 style.yellow("!"),
                 m.rule,
-                m.message
+                clean(&m.message)
             ));
         }
     }
@@ -295,10 +301,14 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
             };
             out.push_str(&format!(
                 "  {}: {status} (from {}): {}; approved by {}, expires {}\n",
-                e.rule, e.source, e.reason, e.approver, e.expires
+                e.rule,
+                e.source,
+                clean(&e.reason),
+                clean(&e.approver),
+                clean(&e.expires)
             ));
             if let Some(n) = &e.note {
-                out.push_str(&format!("    {n}\n"));
+                out.push_str(&format!("    {}\n", clean(n)));
             }
         }
     }
@@ -315,16 +325,16 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
                 OverrideStatus::Malformed => style.red("malformed"),
             };
             let key = if o.key_id.is_empty() {
-                "(no key id)"
+                "(no key id)".into()
             } else {
-                &o.key_id
+                clean(&o.key_id)
             };
             let mut what = Vec::new();
             if let Some(v) = &o.verdict {
-                what.push(format!("verdict {v}"));
+                what.push(format!("verdict {}", clean(v)));
             }
             if !o.flags.is_empty() {
-                what.push(format!("flags {}", o.flags.join(", ")));
+                what.push(format!("flags {}", clean(&o.flags.join(", "))));
             }
             let what = if what.is_empty() {
                 String::new()
@@ -334,11 +344,11 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
             let reason = if o.reason.is_empty() {
                 String::new()
             } else {
-                format!(": {}", o.reason)
+                format!(": {}", clean(&o.reason))
             };
             out.push_str(&format!("  {key}: {status}{what}{reason}\n"));
             if let Some(n) = &o.note {
-                out.push_str(&format!("    {n}\n"));
+                out.push_str(&format!("    {}\n", clean(n)));
             }
         }
     }
@@ -384,7 +394,7 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
     if !d.reasons.is_empty() {
         heading(&mut out, style, "reasons");
         for r in &d.reasons {
-            out.push_str(&format!("  - {r}\n"));
+            out.push_str(&format!("  - {}\n", clean(r)));
         }
     }
 
@@ -393,13 +403,13 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
         for s in &d.suggestions {
             out.push_str(&format!(
                 "  - {}  {}\n",
-                s.text,
+                clean(&s.text),
                 style.dim(&format!(
                     "→ band {} ({}); set {} = {}",
                     s.band,
                     s.outcome.as_str(),
                     s.path,
-                    s.value
+                    clean(&s.value.to_string())
                 ))
             ));
         }
@@ -408,13 +418,13 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
     if !d.errors.is_empty() {
         heading(&mut out, style, "errors (the decision failed safe)");
         for e in &d.errors {
-            out.push_str(&format!("  {} {e}\n", style.red("✗")));
+            out.push_str(&format!("  {} {}\n", style.red("✗"), clean(e)));
         }
     }
     if !d.missing.is_empty() {
         heading(&mut out, style, "missing fields");
         for m in &d.missing {
-            out.push_str(&format!("  - {m}\n"));
+            out.push_str(&format!("  - {}\n", clean(m)));
         }
     }
 

@@ -1,6 +1,26 @@
 //! Terminal colour: only when standard output is a terminal and `NO_COLOR` is unset.
 
+use std::borrow::Cow;
 use std::io::IsTerminal;
+
+/// Text from a policy or an input (a message, a reason, a file name) made safe for one line of
+/// output: control characters (newlines, carriage returns, escape sequences) are shown as
+/// escapes (`\n`, `\u{1b}`), so a value can neither forge further output lines (a `FAIL`
+/// line, a `::error::` workflow command) nor drive the terminal.
+pub fn clean(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
+}
 
 /// Whether to colour, and how.
 #[derive(Clone, Copy, Debug)]
@@ -43,5 +63,19 @@ impl Style {
     }
     pub fn cyan(self, text: &str) -> String {
         self.paint("36", text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clean;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(clean("plain: text, ok"), "plain: text, ok");
+        assert_eq!(
+            clean("a\n::error::x\r\u{1b}[31m\tz"),
+            "a\\n::error::x\\r\\u{1b}[31m\\tz"
+        );
     }
 }

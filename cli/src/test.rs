@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::args::{Format, TestArgs};
 use crate::exit::{self, Failure};
 use crate::io;
-use crate::style::Style;
+use crate::style::{Style, clean};
 
 const EXTENSIONS: [&str; 4] = ["yaml", "yml", "json", "toml"];
 
@@ -366,13 +366,15 @@ fn text(
             for m in &c.mismatches {
                 out.push_str(&format!(
                     "        {}: expected {}, got {}\n",
-                    m.field, m.expected, m.actual
+                    m.field,
+                    clean(&m.expected),
+                    clean(&m.actual)
                 ));
             }
             if !c.decision.errors.is_empty() {
                 out.push_str(&format!(
                     "        (evaluation errors: {})\n",
-                    c.decision.errors.join("; ")
+                    clean(&c.decision.errors.join("; "))
                 ));
             }
         }

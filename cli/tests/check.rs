@@ -562,3 +562,44 @@ fn a_manifest_with_no_document_is_an_error_not_a_pass() {
         .expect_code(1)
         .stderr_has("<stdin>");
 }
+
+#[test]
+fn text_output_keeps_each_finding_on_one_line() {
+    // A manifest value with a newline must not forge further lines (a FAIL, a `::error::`
+    // workflow command that a CI runner would obey) or send escape sequences to a terminal.
+    let dir = temp_dir("one-line");
+    let p = write(
+        &dir,
+        "p.yaml",
+        "govgate: 1\nname: lines\nsubject: manifest\ndeny:\n  - id: bad\n    when: has(input.msg)\n    message: 'Bad: {input.msg}'\n",
+    );
+    let m = write(
+        &dir,
+        "m.json",
+        r#"{"msg": "x\n::error::forged\r\nFAIL - other.yaml - p - forged \u001b[31mred"}"#,
+    );
+    let r = govgate(&["check", "-p", &p, &m]);
+    r.expect_code(4);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert_eq!(lines.len(), 3, "{}", r.stdout);
+    assert!(lines[0].starts_with("FAIL - "), "{}", r.stdout);
+    assert!(
+        lines[0].contains(r"x\n::error::forged\r\nFAIL - other.yaml"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains('\u{1b}'), "{}", r.stdout);
+    let e = govgate(&["eval", "-p", &p, &m]);
+    e.expect_code(4);
+    assert!(
+        !e.stdout.lines().any(|l| l.starts_with("::error::")),
+        "{}",
+        e.stdout
+    );
+    assert!(!e.stdout.contains('\u{1b}'), "{}", e.stdout);
+    assert!(
+        e.stdout.contains(r"bad: Bad: x\n::error::forged"),
+        "{}",
+        e.stdout
+    );
+}
