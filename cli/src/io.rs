@@ -5,7 +5,7 @@ use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use govgate_core::source::{self, Format};
-use govgate_core::{CompiledPolicy, Diagnostic, Diagnostics, Map, Str, Value};
+use govgate_core::{CompiledPolicy, Diagnostic, Diagnostics, Location, Map, Str, Value};
 
 use crate::exit::Failure;
 
@@ -37,14 +37,14 @@ pub fn read_text(path: &Path) -> Result<String, Failure> {
     if is_stdin(path) {
         return read_stdin();
     }
-    std::fs::read_to_string(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         let why = match e.kind() {
             std::io::ErrorKind::NotFound => "no such file".to_owned(),
-            std::io::ErrorKind::InvalidData => "it is not UTF-8 text".to_owned(),
             _ => e.to_string(),
         };
         Failure::error(format!("cannot read `{}`: {why}", display(path)))
-    })
+    })?;
+    utf8(&display(path), bytes)
 }
 
 /// Reads standard input as UTF-8 text.
@@ -53,12 +53,39 @@ pub fn read_stdin() -> Result<String, Failure> {
     if std::io::stdin().is_terminal() {
         eprint("reading from standard input (end with Ctrl-D)...\n");
     }
-    let mut text = String::new();
+    let mut bytes = Vec::new();
     std::io::stdin()
         .lock()
-        .read_to_string(&mut text)
+        .read_to_end(&mut bytes)
         .map_err(|e| Failure::error(format!("cannot read standard input: {e}")))?;
-    Ok(text)
+    utf8("<stdin>", bytes)
+}
+
+/// Decodes text, pointing at the first byte that is not UTF-8.
+fn utf8(name: &str, bytes: Vec<u8>) -> Result<String, Failure> {
+    String::from_utf8(bytes).map_err(|e| {
+        let bytes = e.as_bytes();
+        let valid = e.utf8_error().valid_up_to();
+        let before = String::from_utf8_lossy(bytes.get(..valid).unwrap_or_default());
+        let line = before.matches('\n').count() + 1;
+        let column = before
+            .rsplit('\n')
+            .next()
+            .unwrap_or_default()
+            .chars()
+            .count()
+            + 1;
+        let byte = bytes.get(valid).copied().unwrap_or_default();
+        let location = Location {
+            line: u32::try_from(line).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        };
+        Failure::diagnostics(&Diagnostics(vec![
+            Diagnostic::new(name, format!("not UTF-8 text: invalid byte 0x{byte:02X}"))
+                .at(location, &String::from_utf8_lossy(bytes))
+                .with_help("save it as UTF-8"),
+        ]))
+    })
 }
 
 /// The format of a data file: from its extension; otherwise JSON when the text looks like

@@ -510,3 +510,25 @@ fn no_input_on_a_terminal_is_a_usage_error_not_a_wait() {
     )
     .expect_code(0);
 }
+
+#[test]
+fn text_that_is_not_utf8_is_pointed_at() {
+    let dir = temp_dir("not-utf8");
+    let action = dir.join("action.yaml");
+    std::fs::write(&action, b"type: x\nargs:\n  a: \"\xff\"\n").unwrap();
+    govgate(&[
+        "eval",
+        "-p",
+        &policy("agent-trading"),
+        "-i",
+        action.to_str().unwrap(),
+    ])
+    .expect_code(1)
+    .stderr_has("not UTF-8 text: invalid byte 0xFF")
+    .stderr_has("action.yaml:3:7");
+    let pol = dir.join("policy.yaml");
+    std::fs::write(&pol, b"govgate: 1\nname: \xe9t\xe9\n").unwrap();
+    govgate(&["validate", pol.to_str().unwrap()])
+        .expect_code(1)
+        .stderr_has("policy.yaml:2:7");
+}
