@@ -98,6 +98,17 @@ pub fn separation_text(s: Separation) -> &'static str {
     }
 }
 
+/// A score to two decimals; a negative zero (or a negative score that rounds to zero) shows
+/// as `0.00`, not `-0.00`.
+fn score_text(score: f64) -> String {
+    let text = format!("{score:.2}");
+    if text == "-0.00" {
+        "0.00".to_owned()
+    } else {
+        text
+    }
+}
+
 fn short_digest(digest: &str) -> &str {
     digest.get(..12).unwrap_or(digest)
 }
@@ -138,8 +149,8 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
             &mut out,
             "score",
             &format!(
-                "{:.2}  (scale {}–{})",
-                d.score,
+                "{}  (scale {}–{})",
+                score_text(d.score),
                 format_number(doc.score.min),
                 format_number(doc.score.max)
             ),
@@ -466,6 +477,14 @@ mod tests {
         assert_eq!(duration_text(2 * 86_400), "2d");
         assert_eq!(duration_text(5400), "1h30m");
         assert_eq!(duration_text(0), "0s");
+    }
+
+    #[test]
+    fn scores_never_show_a_negative_zero() {
+        assert_eq!(score_text(-0.0), "0.00");
+        assert_eq!(score_text(-0.001), "0.00");
+        assert_eq!(score_text(-1.5), "-1.50");
+        assert_eq!(score_text(85.0), "85.00");
     }
 
     #[test]

@@ -532,3 +532,11 @@ fn text_that_is_not_utf8_is_pointed_at() {
         .expect_code(1)
         .stderr_has("policy.yaml:2:7");
 }
+
+#[test]
+fn a_failed_decision_shows_score_zero_not_negative_zero() {
+    // Every factor fails on a non-object action; core's score is -0.0.
+    let r = govgate_stdin(&["eval", "-p", &policy("agent-trading"), "-"], "\"text\"\n");
+    r.expect_code(3).stdout_has("score       0.00  (scale");
+    assert!(!r.stdout.contains("-0.00"), "{}", r.stdout);
+}
