@@ -543,6 +543,12 @@ fn text(results: &[CheckResult], t: &Totals, style: Style) -> String {
     out
 }
 
+/// Escapes text for an XML attribute: like [`xml_escape`], and line feeds and tabs as
+/// character references, which attribute-value normalization would turn into spaces.
+pub fn xml_attr(s: &str) -> String {
+    xml_escape(s).replace('\n', "&#10;").replace('\t', "&#9;")
+}
+
 /// Escapes text for XML attributes and content, dropping characters XML 1.0 forbids.
 pub fn xml_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -553,7 +559,9 @@ pub fn xml_escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
-            '\t' | '\n' | '\r' => out.push(c),
+            // A raw carriage return would reach the reader as a line feed.
+            '\r' => out.push_str("&#13;"),
+            '\t' | '\n' => out.push(c),
             c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push('\u{FFFD}'),
             c => out.push(c),
         }
@@ -598,21 +606,21 @@ fn junit(results: &[CheckResult], fail_on_warn: bool) -> String {
         let errors = rs.iter().filter(|r| !r.errors.is_empty()).count();
         out.push_str(&format!(
             "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" errors=\"{errors}\" skipped=\"0\">\n",
-            xml_escape(policy),
+            xml_attr(policy),
             rs.len()
         ));
         for r in rs {
             let open = format!(
                 "    <testcase name=\"{}\" classname=\"{}\"",
-                xml_escape(&r.target()),
-                xml_escape(policy)
+                xml_attr(&r.target()),
+                xml_attr(policy)
             );
             let mut body = String::new();
             if !r.errors.is_empty() {
                 let first = r.errors.first().map(String::as_str).unwrap_or_default();
                 body.push_str(&format!(
                     "      <error message=\"{}\" type=\"error\">{}</error>\n",
-                    xml_escape(first),
+                    xml_attr(first),
                     xml_escape(&r.errors.join("\n"))
                 ));
             } else if failed(r) {
@@ -654,7 +662,7 @@ fn junit(results: &[CheckResult], fail_on_warn: bool) -> String {
                 };
                 body.push_str(&format!(
                     "      <failure message=\"{}\" type=\"{kind}\">{}</failure>\n",
-                    xml_escape(&message),
+                    xml_attr(&message),
                     xml_escape(&lines.join("\n"))
                 ));
             }
@@ -765,7 +773,8 @@ mod tests {
             xml_escape(r#"a<b & "c" 'd'>"#),
             "a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;"
         );
-        assert_eq!(xml_escape("x\u{1}y\nz"), "x\u{FFFD}y\nz");
+        assert_eq!(xml_escape("x\u{1}y\nz\r"), "x\u{FFFD}y\nz&#13;");
+        assert_eq!(xml_attr("a\nb\tc\r"), "a&#10;b&#9;c&#13;");
     }
 
     #[test]

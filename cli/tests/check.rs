@@ -330,7 +330,10 @@ fn assert_entities(text: &str) {
     for (i, _) in text.match_indices('&') {
         let entity = &text[i..text[i..].find(';').map(|e| i + e + 1).unwrap_or(text.len())];
         assert!(
-            ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"].contains(&entity),
+            [
+                "&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#9;", "&#10;", "&#13;"
+            ]
+            .contains(&entity),
             "bad entity {entity:?} in {text:?}"
         );
     }
@@ -602,4 +605,30 @@ fn text_output_keeps_each_finding_on_one_line() {
         "{}",
         e.stdout
     );
+}
+
+#[test]
+fn junit_keeps_newlines_in_attributes_and_drops_forbidden_characters() {
+    let dir = temp_dir("junit-lines");
+    let p = write(
+        &dir,
+        "p.yaml",
+        "govgate: 1\nname: lines\nsubject: manifest\ndeny:\n  - id: bad\n    when: has(input.msg)\n    message: 'Bad: {input.msg}'\n",
+    );
+    let m = write(
+        &dir,
+        "m.json",
+        r#"{"msg": "one\ntwo\r\nthree \u0001 & <x> \"q\""}"#,
+    );
+    let r = govgate(&["check", "-p", &p, &m, "-o", "junit"]);
+    r.expect_code(4);
+    let xml = &r.stdout;
+    assert_well_formed(xml);
+    assert!(
+        xml.contains(
+            "<failure message=\"Bad: one&#10;two&#13;&#10;three \u{FFFD} &amp; &lt;x&gt; &quot;q&quot;\""
+        ),
+        "{xml}"
+    );
+    assert!(!xml.contains('\r') && !xml.contains('\u{1}'), "{xml}");
 }
