@@ -9,12 +9,26 @@ use govgate_core::{CompiledPolicy, Diagnostic, Diagnostics, Location, Map, Str, 
 
 use crate::exit::Failure;
 
-/// Writes to standard output; a closed pipe (`govgate ... | head`) is not an error worth a
-/// message, so write failures are ignored.
+/// The first failure to write standard output, other than a closed pipe.
+static STDOUT_FAILURE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Writes to standard output. A closed pipe (`govgate ... | head`) is not an error worth a
+/// message; any other failure (a full disk) is remembered for [`stdout_failure`], so that
+/// output that was lost never goes with a passing exit code.
 pub fn print(text: &str) {
     let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
+    let result = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    if let Err(e) = result
+        && e.kind() != std::io::ErrorKind::BrokenPipe
+        && let Ok(mut failure) = STDOUT_FAILURE.lock()
+    {
+        failure.get_or_insert_with(|| e.to_string());
+    }
+}
+
+/// Why writing standard output failed, if it did (a closed pipe aside).
+pub fn stdout_failure() -> Option<String> {
+    STDOUT_FAILURE.lock().ok().and_then(|f| f.clone())
 }
 
 /// Writes to standard error, ignoring failures.

@@ -62,11 +62,17 @@ fn main() -> ExitCode {
         Command::Schema => schema::run(),
         Command::Override(a) => overrides::run(&a),
     };
-    match result {
-        Ok(code) => ExitCode::from(code),
+    let code = match result {
+        Ok(code) => code,
         Err(failure) => {
             io::eprint(&failure.message);
-            ExitCode::from(failure.code)
+            failure.code
         }
+    };
+    // Output that could not be written is an error, whatever the command decided.
+    if let Some(why) = io::stdout_failure() {
+        io::eprint(&format!("error: cannot write to standard output: {why}\n"));
+        return ExitCode::from(exit::ERROR);
     }
+    ExitCode::from(code)
 }

@@ -540,3 +540,33 @@ fn a_failed_decision_shows_score_zero_not_negative_zero() {
     r.expect_code(3).stdout_has("score       0.00  (scale");
     assert!(!r.stdout.contains("-0.00"), "{}", r.stdout);
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn output_that_cannot_be_written_is_an_error() {
+    // Standard output on a full disk: the decision (auto) was lost, so the exit is 1, not 0.
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_govgate"))
+        .args([
+            "eval",
+            "-p",
+            &policy("coding-agent"),
+            "-i",
+            &repo("examples/actions/safe-edit.json"),
+            "-f",
+            "json",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot write to standard output"),
+        "{stderr}"
+    );
+}
