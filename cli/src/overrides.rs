@@ -120,6 +120,7 @@ fn write_new_secret(path: &Path, text: &str) -> Result<(), Failure> {
 }
 
 fn keygen(a: &KeygenArgs) -> Result<u8, Failure> {
+    check_key_id(&a.key_id)?;
     let seed = match &a.seed_hex {
         Some(hex) => {
             parse_seed_hex(hex).map_err(|e| Failure::usage(format!("invalid --seed-hex: {e}")))?
@@ -131,21 +132,71 @@ fn keygen(a: &KeygenArgs) -> Result<u8, Failure> {
     io::print(&format!(
         "wrote the private seed to {} (keep it secret)\npublic key: {public}\n\nadd to the policy:\n\noverrides:\n  trusted_keys:\n    - id: {}\n      public_key: {public}\n",
         io::display(&a.seed_file),
-        a.key_id
+        yaml_scalar(&a.key_id)
     ));
     Ok(exit::OK)
 }
 
+/// A key id as given on the command line: not empty, on one line.
+fn check_key_id(key_id: &str) -> Result<(), Failure> {
+    if key_id.trim().is_empty() {
+        return Err(Failure::usage("--key-id is empty"));
+    }
+    if key_id.chars().any(char::is_control) {
+        return Err(Failure::usage(format!(
+            "invalid --key-id `{}`: it holds control characters (a newline?)",
+            key_id.escape_default()
+        )));
+    }
+    Ok(())
+}
+
+/// A key id as a YAML scalar for the policy snippet: plain when it can be, else quoted.
+fn yaml_scalar(text: &str) -> String {
+    let plain = text
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@' | '/'))
+        && text
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphanumeric());
+    if plain {
+        text.to_owned()
+    } else {
+        serde_json::Value::String(text.to_owned()).to_string()
+    }
+}
+
 fn sign(a: &SignArgs) -> Result<u8, Failure> {
     let seed = seed_of(&a.seed)?;
-    if Expiry::parse(a.expires.trim()).is_none() {
+    let Some(expiry) = Expiry::parse(a.expires.trim()) else {
         return Err(Failure::usage(format!(
             "invalid --expires `{}`: expected RFC 3339 (2026-02-01T12:00:00Z) or a date (2026-02-01)",
             a.expires
         )));
+    };
+    check_key_id(&a.key_id)?;
+    if a.reason.trim().is_empty() {
+        return Err(Failure::usage(
+            "--reason is empty: say why the override is granted (it is recorded in the decision)",
+        ));
     }
-    if a.key_id.trim().is_empty() {
-        return Err(Failure::usage("--key-id is empty"));
+    if a.flags.iter().any(|f| f.trim().is_empty()) {
+        return Err(Failure::usage("--flag is empty"));
+    }
+    if a.verdict.is_none() && a.flags.is_empty() {
+        return Err(Failure::usage(
+            "the override would change nothing: give --verdict or at least one --flag",
+        ));
+    }
+    if a.verdict.as_deref().is_some_and(|v| v.trim().is_empty()) {
+        return Err(Failure::usage("--verdict is empty"));
+    }
+    if expiry.is_expired_at(chrono::Utc::now()) {
+        io::eprint(&format!(
+            "warning: --expires `{}` is already past: the override will be reported as expired and ignored\n",
+            a.expires.trim()
+        ));
     }
     let (_, action) = io::read_single(Some(a.input.as_path()))?;
     let payload = OverridePayload {

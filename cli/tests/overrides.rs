@@ -280,3 +280,70 @@ fn fingerprint_ignores_overrides() {
             .unwrap()
     );
 }
+
+#[test]
+fn sign_refuses_overrides_that_say_nothing() {
+    let dir = temp_dir("ovr-empty");
+    let input = write(&dir, "a.json", BIG);
+    let s = seed();
+    let base = [
+        "override",
+        "sign",
+        "--seed-hex",
+        &s,
+        "--key-id",
+        "ops",
+        "-i",
+        &input,
+        "--expires",
+        "2099-01-01",
+    ];
+    let with = |extra: &[&str]| {
+        let mut args: Vec<&str> = base.to_vec();
+        args.extend_from_slice(extra);
+        govgate(&args)
+    };
+    with(&["--reason", "  ", "--flag", "allow_big"])
+        .expect_code(2)
+        .stderr_has("--reason is empty");
+    with(&["--reason", "r", "--flag", ""])
+        .expect_code(2)
+        .stderr_has("--flag is empty");
+    with(&["--reason", "r"])
+        .expect_code(2)
+        .stderr_has("give --verdict or at least one --flag");
+    with(&["--reason", "r", "--flag", "allow_big"]).expect_code(0);
+    // Already expired: signed (a fixture may want one), with a warning.
+    let mut past: Vec<&str> = base.to_vec();
+    let last = past.len() - 1;
+    past[last] = "2001-01-01";
+    past.extend_from_slice(&["--reason", "r", "--flag", "allow_big"]);
+    govgate(&past).expect_code(0).stderr_has("is already past");
+}
+
+#[test]
+fn key_ids_stay_on_one_line_in_the_policy_snippet() {
+    let dir = temp_dir("ovr-keyid");
+    let file = dir.join("k.seed").to_string_lossy().into_owned();
+    govgate(&[
+        "override",
+        "keygen",
+        "--seed-file",
+        &file,
+        "--key-id",
+        "ops\nevil: 1",
+    ])
+    .expect_code(2)
+    .stderr_has("control characters");
+    assert!(!std::path::Path::new(&file).exists(), "no key written");
+    govgate(&[
+        "override",
+        "keygen",
+        "--seed-file",
+        &file,
+        "--key-id",
+        "ops: 2025 #1",
+    ])
+    .expect_code(0)
+    .stdout_has("- id: \"ops: 2025 #1\"");
+}
