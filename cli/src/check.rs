@@ -376,6 +376,13 @@ fn no_documents(name: &str, docs: Vec<io::Doc>) -> Result<Vec<io::Doc>, Failure>
 pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
     let params = io::parse_params(&args.params)?;
     let now = io::parse_now(args.now.as_deref())?;
+    let stdin_uses = args.files.iter().filter(|f| io::is_stdin(f)).count()
+        + usize::from(io::is_stdin(&args.policy));
+    if stdin_uses > 1 {
+        return Err(Failure::usage(
+            "standard input (`-`) can be read only once (for the policy or for one manifest)",
+        ));
+    }
     let mut policies = Vec::new();
     for path in policy_files(&args.policy)? {
         let policy = io::load_policy(&path)?;
@@ -389,12 +396,6 @@ pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
 
     let mut results = Vec::new();
     let mut file_errors = 0usize;
-    let stdin_uses = args.files.iter().filter(|f| io::is_stdin(f)).count();
-    if stdin_uses > 1 {
-        return Err(Failure::usage(
-            "standard input (`-`) can be checked only once",
-        ));
-    }
     for path in &args.files {
         let name = if io::is_stdin(path) {
             "<stdin>".to_owned()

@@ -16,9 +16,15 @@ pub fn run(args: &EvalArgs, style: Style) -> Result<u8, Failure> {
     // Usage problems first, before any file is read.
     let params = io::parse_params(&args.params)?;
     let now = io::parse_now(args.now.as_deref())?;
+    let input_path = args.input.as_deref().or(args.input_file.as_deref());
+    if io::is_stdin(&args.policy) && input_path.is_none_or(io::is_stdin) {
+        return Err(Failure::usage(
+            "the policy and the action cannot both come from standard input: give the action with --input FILE",
+        ));
+    }
     let policy = io::load_policy(&args.policy)?;
     io::check_params(&policy, &params)?;
-    let (_, input) = io::read_single(args.input.as_deref().or(args.input_file.as_deref()))?;
+    let (_, input) = io::read_single(input_path)?;
 
     let mut ctx = EvalContext::new(now);
     ctx.parameters = params;

@@ -570,3 +570,37 @@ fn output_that_cannot_be_written_is_an_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn standard_input_is_read_once() {
+    let text = std::fs::read_to_string(policy("coding-agent")).unwrap();
+    govgate_stdin(&["eval", "-p", "-", "-"], &text)
+        .expect_code(2)
+        .stderr_has("cannot both come from standard input");
+    govgate_stdin(&["eval", "-p", "-"], &text).expect_code(2);
+    govgate_stdin(
+        &["check", "-p", "-", "-"],
+        &std::fs::read_to_string(policy("model-deployment")).unwrap(),
+    )
+    .expect_code(2)
+    .stderr_has("can be read only once");
+    govgate_stdin(
+        &["check", "-p", &policy("model-deployment"), "-", "-"],
+        "a: 1\n",
+    )
+    .expect_code(2);
+    // The policy alone on standard input is fine.
+    govgate_stdin(
+        &[
+            "eval",
+            "-p",
+            "-",
+            "-i",
+            &repo("examples/actions/safe-edit.json"),
+            "--now",
+            NOW,
+        ],
+        &text,
+    )
+    .expect_code(0);
+}
