@@ -240,10 +240,12 @@ pub fn run(args: &TestArgs, style: Style) -> Result<u8, Failure> {
             }
         } else {
             if !f.explicit {
-                let Ok(text) = std::fs::read_to_string(&f.path) else {
+                // Decoded leniently: a policy that is not quite UTF-8 is still found, and
+                // loading it then says where the bad byte is.
+                let Ok(bytes) = std::fs::read(&f.path) else {
                     continue;
                 };
-                if !looks_like_policy(&name, &text) {
+                if !looks_like_policy(&name, &String::from_utf8_lossy(&bytes)) {
                     continue;
                 }
             }

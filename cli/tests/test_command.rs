@@ -207,3 +207,15 @@ fn errors_show_in_the_summary_and_each_place_looked_is_named_once() {
     assert!(r.stdout.contains("ERROR: 1 problem"), "{}", r.stdout);
     assert_eq!(r.stderr.matches("orphan.yaml").count(), 1, "{}", r.stderr);
 }
+
+#[test]
+fn a_policy_that_is_not_utf8_is_reported_not_skipped() {
+    let dir = temp_dir("not-utf8");
+    let mut bytes = TINY.as_bytes().to_vec();
+    bytes.extend_from_slice(b"# caf\xe9\n");
+    std::fs::write(dir.join("tiny.yaml"), bytes).unwrap();
+    govgate(&["test", dir.to_str().unwrap()])
+        .expect_code(1)
+        .stderr_has("not UTF-8 text")
+        .stderr_has("tiny.yaml:");
+}
