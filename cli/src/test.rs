@@ -55,9 +55,17 @@ fn walk(dir: &Path, out: &mut Vec<Found>, errors: &mut Vec<String>) {
             return;
         }
     };
-    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    // Symbolic links to directories are not followed (a link to `.` or `..` would walk
+    // forever, or out of the tree); links to files are.
+    let mut paths: Vec<(PathBuf, bool)> = entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let link = e.file_type().ok()?.is_symlink();
+            Some((e.path(), link))
+        })
+        .collect();
     paths.sort();
-    for p in paths {
+    for (p, link) in paths {
         let name = p
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
@@ -66,7 +74,7 @@ fn walk(dir: &Path, out: &mut Vec<Found>, errors: &mut Vec<String>) {
             continue;
         }
         if p.is_dir() {
-            if !SKIP_DIRS.contains(&name.as_str()) {
+            if !link && !SKIP_DIRS.contains(&name.as_str()) {
                 walk(&p, out, errors);
             }
         } else if has_known_ext(&p) {

@@ -219,3 +219,41 @@ fn a_policy_that_is_not_utf8_is_reported_not_skipped() {
         .stderr_has("not UTF-8 text")
         .stderr_has("tiny.yaml:");
 }
+
+#[cfg(unix)]
+#[test]
+fn directory_links_are_not_followed() {
+    // `up -> ..` and `self -> .` would make the walk endless.
+    let dir = temp_dir("links");
+    let tree = dir.join("tree");
+    std::fs::create_dir(&tree).unwrap();
+    write(&tree, "tiny.yaml", TINY);
+    write(
+        &tree,
+        "tiny_test.yaml",
+        "cases:\n  - name: small\n    input: {args: {amount: 1}}\n    expect: {outcome: auto}\n",
+    );
+    std::os::unix::fs::symlink("..", tree.join("up")).unwrap();
+    std::os::unix::fs::symlink(".", tree.join("self")).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_govgate"))
+        .args(["test", tree.to_str().unwrap()])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    if child.try_wait().unwrap().is_none() {
+        let _ = child.kill();
+        panic!("govgate test is walking in circles");
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("PASS: 1/1"), "{stdout}");
+}
