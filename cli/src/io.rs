@@ -288,7 +288,13 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), Failure> {
             .write(true)
             .create_new(true)
             .open(&tmp)
-            .map_err(|e| fail("write", e))?;
+            .map_err(|e| {
+                Failure::error(format!(
+                    "cannot write `{}`: cannot create a temporary file beside it (`{}`): {e}",
+                    display(path),
+                    display(&tmp)
+                ))
+            })?;
         created = true;
         file.write_all(text.as_bytes())
             .map_err(|e| fail("write", e))?;

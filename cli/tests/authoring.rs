@@ -212,3 +212,46 @@ fn fmt_write_follows_links_and_leaves_read_only_files_alone() {
         .collect();
     assert_eq!(names.len(), 3, "{names:?}");
 }
+
+#[cfg(target_os = "linux")]
+#[test]
+fn fmt_write_in_a_read_only_directory_says_why() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = temp_dir("fmt-ro-dir");
+    let sub = dir.join("ro");
+    std::fs::create_dir(&sub).unwrap();
+    let file = write(&sub, "p.yaml", MESSY);
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).unwrap();
+    std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o555)).unwrap();
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Root may write anywhere: run as nobody when we are root (and can).
+    let root = std::process::Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0\n"));
+    let bin = env!("CARGO_BIN_EXE_govgate");
+    let mut cmd = if root {
+        let mut c = std::process::Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", bin]);
+        c
+    } else {
+        std::process::Command::new(bin)
+    };
+    let out = cmd.args(["fmt", "--write", &file]).output();
+    let _ = std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o755));
+    let Ok(out) = out else {
+        eprintln!("setpriv is not installed: skipped");
+        return;
+    };
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if root && stderr.contains("setpriv") {
+        eprintln!("setpriv failed ({stderr}): skipped");
+        return;
+    }
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("cannot create a temporary file beside it"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), MESSY);
+}
