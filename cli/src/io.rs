@@ -185,12 +185,31 @@ pub fn parse_params(flags: &[String]) -> Result<Map, Failure> {
                 "invalid --param `{flag}`: the name is empty"
             )));
         }
-        let value = serde_json::from_str::<Value>(raw).unwrap_or_else(|_| Value::string(raw));
+        let value = match serde_json::from_str::<Value>(raw) {
+            Ok(v) => v,
+            // A number JSON cannot hold (`1e999`) is not meant as a string.
+            Err(_) if looks_like_number(raw) => {
+                return Err(Failure::usage(format!(
+                    "invalid --param `{flag}`: the number `{}` is out of range",
+                    raw.trim()
+                )));
+            }
+            Err(_) => Value::string(raw),
+        };
         if out.insert(Str::from(name), value).is_some() {
             return Err(Failure::usage(format!("--param `{name}` is given twice")));
         }
     }
     Ok(out)
+}
+
+/// Whether text is a number too large for JSON (`1e999`): written with digits (not `inf` or
+/// `NaN`, which stay strings) and infinite as a float.
+fn looks_like_number(text: &str) -> bool {
+    let t = text.trim();
+    let digits = t.strip_prefix('-').unwrap_or(t);
+    digits.starts_with(|c: char| c.is_ascii_digit())
+        && t.parse::<f64>().is_ok_and(|x| !x.is_finite())
 }
 
 /// Checks parameters against a policy's declarations: an unknown or ill-typed one is a usage

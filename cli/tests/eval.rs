@@ -604,3 +604,28 @@ fn standard_input_is_read_once() {
     )
     .expect_code(0);
 }
+
+#[test]
+fn a_param_number_out_of_range_says_so() {
+    let run = |value: &str| {
+        govgate(&[
+            "eval",
+            "-p",
+            &policy("agent-trading"),
+            "-i",
+            &repo("examples/actions/live-switch.json"),
+            "--now",
+            NOW,
+            "--param",
+            &format!("extreme_stop_loss_pct={value}"),
+        ])
+    };
+    run("1e999")
+        .expect_code(2)
+        .stderr_has("the number `1e999` is out of range");
+    // Text that is not a number stays a string (and is then the wrong type here).
+    run("inf").expect_code(2).stderr_has("found string `inf`");
+    run("2026-01-01")
+        .expect_code(2)
+        .stderr_has("found string `2026-01-01`");
+}
