@@ -116,7 +116,12 @@ fn write_new_secret(path: &Path, text: &str) -> Result<(), Failure> {
     })?;
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(|e| Failure::error(format!("cannot write `{}`: {e}", io::display(path))))
+        .map_err(|e| {
+            // Never leave half a key behind (it would block the next keygen as "exists").
+            drop(file);
+            let _ = std::fs::remove_file(path);
+            Failure::error(format!("cannot write `{}`: {e}", io::display(path)))
+        })
 }
 
 fn keygen(a: &KeygenArgs) -> Result<u8, Failure> {

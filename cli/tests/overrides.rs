@@ -347,3 +347,25 @@ fn key_ids_stay_on_one_line_in_the_policy_snippet() {
     .expect_code(0)
     .stdout_has("- id: \"ops: 2025 #1\"");
 }
+
+#[cfg(unix)]
+#[test]
+fn keygen_leaves_no_half_written_key() {
+    // A file size limit makes the write fail after the file is created: no key file may
+    // remain (a truncated seed would also block the next keygen as "already exists").
+    let dir = temp_dir("keygen-short");
+    let file = dir.join("ops.seed");
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("trap '' XFSZ; ulimit -f 0; exec \"$@\"")
+        .arg("sh")
+        .arg(env!("CARGO_BIN_EXE_govgate"))
+        .args(["override", "keygen", "--seed-file", file.to_str().unwrap()])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write"), "{stderr}");
+    assert!(!file.exists(), "a partial key file was left behind");
+}
