@@ -16,6 +16,11 @@ pub fn run(args: &EvalArgs, style: Style) -> Result<u8, Failure> {
     // Usage problems first, before any file is read.
     let params = io::parse_params(&args.params)?;
     let now = io::parse_now(args.now.as_deref())?;
+    if args.log.as_deref().is_some_and(io::is_stdin) {
+        return Err(Failure::usage(
+            "--log needs a file (`-` would create a file named `-`); the decision itself goes to standard output",
+        ));
+    }
     let input_path = args.input.as_deref().or(args.input_file.as_deref());
     if io::is_stdin(&args.policy) && input_path.is_none_or(io::is_stdin) {
         return Err(Failure::usage(

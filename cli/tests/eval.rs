@@ -629,3 +629,23 @@ fn a_param_number_out_of_range_says_so() {
         .expect_code(2)
         .stderr_has("found string `2026-01-01`");
 }
+
+#[test]
+fn log_to_dash_is_a_usage_error_not_a_file_named_dash() {
+    let dir = temp_dir("log-dash");
+    let r = govgate_in(
+        &dir,
+        &[
+            "eval",
+            "-p",
+            &policy("coding-agent"),
+            "-i",
+            &repo("examples/actions/safe-edit.json"),
+            "--log",
+            "-",
+        ],
+        None,
+    );
+    r.expect_code(2).stderr_has("--log needs a file");
+    assert!(!dir.join("-").exists());
+}
