@@ -624,10 +624,10 @@ fn a_param_number_out_of_range_says_so() {
         .expect_code(2)
         .stderr_has("the number `1e999` is out of range");
     // Text that is not a number stays a string (and is then the wrong type here).
-    run("inf").expect_code(2).stderr_has("found string `inf`");
+    run("inf").expect_code(2).stderr_has("found a string `inf`");
     run("2026-01-01")
         .expect_code(2)
-        .stderr_has("found string `2026-01-01`");
+        .stderr_has("found a string `2026-01-01`");
 }
 
 #[test]

@@ -234,3 +234,70 @@ fn an_action_without_a_type_fails_safe_when_the_policy_decides_by_type() {
     assert_eq!(untyped.missing, ["input.type"]);
     assert_eq!(decide(&p, r#"{"type": 7}"#).outcome, Outcome::Approval);
 }
+
+#[test]
+fn a_test_case_fails_on_evaluation_errors_it_does_not_expect() {
+    // The factor reads `input.args.size`; without it the decision fails safe to approval,
+    // which a case expecting `approval` must not take for the intended outcome.
+    let p = policy(
+        "govgate: 1\nname: t\nfactors:\n  - id: size\n    weight: 1\n    tiers:\n      value: input.args.size\n      tiers:\n        - {upto: 10, points: 0, label: small}\n        - {points: 100, label: large}\nbands:\n  - {name: low, upto: 50, outcome: auto}\n  - {name: high, outcome: approval}\n",
+    );
+    let suite = |expect: &str| {
+        govgate_core::policy::load_test_suite(
+            "t_test.yaml",
+            &format!(
+                "cases:\n  - name: c\n    input: {{type: x, args: {{other: 1}}}}\n    expect: {expect}\n"
+            ),
+        )
+        .unwrap()
+    };
+    let run = |expect: &str| {
+        let report = p.run_tests(&suite(expect)).unwrap();
+        let case = report.cases.into_iter().next().unwrap();
+        (
+            case.passed,
+            case.mismatches
+                .into_iter()
+                .map(|m| m.field)
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(
+        run("{outcome: approval}"),
+        (false, vec!["errors".to_owned()])
+    );
+    assert_eq!(
+        run("{outcome: approval, errors: []}"),
+        (false, vec!["errors".to_owned()])
+    );
+    assert_eq!(
+        run("{outcome: approval, errors: [\"no such field `input.args.size`\"]}"),
+        (true, vec![])
+    );
+    assert_eq!(
+        run("{outcome: approval, errors: [\"something else\"]}"),
+        (false, vec!["errors".to_owned()])
+    );
+    // An expected error that does not happen is a mismatch too.
+    let ok = govgate_core::policy::load_test_suite(
+        "t_test.yaml",
+        "cases:\n  - name: c\n    input: {type: x, args: {size: 1}}\n    expect: {outcome: auto, errors: [\"no such field\"]}\n",
+    )
+    .unwrap();
+    let report = p.run_tests(&ok).unwrap();
+    assert!(!report.cases.iter().all(|c| c.passed));
+}
+
+#[test]
+fn a_decision_whose_factors_all_failed_scores_positive_zero() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/policies/agent-trading.yaml"
+    ))
+    .unwrap();
+    let p = CompiledPolicy::compile_str("agent-trading.yaml", &text).unwrap();
+    let d = decide(&p, "\"text\"");
+    assert!(!d.errors.is_empty());
+    assert_eq!(d.score.to_bits(), 0.0f64.to_bits(), "score {:?}", d.score);
+    assert_ne!(d.outcome, Outcome::Auto);
+}

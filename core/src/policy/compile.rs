@@ -437,6 +437,21 @@ fn did_you_mean<'a>(
 }
 
 /// Checks a parameter value against its declared type and range.
+/// A value for prose messages: `null`, `an integer \`5\``, `a string \`live\``. (Messages
+/// about expressions use CEL's type names instead: `int`, `null_type`.)
+pub(crate) fn describe(value: &Value) -> String {
+    let kind = match value {
+        Value::Null => return "null".to_owned(),
+        Value::Bool(_) => "a boolean",
+        Value::Int(_) => "an integer",
+        Value::Double(_) => "a number",
+        Value::String(_) => "a string",
+        Value::List(_) => "a list",
+        Value::Map(_) => "a map",
+    };
+    format!("{kind} `{value}`")
+}
+
 pub(crate) fn check_parameter(spec: &ParameterSpec, value: &Value) -> Result<(), String> {
     let ok = match spec.kind {
         ParameterType::Number => matches!(value, Value::Int(_) | Value::Double(_)),
@@ -447,15 +462,15 @@ pub(crate) fn check_parameter(spec: &ParameterSpec, value: &Value) -> Result<(),
         ParameterType::Map => matches!(value, Value::Map(_)),
     };
     if !ok {
-        let wanted = serde_json::to_value(spec.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned));
-        return Err(format!(
-            "expected a {}, found {} `{}`",
-            wanted.unwrap_or_default(),
-            value.type_name(),
-            value
-        ));
+        let wanted = match spec.kind {
+            ParameterType::Number => "a number",
+            ParameterType::Integer => "an integer",
+            ParameterType::String => "a string",
+            ParameterType::Boolean => "a boolean",
+            ParameterType::List => "a list",
+            ParameterType::Map => "a map",
+        };
+        return Err(format!("expected {wanted}, found {}", describe(value)));
     }
     if let Some(x) = value.as_f64() {
         if let Some(min) = spec.min

@@ -754,6 +754,11 @@ pub struct ExpectSpec {
     /// The approval role required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_role: Option<String>,
+    /// Evaluation errors the case expects, each matched as a substring of one of the
+    /// decision's errors. Absent: the case fails if the decision has any error (a fail-safe
+    /// outcome that happens to match `outcome` is not a pass); `[]` states that explicitly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<String>>,
 }
 
 /// A score expectation.

@@ -373,8 +373,8 @@ impl CompiledPolicy {
                 Some(other) => {
                     run.failed = true;
                     run.decision.errors.push(format!(
-                        "`input.type` is {} `{other}`, expected a string",
-                        other.type_name()
+                        "`input.type` is {}, expected a string",
+                        super::compile::describe(other)
                     ));
                     None
                 }
@@ -461,7 +461,8 @@ impl CompiledPolicy {
                 Err(e) => run.error(&format!("trigger `{}`", t.id), &e),
             }
         }
-        run.decision.score = score;
+        // `+ 0.0` turns a negative zero (all factors failed on a negative weight's sum) into 0.
+        run.decision.score = score + 0.0;
 
         // Per-action-type overrides: `approval`/`block` are a minimum whatever the band;
         // `auto` only lowers the band's outcome (below).
@@ -834,9 +835,9 @@ impl CompiledPolicy {
         let type_error = |program: &Program, v: &Value, wanted: &str| EvalError {
             kind: EvalErrorKind::TypeMismatch,
             message: format!(
-                "`{}` is {} `{v}`, expected {wanted}",
+                "`{}` is {}, expected {wanted}",
                 program.source(),
-                v.type_name()
+                super::compile::describe(v)
             ),
             missing_path: None,
             span: 0..program.source().len(),
@@ -962,9 +963,9 @@ impl CompiledPolicy {
                         other => {
                             run.failed = true;
                             run.decision.errors.push(format!(
-                                "rule `{}`: `each` is {} `{other}`, expected a list or a map",
+                                "rule `{}`: `each` is {}, expected a list or a map",
                                 r.id,
-                                other.type_name()
+                                super::compile::describe(other)
                             ));
                             continue;
                         }

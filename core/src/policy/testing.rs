@@ -201,6 +201,36 @@ fn check(expect: &ExpectSpec, d: &Decision) -> Vec<Mismatch> {
             );
         }
     }
+    match &expect.errors {
+        None | Some(_) if d.errors.is_empty() => {
+            for e in expect.errors.iter().flatten() {
+                mismatch(
+                    "errors",
+                    format!("an error containing `{e}`"),
+                    "none".into(),
+                );
+            }
+        }
+        None => mismatch(
+            "errors",
+            "none (list the expected ones under `expect.errors`)".into(),
+            format!("{:?}", d.errors),
+        ),
+        Some(wanted) => {
+            for e in wanted {
+                if !d.errors.iter().any(|have| have.contains(e.as_str())) {
+                    mismatch(
+                        "errors",
+                        format!("an error containing `{e}`"),
+                        format!("{:?}", d.errors),
+                    );
+                }
+            }
+            if wanted.is_empty() {
+                mismatch("errors", "none".into(), format!("{:?}", d.errors));
+            }
+        }
+    }
     if let Some(role) = &expect.approval_role {
         let have = d.approval.as_ref().map(|a| &*a.role);
         if have != Some(role.as_str()) {
