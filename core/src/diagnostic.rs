@@ -92,13 +92,14 @@ impl Diagnostic {
         if let (Some(loc), Some(line)) = (self.location, &self.source_line) {
             let number = loc.line.to_string();
             let pad = " ".repeat(number.len());
-            let caret_pad: String = line
+            let (shown, caret_at) = excerpt(line, loc.column.saturating_sub(1) as usize);
+            let caret_pad: String = shown
                 .chars()
-                .take(loc.column.saturating_sub(1) as usize)
+                .take(caret_at)
                 .map(|c| if c == '\t' { '\t' } else { ' ' })
                 .collect();
             out.push_str(&format!(
-                "{pad} |\n{number} | {line}\n{pad} | {caret_pad}^\n"
+                "{pad} |\n{number} | {shown}\n{pad} | {caret_pad}^\n"
             ));
         }
         if let Some(help) = &self.help {
@@ -106,6 +107,33 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// Characters of a source line shown around the caret; longer lines (minified JSON, a
+/// generated manifest) are cut to this window, marked with `…` at the cut ends.
+const EXCERPT_CHARS: usize = 120;
+
+/// The part of `line` to show and the caret's character index in it, for a caret at character
+/// `column` (0-based) of the whole line.
+fn excerpt(line: &str, column: usize) -> (String, usize) {
+    let total = line.chars().count();
+    if total <= EXCERPT_CHARS {
+        return (line.to_owned(), column);
+    }
+    // Keep some context before the caret, most of the window after it.
+    let start = column
+        .saturating_sub(EXCERPT_CHARS / 3)
+        .min(total.saturating_sub(EXCERPT_CHARS));
+    let end = (start + EXCERPT_CHARS).min(total);
+    let mut shown = String::new();
+    if start > 0 {
+        shown.push('…');
+    }
+    shown.extend(line.chars().skip(start).take(end - start));
+    if end < total {
+        shown.push('…');
+    }
+    (shown, column - start + usize::from(start > 0))
 }
 
 impl fmt::Display for Diagnostic {
@@ -181,5 +209,32 @@ mod tests {
         assert!(r.contains("--> p.yaml:3:22 (rules[0].when)"), "{r}");
         let expected = format!("3 |   - when: input.a == \n  | {}^\n", " ".repeat(21));
         assert!(r.contains(&expected), "{r}");
+    }
+
+    #[test]
+    fn render_shows_a_window_of_a_long_line_with_the_caret_in_it() {
+        // A 100,000-character line (minified JSON) with the problem at column 50,001.
+        let line = format!("{}X{}", "a".repeat(50_000), "b".repeat(49_999));
+        let d = Diagnostic::new("in.json", "bad").at(
+            Location {
+                line: 1,
+                column: 50_001,
+            },
+            &line,
+        );
+        let r = d.render();
+        assert!(r.len() < 600, "{r}");
+        let shown = r.lines().find(|l| l.starts_with("1 | ")).unwrap();
+        let caret = r.lines().find(|l| l.ends_with('^')).unwrap();
+        assert!(
+            shown.starts_with("1 | …") && shown.ends_with('…'),
+            "{shown}"
+        );
+        // The caret sits under the `X`.
+        let x_at = shown.chars().position(|c| c == 'X').unwrap();
+        assert_eq!(caret.chars().count() - 1, x_at, "{shown}\n{caret}");
+        // Short lines are shown whole.
+        let short = Diagnostic::new("p", "m").at(Location { line: 1, column: 3 }, "abcdef");
+        assert!(short.render().contains("1 | abcdef\n  |   ^\n"));
     }
 }
