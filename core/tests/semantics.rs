@@ -301,3 +301,17 @@ fn a_decision_whose_factors_all_failed_scores_positive_zero() {
     assert_eq!(d.score.to_bits(), 0.0f64.to_bits(), "score {:?}", d.score);
     assert_ne!(d.outcome, Outcome::Auto);
 }
+
+#[test]
+fn compile_problems_are_listed_in_file_order() {
+    // The compiler checks factors before rules; the file has the rule first.
+    let text = "govgate: 1\nname: t\nrules:\n  - id: r\n    when: input.x == 1\n    verdict: nope\nfactors:\n  - id: f\n    weight: -1\n    boolean: {when: input.y, then: {points: 1, label: y}, else: {points: 0, label: n}}\n";
+    let errors = CompiledPolicy::compile_str("t.yaml", text).unwrap_err();
+    let lines: Vec<u32> = errors
+        .0
+        .iter()
+        .map(|d| d.location.map_or(u32::MAX, |l| l.line))
+        .collect();
+    // Rule problems (lines 5, 6), then factor problems (9, 10), then the unlocated one.
+    assert_eq!(lines, vec![5, 6, 9, 10, u32::MAX], "{errors}");
+}

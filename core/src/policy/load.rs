@@ -196,29 +196,34 @@ impl CompiledPolicy {
     }
 }
 
-/// Gives compile issues their file locations.
+/// Gives compile issues their file locations, in the order they appear in the file (issues
+/// without a location keep their order, after the located ones).
 pub(crate) fn locate_issues(
     file: &str,
     text: &str,
     spans: Option<&SpanIndex>,
     issues: Vec<CompileIssue>,
 ) -> Diagnostics {
-    Diagnostics(
-        issues
-            .into_iter()
-            .map(|i| {
-                at_path(
-                    file,
-                    text,
-                    spans,
-                    &parse_path(&i.path),
-                    i.offset,
-                    i.message,
-                    i.help,
-                )
-            })
-            .collect(),
-    )
+    let mut located: Vec<Diagnostic> = issues
+        .into_iter()
+        .map(|i| {
+            at_path(
+                file,
+                text,
+                spans,
+                &parse_path(&i.path),
+                i.offset,
+                i.message,
+                i.help,
+            )
+        })
+        .collect();
+    // A stable sort: issues at the same place keep the compiler's order.
+    located.sort_by_key(|d| {
+        d.location
+            .map_or((u32::MAX, u32::MAX), |l| (l.line, l.column))
+    });
+    Diagnostics(located)
 }
 
 /// Parses a `*_test.yaml` file (or any file holding a test suite).
