@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use govgate_core::decision::ExceptionStatus;
 use govgate_core::{
-    Action, CompiledPolicy, Decision, Diagnostic, Diagnostics, EvalContext, Map, Outcome, Str,
+    Action, CompiledPolicy, Decision, Diagnostic, Diagnostics, EvalContext, Map, Mode, Outcome, Str,
 };
 use serde::Serialize;
 
@@ -327,6 +327,22 @@ fn judge(d: &Decision, policy: &CompiledPolicy) -> Judged {
         || !doc.factors.is_empty();
     if decides && d.outcome == Outcome::Auto && d.errors.is_empty() {
         successes += 1;
+    }
+    // Shadow mode: the policy is being tried out, so what it would deny or hold for approval
+    // is reported, but passes (as `eval` makes the effective outcome auto). Errors still fail.
+    if d.mode == Mode::Shadow {
+        for (would, items) in [
+            ("would fail", std::mem::take(&mut failures)),
+            ("would need approval", std::mem::take(&mut approvals)),
+        ] {
+            for i in items {
+                let detail = i.detail.map(|x| format!(" ({x})")).unwrap_or_default();
+                notes.push(format!(
+                    "shadow mode, {would}: {}: {}{detail}",
+                    i.rule, i.msg
+                ));
+            }
+        }
     }
     Judged {
         failures,

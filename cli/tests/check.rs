@@ -632,3 +632,37 @@ fn junit_keeps_newlines_in_attributes_and_drops_forbidden_characters() {
     );
     assert!(!xml.contains('\r') && !xml.contains('\u{1}'), "{xml}");
 }
+
+#[test]
+fn a_shadow_mode_policy_reports_what_it_would_deny_and_passes() {
+    // The model-deployment policy in shadow mode: its denials are reported as notes and the
+    // run passes, as `eval` makes a shadow decision's effective outcome auto.
+    let dir = temp_dir("shadow-check");
+    let text = std::fs::read_to_string(policy("model-deployment")).unwrap();
+    let shadow = text.replacen("subject: manifest", "subject: manifest\nmode: shadow", 1);
+    assert_ne!(shadow, text);
+    let p = write(&dir, "shadow.yaml", &shadow);
+    govgate(&[
+        "check",
+        "--policy",
+        &p,
+        &manifest("low-accuracy"),
+        "--now",
+        NOW,
+    ])
+    .expect_code(0)
+    .stdout_has("0 failures")
+    .stdout_has(
+        "shadow mode, would fail: accuracy: Model accuracy 0.78 is below minimum threshold 0.85",
+    );
+    // The same manifest fails under the enforcing policy.
+    govgate(&[
+        "check",
+        "--policy",
+        &policy("model-deployment"),
+        &manifest("low-accuracy"),
+        "--now",
+        NOW,
+    ])
+    .expect_code(4);
+}
