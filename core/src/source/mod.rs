@@ -19,7 +19,8 @@
 //! - **YAML**: a stream of one or more documents (`---`), resolved by the YAML 1.2 core
 //!   schema: `true`/`false` (any case form the schema lists) are booleans, `null`, `~` and
 //!   the empty value are null, `yes`/`no`/`on`/`off` are strings; `12`, `0x1f`, `0o17` are
-//!   ints, `1.0`, `1e3`, `.inf`, `.nan` are doubles. A plain decimal integer too large for
+//!   ints, `1.0`, `1e3` are doubles; `.inf`, `.nan` and numbers beyond a 64-bit float are
+//!   errors, since JSON (the data model) has neither. A plain decimal integer too large for
 //!   64 bits becomes a double, as JSON numbers do. Anchors and aliases are expanded, bounded by
 //!   [`MAX_NODES`] and [`MAX_DEPTH`]; `<<` merge keys are honoured (keys written in the
 //!   mapping win over merged ones). A duplicate key is an error at the second key. Mapping

@@ -29,17 +29,20 @@ pub(crate) enum ScalarKind {
 }
 
 /// Resolves a plain YAML scalar by the YAML 1.2 core schema: null, bool, int, float, else
-/// string. `Err` carries a message for an integer that does not fit in 64 bits.
+/// string. `Err` carries a message for an integer that does not fit in 64 bits, and for a
+/// number that is not finite (`.inf`, `.nan`, `1e999`): govgate's data model is JSON's, which
+/// has neither, and an action holding one could not be fingerprinted or logged faithfully.
 pub(crate) fn resolve_plain(text: &str) -> Result<Value, String> {
     match text {
         "" | "~" | "null" | "Null" | "NULL" => return Ok(Value::Null),
         "true" | "True" | "TRUE" => return Ok(Value::Bool(true)),
         "false" | "False" | "FALSE" => return Ok(Value::Bool(false)),
-        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" => {
-            return Ok(Value::Double(f64::INFINITY));
+        ".inf" | ".Inf" | ".INF" | "+.inf" | "+.Inf" | "+.INF" | "-.inf" | "-.Inf" | "-.INF"
+        | ".nan" | ".NaN" | ".NAN" => {
+            return Err(format!(
+                "`{text}` is not a finite number, and JSON (govgate's data model) has no infinity or NaN"
+            ));
         }
-        "-.inf" | "-.Inf" | "-.INF" => return Ok(Value::Double(f64::NEG_INFINITY)),
-        ".nan" | ".NaN" | ".NAN" => return Ok(Value::Double(f64::NAN)),
         _ => {}
     }
     // Every int and float form starts with a digit, a sign or a dot.
@@ -55,9 +58,20 @@ pub(crate) fn resolve_plain(text: &str) -> Result<Value, String> {
     if is_core_float(text)
         && let Ok(d) = text.parse::<f64>()
     {
-        return Ok(Value::Double(d));
+        return finite(text, d);
     }
     Ok(Value::string(text))
+}
+
+/// A double, or an error for one too large to be finite.
+fn finite(text: &str, d: f64) -> Result<Value, String> {
+    if d.is_finite() {
+        Ok(Value::Double(d))
+    } else {
+        Err(format!(
+            "number `{text}` is out of range for a 64-bit float"
+        ))
+    }
 }
 
 /// `Some` when `text` matches the core schema's int forms: `[-+]?[0-9]+`, `0o[0-7]+`,
@@ -80,7 +94,7 @@ fn resolve_int(text: &str) -> Option<Result<Value, String>> {
             i64::from_str_radix(if radix == 10 { text } else { digits }, radix),
         ) {
             (_, Ok(i)) => Ok(Value::Int(i)),
-            (10, Err(_)) => Ok(Value::Double(text.parse::<f64>().unwrap_or(f64::NAN))),
+            (10, Err(_)) => finite(text, text.parse::<f64>().unwrap_or(f64::NAN)),
             (_, Err(_)) => Err(format!("integer `{text}` does not fit in 64 bits")),
         },
     )
@@ -493,11 +507,17 @@ mod tests {
         assert_eq!(resolve_plain("1e3").unwrap(), Value::Double(1000.0));
         assert_eq!(resolve_plain(".5").unwrap(), Value::Double(0.5));
         assert_eq!(resolve_plain("5.").unwrap(), Value::Double(5.0));
-        assert_eq!(
-            resolve_plain("-.inf").unwrap(),
-            Value::Double(f64::NEG_INFINITY)
-        );
-        assert!(matches!(resolve_plain(".NaN").unwrap(), Value::Double(d) if d.is_nan()));
+        for not_finite in [
+            ".inf",
+            "-.inf",
+            "+.INF",
+            ".NaN",
+            "1e999",
+            "-1e400",
+            &"9".repeat(400),
+        ] {
+            assert!(resolve_plain(not_finite).is_err(), "{not_finite}");
+        }
         assert_eq!(resolve_plain(".").unwrap(), Value::string("."));
         assert_eq!(resolve_plain("1_000").unwrap(), Value::string("1_000"));
         assert_eq!(resolve_plain("0b1").unwrap(), Value::string("0b1"));

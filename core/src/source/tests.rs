@@ -72,7 +72,7 @@ fn format_from_path() {
 #[test]
 fn yaml_numbers() {
     let d = yaml(
-        "a: 1\nb: 1.0\nc: 1e3\nd: 0x10\ne: -7\nf: 0o17\ng: .inf\nh: -.inf\ni: .nan\nj: 1_000\nk: '1'\nl: 3.25\n",
+        "a: 1\nb: 1.0\nc: 1e3\nd: 0x10\ne: -7\nf: 0o17\ng: '.inf'\nh: -inf\ni: nan\nj: 1_000\nk: '1'\nl: 3.25\n",
     );
     let v = &d.value;
     assert_eq!(get(v, "a"), &Value::Int(1));
@@ -81,9 +81,9 @@ fn yaml_numbers() {
     assert_eq!(get(v, "d"), &Value::Int(16));
     assert_eq!(get(v, "e"), &Value::Int(-7));
     assert_eq!(get(v, "f"), &Value::Int(15));
-    assert_eq!(get(v, "g"), &Value::Double(f64::INFINITY));
-    assert_eq!(get(v, "h"), &Value::Double(f64::NEG_INFINITY));
-    assert!(matches!(get(v, "i"), Value::Double(x) if x.is_nan()));
+    assert_eq!(get(v, "g"), &Value::string(".inf"));
+    assert_eq!(get(v, "h"), &Value::string("-inf"));
+    assert_eq!(get(v, "i"), &Value::string("nan"));
     assert_eq!(get(v, "j"), &Value::string("1_000"));
     assert_eq!(get(v, "k"), &Value::string("1"));
     assert_eq!(get(v, "l"), &Value::Double(3.25));
@@ -563,7 +563,7 @@ fn json_errors() {
 #[cfg(feature = "toml")]
 #[test]
 fn toml_loading() {
-    let text = "title = \"x\\ty\"\nn = 0x10\nf = 1.5\ng = 1e3\nh = inf\nwhen = 'input.a == 1'\nat = 1979-05-27T07:32:00Z\nday = 1979-05-27\n\n[[rules]]\nid = \"r1\"\n[sub.inner]\nk = [1, 2]\n";
+    let text = "title = \"x\\ty\"\nn = 0x10\nf = 1.5\ng = 1e3\nh = -2.5\nwhen = 'input.a == 1'\nat = 1979-05-27T07:32:00Z\nday = 1979-05-27\n\n[[rules]]\nid = \"r1\"\n[sub.inner]\nk = [1, 2]\n";
     let docs = parse("t.toml", text, Format::Toml).unwrap();
     assert_eq!(docs.len(), 1);
     let d = &docs[0];
@@ -571,7 +571,7 @@ fn toml_loading() {
     assert_eq!(get(&d.value, "n"), &Value::Int(16));
     assert_eq!(get(&d.value, "f"), &Value::Double(1.5));
     assert_eq!(get(&d.value, "g"), &Value::Double(1000.0));
-    assert_eq!(get(&d.value, "h"), &Value::Double(f64::INFINITY));
+    assert_eq!(get(&d.value, "h"), &Value::Double(-2.5));
     assert_eq!(get(&d.value, "at"), &Value::string("1979-05-27T07:32:00Z"));
     assert_eq!(get(&d.value, "day"), &Value::string("1979-05-27"));
     assert_eq!(get(&d.value, "rules[0].id"), &Value::string("r1"));
@@ -857,4 +857,36 @@ fn yaml_positions_in_non_ascii_text() {
     assert_eq!(d.spans.key_location(&p("[1].k")), Some(find("k", "---")));
     assert_eq!(d.spans.value_location(&p("[1].k")), Some(find("ç", "---")));
     assert_eq!(d.spans.value_location(&[]), Some(find("- ß", "---")));
+}
+
+#[test]
+fn yaml_numbers_json_cannot_hold_are_errors_at_their_place() {
+    for (text, col) in [
+        ("a: .inf\n", 4),
+        ("a: [1, -.inf]\n", 8),
+        ("a: .NaN\n", 4),
+        ("a: 1e999\n", 4),
+    ] {
+        let e = parse("n.yaml", text, Format::Yaml).unwrap_err();
+        let d = e.0.first().unwrap();
+        assert_eq!(
+            d.location.map(|l| (l.line, l.column)),
+            Some((1, col)),
+            "{text}: {e}"
+        );
+        assert!(
+            d.message.contains("not a finite number") || d.message.contains("out of range"),
+            "{e}"
+        );
+    }
+}
+
+#[cfg(feature = "toml")]
+#[test]
+fn toml_numbers_json_cannot_hold_are_errors() {
+    for text in ["a = inf\n", "a = -inf\n", "a = nan\n", "a = 1e999\n"] {
+        let e = parse("n.toml", text, Format::Toml).unwrap_err();
+        let d = e.0.first().unwrap();
+        assert_eq!(d.location.map(|l| l.line), Some(1), "{text}: {e}");
+    }
 }

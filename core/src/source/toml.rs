@@ -136,6 +136,13 @@ impl Converter<'_> {
                     t.parse::<f64>()
                         .map_err(|_| self.error(range.start, format!("invalid float `{t}`")))?
                 };
+                // As in YAML and JSON: govgate's data model has no infinity or NaN.
+                if !d.is_finite() {
+                    return Err(self.error(
+                        range.start,
+                        format!("`{t}` is not a finite number, and JSON (govgate's data model) has no infinity or NaN"),
+                    ));
+                }
                 self.leaf(start, Value::Double(d))
             }
             DeValue::Boolean(b) => self.leaf(start, Value::Bool(*b)),
