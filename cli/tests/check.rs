@@ -666,3 +666,25 @@ fn a_shadow_mode_policy_reports_what_it_would_deny_and_passes() {
     ])
     .expect_code(4);
 }
+
+#[test]
+fn a_required_section_is_reported_even_when_its_parent_is_missing() {
+    // `!has(input.spec.fairness)` fires on a manifest with no `spec` at all (as OPA's `not
+    // input.spec.fairness` does), so an empty manifest cannot slip past the requirement.
+    let dir = temp_dir("no-spec");
+    let m = write(
+        &dir,
+        "bare.yaml",
+        "apiVersion: v1\nkind: Model\nmetadata: {name: bare}\n",
+    );
+    govgate(&[
+        "check",
+        "--policy",
+        &policy("model-deployment"),
+        &m,
+        "--now",
+        NOW,
+    ])
+    .expect_code(4)
+    .stdout_has("Model must include fairness/bias evaluation metrics");
+}

@@ -220,7 +220,14 @@ fn eval_select<'c>(operand: &'c Expr, field: &str, span: Span, cx: &Cx<'c>) -> R
 
 #[inline(never)]
 fn eval_has<'c>(operand: &'c Expr, field: &str, span: Span, cx: &Cx<'c>) -> Res<Cow<'c, Value>> {
-    let value = eval(operand, cx)?;
+    // A missing parent means the field is not there either: `!has(input.spec.fairness)` must
+    // fire on a manifest with no `spec` at all, as `not input.spec.fairness` does in OPA.
+    // (CEL makes that an error, which a deny rule would treat as "does not fire".)
+    let value = match eval(operand, cx) {
+        Ok(v) => v,
+        Err(e) if e.kind == EvalErrorKind::Missing => return Ok(Cow::Owned(Value::Bool(false))),
+        Err(e) => return Err(e),
+    };
     match &*value {
         Value::Map(m) => Ok(Cow::Owned(Value::Bool(m.contains_key(field)))),
         other => Err(mismatch(
