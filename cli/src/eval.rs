@@ -4,6 +4,7 @@ use std::io::{Seek, Write};
 use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, Utc};
+use govgate_core::source;
 use govgate_core::{Action, CompiledPolicy, Decision, EvalContext, Value};
 
 use crate::args::{EvalArgs, Format};
@@ -29,7 +30,8 @@ pub fn run(args: &EvalArgs, style: Style) -> Result<u8, Failure> {
     }
     let policy = io::load_policy(&args.policy)?;
     io::check_params(&policy, &params)?;
-    let (_, input) = io::read_single(input_path)?;
+    let (input_name, input_doc) = io::read_single_document(input_path)?;
+    let input = input_doc.value.clone();
 
     let mut ctx = EvalContext::new(now);
     ctx.parameters = params;
@@ -44,12 +46,51 @@ pub fn run(args: &EvalArgs, style: Style) -> Result<u8, Failure> {
                 .map_err(|e| Failure::error(format!("cannot write the decision as JSON: {e}")))?;
             io::print(&format!("{json}\n"));
         }
-        Format::Text => io::print(&render::decision_text(&decision, &policy, style)),
+        Format::Text => {
+            let locate = |path: &str| locate_in_input(&input_name, &input_doc, path);
+            io::print(&render::decision_text(&decision, &policy, style, &locate))
+        }
     }
     if let Some(log) = &args.log {
         append_log(log, &policy, &input, &decision, now)?;
     }
     Ok(exit::for_outcome(decision.outcome))
+}
+
+/// Where `input.a.b` is in the input file, as `file:line:col (a.b)`; for a path the input
+/// lacks, where its deepest present part is (the map that lacks the field).
+fn locate_in_input(file: &str, doc: &source::Document, path: &str) -> Option<String> {
+    let rest = path.strip_prefix("input")?;
+    let segs = source::parse_path(rest.strip_prefix('.').unwrap_or(rest)).ok()?;
+    // How much of the path the input has.
+    let mut node = &doc.value;
+    let mut found = 0;
+    for seg in &segs {
+        let next = match seg {
+            source::PathSeg::Key(k) => node.get(k),
+            source::PathSeg::Index(i) => node.as_list().and_then(|l| l.get(*i)),
+        };
+        match next {
+            Some(v) => {
+                node = v;
+                found += 1;
+            }
+            None => break,
+        }
+    }
+    let present = segs.get(..found).unwrap_or(&[]);
+    let target = if found == segs.len() {
+        source::Target::Value
+    } else {
+        source::Target::Node
+    };
+    let loc = doc.location(present, target)?;
+    let shown = if present.is_empty() {
+        "the top level".to_owned()
+    } else {
+        format!("`{}`", source::format_path(present))
+    };
+    Some(format!("{file}:{}:{} ({shown})", loc.line, loc.column))
 }
 
 /// The decision-log record: one JSON object per line.

@@ -137,6 +137,12 @@ pub fn parse_documents(name: &str, text: &str) -> Result<Vec<Doc>, Failure> {
 /// `None` (no input named) reads standard input only when it is not a terminal: nobody is
 /// left waiting on a prompt they did not ask for. `-` reads it in any case.
 pub fn read_single(path: Option<&Path>) -> Result<(String, Value), Failure> {
+    let (name, doc) = read_single_document(path)?;
+    Ok((name, doc.value))
+}
+
+/// Like [`read_single`], keeping where each node of the document was written.
+pub fn read_single_document(path: Option<&Path>) -> Result<(String, source::Document), Failure> {
     use std::io::IsTerminal;
     let (name, text) = match path {
         Some(p) if !is_stdin(p) => (display(p), read_text(p)?),
@@ -147,9 +153,14 @@ pub fn read_single(path: Option<&Path>) -> Result<(String, Value), Failure> {
         }
         _ => ("<stdin>".to_owned(), read_stdin()?),
     };
-    let mut docs = parse_documents(&name, &text)?;
+    let mut docs = source::parse(&name, &text, format_of(&name, &text))?;
     match docs.len() {
-        1 => Ok((name, docs.pop().map(|d| d.value).unwrap_or_default())),
+        1 => match docs.pop() {
+            Some(doc) => Ok((name, doc)),
+            None => Err(Failure::error(
+                "internal error: the input's document was lost",
+            )),
+        },
         0 => Err(Failure::diagnostics(&Diagnostics(vec![
             Diagnostic::new(&name, "the input holds no document")
                 .with_help("pass the action as a JSON or YAML object"),

@@ -121,7 +121,25 @@ fn heading(out: &mut String, style: Style, title: &str) {
 }
 
 /// Renders a decision for people.
-pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> String {
+/// Where an `input.…` path named in an error is in the input file: `file:line:col`, or for
+/// a missing field its nearest present parent's place. `None` when unknown.
+pub type Locate<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// The first `input.…` path quoted in backticks in an error message.
+fn quoted_input_path(message: &str) -> Option<&str> {
+    message
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .find(|p| p.starts_with("input.") || p.starts_with("input["))
+}
+
+pub fn decision_text(
+    d: &Decision,
+    policy: &CompiledPolicy,
+    style: Style,
+    locate: Locate,
+) -> String {
     let mut out = String::new();
     let doc = policy.document();
     let line = |out: &mut String, key: &str, value: &str| {
@@ -430,12 +448,25 @@ pub fn decision_text(d: &Decision, policy: &CompiledPolicy, style: Style) -> Str
         heading(&mut out, style, "errors (the decision failed safe)");
         for e in &d.errors {
             out.push_str(&format!("  {} {}\n", style.red("✗"), clean(e)));
+            if let Some(place) = quoted_input_path(e).and_then(locate) {
+                out.push_str(&format!(
+                    "      {}\n",
+                    style.dim(&format!("--> {}", clean(&place)))
+                ));
+            }
         }
     }
     if !d.missing.is_empty() {
         heading(&mut out, style, "missing fields");
         for m in &d.missing {
-            out.push_str(&format!("  - {}\n", clean(m)));
+            match locate(m) {
+                Some(place) => out.push_str(&format!(
+                    "  - {}  {}\n",
+                    clean(m),
+                    style.dim(&format!("--> {}", clean(&place)))
+                )),
+                None => out.push_str(&format!("  - {}\n", clean(m))),
+            }
         }
     }
 

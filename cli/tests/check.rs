@@ -447,8 +447,9 @@ fn manifests_on_stdin() {
 #[test]
 fn a_rule_that_fails_to_evaluate_is_an_error_not_a_pass() {
     let dir = temp_dir("errored-rule");
-    // `accuracy` cannot be compared (a string); `fairness_required` fires; the other nine
-    // deny/warn rules pass.
+    // `accuracy` cannot be compared (a string); `fairness_required` and the experiment
+    // tracking rule (`!has(input.spec.model.experiment_id)`, no `spec.model` here) fire; the
+    // other eight deny/warn rules pass.
     let m = write(
         &dir,
         "m.json",
@@ -457,7 +458,7 @@ fn a_rule_that_fails_to_evaluate_is_an_error_not_a_pass() {
     let run = govgate(&["check", "-p", &policy("model-deployment"), &m, "--now", NOW]);
     run.expect_code(1)
         .stdout_has("ERROR - ")
-        .stdout_has("11 tests, 9 passed, 0 warnings, 1 failures, 0 exceptions, 1 errors");
+        .stdout_has("11 tests, 8 passed, 0 warnings, 2 failures, 0 exceptions, 1 errors");
     let json = govgate(&[
         "check",
         "-p",
@@ -469,7 +470,7 @@ fn a_rule_that_fails_to_evaluate_is_an_error_not_a_pass() {
         "json",
     ]);
     json.expect_code(1);
-    assert_eq!(json.json()[0]["successes"], 9);
+    assert_eq!(json.json()[0]["successes"], 8);
     // A document every rule fails on passes nothing.
     let list = write(&dir, "list.yaml", "- a\n- b\n");
     govgate(&[

@@ -649,3 +649,38 @@ fn log_to_dash_is_a_usage_error_not_a_file_named_dash() {
     r.expect_code(2).stderr_has("--log needs a file");
     assert!(!dir.join("-").exists());
 }
+
+#[test]
+fn evaluation_errors_point_into_the_input_file() {
+    let dir = temp_dir("error-places");
+    // A wrong type: the error points at the value.
+    let wrong = write(
+        &dir,
+        "wrong.json",
+        "{\"actor\": {\"id\": \"t\"}, \"type\": \"modify_strategy\",\n \"args\": {\"trading_mode\": \"live\", \"stop_loss_pct\": \"eight\", \"strategy_ids\": [1], \"reversibility\": \"effort\"},\n \"context\": {\"current_mode\": \"paper\"}}\n",
+    );
+    govgate(&[
+        "eval",
+        "--policy",
+        &policy("agent-trading"),
+        "--input",
+        &wrong,
+    ])
+    .expect_code(3)
+    .stdout_has(&format!("--> {wrong}:2:52 (`args.stop_loss_pct`)"));
+    // A missing field: the place of the map that lacks it.
+    let missing = write(
+        &dir,
+        "step.yaml",
+        "actor: {id: runner}\ntype: pipeline_step\nargs:\n  prompt: hello\n  context: documentation\n",
+    );
+    govgate(&[
+        "eval",
+        "--policy",
+        &policy("pipeline-gate"),
+        "--input",
+        &missing,
+    ])
+    .expect_code(3)
+    .stdout_has(&format!("- input.args.intent  --> {missing}:3:1 (`args`)"));
+}
