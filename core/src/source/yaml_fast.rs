@@ -10,8 +10,6 @@
 //! markers other than one leading `---`, odd characters, ...), and the full parser then reads
 //! the text from scratch, errors included.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::Arc;
 
 use crate::source::scalar::{self, ScalarKind};
@@ -43,39 +41,93 @@ fn decline() -> Decline {
 /// Deepest nesting the fast path takes on (well inside [`MAX_DEPTH`]).
 const DEPTH_LIMIT: usize = if MAX_DEPTH < 64 { MAX_DEPTH } else { 64 };
 
+/// Longest string shared between its copies.
+const INTERN_LIMIT: usize = 32;
+
 /// Longest implicit key the fast path takes on (YAML limits them to 1024 characters).
 const KEY_LIMIT: usize = 512;
 
-/// A small multiplicative hasher for interning short strings (no new dependency, and much
-/// cheaper than SipHash for keys of a few bytes).
-#[derive(Default)]
-struct FastHasher(u64);
+/// Slots in each of [`Fast`]'s string caches.
+const CACHE_SLOTS: usize = 64;
 
-impl Hasher for FastHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
+/// A direct-mapped cache of strings already allocated in this parse: keys and small values
+/// repeat, and sharing an `Arc` is much cheaper than allocating one (or hashing into a map).
+struct StrCache<'a> {
+    slots: [Option<(&'a str, Str)>; CACHE_SLOTS],
+}
 
-    fn write(&mut self, bytes: &[u8]) {
-        const K: u64 = 0x517c_c1b7_2722_0a95;
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(K);
-        }
-        for &b in chunks.remainder() {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+impl<'a> StrCache<'a> {
+    fn new() -> StrCache<'a> {
+        StrCache {
+            slots: [const { None }; CACHE_SLOTS],
         }
     }
 
-    fn write_u8(&mut self, b: u8) {
-        self.write(&[b]);
+    fn get(&mut self, s: &'a str) -> Str {
+        if s.len() > INTERN_LIMIT {
+            return Str::from(s);
+        }
+        let Some(slot) = self.slots.get_mut(slot_of(s)) else {
+            return Str::from(s);
+        };
+        match slot {
+            Some((text, shared)) if *text == s => shared.clone(),
+            _ => {
+                let shared = Str::from(s);
+                *slot = Some((s, shared.clone()));
+                shared
+            }
+        }
     }
+}
 
-    fn write_usize(&mut self, n: usize) {
-        self.write(&n.to_le_bytes());
+/// A string's slot in a [`StrCache`]: a multiplicative hash of its first and last eight
+/// bytes and its length.
+fn slot_of(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    let (head, tail) = match (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+        (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
+        _ => {
+            let mut w = [0u8; 8];
+            for (d, b) in w.iter_mut().zip(bytes) {
+                *d = *b;
+            }
+            (u64::from_le_bytes(w), 0)
+        }
+    };
+    let h =
+        (head ^ tail.rotate_left(29) ^ (bytes.len() as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> 58) as usize % CACHE_SLOTS
+}
+
+/// Where the first byte a block plain scalar's scan must look at (`:`, `#`, a line break)
+/// is in `tail`, or its length: eight bytes at a time, then one by one.
+fn find_block_special(tail: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // A high bit for each byte of `w` equal to `b` (and maybe others after it).
+    let has = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
+    let mut skipped = 0;
+    let mut chunks = tail.chunks_exact(8);
+    for chunk in &mut chunks {
+        let Some(word) = chunk.first_chunk::<8>() else {
+            break;
+        };
+        let w = u64::from_le_bytes(*word);
+        if has(w, b':') | has(w, b'#') | has(w, b'\n') != 0 {
+            break;
+        }
+        skipped += 8;
     }
+    let rest = tail.get(skipped..).unwrap_or(&[]);
+    skipped
+        + rest
+            .iter()
+            .position(|&b| matches!(b, b':' | b'#' | b'\n'))
+            .unwrap_or(rest.len())
 }
 
 /// How a plain scalar's scan stopped.
@@ -96,8 +148,10 @@ struct Fast<'a> {
     spans: SpanBuilder,
     /// The finished children of every open container, innermost container's last.
     children: Vec<(Option<Str>, SpanNode)>,
-    /// Strings already allocated in this parse, by their text.
-    interned: HashMap<&'a str, Str, BuildHasherDefault<FastHasher>>,
+    /// Mapping keys already allocated in this parse.
+    keys: StrCache<'a>,
+    /// String values already allocated in this parse.
+    values: StrCache<'a>,
     nodes: usize,
 }
 
@@ -113,7 +167,8 @@ pub(crate) fn parse(text: &str, source: &Arc<SourceText>) -> Option<Vec<Document
         line_start: 0,
         spans: SpanBuilder::with_capacity(text.len() / 8),
         children: Vec::with_capacity(64),
-        interned: HashMap::with_capacity_and_hasher(64, BuildHasherDefault::default()),
+        keys: StrCache::new(),
+        values: StrCache::new(),
         nodes: 0,
     };
     let (value, node) = fast.document().ok()?;
@@ -126,8 +181,12 @@ pub(crate) fn parse(text: &str, source: &Arc<SourceText>) -> Option<Vec<Document
 /// line and paragraph separators, non-characters).
 fn plain_characters(text: &str) -> bool {
     let ascii_ok = |b: u8| b == b'\n' || (0x20..0x7f).contains(&b);
-    if text.is_ascii() {
-        return text.bytes().all(ascii_ok);
+    // One branch-free pass (it vectorises) for the usual all-ASCII text.
+    let odd = text.bytes().fold(false, |odd, b| {
+        odd | ((b < 0x20) & (b != b'\n')) | (b >= 0x7f)
+    });
+    if !odd {
+        return true;
     }
     text.chars().all(|c| match u32::from(c) {
         0..=0x7f => u8::try_from(c).is_ok_and(ascii_ok),
@@ -189,15 +248,6 @@ impl<'a> Fast<'a> {
             return Err(decline());
         }
         Ok(())
-    }
-
-    fn intern(&mut self, s: &'a str) -> Str {
-        if let Some(k) = self.interned.get(s) {
-            return k.clone();
-        }
-        let k: Str = Arc::from(s);
-        self.interned.insert(s, k.clone());
-        k
     }
 
     fn skip_spaces(&mut self) {
@@ -327,10 +377,10 @@ impl<'a> Fast<'a> {
             }
             b'"' | b'\'' => {
                 let start = self.pos;
-                let (s, end) = self.quoted()?;
+                let (s, end) = self.quoted(false)?;
                 if own_line && self.peek() == Some(b':') {
                     self.pos = start;
-                    return self.block_map(depth);
+                    return self.block_map(depth, None);
                 }
                 let node = self.string_leaf(s, quoted_kind(b), start, end)?;
                 self.end_line()?;
@@ -343,8 +393,7 @@ impl<'a> Fast<'a> {
                     if !own_line {
                         return Err(decline());
                     }
-                    self.pos = start;
-                    return self.block_map(depth);
+                    return self.block_map(depth, Some((start, raw)));
                 }
                 let node = self.plain_leaf(raw, start)?;
                 self.end_line()?;
@@ -354,18 +403,25 @@ impl<'a> Fast<'a> {
     }
 
     /// A block mapping whose first key is at `self.pos`.
-    fn block_map(&mut self, depth: usize) -> Res<(Value, SpanNode)> {
+    ///
+    /// `scanned`: where the first key starts and its text when the caller has already
+    /// scanned it as a plain scalar (`self.pos` is then where the scan stopped).
+    fn block_map(
+        &mut self,
+        depth: usize,
+        mut scanned: Option<(usize, &'a str)>,
+    ) -> Res<(Value, SpanNode)> {
         if depth >= DEPTH_LIMIT {
             return Err(decline());
         }
         self.count_node()?;
-        let start = self.pos;
-        let col = self.column();
+        let start = scanned.map_or(self.pos, |(at, _)| at);
+        let col = start - self.line_start;
         let first = self.children.len();
         let mut map = Map::new();
         loop {
-            let key_at = self.pos;
-            let key = self.block_key()?;
+            let key_at = scanned.map_or(self.pos, |(at, _)| at);
+            let key = self.block_key(scanned.take())?;
             // `self.pos` is at the `:`, which a space, a line break or the end follows.
             let colon = self.pos;
             self.pos += 1;
@@ -422,11 +478,17 @@ impl<'a> Fast<'a> {
     }
 
     /// A block mapping's key at `self.pos`, leaving `self.pos` at its `:`.
-    fn block_key(&mut self) -> Res<Str> {
+    ///
+    /// `scanned`: where the plain key starts and its text, when the caller has already
+    /// scanned it.
+    fn block_key(&mut self, scanned: Option<(usize, &'a str)>) -> Res<Str> {
+        if let Some((start, raw)) = scanned {
+            return self.finish_plain_key(start, raw, Stop::Colon);
+        }
         let start = self.pos;
         let key = match self.peek() {
             Some(b'"' | b'\'') => {
-                let (s, _) = self.quoted()?;
+                let (s, _) = self.quoted(true)?;
                 let colon_ok = self.peek() == Some(b':')
                     && matches!(self.at(self.pos + 1), None | Some(b' ' | b'\n'));
                 if !colon_ok {
@@ -436,16 +498,23 @@ impl<'a> Fast<'a> {
             }
             _ => {
                 let (raw, stop) = self.plain(false)?;
-                // The `:` must follow the key at once.
-                if stop != Stop::Colon || start + raw.len() != self.pos {
-                    return Err(decline());
-                }
-                self.plain_key(raw)?
+                return self.finish_plain_key(start, raw, stop);
             }
         };
         if self.pos - start > KEY_LIMIT {
             return Err(decline());
         }
+        self.count_node()?;
+        Ok(key)
+    }
+
+    /// A scanned plain block key starting at `start` (`self.pos` where its scan stopped).
+    fn finish_plain_key(&mut self, start: usize, raw: &'a str, stop: Stop) -> Res<Str> {
+        // The `:` must follow the key at once.
+        if stop != Stop::Colon || start + raw.len() != self.pos || raw.len() > KEY_LIMIT {
+            return Err(decline());
+        }
+        let key = self.plain_key(raw)?;
         self.count_node()?;
         Ok(key)
     }
@@ -457,10 +526,10 @@ impl<'a> Fast<'a> {
             return Err(decline());
         }
         if !may_resolve(raw) {
-            return Ok(self.intern(raw));
+            return Ok(self.keys.get(raw));
         }
         match scalar::resolve_plain(raw) {
-            Ok(Value::String(_)) => Ok(self.intern(raw)),
+            Ok(Value::String(_)) => Ok(self.keys.get(raw)),
             Ok(Value::Int(i)) => Ok(Str::from(i.to_string().as_str())),
             _ => Err(decline()),
         }
@@ -647,37 +716,27 @@ impl<'a> Fast<'a> {
             match self.at(line + spaces) {
                 None if spaces == 0 => break (line, line),
                 None | Some(b'\n') => {
-                    // Blank lines may only follow the content, and hold fewer spaces than its
-                    // indentation.
-                    if spaces >= indent {
-                        return Err(decline());
-                    }
-                    let rest = self.bytes.get(line..).unwrap_or(&[]);
-                    let mut next = line;
-                    for (i, &b) in rest.iter().enumerate() {
-                        if b == b'\n' {
-                            next = line + i + 1;
-                            continue;
+                    // Blank lines may only follow the content, each with fewer spaces than
+                    // its indentation; then the text ends or a less-indented line follows.
+                    let mut blank = line;
+                    loop {
+                        let mut spaces = 0;
+                        while self.at(blank + spaces) == Some(b' ') {
+                            spaces += 1;
                         }
-                        if b != b' ' {
-                            next = line + i;
-                            break;
-                        }
-                        next = line + i + 1;
-                    }
-                    // `next`: the first non-space byte after the blank lines (or the end).
-                    let next_line_start = self
-                        .text
-                        .get(..next)
-                        .and_then(|t| t.rfind('\n'))
-                        .map_or(0, |i| i + 1);
-                    if next < self.bytes.len() {
-                        let content_spaces = next - next_line_start;
-                        if content_spaces >= indent {
+                        if spaces >= indent {
                             return Err(decline());
                         }
+                        match self.at(blank + spaces) {
+                            Some(b'\n') => blank += spaces + 1,
+                            _ => break,
+                        }
                     }
-                    break (next_line_start.max(line), next);
+                    let mut spaces = 0;
+                    while self.at(blank + spaces) == Some(b' ') {
+                        spaces += 1;
+                    }
+                    break (blank, blank + spaces);
                 }
                 Some(_) if spaces < indent => break (line, line + spaces),
                 Some(_) => {}
@@ -716,7 +775,7 @@ impl<'a> Fast<'a> {
     fn flow_key(&mut self) -> Res<Str> {
         let start = self.pos;
         let key = match self.peek() {
-            Some(b'"' | b'\'') => self.quoted()?.0,
+            Some(b'"' | b'\'') => self.quoted(true)?.0,
             _ => {
                 let (raw, stop) = self.plain(true)?;
                 if stop != Stop::Colon || start + raw.len() != self.pos {
@@ -741,7 +800,7 @@ impl<'a> Fast<'a> {
             Some(b'[' | b'{') => self.flow_node(depth + 1),
             Some(b @ (b'"' | b'\'')) => {
                 let start = self.pos;
-                let (s, end) = self.quoted()?;
+                let (s, end) = self.quoted(false)?;
                 self.string_leaf(s, quoted_kind(b), start, end)
             }
             _ => {
@@ -773,47 +832,62 @@ impl<'a> Fast<'a> {
                 return Err(decline());
             }
         }
-        let mut i = start + 1;
-        let mut end = i;
+        let rest = self.bytes.get(start..).unwrap_or(&[]);
+        let mut i = 1;
         let stop = loop {
-            match self.at(i) {
+            // Skip ordinary bytes: the rest of a line is mostly those.
+            i += rest.get(i..).map_or(0, |tail| {
+                if flow {
+                    tail.iter()
+                        .position(|&b| b == b'\n' || is_indicator(b))
+                        .unwrap_or(tail.len())
+                } else {
+                    find_block_special(tail)
+                }
+            });
+            let prev_space = rest.get(i - 1) == Some(&b' ');
+            match rest.get(i) {
                 None | Some(b'\n') => {
                     if flow {
                         return Err(decline());
                     }
                     break Stop::End;
                 }
-                Some(b':') => match self.at(i + 1) {
+                Some(b':') => match rest.get(i + 1) {
                     None | Some(b' ' | b'\n') => break Stop::Colon,
                     _ if flow => return Err(decline()),
                     _ => {}
                 },
-                Some(b'#') if self.at(i - 1) == Some(b' ') => {
+                Some(b'#') if prev_space => {
                     if flow {
                         return Err(decline());
                     }
                     break Stop::End;
                 }
-                Some(b) if flow && is_flow_indicator(b) => break Stop::End,
+                Some(&b) if flow && is_flow_indicator(b) => break Stop::End,
                 // In flow, leave words starting with an indicator to the full parser.
-                Some(b) if flow && is_indicator(b) && self.at(i - 1) == Some(b' ') => {
-                    return Err(decline());
-                }
-                _ => {}
-            }
-            if self.at(i) != Some(b' ') {
-                end = i + 1;
+                Some(_) if flow && prev_space => return Err(decline()),
+                Some(_) => {}
             }
             i += 1;
         };
-        self.pos = if stop == Stop::Colon { i } else { end };
-        Ok((self.slice(start, end)?, stop))
+        let mut len = i;
+        while len > 1 && rest.get(len - 1) == Some(&b' ') {
+            len -= 1;
+        }
+        let raw = self.slice(start, start + len)?;
+        self.pos = if stop == Stop::Colon {
+            start + i
+        } else {
+            start + raw.len()
+        };
+        Ok((raw, stop))
     }
 
     /// A quoted scalar at `self.pos` on one line; leaves `self.pos` past its closing quote.
     /// Gives the decoded string and where the full parser says the scalar ends: past the
     /// spaces after it, and past a comment that follows them.
-    fn quoted(&mut self) -> Res<(Str, usize)> {
+    fn quoted(&mut self, key: bool) -> Res<(Str, usize)> {
         let quote = self.peek().ok_or_else(|| decline())?;
         let start = self.pos + 1;
         let mut i = start;
@@ -859,7 +933,11 @@ impl<'a> Fast<'a> {
             Some(s) => Str::from(s),
             None => {
                 let s = self.slice(start, i)?;
-                self.intern(s)
+                if key {
+                    self.keys.get(s)
+                } else {
+                    self.values.get(s)
+                }
             }
         };
         self.pos = i + 1;
@@ -941,11 +1019,11 @@ impl<'a> Fast<'a> {
         self.count_node()?;
         let value = if may_resolve(raw) {
             match scalar::resolve_plain(raw).map_err(|_| decline())? {
-                Value::String(_) => Value::String(self.intern(raw)),
+                Value::String(_) => Value::String(self.values.get(raw)),
                 other => other,
             }
         } else {
-            Value::String(self.intern(raw))
+            Value::String(self.values.get(raw))
         };
         let span = match &value {
             Value::String(s) => Some(ScalarSpan {
@@ -985,5 +1063,51 @@ fn utf8_len(b: u8) -> usize {
         0xE0.. => 3,
         0xC0.. => 2,
         _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_specials_are_found_in_any_position() {
+        for len in 0..40 {
+            let plain = "x".repeat(len);
+            assert_eq!(find_block_special(plain.as_bytes()), len);
+            for at in 0..len {
+                for special in [b':', b'#', b'\n'] {
+                    let mut bytes = plain.clone().into_bytes();
+                    if let Some(b) = bytes.get_mut(at) {
+                        *b = special;
+                    }
+                    assert_eq!(find_block_special(&bytes), at, "{len} {at} {special}");
+                }
+            }
+        }
+        // Bytes next to the specials' values must not match.
+        assert_eq!(find_block_special(b";\"$9\x0b\x0b\x0b\x0bxx"), 10);
+    }
+
+    #[test]
+    fn the_string_cache_shares_equal_strings() {
+        let mut cache = StrCache::new();
+        let text =
+            "when when verdict a-long-string-that-is-not-shared-at-all-because-of-its-length";
+        let words: Vec<&str> = text.split(' ').collect();
+        let (Some(a), Some(b), Some(c), Some(long)) =
+            (words.first(), words.get(1), words.get(2), words.get(3))
+        else {
+            panic!("{words:?}");
+        };
+        let first = cache.get(a);
+        assert!(Arc::ptr_eq(&first, &cache.get(b)));
+        assert_eq!(&*cache.get(c), "verdict");
+        assert!(!Arc::ptr_eq(&cache.get(long), &cache.get(long)));
+        assert_eq!(&*cache.get(long), *long);
+        for (i, s) in ["", "a", "12345678", "123456789", "é"].iter().enumerate() {
+            assert!(slot_of(s) < CACHE_SLOTS, "{i}");
+            assert_eq!(&*cache.get(s), *s);
+        }
     }
 }

@@ -176,6 +176,16 @@ const ACCEPTED: &[&str] = &[
     "a: >-  # c\n  x\n",
     "a: |\n  x\n\n",
     "a:\n- x\nb:\n-\n  c: d\n",
+    "a: |\n  x\n\n \n\nb: 1\n",
+    "a: |-\n  x\n \n",
+    "a:\n  [1, 2]\n",
+    "a:\n  {b: 1}\nc: 2\n",
+    "- \n  [1]\n",
+    "[1, 2]\n",
+    "{a: 1, b: [x]}\n",
+    "hello\n",
+    "\"x\"\n",
+    "a: x\u{a0}\nb: \u{a0}y\nc: 😀 ok\n",
 ];
 
 /// Snippets the fast path must decline (the full parser handles or rejects them).
@@ -225,6 +235,9 @@ const DECLINED: &[&str] = &[
     "a: %x\n",
     "hello\nworld\n",
     "a: \"y\"# c\n",
+    "a: |\n  x\n\n      \nb: 1\n",
+    "a: |\n  x\n   \n  y\n",
+    "a: |-\n  x\n  ",
 ];
 
 #[test]
