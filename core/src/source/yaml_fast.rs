@@ -148,6 +148,9 @@ struct Fast<'a> {
     spans: SpanBuilder,
     /// The finished children of every open container, innermost container's last.
     children: Vec<(Option<Str>, SpanNode)>,
+    /// The finished items of every open sequence, innermost sequence's last (each list is
+    /// then allocated once, at its size).
+    items: Vec<Value>,
     /// Mapping keys already allocated in this parse.
     keys: StrCache<'a>,
     /// String values already allocated in this parse.
@@ -167,6 +170,7 @@ pub(crate) fn parse(text: &str, source: &Arc<SourceText>) -> Option<Vec<Document
         line_start: 0,
         spans: SpanBuilder::with_capacity(text.len() / 8),
         children: Vec::with_capacity(64),
+        items: Vec::with_capacity(64),
         keys: StrCache::new(),
         values: StrCache::new(),
         nodes: 0,
@@ -561,7 +565,7 @@ impl<'a> Fast<'a> {
         };
         let col = self.column();
         let first = self.children.len();
-        let mut items = Vec::new();
+        let first_item = self.items.len();
         loop {
             // At a `-` followed by a space, a line break or the end.
             self.pos += 1;
@@ -579,7 +583,7 @@ impl<'a> Fast<'a> {
             } else {
                 self.block_node(depth + 1, true, Some(col + 2))?
             };
-            items.push(value);
+            self.items.push(value);
             self.children.push((None, node));
             match self.next_line()? {
                 Some(indent) if indent == col && self.is_dash(self.pos + indent) => {
@@ -591,7 +595,10 @@ impl<'a> Fast<'a> {
         }
         let kids = self.children.drain(first..);
         let node = self.spans.list(start, kids.map(|(_, node)| node));
-        Ok((Value::List(Arc::new(items)), node))
+        Ok((
+            Value::List(Arc::new(self.items.drain(first_item..).collect())),
+            node,
+        ))
     }
 
     /// A flow collection on one line, at `self.pos` (`[` or `{`); leaves `self.pos` past its
@@ -613,7 +620,7 @@ impl<'a> Fast<'a> {
         self.pos += 1;
         self.skip_spaces();
         let mut map = Map::new();
-        let mut items = Vec::new();
+        let first_item = self.items.len();
         if self.peek() == Some(close) {
             self.pos += 1;
         } else {
@@ -631,7 +638,7 @@ impl<'a> Fast<'a> {
                     self.children.push((Some(key), node.with_key(key_at)));
                 } else {
                     let (value, node) = self.flow_value(depth)?;
-                    items.push(value);
+                    self.items.push(value);
                     self.children.push((None, node));
                 }
                 self.skip_spaces();
@@ -659,7 +666,10 @@ impl<'a> Fast<'a> {
             Ok((Value::Map(Arc::new(map)), node))
         } else {
             let node = self.spans.list(start, kids.map(|(_, node)| node));
-            Ok((Value::List(Arc::new(items)), node))
+            Ok((
+                Value::List(Arc::new(self.items.drain(first_item..).collect())),
+                node,
+            ))
         }
     }
 
