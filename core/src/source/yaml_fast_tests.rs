@@ -240,8 +240,58 @@ const DECLINED: &[&str] = &[
     "a: |-\n  x\n  ",
 ];
 
+/// Snippets either path may take; when the fast path does, it must agree.
+const EITHER: &[&str] = &[
+    "a:b: c\n",
+    "a #b: c\n",
+    "\"<<\": {a: 1}\n",
+    "'<<': 1\n",
+    "~: 1\n",
+    ".inf: 1\n",
+    "99999999999999999999: a\n",
+    "a: b\\c\n",
+    "a: 'x'\n  b: 1\n",
+    "- a\n-\n",
+    "a:\n- x\n  b: 1\n",
+    "a:\n  - x\n  -\n",
+    "a: [\"x, y\", 'z]', \"{\"]\n",
+    "a: {\"k\": [1, {\"m\": ~}]}\n",
+    "a: x:\n",
+    "a: x :\n",
+    "a: :x\n",
+    "a: ?x\n",
+    "a: -\n",
+    "a: - \n",
+    "a: [a:b]\n",
+    "a: [a :b]\n",
+    "a: {a: b:c}\n",
+    "a: x # c # d\n",
+    "a: 'x''\n",
+    "a: \"x\\\"\n",
+    "a: |\n  x\n b: 1\n",
+    "a: >\n  x\n    y\n  z\n",
+    "a: |-\n    x\n  y\n",
+    "- |\n x\n",
+    "- - - a\n    - b\n  - c\n",
+    "  - a\n  - b\n",
+    "a:\n    b: 1\n  c: 2\n",
+    "a: 1\n  # comment deeper\nb: 2\n",
+    "a: 0o\nb: 0x\nc: +\nd: -.\ne: 1e+5\nf: 1_0\ng: 0b11\n",
+    "a: \"\\x4\"\n",
+    "a: \"\\u00e\"\n",
+    "a: \"\\U0010FFFF\"\n",
+    "a: \"\\U00110000\"\n",
+    "é:\n  - ü\n  - {ß: ø}\n",
+    "a: x\u{85}y\n",
+    "a: x\u{2028}y\n",
+    "a: \u{feff}x\n",
+];
+
 #[test]
 fn snippets_agree() {
+    for (i, text) in EITHER.iter().enumerate() {
+        check(&format!("either[{i}]"), text);
+    }
     for (i, text) in ACCEPTED.iter().enumerate() {
         assert!(
             check(&format!("accepted[{i}]"), text),
@@ -508,21 +558,7 @@ fn generated_documents_agree() {
             accepted += 1;
         }
         // The same text mangled: one byte changed, inserted or removed.
-        let mut bytes = text.clone().into_bytes();
-        let at = rng.below(bytes.len().max(1));
-        let mutation = rng.pick(&[
-            " ", "\n", ":", "-", "#", "\"", "'", "[", "]", "{", "}", ",", "a", "&", "!", "|", "?",
-            "\\",
-        ]);
-        let byte = mutation.bytes().next().unwrap_or(b' ');
-        match rng.below(3) {
-            0 if at < bytes.len() => bytes[at] = byte,
-            1 if at < bytes.len() => {
-                bytes.remove(at);
-            }
-            _ => bytes.insert(at.min(bytes.len()), byte),
-        }
-        if let Ok(mangled) = String::from_utf8(bytes) {
+        if let Some(mangled) = mangle(&mut rng, &text) {
             check(&format!("mangled[{case}]"), &mangled);
         }
     }
@@ -531,4 +567,47 @@ fn generated_documents_agree() {
         accepted > total / 2,
         "the fast path took only {accepted} of {total}"
     );
+}
+
+/// One random byte changed, inserted or removed; `None` when that breaks UTF-8.
+fn mangle(rng: &mut Rng, text: &str) -> Option<String> {
+    let mut bytes = text.as_bytes().to_vec();
+    let at = rng.below(bytes.len().max(1));
+    let mutation = rng.pick(&[
+        " ", "\n", ":", "-", "#", "\"", "'", "[", "]", "{", "}", ",", "a", "&", "!", "|", ">", "?",
+        "\\", "1", ".",
+    ]);
+    let byte = mutation.bytes().next().unwrap_or(b' ');
+    match (rng.below(3), bytes.get_mut(at)) {
+        (0, Some(b)) => *b = byte,
+        (1, Some(_)) => {
+            bytes.remove(at);
+        }
+        _ => bytes.insert(at.min(bytes.len()), byte),
+    }
+    String::from_utf8(bytes).ok()
+}
+
+#[test]
+fn mangled_policies_agree() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/policies");
+    let mut texts = vec![b5()];
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        if let Ok(text) = std::fs::read_to_string(entry.path()) {
+            texts.push(text);
+        }
+    }
+    // YAML_FAST_MANGLES=n tries more mutations of each policy.
+    let mangles = std::env::var("YAML_FAST_MANGLES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(120);
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for (t, text) in texts.iter().enumerate() {
+        for case in 0..mangles {
+            if let Some(mangled) = mangle(&mut rng, text) {
+                check(&format!("policy[{t}] mangled[{case}]"), &mangled);
+            }
+        }
+    }
 }
