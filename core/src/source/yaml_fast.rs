@@ -1,14 +1,18 @@
 //! A fast path for the block-YAML most policies are written in: block mappings and
-//! sequences, single-line plain and quoted scalars, comments, and single-line flow
-//! collections. It builds the [`Value`]s and the span index directly from the bytes, with no
-//! event stream.
+//! sequences (compact `- key: value` items included), single-line plain and quoted scalars
+//! (escapes included), literal and folded block scalars (`|`, `|-`, `>`, `>-`) without blank
+//! or (folded) more-indented lines inside, comments, and single-line flow collections. It
+//! builds the [`Value`]s and the span index directly from the bytes, with no event stream.
 //!
 //! The invariant: for any text, [`parse`] either declines (`None`, having reported nothing)
-//! or gives exactly what the `saphyr-parser` path gives, values and spans alike. So it
-//! declines on everything outside its subset and on anything suspicious (tabs, CR, anchors,
-//! tags, block scalars, multi-line scalars or flow collections, duplicate keys, document
-//! markers other than one leading `---`, odd characters, ...), and the full parser then reads
-//! the text from scratch, errors included.
+//! or gives exactly what the `saphyr-parser` path gives, values and spans alike, down to the
+//! loader's quirks (where a quoted scalar's span ends, where an indentless sequence starts).
+//! So it declines on everything outside its subset and on anything suspicious (tabs, CR,
+//! anchors, aliases, merge keys, tags, other block scalars, multi-line plain or quoted
+//! scalars, multi-line flow collections, `?` keys, empty sequence items, duplicate keys,
+//! non-string keys, directives, document markers other than one leading `---`, a BOM or
+//! other special characters, empty documents, ...), and the full parser then reads the text
+//! from scratch, errors included.
 
 use std::sync::Arc;
 
@@ -53,13 +57,19 @@ const CACHE_SLOTS: usize = 64;
 /// A direct-mapped cache of strings already allocated in this parse: keys and small values
 /// repeat, and sharing an `Arc` is much cheaper than allocating one (or hashing into a map).
 struct StrCache<'a> {
-    slots: [Option<(&'a str, Str)>; CACHE_SLOTS],
+    /// A string seen, and its shared copy once there is one.
+    slots: [Option<(&'a str, Option<Str>)>; CACHE_SLOTS],
+    /// Whether to keep a shared copy from the first sighting on (for keys, which mostly
+    /// repeat), rather than from the second (for values, which often do not: keeping one
+    /// costs an atomic reference count update more for each).
+    eager: bool,
 }
 
 impl<'a> StrCache<'a> {
-    fn new() -> StrCache<'a> {
+    fn new(eager: bool) -> StrCache<'a> {
         StrCache {
             slots: [const { None }; CACHE_SLOTS],
+            eager,
         }
     }
 
@@ -71,11 +81,20 @@ impl<'a> StrCache<'a> {
             return Str::from(s);
         };
         match slot {
-            Some((text, shared)) if *text == s => shared.clone(),
-            _ => {
+            Some((text, Some(shared))) if *text == s => shared.clone(),
+            Some((text, kept)) if *text == s => {
                 let shared = Str::from(s);
-                *slot = Some((s, shared.clone()));
+                *kept = Some(shared.clone());
                 shared
+            }
+            _ if self.eager => {
+                let shared = Str::from(s);
+                *slot = Some((s, Some(shared.clone())));
+                shared
+            }
+            _ => {
+                *slot = Some((s, None));
+                Str::from(s)
             }
         }
     }
@@ -87,13 +106,8 @@ fn slot_of(s: &str) -> usize {
     let bytes = s.as_bytes();
     let (head, tail) = match (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
         (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
-        _ => {
-            let mut w = [0u8; 8];
-            for (d, b) in w.iter_mut().zip(bytes) {
-                *d = *b;
-            }
-            (u64::from_le_bytes(w), 0)
-        }
+        // Shorter than eight bytes: the bytes themselves.
+        _ => (bytes.iter().fold(0, |w, &b| (w << 8) | u64::from(b)), 0),
     };
     let h =
         (head ^ tail.rotate_left(29) ^ (bytes.len() as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -171,8 +185,8 @@ pub(crate) fn parse(text: &str, source: &Arc<SourceText>) -> Option<Vec<Document
         spans: SpanBuilder::with_capacity(text.len() / 8),
         children: Vec::with_capacity(64),
         items: Vec::with_capacity(64),
-        keys: StrCache::new(),
-        values: StrCache::new(),
+        keys: StrCache::new(true),
+        values: StrCache::new(false),
         nodes: 0,
     };
     let (value, node) = fast.document().ok()?;
@@ -1101,7 +1115,7 @@ mod tests {
 
     #[test]
     fn the_string_cache_shares_equal_strings() {
-        let mut cache = StrCache::new();
+        let mut cache = StrCache::new(true);
         let text =
             "when when verdict a-long-string-that-is-not-shared-at-all-because-of-its-length";
         let words: Vec<&str> = text.split(' ').collect();
