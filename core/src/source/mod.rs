@@ -40,6 +40,7 @@ mod span;
 #[cfg(feature = "toml")]
 mod toml;
 mod yaml;
+mod yaml_fast;
 
 use std::fmt;
 use std::sync::Arc;
@@ -219,3 +220,5 @@ pub fn parse_one(file: &str, text: &str, format: Format) -> Result<Document, Dia
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod yaml_fast_tests;

@@ -365,6 +365,23 @@ impl Default for SpanBuilder {
 }
 
 impl SpanBuilder {
+    /// An empty builder with room for about `nodes` nodes.
+    pub(crate) fn with_capacity(nodes: usize) -> SpanBuilder {
+        let mut bodies = Vec::with_capacity(nodes + 1);
+        bodies.push(Body {
+            scalar: None,
+            kind: Kind::Leaf,
+            first: 0,
+            len: 0,
+        });
+        SpanBuilder {
+            tree: SpanTree {
+                bodies,
+                entries: Vec::with_capacity(nodes),
+            },
+        }
+    }
+
     fn push(&mut self, body: Body) -> usize {
         self.tree.bodies.push(body);
         self.tree.bodies.len() - 1
@@ -560,6 +577,39 @@ impl SpanIndex {
     /// The text the index points into, if any.
     pub fn text(&self) -> Option<&str> {
         self.inner.as_deref().map(|i| &*i.source.text)
+    }
+
+    /// Every node's positions, scalar span and children, walked from the root: equal dumps
+    /// mean equal indexes, however their nodes are laid out.
+    #[cfg(test)]
+    pub(crate) fn dump(&self) -> String {
+        fn walk(tree: &SpanTree, node: SpanNode, depth: usize, out: &mut String) {
+            use std::fmt::Write as _;
+            let body = tree.body(node);
+            let _ = writeln!(
+                out,
+                "{:depth$}key={:?} value={} kind={:?} scalar={:?}",
+                "",
+                node.key,
+                node.value,
+                body.map(|b| b.kind),
+                body.and_then(|b| b.scalar.as_ref())
+                    .map(|s| (s.kind, s.start, s.end, &s.value)),
+            );
+            if let Some(body) = body {
+                for e in tree.children(body) {
+                    let _ = writeln!(out, "{:depth$} entry {:?}", "", e.key);
+                    walk(tree, e.node, depth + 2, out);
+                }
+            }
+        }
+        let mut out = String::new();
+        if let Some(inner) = self.inner.as_deref() {
+            out.push_str(&inner.source.file);
+            out.push('\n');
+            walk(&inner.tree, inner.root, 0, &mut out);
+        }
+        out
     }
 }
 

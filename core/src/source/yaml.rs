@@ -13,6 +13,7 @@ use crate::diagnostic::{Diagnostic, Diagnostics, Location};
 use crate::source::lines::to_u32;
 use crate::source::scalar::{self, ScalarKind};
 use crate::source::span::{ScalarSpan, SourceText, SpanBuilder, SpanNode};
+use crate::source::yaml_fast;
 use crate::source::{Document, MAX_DEPTH, MAX_ERRORS, MAX_NODES};
 use crate::value::{Map, Str, Value};
 
@@ -151,8 +152,21 @@ struct Loader<'a> {
     total_nodes: usize,
 }
 
-/// Parses every document of a YAML stream.
+/// Parses every document of a YAML stream: by the fast path when the text is within its
+/// subset (it then gives exactly what the full parser would), else by `saphyr-parser`.
 pub(crate) fn parse(
+    file: &str,
+    text: &str,
+    source: &Arc<SourceText>,
+) -> Result<Vec<Document>, Diagnostics> {
+    if let Some(docs) = yaml_fast::parse(text, source) {
+        return Ok(docs);
+    }
+    parse_full(file, text, source)
+}
+
+/// Parses every document of a YAML stream with `saphyr-parser`.
+pub(crate) fn parse_full(
     file: &str,
     text: &str,
     source: &Arc<SourceText>,

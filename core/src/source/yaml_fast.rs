@@ -1,0 +1,1137 @@
+//! A fast path for the block-YAML most policies are written in: block mappings and
+//! sequences (compact `- key: value` items included), single-line plain and quoted scalars
+//! (escapes included), literal and folded block scalars (`|`, `|-`, `>`, `>-`) without blank
+//! or (folded) more-indented lines inside, comments, and single-line flow collections. It
+//! builds the [`Value`]s and the span index directly from the bytes, with no event stream.
+//!
+//! The invariant: for any text, [`parse`] either declines (`None`, having reported nothing)
+//! or gives exactly what the `saphyr-parser` path gives, values and spans alike, down to the
+//! loader's quirks (where a quoted scalar's span ends, where an indentless sequence starts).
+//! So it declines on everything outside its subset and on anything suspicious (tabs, CR,
+//! anchors, aliases, merge keys, tags, other block scalars, multi-line plain or quoted
+//! scalars, multi-line flow collections, `?` keys, empty sequence items, duplicate keys,
+//! non-string keys, directives, document markers other than one leading `---`, a BOM or
+//! other special characters, empty documents, ...), and the full parser then reads the text
+//! from scratch, errors included.
+
+use std::sync::Arc;
+
+use crate::source::scalar::{self, ScalarKind};
+use crate::source::span::{ScalarSpan, SourceText, SpanBuilder, SpanNode};
+use crate::source::{Document, MAX_DEPTH, MAX_NODES};
+use crate::value::{Map, Str, Value};
+
+/// The fast path gives up: the full parser must read the text.
+struct Decline;
+
+type Res<T> = Result<T, Decline>;
+
+#[cfg(test)]
+thread_local! {
+    /// Where the last decline came from, for the tests' messages.
+    pub(crate) static DECLINED_AT: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+#[track_caller]
+fn decline() -> Decline {
+    #[cfg(test)]
+    {
+        let line = std::panic::Location::caller().line();
+        DECLINED_AT.with(|d| d.set(line));
+    }
+    Decline
+}
+
+/// Deepest nesting the fast path takes on (well inside [`MAX_DEPTH`]).
+const DEPTH_LIMIT: usize = if MAX_DEPTH < 64 { MAX_DEPTH } else { 64 };
+
+/// Longest string shared between its copies.
+const INTERN_LIMIT: usize = 32;
+
+/// Longest implicit key the fast path takes on (YAML limits them to 1024 characters).
+const KEY_LIMIT: usize = 512;
+
+/// Slots in each of [`Fast`]'s string caches.
+const CACHE_SLOTS: usize = 64;
+
+/// A direct-mapped cache of strings already allocated in this parse: keys and small values
+/// repeat, and sharing an `Arc` is much cheaper than allocating one (or hashing into a map).
+struct StrCache<'a> {
+    /// A string seen, and its shared copy once there is one.
+    slots: [Option<(&'a str, Option<Str>)>; CACHE_SLOTS],
+    /// Whether to keep a shared copy from the first sighting on (for keys, which mostly
+    /// repeat), rather than from the second (for values, which often do not: keeping one
+    /// costs an atomic reference count update more for each).
+    eager: bool,
+}
+
+impl<'a> StrCache<'a> {
+    fn new(eager: bool) -> StrCache<'a> {
+        StrCache {
+            slots: [const { None }; CACHE_SLOTS],
+            eager,
+        }
+    }
+
+    fn get(&mut self, s: &'a str) -> Str {
+        if s.len() > INTERN_LIMIT {
+            return Str::from(s);
+        }
+        let Some(slot) = self.slots.get_mut(slot_of(s)) else {
+            return Str::from(s);
+        };
+        match slot {
+            Some((text, Some(shared))) if *text == s => shared.clone(),
+            Some((text, kept)) if *text == s => {
+                let shared = Str::from(s);
+                *kept = Some(shared.clone());
+                shared
+            }
+            _ if self.eager => {
+                let shared = Str::from(s);
+                *slot = Some((s, Some(shared.clone())));
+                shared
+            }
+            _ => {
+                *slot = Some((s, None));
+                Str::from(s)
+            }
+        }
+    }
+}
+
+/// A string's slot in a [`StrCache`]: a multiplicative hash of its first and last eight
+/// bytes and its length.
+fn slot_of(s: &str) -> usize {
+    let bytes = s.as_bytes();
+    let (head, tail) = match (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
+        (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
+        // Shorter than eight bytes: the bytes themselves.
+        _ => (bytes.iter().fold(0, |w, &b| (w << 8) | u64::from(b)), 0),
+    };
+    let h =
+        (head ^ tail.rotate_left(29) ^ (bytes.len() as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h >> 58) as usize % CACHE_SLOTS
+}
+
+/// Where the first byte a block plain scalar's scan must look at (`:`, `#`, a line break)
+/// is in `tail`, or its length: eight bytes at a time, then one by one.
+fn find_block_special(tail: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // A high bit for each byte of `w` equal to `b` (and maybe others after it).
+    let has = |w: u64, b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & HIGHS
+    };
+    let mut skipped = 0;
+    let mut chunks = tail.chunks_exact(8);
+    for chunk in &mut chunks {
+        let Some(word) = chunk.first_chunk::<8>() else {
+            break;
+        };
+        let w = u64::from_le_bytes(*word);
+        if has(w, b':') | has(w, b'#') | has(w, b'\n') != 0 {
+            break;
+        }
+        skipped += 8;
+    }
+    let rest = tail.get(skipped..).unwrap_or(&[]);
+    skipped
+        + rest
+            .iter()
+            .position(|&b| matches!(b, b':' | b'#' | b'\n'))
+            .unwrap_or(rest.len())
+}
+
+/// How a plain scalar's scan stopped.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stop {
+    /// At a `:` followed by a space, a line break or the end: a mapping key ends here.
+    Colon,
+    /// At the end of the line, at a comment, or (in flow) at a flow indicator.
+    End,
+}
+
+struct Fast<'a> {
+    text: &'a str,
+    bytes: &'a [u8],
+    pos: usize,
+    /// Where the line holding `pos` starts.
+    line_start: usize,
+    spans: SpanBuilder,
+    /// The finished children of every open container, innermost container's last.
+    children: Vec<(Option<Str>, SpanNode)>,
+    /// The finished items of every open sequence, innermost sequence's last (each list is
+    /// then allocated once, at its size).
+    items: Vec<Value>,
+    /// Mapping keys already allocated in this parse.
+    keys: StrCache<'a>,
+    /// String values already allocated in this parse.
+    values: StrCache<'a>,
+    nodes: usize,
+}
+
+/// Parses `text` if it is within the fast path's subset; `None` (nothing reported) otherwise.
+pub(crate) fn parse(text: &str, source: &Arc<SourceText>) -> Option<Vec<Document>> {
+    if !plain_characters(text) {
+        return None;
+    }
+    let mut fast = Fast {
+        text,
+        bytes: text.as_bytes(),
+        pos: 0,
+        line_start: 0,
+        spans: SpanBuilder::with_capacity(text.len() / 8),
+        children: Vec::with_capacity(64),
+        items: Vec::with_capacity(64),
+        keys: StrCache::new(true),
+        values: StrCache::new(false),
+        nodes: 0,
+    };
+    let (value, node) = fast.document().ok()?;
+    let spans = fast.spans.finish(node, source.clone());
+    Some(vec![Document { value, spans }])
+}
+
+/// Whether every character is one the fast path takes as it is: no tabs, CRs or other control
+/// characters, and beyond ASCII nothing YAML treats specially (C1 controls, NEL, the BOM,
+/// line and paragraph separators, non-characters).
+fn plain_characters(text: &str) -> bool {
+    let ascii_ok = |b: u8| b == b'\n' || (0x20..0x7f).contains(&b);
+    // One branch-free pass (it vectorises) for the usual all-ASCII text.
+    let odd = text.bytes().fold(false, |odd, b| {
+        odd | ((b < 0x20) & (b != b'\n')) | (b >= 0x7f)
+    });
+    if !odd {
+        return true;
+    }
+    text.chars().all(|c| match u32::from(c) {
+        0..=0x7f => u8::try_from(c).is_ok_and(ascii_ok),
+        0x80..=0x9f | 0x2028 | 0x2029 | 0xfeff | 0xfffe | 0xffff => false,
+        _ => true,
+    })
+}
+
+/// Characters that may not start a plain scalar (some may, before a safe character; the
+/// fast path only allows `-` so).
+fn is_indicator(b: u8) -> bool {
+    matches!(
+        b,
+        b'-' | b'?'
+            | b':'
+            | b','
+            | b'['
+            | b']'
+            | b'{'
+            | b'}'
+            | b'#'
+            | b'&'
+            | b'*'
+            | b'!'
+            | b'|'
+            | b'>'
+            | b'\''
+            | b'"'
+            | b'%'
+            | b'@'
+            | b'`'
+    )
+}
+
+fn is_flow_indicator(b: u8) -> bool {
+    matches!(b, b',' | b'[' | b']' | b'{' | b'}')
+}
+
+impl<'a> Fast<'a> {
+    fn at(&self, i: usize) -> Option<u8> {
+        self.bytes.get(i).copied()
+    }
+
+    fn peek(&self) -> Option<u8> {
+        self.at(self.pos)
+    }
+
+    fn column(&self) -> usize {
+        self.pos - self.line_start
+    }
+
+    fn slice(&self, from: usize, to: usize) -> Res<&'a str> {
+        self.text.get(from..to).ok_or_else(|| decline())
+    }
+
+    fn count_node(&mut self) -> Res<()> {
+        self.nodes += 1;
+        if self.nodes >= MAX_NODES {
+            return Err(decline());
+        }
+        Ok(())
+    }
+
+    fn skip_spaces(&mut self) {
+        while self.peek() == Some(b' ') {
+            self.pos += 1;
+        }
+    }
+
+    /// The whole document: one block mapping or block sequence, optionally after a `---`.
+    fn document(&mut self) -> Res<(Value, SpanNode)> {
+        if self.text.starts_with("---") {
+            if self.at(3) != Some(b'\n') {
+                return Err(decline());
+            }
+            self.pos = 4;
+            self.line_start = 4;
+        }
+        let indent = self.next_line()?.ok_or_else(|| decline())?;
+        self.pos += indent;
+        let root = self.block_node(0, true, None)?;
+        if self.next_line()?.is_some() {
+            return Err(decline());
+        }
+        Ok(root)
+    }
+
+    /// Moves from the start of a line past blank and comment lines to the start of the next
+    /// line with content, and gives its indentation; `None` at the end of the text. Declines
+    /// on document markers.
+    fn next_line(&mut self) -> Res<Option<usize>> {
+        loop {
+            let start = self.pos;
+            let mut i = start;
+            while self.at(i) == Some(b' ') {
+                i += 1;
+            }
+            match self.at(i) {
+                None => {
+                    self.pos = i;
+                    return Ok(None);
+                }
+                Some(b'\n') => {
+                    self.pos = i + 1;
+                    self.line_start = self.pos;
+                }
+                Some(b'#') => {
+                    let rest = self.bytes.get(i..).unwrap_or(&[]);
+                    match rest.iter().position(|&b| b == b'\n') {
+                        Some(n) => {
+                            self.pos = i + n + 1;
+                            self.line_start = self.pos;
+                        }
+                        None => {
+                            self.pos = self.bytes.len();
+                            return Ok(None);
+                        }
+                    }
+                }
+                Some(b) => {
+                    if i == start && (b == b'-' || b == b'.') {
+                        let marker = self.bytes.get(i..i + 3);
+                        if (marker == Some(b"---") || marker == Some(b"..."))
+                            && matches!(self.at(i + 3), None | Some(b' ' | b'\n'))
+                        {
+                            return Err(decline());
+                        }
+                    }
+                    return Ok(Some(i - start));
+                }
+            }
+        }
+    }
+
+    /// After a value: spaces, maybe a comment, then the line break (or the end).
+    fn end_line(&mut self) -> Res<()> {
+        self.skip_spaces();
+        if self.peek() == Some(b'#') {
+            if self.pos > self.line_start && self.at(self.pos - 1) != Some(b' ') {
+                return Err(decline());
+            }
+            while !matches!(self.peek(), None | Some(b'\n')) {
+                self.pos += 1;
+            }
+        }
+        match self.peek() {
+            None => Ok(()),
+            Some(b'\n') => {
+                self.pos += 1;
+                self.line_start = self.pos;
+                Ok(())
+            }
+            Some(_) => Err(decline()),
+        }
+    }
+
+    /// Whether a block sequence item (`-` then a space, a line break or the end) starts at
+    /// byte `i`.
+    fn is_dash(&self, i: usize) -> bool {
+        self.at(i) == Some(b'-') && matches!(self.at(i + 1), None | Some(b' ' | b'\n'))
+    }
+
+    /// A node whose first character is at `self.pos`, in block context. `own_line`: the node
+    /// starts its line's content (so it may be a mapping); otherwise it follows a mapping key
+    /// and must be a scalar or flow collection. `block_indent`: the least indentation a block
+    /// scalar's content may have here (`None`: no block scalar).
+    fn block_node(
+        &mut self,
+        depth: usize,
+        own_line: bool,
+        block_indent: Option<usize>,
+    ) -> Res<(Value, SpanNode)> {
+        let Some(b) = self.peek() else {
+            return Err(decline());
+        };
+        if own_line && self.is_dash(self.pos) {
+            return self.block_seq(depth, false);
+        }
+        match b {
+            b'|' | b'>' => match block_indent {
+                Some(min) => self.block_scalar(min),
+                None => Err(decline()),
+            },
+            b'[' | b'{' => {
+                let node = self.flow_node(depth)?;
+                self.end_line()?;
+                Ok(node)
+            }
+            b'"' | b'\'' => {
+                let start = self.pos;
+                let (s, end) = self.quoted(false)?;
+                if own_line && self.peek() == Some(b':') {
+                    self.pos = start;
+                    return self.block_map(depth, None);
+                }
+                let node = self.string_leaf(s, quoted_kind(b), start, end)?;
+                self.end_line()?;
+                Ok(node)
+            }
+            _ => {
+                let start = self.pos;
+                let (raw, stop) = self.plain(false)?;
+                if stop == Stop::Colon {
+                    if !own_line {
+                        return Err(decline());
+                    }
+                    return self.block_map(depth, Some((start, raw)));
+                }
+                let node = self.plain_leaf(raw, start)?;
+                self.end_line()?;
+                Ok(node)
+            }
+        }
+    }
+
+    /// A block mapping whose first key is at `self.pos`.
+    ///
+    /// `scanned`: where the first key starts and its text when the caller has already
+    /// scanned it as a plain scalar (`self.pos` is then where the scan stopped).
+    fn block_map(
+        &mut self,
+        depth: usize,
+        mut scanned: Option<(usize, &'a str)>,
+    ) -> Res<(Value, SpanNode)> {
+        if depth >= DEPTH_LIMIT {
+            return Err(decline());
+        }
+        self.count_node()?;
+        let start = scanned.map_or(self.pos, |(at, _)| at);
+        let col = start - self.line_start;
+        let first = self.children.len();
+        let mut map = Map::new();
+        loop {
+            let key_at = scanned.map_or(self.pos, |(at, _)| at);
+            let key = self.block_key(scanned.take())?;
+            // `self.pos` is at the `:`, which a space, a line break or the end follows.
+            let colon = self.pos;
+            self.pos += 1;
+            self.skip_spaces();
+            let (value, node) = if matches!(self.peek(), None | Some(b'\n' | b'#')) {
+                self.end_line()?;
+                match self.next_line()? {
+                    Some(indent) if indent > col => {
+                        self.pos += indent;
+                        self.nested_block(depth)?
+                    }
+                    Some(indent) if indent == col && self.is_dash(self.pos + indent) => {
+                        self.pos += indent;
+                        self.block_seq(depth + 1, true)?
+                    }
+                    _ => {
+                        self.count_node()?;
+                        (Value::Null, self.spans.leaf(colon, None))
+                    }
+                }
+            } else {
+                self.block_node(depth + 1, false, Some(col + 1))?
+            };
+            if map.insert(key.clone(), value).is_some() {
+                return Err(decline());
+            }
+            self.children.push((Some(key), node.with_key(key_at)));
+            match self.next_line()? {
+                Some(indent) if indent == col => {
+                    self.pos += indent;
+                    if self.is_dash(self.pos) {
+                        return Err(decline());
+                    }
+                }
+                Some(indent) if indent > col => return Err(decline()),
+                _ => break,
+            }
+        }
+        let kids = self.children.drain(first..);
+        let node = self
+            .spans
+            .map(start, kids.filter_map(|(k, node)| Some((k?, node))));
+        Ok((Value::Map(Arc::new(map)), node))
+    }
+
+    /// A node that starts on its own line below a mapping key or a sequence's `-`: it must be
+    /// a collection (a scalar there may continue over lines).
+    fn nested_block(&mut self, depth: usize) -> Res<(Value, SpanNode)> {
+        let node = self.block_node(depth + 1, true, None)?;
+        if !matches!(node.0, Value::Map(_) | Value::List(_)) {
+            return Err(decline());
+        }
+        Ok(node)
+    }
+
+    /// A block mapping's key at `self.pos`, leaving `self.pos` at its `:`.
+    ///
+    /// `scanned`: where the plain key starts and its text, when the caller has already
+    /// scanned it.
+    fn block_key(&mut self, scanned: Option<(usize, &'a str)>) -> Res<Str> {
+        if let Some((start, raw)) = scanned {
+            return self.finish_plain_key(start, raw, Stop::Colon);
+        }
+        let start = self.pos;
+        let key = match self.peek() {
+            Some(b'"' | b'\'') => {
+                let (s, _) = self.quoted(true)?;
+                let colon_ok = self.peek() == Some(b':')
+                    && matches!(self.at(self.pos + 1), None | Some(b' ' | b'\n'));
+                if !colon_ok {
+                    return Err(decline());
+                }
+                s
+            }
+            _ => {
+                let (raw, stop) = self.plain(false)?;
+                return self.finish_plain_key(start, raw, stop);
+            }
+        };
+        if self.pos - start > KEY_LIMIT {
+            return Err(decline());
+        }
+        self.count_node()?;
+        Ok(key)
+    }
+
+    /// A scanned plain block key starting at `start` (`self.pos` where its scan stopped).
+    fn finish_plain_key(&mut self, start: usize, raw: &'a str, stop: Stop) -> Res<Str> {
+        // The `:` must follow the key at once.
+        if stop != Stop::Colon || start + raw.len() != self.pos || raw.len() > KEY_LIMIT {
+            return Err(decline());
+        }
+        let key = self.plain_key(raw)?;
+        self.count_node()?;
+        Ok(key)
+    }
+
+    /// A plain mapping key's string: its text, or an integer's decimal form; other scalars
+    /// (null, bool, float) and `<<` are for the full parser.
+    fn plain_key(&mut self, raw: &'a str) -> Res<Str> {
+        if raw == "<<" {
+            return Err(decline());
+        }
+        if !may_resolve(raw) {
+            return Ok(self.keys.get(raw));
+        }
+        match scalar::resolve_plain(raw) {
+            Ok(Value::String(_)) => Ok(self.keys.get(raw)),
+            Ok(Value::Int(i)) => Ok(Str::from(i.to_string().as_str())),
+            _ => Err(decline()),
+        }
+    }
+
+    /// A block sequence whose first `-` is at `self.pos`. `indentless`: it is a mapping's
+    /// value at the mapping's indentation.
+    fn block_seq(&mut self, depth: usize, indentless: bool) -> Res<(Value, SpanNode)> {
+        if depth >= DEPTH_LIMIT {
+            return Err(decline());
+        }
+        self.count_node()?;
+        // The full parser reports an indentless sequence where its first item's content (or
+        // the end of that line) starts, which its loader moves back to the `-` when only
+        // spaces come between.
+        let start = if indentless {
+            let mut raw = self.pos + 1;
+            while self.at(raw) == Some(b' ') {
+                raw += 1;
+            }
+            if self.at(raw) == Some(b'#') {
+                while !matches!(self.at(raw), None | Some(b'\n')) {
+                    raw += 1;
+                }
+            }
+            self.dash_before(raw)
+        } else {
+            self.pos
+        };
+        let col = self.column();
+        let first = self.children.len();
+        let first_item = self.items.len();
+        loop {
+            // At a `-` followed by a space, a line break or the end.
+            self.pos += 1;
+            self.skip_spaces();
+            let (value, node) = if matches!(self.peek(), None | Some(b'\n' | b'#')) {
+                self.end_line()?;
+                match self.next_line()? {
+                    Some(indent) if indent > col => {
+                        self.pos += indent;
+                        self.nested_block(depth)?
+                    }
+                    // An empty item: for the full parser.
+                    _ => return Err(decline()),
+                }
+            } else {
+                self.block_node(depth + 1, true, Some(col + 2))?
+            };
+            self.items.push(value);
+            self.children.push((None, node));
+            match self.next_line()? {
+                Some(indent) if indent == col && self.is_dash(self.pos + indent) => {
+                    self.pos += indent;
+                }
+                Some(indent) if indent > col => return Err(decline()),
+                _ => break,
+            }
+        }
+        let kids = self.children.drain(first..);
+        let node = self.spans.list(start, kids.map(|(_, node)| node));
+        Ok((
+            Value::List(Arc::new(self.items.drain(first_item..).collect())),
+            node,
+        ))
+    }
+
+    /// A flow collection on one line, at `self.pos` (`[` or `{`); leaves `self.pos` past its
+    /// closing bracket.
+    fn flow_node(&mut self, depth: usize) -> Res<(Value, SpanNode)> {
+        if depth >= DEPTH_LIMIT {
+            return Err(decline());
+        }
+        self.count_node()?;
+        let is_map = self.peek() == Some(b'{');
+        // The full parser reports a flow sequence that follows an item's `-` at the `-`.
+        let start = if is_map {
+            self.pos
+        } else {
+            self.dash_before(self.pos)
+        };
+        let first = self.children.len();
+        let close = if is_map { b'}' } else { b']' };
+        self.pos += 1;
+        self.skip_spaces();
+        let mut map = Map::new();
+        let first_item = self.items.len();
+        if self.peek() == Some(close) {
+            self.pos += 1;
+        } else {
+            loop {
+                if is_map {
+                    let key_at = self.pos;
+                    let key = self.flow_key()?;
+                    // At the `:`, a space after it.
+                    self.pos += 2;
+                    self.skip_spaces();
+                    let (value, node) = self.flow_value(depth)?;
+                    if map.insert(key.clone(), value).is_some() {
+                        return Err(decline());
+                    }
+                    self.children.push((Some(key), node.with_key(key_at)));
+                } else {
+                    let (value, node) = self.flow_value(depth)?;
+                    self.items.push(value);
+                    self.children.push((None, node));
+                }
+                self.skip_spaces();
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        self.skip_spaces();
+                        if matches!(self.peek(), Some(b']' | b'}' | b',')) {
+                            return Err(decline());
+                        }
+                    }
+                    Some(b) if b == close => {
+                        self.pos += 1;
+                        break;
+                    }
+                    _ => return Err(decline()),
+                }
+            }
+        }
+        let kids = self.children.drain(first..);
+        if is_map {
+            let node = self
+                .spans
+                .map(start, kids.filter_map(|(k, node)| Some((k?, node))));
+            Ok((Value::Map(Arc::new(map)), node))
+        } else {
+            let node = self.spans.list(start, kids.map(|(_, node)| node));
+            Ok((
+                Value::List(Arc::new(self.items.drain(first_item..).collect())),
+                node,
+            ))
+        }
+    }
+
+    /// Where the full parser's loader says a sequence starting at `offset` starts: at the `-`
+    /// of the item it opens when only spaces separate them (see `yaml.rs`).
+    fn dash_before(&self, offset: usize) -> usize {
+        if self.at(offset) == Some(b'-') {
+            return offset;
+        }
+        let mut i = offset;
+        while i > 0 && self.at(i - 1) == Some(b' ') {
+            i -= 1;
+        }
+        let dash_ok = i > 0
+            && i < offset
+            && self.at(i - 1) == Some(b'-')
+            && (i == 1 || matches!(self.at(i - 2), Some(b' ' | b'\n')));
+        if dash_ok { i - 1 } else { offset }
+    }
+
+    /// A literal (`|`, `|-`) or folded (`>`, `>-`) block scalar whose indicator is at
+    /// `self.pos`, with content lines indented at least `min_indent`, all alike (folded) and
+    /// with no blank lines among them. Leaves `self.pos` at the start of the line after it.
+    fn block_scalar(&mut self, min_indent: usize) -> Res<(Value, SpanNode)> {
+        let folded = self.peek() == Some(b'>');
+        self.pos += 1;
+        let strip = self.peek() == Some(b'-');
+        if strip {
+            self.pos += 1;
+        }
+        if !matches!(self.peek(), None | Some(b' ' | b'\n')) {
+            return Err(decline());
+        }
+        self.end_line()?;
+        // The first content line sets the indentation.
+        let first_line = self.pos;
+        let mut indent = 0;
+        while self.at(first_line + indent) == Some(b' ') {
+            indent += 1;
+        }
+        if indent < min_indent || matches!(self.at(first_line + indent), None | Some(b'\n')) {
+            return Err(decline());
+        }
+        let start = first_line + indent;
+        let mut value = String::new();
+        let mut line = first_line;
+        // The start of the line after the content, and the end of the scalar's span (where
+        // the next line with content starts, or the end of the text).
+        let (after, end) = loop {
+            let mut spaces = 0;
+            while self.at(line + spaces) == Some(b' ') {
+                spaces += 1;
+            }
+            match self.at(line + spaces) {
+                None if spaces == 0 => break (line, line),
+                None | Some(b'\n') => {
+                    // Blank lines may only follow the content, each with fewer spaces than
+                    // its indentation; then the text ends or a less-indented line follows.
+                    let mut blank = line;
+                    loop {
+                        let mut spaces = 0;
+                        while self.at(blank + spaces) == Some(b' ') {
+                            spaces += 1;
+                        }
+                        if spaces >= indent {
+                            return Err(decline());
+                        }
+                        match self.at(blank + spaces) {
+                            Some(b'\n') => blank += spaces + 1,
+                            _ => break,
+                        }
+                    }
+                    let mut spaces = 0;
+                    while self.at(blank + spaces) == Some(b' ') {
+                        spaces += 1;
+                    }
+                    break (blank, blank + spaces);
+                }
+                Some(_) if spaces < indent => break (line, line + spaces),
+                Some(_) => {}
+            }
+            if folded && spaces > indent {
+                return Err(decline());
+            }
+            let eol = self
+                .bytes
+                .get(line..)
+                .and_then(|rest| rest.iter().position(|&b| b == b'\n'))
+                .map_or(self.bytes.len(), |i| line + i);
+            if !value.is_empty() || line != first_line {
+                value.push(if folded { ' ' } else { '\n' });
+            }
+            value.push_str(self.slice(line + indent, eol)?);
+            line = (eol + 1).min(self.bytes.len());
+            if eol == self.bytes.len() {
+                break (line, line);
+            }
+        };
+        if !strip {
+            value.push('\n');
+        }
+        self.pos = after;
+        self.line_start = after;
+        let kind = if folded {
+            ScalarKind::Folded
+        } else {
+            ScalarKind::Literal
+        };
+        self.string_leaf(Str::from(value), kind, start, end)
+    }
+
+    /// A flow mapping's key, leaving `self.pos` at its `:` (which a space follows).
+    fn flow_key(&mut self) -> Res<Str> {
+        let start = self.pos;
+        let key = match self.peek() {
+            Some(b'"' | b'\'') => self.quoted(true)?.0,
+            _ => {
+                let (raw, stop) = self.plain(true)?;
+                if stop != Stop::Colon || start + raw.len() != self.pos {
+                    return Err(decline());
+                }
+                self.plain_key(raw)?
+            }
+        };
+        if self.peek() != Some(b':') || self.at(self.pos + 1) != Some(b' ') {
+            return Err(decline());
+        }
+        if self.pos - start > KEY_LIMIT {
+            return Err(decline());
+        }
+        self.count_node()?;
+        Ok(key)
+    }
+
+    /// A value inside a flow collection: a scalar or a nested flow collection.
+    fn flow_value(&mut self, depth: usize) -> Res<(Value, SpanNode)> {
+        match self.peek() {
+            Some(b'[' | b'{') => self.flow_node(depth + 1),
+            Some(b @ (b'"' | b'\'')) => {
+                let start = self.pos;
+                let (s, end) = self.quoted(false)?;
+                self.string_leaf(s, quoted_kind(b), start, end)
+            }
+            _ => {
+                let start = self.pos;
+                let (raw, stop) = self.plain(true)?;
+                if stop == Stop::Colon {
+                    return Err(decline());
+                }
+                self.plain_leaf(raw, start)
+            }
+        }
+    }
+
+    /// Scans a single-line plain scalar at `self.pos`, leaving `self.pos` where it stopped
+    /// (its text is trimmed of trailing spaces). In flow context it must stop at a flow
+    /// indicator or a mapping `: `.
+    fn plain(&mut self, flow: bool) -> Res<(&'a str, Stop)> {
+        let start = self.pos;
+        let first = self.peek().ok_or_else(|| decline())?;
+        if first == b' ' || first == b'\n' {
+            return Err(decline());
+        }
+        if is_indicator(first) {
+            // `-` may start a plain scalar before a "safe" character (`-1`, `-x`).
+            let next = self.at(start + 1);
+            let safe = first == b'-'
+                && next.is_some_and(|n| n != b' ' && n != b'\n' && !(flow && is_flow_indicator(n)));
+            if !safe {
+                return Err(decline());
+            }
+        }
+        let rest = self.bytes.get(start..).unwrap_or(&[]);
+        let mut i = 1;
+        let stop = loop {
+            // Skip ordinary bytes: the rest of a line is mostly those.
+            i += rest.get(i..).map_or(0, |tail| {
+                if flow {
+                    tail.iter()
+                        .position(|&b| b == b'\n' || is_indicator(b))
+                        .unwrap_or(tail.len())
+                } else {
+                    find_block_special(tail)
+                }
+            });
+            let prev_space = rest.get(i - 1) == Some(&b' ');
+            match rest.get(i) {
+                None | Some(b'\n') => {
+                    if flow {
+                        return Err(decline());
+                    }
+                    break Stop::End;
+                }
+                Some(b':') => match rest.get(i + 1) {
+                    None | Some(b' ' | b'\n') => break Stop::Colon,
+                    _ if flow => return Err(decline()),
+                    _ => {}
+                },
+                Some(b'#') if prev_space => {
+                    if flow {
+                        return Err(decline());
+                    }
+                    break Stop::End;
+                }
+                Some(&b) if flow && is_flow_indicator(b) => break Stop::End,
+                // In flow, leave words starting with an indicator to the full parser.
+                Some(_) if flow && prev_space => return Err(decline()),
+                Some(_) => {}
+            }
+            i += 1;
+        };
+        let mut len = i;
+        while len > 1 && rest.get(len - 1) == Some(&b' ') {
+            len -= 1;
+        }
+        let raw = self.slice(start, start + len)?;
+        self.pos = if stop == Stop::Colon {
+            start + i
+        } else {
+            start + raw.len()
+        };
+        Ok((raw, stop))
+    }
+
+    /// A quoted scalar at `self.pos` on one line; leaves `self.pos` past its closing quote.
+    /// Gives the decoded string and where the full parser says the scalar ends: past the
+    /// spaces after it, and past a comment that follows them.
+    fn quoted(&mut self, key: bool) -> Res<(Str, usize)> {
+        let quote = self.peek().ok_or_else(|| decline())?;
+        let start = self.pos + 1;
+        let mut i = start;
+        let mut decoded: Option<String> = None;
+        loop {
+            let Some(b) = self.at(i) else {
+                return Err(decline());
+            };
+            let escape = match b {
+                b'\n' => return Err(decline()),
+                b'\'' if quote == b'\'' => {
+                    if self.at(i + 1) != Some(b'\'') {
+                        break;
+                    }
+                    true
+                }
+                b'"' if quote == b'"' => break,
+                b'\\' if quote == b'"' => true,
+                _ => false,
+            };
+            if escape && decoded.is_none() {
+                let mut buf = String::with_capacity(i - start + 8);
+                buf.push_str(self.slice(start, i)?);
+                decoded = Some(buf);
+            }
+            match (escape, decoded.as_mut()) {
+                (true, Some(buf)) if quote == b'\'' => {
+                    buf.push('\'');
+                    i += 2;
+                }
+                (true, Some(buf)) => i = self.escape(i + 1, buf)?,
+                (_, Some(buf)) => {
+                    // Copy the whole character.
+                    let len = utf8_len(b);
+                    buf.push_str(self.slice(i, i + len)?);
+                    i += len;
+                }
+                (_, None) => i += 1,
+            }
+        }
+        // `i` is at the closing quote.
+        let value = match decoded {
+            Some(s) => Str::from(s),
+            None => {
+                let s = self.slice(start, i)?;
+                if key {
+                    self.keys.get(s)
+                } else {
+                    self.values.get(s)
+                }
+            }
+        };
+        self.pos = i + 1;
+        let mut end = self.pos;
+        while self.at(end) == Some(b' ') {
+            end += 1;
+        }
+        if self.at(end) == Some(b'#') {
+            if end == self.pos {
+                return Err(decline());
+            }
+            while !matches!(self.at(end), None | Some(b'\n')) {
+                end += 1;
+            }
+        }
+        Ok((value, end))
+    }
+
+    /// Decodes the escape whose letter is at byte `i` into `buf`; gives the byte after it.
+    fn escape(&self, i: usize, buf: &mut String) -> Res<usize> {
+        let e = self.at(i).ok_or_else(|| decline())?;
+        let c = match e {
+            b'0' => '\0',
+            b'a' => '\u{7}',
+            b'b' => '\u{8}',
+            b't' => '\t',
+            b'n' => '\n',
+            b'v' => '\u{b}',
+            b'f' => '\u{c}',
+            b'r' => '\r',
+            b'e' => '\u{1b}',
+            b' ' => ' ',
+            b'"' => '"',
+            b'/' => '/',
+            b'\\' => '\\',
+            b'N' => '\u{85}',
+            b'_' => '\u{a0}',
+            b'L' => '\u{2028}',
+            b'P' => '\u{2029}',
+            b'x' | b'u' | b'U' => {
+                let n = match e {
+                    b'x' => 2,
+                    b'u' => 4,
+                    _ => 8,
+                };
+                let hex = self.slice(i + 1, i + 1 + n)?;
+                if !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    return Err(decline());
+                }
+                let code = u32::from_str_radix(hex, 16).map_err(|_| decline())?;
+                buf.push(char::from_u32(code).ok_or_else(|| decline())?);
+                return Ok(i + 1 + n);
+            }
+            _ => return Err(decline()),
+        };
+        buf.push(c);
+        Ok(i + 1)
+    }
+
+    fn string_leaf(
+        &mut self,
+        s: Str,
+        kind: ScalarKind,
+        start: usize,
+        end: usize,
+    ) -> Res<(Value, SpanNode)> {
+        self.count_node()?;
+        let span = ScalarSpan {
+            kind,
+            start,
+            end,
+            value: s.clone(),
+        };
+        Ok((Value::String(s), self.spans.leaf(start, Some(span))))
+    }
+
+    /// A plain scalar resolved by the core schema.
+    fn plain_leaf(&mut self, raw: &'a str, start: usize) -> Res<(Value, SpanNode)> {
+        self.count_node()?;
+        let value = if may_resolve(raw) {
+            match scalar::resolve_plain(raw).map_err(|_| decline())? {
+                Value::String(_) => Value::String(self.values.get(raw)),
+                other => other,
+            }
+        } else {
+            Value::String(self.values.get(raw))
+        };
+        let span = match &value {
+            Value::String(s) => Some(ScalarSpan {
+                kind: ScalarKind::Plain,
+                start,
+                end: start + raw.len(),
+                value: s.clone(),
+            }),
+            _ => None,
+        };
+        Ok((value, self.spans.leaf(start, span)))
+    }
+}
+
+/// Whether the core schema might read a plain scalar as something other than a string.
+fn may_resolve(raw: &str) -> bool {
+    matches!(
+        raw.as_bytes().first(),
+        None | Some(
+            b'0'..=b'9' | b'+' | b'-' | b'.' | b'~' | b'n' | b'N' | b't' | b'T' | b'f' | b'F'
+        )
+    )
+}
+
+fn quoted_kind(quote: u8) -> ScalarKind {
+    if quote == b'\'' {
+        ScalarKind::SingleQuoted
+    } else {
+        ScalarKind::DoubleQuoted
+    }
+}
+
+/// The length of the UTF-8 sequence a leading byte starts.
+fn utf8_len(b: u8) -> usize {
+    match b {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_specials_are_found_in_any_position() {
+        for len in 0..40 {
+            let plain = "x".repeat(len);
+            assert_eq!(find_block_special(plain.as_bytes()), len);
+            for at in 0..len {
+                for special in [b':', b'#', b'\n'] {
+                    let mut bytes = plain.clone().into_bytes();
+                    if let Some(b) = bytes.get_mut(at) {
+                        *b = special;
+                    }
+                    assert_eq!(find_block_special(&bytes), at, "{len} {at} {special}");
+                }
+            }
+        }
+        // Bytes next to the specials' values must not match.
+        assert_eq!(find_block_special(b";\"$9\x0b\x0b\x0b\x0bxx"), 10);
+    }
+
+    #[test]
+    fn the_string_cache_shares_equal_strings() {
+        let mut cache = StrCache::new(true);
+        let text =
+            "when when verdict a-long-string-that-is-not-shared-at-all-because-of-its-length";
+        let words: Vec<&str> = text.split(' ').collect();
+        let (Some(a), Some(b), Some(c), Some(long)) =
+            (words.first(), words.get(1), words.get(2), words.get(3))
+        else {
+            panic!("{words:?}");
+        };
+        let first = cache.get(a);
+        assert!(Arc::ptr_eq(&first, &cache.get(b)));
+        assert_eq!(&*cache.get(c), "verdict");
+        assert!(!Arc::ptr_eq(&cache.get(long), &cache.get(long)));
+        assert_eq!(&*cache.get(long), *long);
+        for (i, s) in ["", "a", "12345678", "123456789", "é"].iter().enumerate() {
+            assert!(slot_of(s) < CACHE_SLOTS, "{i}");
+            assert_eq!(&*cache.get(s), *s);
+        }
+    }
+}

@@ -1,0 +1,613 @@
+//! The YAML fast path either declines or gives exactly what the full parser gives.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::source::span::SourceText;
+use crate::source::{Document, yaml, yaml_fast};
+
+/// Runs both paths on `text`; panics when the fast path accepts and differs from the full
+/// parser (or accepts what it rejects). Gives whether the fast path accepted.
+fn check(name: &str, text: &str) -> bool {
+    let source = Arc::new(SourceText::new(name, text));
+    let Some(fast) = yaml_fast::parse(text, &source) else {
+        return false;
+    };
+    let full = match yaml::parse_full(name, text, &source) {
+        Ok(docs) => docs,
+        Err(e) => panic!(
+            "{name}: the fast path accepted text the full parser rejects:\n{text}\n{}",
+            e.render()
+        ),
+    };
+    assert_same(name, text, &fast, &full);
+    true
+}
+
+fn assert_same(name: &str, text: &str, fast: &[Document], full: &[Document]) {
+    assert_eq!(fast.len(), full.len(), "{name}: document count\n{text}");
+    for (a, b) in fast.iter().zip(full) {
+        // Debug output tells NaN from NaN and -0.0 from 0.0 apart, unlike `==`.
+        assert_eq!(
+            format!("{:?}", a.value),
+            format!("{:?}", b.value),
+            "{name}: values differ\n{text}"
+        );
+        let (da, db) = (a.spans.dump(), b.spans.dump());
+        if da != db {
+            let first = da
+                .lines()
+                .zip(db.lines())
+                .find(|(x, y)| x != y)
+                .map(|(x, y)| format!("fast: {x}\nfull: {y}"));
+            panic!(
+                "{name}: spans differ\n{text}\n{}",
+                first.unwrap_or_default()
+            );
+        }
+    }
+}
+
+fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if path.is_dir() {
+            if !matches!(&*name, "target" | "node_modules" | ".git") {
+                yaml_files(&path, out);
+            }
+        } else if name.ends_with(".yaml") || name.ends_with(".yml") {
+            out.push(path);
+        }
+    }
+}
+
+/// The B5 benchmark's policy: 50 rules.
+fn b5() -> String {
+    let mut text = String::from(
+        "govgate: 1\nname: b5\nsubject: manifest\nverdicts: {allow: auto, deny: block}\n\
+         default_verdict: {verdict: allow}\nrules:\n",
+    );
+    for i in 0..50 {
+        text.push_str(&format!(
+            "  - id: r{i}\n    on: [\"t{i}\"]\n    when: input.type == \"t{i}\" && input.amount > {}\n    verdict: deny\n",
+            10 * i
+        ));
+    }
+    text
+}
+
+#[test]
+fn repository_yaml_files_agree() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut files = Vec::new();
+    yaml_files(&root, &mut files);
+    assert!(files.len() >= 5, "found only {files:?}");
+    let mut accepted = 0;
+    for path in &files {
+        let Ok(text) = std::fs::read_to_string(path) else {
+            continue;
+        };
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        if check(&path.display().to_string(), text) {
+            accepted += 1;
+        }
+    }
+    assert!(
+        accepted >= 5,
+        "the fast path took only {accepted} of {}",
+        files.len()
+    );
+}
+
+#[test]
+fn common_policies_take_the_fast_path() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/policies");
+    let mut policies = 0;
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.ends_with(".yaml") || name.ends_with("_test.yaml") {
+            continue;
+        }
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        assert!(
+            check(&name, &text),
+            "the fast path declined {name} at yaml_fast.rs:{}",
+            yaml_fast::DECLINED_AT.with(|d| d.get())
+        );
+        policies += 1;
+    }
+    assert_eq!(policies, 5);
+    assert!(check("b5.yaml", &b5()), "the fast path declined b5");
+}
+
+/// Snippets the fast path must take (and match the full parser on).
+const ACCEPTED: &[&str] = &[
+    "a: 1\n",
+    "a: 1",
+    "a: 1\nb: 2\n",
+    "# c\n\n  a:   # x\n  b:\n  - 1\n  - \"q\" # z\n  \"k\": {x: [1, {y: z}], w: v}\n  's': -1\n",
+    "- - a\n  - b\n- c: \n  d: e\n-\n  - x\n",
+    "---\na: 1\n",
+    "a: x:y\nb: {u: [a, b]}\n",
+    "a: \"x\"   \nb: \"y\"\nc: \"z\"  # c\n\n# d\ne: 'w'  \nf: [ \"x\" , 'y'  ]\ng: {\"k\": \"v\"  , \"m\": 1}\nh: \"last\"  \n\n",
+    "- \"a\"  \n- \"b\" # x\n-   x  # y\n",
+    "a: \"x\"",
+    "a: \"x\"  ",
+    "a: 'it''s'\nb: ''''\nc: ''\nd: \"\"\n",
+    "a: \"\\0\\a\\b\\t\\n\\v\\f\\r\\e\\ \\\"\\/\\\\\\N\\_\\L\\P\\x41\\u00e9\\U0001F600\"\n",
+    "a: 12\nb: -3\nc: 0x1f\nd: 0o17\ne: 1.5\nf: 1e3\ng: .inf\nh: -.Inf\ni: .nan\nj: +12\nk: 012\n",
+    "a: true\nb: False\nc: null\nd: ~\ne: NULL\nf: yes\ng: on\nh: 99999999999999999999\n",
+    "12: a\n0x10: b\n-1: c\n",
+    "key with spaces: value with spaces  # and a comment\n",
+    "a: b#c\nd: e # f\n",
+    "a: [1, 2.5, true, null, \"s\", 's', x y]\nb: []\nc: {}\nd: [[], {}, [[a]]]\n",
+    "a:\n  b:\n    c:\n      - d\n      - e: f\n        g: [h]\n  i: j\nk: l\n",
+    "a:\n- 1\n- 2\nb:\n-   c: d\n    e: f\n",
+    "é: ü\nname: Zoë — ok\n\"ключ\": \"знач\"\n",
+    "a: b[0]\nc: d{e}\nf: g,h\n",
+    "a: -x\nb: -1.5\nc: --x\n",
+    "a:\nb:\n",
+    "a: 1\n# trailing comment",
+    "a: 1\n\n\n",
+    "  a: 1\n  b: 2\n",
+    "a: \"text with # hash\"\n",
+    "a: 'x' # c\nb: \"y\" # c\n",
+    "a: x # c\n   # indented comment\nb: y\n",
+    "- 1\n- [2, 3]\n- {a: b}\n",
+    "a: |\n  x\n",
+    "a: |\n  x\n    y\n",
+    "a: >\n  x\n",
+    "a:\n-   \n  b: 1\n",
+    "a:\n-  # c\n  b: 1\n",
+    "a:\n-  - x\n",
+    "a:\n-  [x]\n",
+    "a:\n-  \"x\"\n",
+    "a:\n- - x\n",
+    "a: >-\n  x y \n  z\n\nb: |\n  l1\n    l2\n\n\nc: >\n  f\n# c\nd: |-\n  q\ne: x\n",
+    "- |\n  x\n- >-\n   y\n",
+    "a: |\n  x",
+    "r:\n  a: |\n    x\n  \n   \n  b: 1\n",
+    "r:\n  a: >-\n    x\n    # y\n  # z\n  b: 1\n",
+    "a: >-  # c\n  x\n",
+    "a: |\n  x\n\n",
+    "a:\n- x\nb:\n-\n  c: d\n",
+    "a: |\n  x\n\n \n\nb: 1\n",
+    "a: |-\n  x\n \n",
+    "a:\n  [1, 2]\n",
+    "a:\n  {b: 1}\nc: 2\n",
+    "- \n  [1]\n",
+    "[1, 2]\n",
+    "{a: 1, b: [x]}\n",
+    "hello\n",
+    "\"x\"\n",
+    "a: x\u{a0}\nb: \u{a0}y\nc: 😀 ok\n",
+];
+
+/// Snippets the fast path must decline (the full parser handles or rejects them).
+const DECLINED: &[&str] = &[
+    "",
+    "# only a comment\n",
+    "a: 1\na: 2\n",
+    "a: &x 1\nb: *x\n",
+    "<<: {a: 1}\n",
+    "a: !!str 1\n",
+    "a: >\n  x\n   y\n",
+    "a: |+\n  x\n",
+    "a: |2\n  x\n",
+    "a: |\n  x\n\n  y\n",
+    "a: |\n\n  x\n",
+    "a: hello\n  world\n",
+    "a: \"hello\n  world\"\n",
+    "? a\n: b\n",
+    "%YAML 1.2\n---\na: 1\n",
+    "a: 1\n---\nb: 2\n",
+    "a: 1\n...\n",
+    "\u{feff}a: 1\n",
+    "a: 1\r\nb: 2\r\n",
+    "a:\t1\n",
+    "a: [1,\n  2]\n",
+    "a: [1, 2\n",
+    "a: \"unterminated\n",
+    "a: 'unterminated\n",
+    "a: b: c\n",
+    "a: - b\n",
+    "a:\n  - b\n c: d\n",
+    "- a\n -b\n",
+    "-\n- a\n",
+    "a: [1, ]\n",
+    "a: {b: }\n",
+    "a: {b:c}\n",
+    "a: [b: c]\n",
+    "true: 1\n",
+    "null: 1\n",
+    "1.5: x\n",
+    "a : 1\n",
+    "a: \"\\q\"\n",
+    "a: \"\\uD83D\"\n",
+    "a: 0x1ffffffffffffffff\n",
+    "a: `x`\n",
+    "a: @x\n",
+    "a: %x\n",
+    "hello\nworld\n",
+    "a: \"y\"# c\n",
+    "a: |\n  x\n\n      \nb: 1\n",
+    "a: |\n  x\n   \n  y\n",
+    "a: |-\n  x\n  ",
+];
+
+/// Snippets either path may take; when the fast path does, it must agree.
+const EITHER: &[&str] = &[
+    "a:b: c\n",
+    "a #b: c\n",
+    "\"<<\": {a: 1}\n",
+    "'<<': 1\n",
+    "~: 1\n",
+    ".inf: 1\n",
+    "99999999999999999999: a\n",
+    "a: b\\c\n",
+    "a: 'x'\n  b: 1\n",
+    "- a\n-\n",
+    "a:\n- x\n  b: 1\n",
+    "a:\n  - x\n  -\n",
+    "a: [\"x, y\", 'z]', \"{\"]\n",
+    "a: {\"k\": [1, {\"m\": ~}]}\n",
+    "a: x:\n",
+    "a: x :\n",
+    "a: :x\n",
+    "a: ?x\n",
+    "a: -\n",
+    "a: - \n",
+    "a: [a:b]\n",
+    "a: [a :b]\n",
+    "a: {a: b:c}\n",
+    "a: x # c # d\n",
+    "a: 'x''\n",
+    "a: \"x\\\"\n",
+    "a: |\n  x\n b: 1\n",
+    "a: >\n  x\n    y\n  z\n",
+    "a: |-\n    x\n  y\n",
+    "- |\n x\n",
+    "- - - a\n    - b\n  - c\n",
+    "  - a\n  - b\n",
+    "a:\n    b: 1\n  c: 2\n",
+    "a: 1\n  # comment deeper\nb: 2\n",
+    "a: 0o\nb: 0x\nc: +\nd: -.\ne: 1e+5\nf: 1_0\ng: 0b11\n",
+    "a: \"\\x4\"\n",
+    "a: \"\\u00e\"\n",
+    "a: \"\\U0010FFFF\"\n",
+    "a: \"\\U00110000\"\n",
+    "é:\n  - ü\n  - {ß: ø}\n",
+    "a: x\u{85}y\n",
+    "a: x\u{2028}y\n",
+    "a: \u{feff}x\n",
+];
+
+#[test]
+fn snippets_agree() {
+    for (i, text) in EITHER.iter().enumerate() {
+        check(&format!("either[{i}]"), text);
+    }
+    for (i, text) in ACCEPTED.iter().enumerate() {
+        assert!(
+            check(&format!("accepted[{i}]"), text),
+            "declined at yaml_fast.rs:{}:\n{text}",
+            yaml_fast::DECLINED_AT.with(|d| d.get())
+        );
+    }
+    for (i, text) in DECLINED.iter().enumerate() {
+        assert!(!check(&format!("declined[{i}]"), text), "accepted:\n{text}");
+    }
+}
+
+/// A deterministic xorshift generator.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items.get(self.below(items.len())).copied().unwrap_or("")
+    }
+}
+
+const SCALARS: &[&str] = &[
+    "1",
+    "-3",
+    "0",
+    "012",
+    "+7",
+    "0x1f",
+    "0o17",
+    "1.5",
+    "-0.0",
+    "1e3",
+    "2E-2",
+    ".5",
+    "5.",
+    ".inf",
+    "-.inf",
+    ".nan",
+    "99999999999999999999",
+    "true",
+    "False",
+    "TRUE",
+    "null",
+    "~",
+    "Null",
+    "yes",
+    "no",
+    "on",
+    "hello",
+    "hello world",
+    "a:b",
+    "x#y",
+    "x # comment",
+    "input.amount > 10 && input.type == \"t\"",
+    "has(input.x) || size(input.y) > 2",
+    "-x",
+    "é ü ß",
+    "日本",
+    "a, b",
+    "b[0]",
+    "\"dq\"",
+    "\"with \\\"escapes\\\" \\n \\t \\u00e9 \\x41\"",
+    "\"# not a comment\"",
+    "\"\"",
+    "'single'",
+    "'it''s'",
+    "''",
+    "'a: b'",
+    "\"a: b\"",
+];
+
+const FLOW_SCALARS: &[&str] = &[
+    "1", "-2", "1.5", "true", "null", "~", "a", "b c", "\"q\"", "'s'", "\"a, b\"", "x.y", "é",
+];
+
+const KEYS: &[&str] = &[
+    "a",
+    "b",
+    "id",
+    "when",
+    "verdict",
+    "on",
+    "key with space",
+    "\"quoted\"",
+    "'single'",
+    "\"a.b\"",
+    "12",
+    "0x10",
+    "-1",
+    "é",
+    "x-y",
+    "x_y",
+];
+
+fn flow(rng: &mut Rng, depth: usize, out: &mut String) {
+    let map = rng.chance(40);
+    let n = rng.below(4);
+    out.push(if map { '{' } else { '[' });
+    if rng.chance(20) {
+        out.push(' ');
+    }
+    for i in 0..n {
+        if i > 0 {
+            out.push_str(if rng.chance(80) { ", " } else { " , " });
+        }
+        if map {
+            out.push_str(&format!("k{i}: "));
+        }
+        if depth < 3 && rng.chance(15) {
+            flow(rng, depth + 1, out);
+        } else {
+            out.push_str(rng.pick(FLOW_SCALARS));
+        }
+    }
+    if rng.chance(20) {
+        out.push(' ');
+    }
+    out.push(if map { '}' } else { ']' });
+}
+
+fn trailing(rng: &mut Rng, out: &mut String) {
+    if rng.chance(10) {
+        out.push_str("  ");
+    }
+    if rng.chance(10) {
+        out.push_str(" # note");
+    }
+    out.push('\n');
+    if rng.chance(8) {
+        out.push('\n');
+    }
+    if rng.chance(5) {
+        let pad = rng.below(6);
+        out.push_str(&" ".repeat(pad));
+        out.push_str("# comment line\n");
+    }
+}
+
+/// A scalar or flow value written after `key: ` or `- `.
+fn inline_value(rng: &mut Rng, out: &mut String) {
+    if rng.chance(15) {
+        flow(rng, 0, out);
+    } else {
+        out.push_str(rng.pick(SCALARS));
+    }
+}
+
+/// A block node on its own lines at `indent`.
+fn block(rng: &mut Rng, indent: usize, depth: usize, out: &mut String) {
+    let pad = " ".repeat(indent);
+    let entries = 1 + rng.below(4);
+    if rng.chance(55) {
+        // A mapping (keys distinct within it).
+        let mut used = Vec::new();
+        for _ in 0..entries {
+            let key = rng.pick(KEYS);
+            if used.contains(&key) {
+                continue;
+            }
+            used.push(key);
+            out.push_str(&pad);
+            out.push_str(key);
+            out.push(':');
+            nested_or_inline(rng, indent, depth, true, out);
+        }
+    } else {
+        for _ in 0..entries {
+            out.push_str(&pad);
+            out.push('-');
+            if depth < 6 && rng.chance(20) {
+                // A compact mapping or sequence in the item.
+                let step = 1 + rng.below(3);
+                out.push_str(&" ".repeat(step));
+                let mut inner = String::new();
+                block(rng, indent + 1 + step, depth + 1, &mut inner);
+                out.push_str(inner.get(indent + 1 + step..).unwrap_or(""));
+            } else {
+                nested_or_inline(rng, indent, depth, false, out);
+            }
+        }
+    }
+}
+
+fn nested_or_inline(rng: &mut Rng, indent: usize, depth: usize, in_map: bool, out: &mut String) {
+    if depth < 6 && rng.chance(30) {
+        trailing(rng, out);
+        // A sequence under a key may sit at the key's indentation.
+        let child = if in_map && rng.chance(20) {
+            indent
+        } else {
+            indent + 1 + rng.below(3)
+        };
+        let mut inner = String::new();
+        block(rng, child, depth + 1, &mut inner);
+        if child == indent && !inner.trim_start().starts_with('-') {
+            // Only a sequence may sit there; make it one.
+            out.push_str(&" ".repeat(indent));
+            out.push_str("- x\n");
+            return;
+        }
+        out.push_str(&inner);
+    } else if in_map && rng.chance(8) {
+        // An empty value.
+        trailing(rng, out);
+    } else if rng.chance(8) {
+        // A block scalar.
+        out.push(' ');
+        out.push_str(rng.pick(&["|", "|-", ">", ">-", "|+", ">2"]));
+        if rng.chance(15) {
+            out.push_str("  # header");
+        }
+        out.push('\n');
+        let content = indent + 1 + rng.below(3) + usize::from(!in_map);
+        for _ in 0..1 + rng.below(3) {
+            let extra = if rng.chance(15) { 2 } else { 0 };
+            out.push_str(&" ".repeat(content + extra));
+            out.push_str(rng.pick(&["text", "a: b", "# not a comment", "x  ", "{ flow", "é"]));
+            out.push('\n');
+            if rng.chance(10) {
+                out.push_str(&" ".repeat(rng.below(content + 2)));
+                out.push('\n');
+            }
+        }
+    } else {
+        out.push(' ');
+        inline_value(rng, out);
+        trailing(rng, out);
+    }
+}
+
+#[test]
+fn generated_documents_agree() {
+    // YAML_FAST_CASES=n runs more cases (with other seeds) when hunting for differences.
+    let total = std::env::var("YAML_FAST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(5000);
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut accepted = 0;
+    for case in 0..total {
+        let mut text = String::new();
+        if rng.chance(10) {
+            text.push_str("# header\n");
+        }
+        block(&mut rng, 0, 0, &mut text);
+        if check(&format!("generated[{case}]"), &text) {
+            accepted += 1;
+        }
+        // The same text mangled: one byte changed, inserted or removed.
+        if let Some(mangled) = mangle(&mut rng, &text) {
+            check(&format!("mangled[{case}]"), &mangled);
+        }
+    }
+    // Most generated documents are within the subset.
+    assert!(
+        accepted > total / 2,
+        "the fast path took only {accepted} of {total}"
+    );
+}
+
+/// One random byte changed, inserted or removed; `None` when that breaks UTF-8.
+fn mangle(rng: &mut Rng, text: &str) -> Option<String> {
+    let mut bytes = text.as_bytes().to_vec();
+    let at = rng.below(bytes.len().max(1));
+    let mutation = rng.pick(&[
+        " ", "\n", ":", "-", "#", "\"", "'", "[", "]", "{", "}", ",", "a", "&", "!", "|", ">", "?",
+        "\\", "1", ".",
+    ]);
+    let byte = mutation.bytes().next().unwrap_or(b' ');
+    match (rng.below(3), bytes.get_mut(at)) {
+        (0, Some(b)) => *b = byte,
+        (1, Some(_)) => {
+            bytes.remove(at);
+        }
+        _ => bytes.insert(at.min(bytes.len()), byte),
+    }
+    String::from_utf8(bytes).ok()
+}
+
+#[test]
+fn mangled_policies_agree() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/policies");
+    let mut texts = vec![b5()];
+    for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+        if let Ok(text) = std::fs::read_to_string(entry.path()) {
+            texts.push(text);
+        }
+    }
+    // YAML_FAST_MANGLES=n tries more mutations of each policy.
+    let mangles = std::env::var("YAML_FAST_MANGLES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(120);
+    let mut rng = Rng(0x2545_f491_4f6c_dd1d);
+    for (t, text) in texts.iter().enumerate() {
+        for case in 0..mangles {
+            if let Some(mangled) = mangle(&mut rng, text) {
+                check(&format!("policy[{t}] mangled[{case}]"), &mangled);
+            }
+        }
+    }
+}
