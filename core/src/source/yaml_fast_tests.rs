@@ -140,7 +140,7 @@ const ACCEPTED: &[&str] = &[
     "a: \"x\"  ",
     "a: 'it''s'\nb: ''''\nc: ''\nd: \"\"\n",
     "a: \"\\0\\a\\b\\t\\n\\v\\f\\r\\e\\ \\\"\\/\\\\\\N\\_\\L\\P\\x41\\u00e9\\U0001F600\"\n",
-    "a: 12\nb: -3\nc: 0x1f\nd: 0o17\ne: 1.5\nf: 1e3\ng: .inf\nh: -.Inf\ni: .nan\nj: +12\nk: 012\n",
+    "a: 12\nb: -3\nc: 0x1f\nd: 0o17\ne: 1.5\nf: 1e3\ng: -2.5e-3\nh: .5\ni: 5.\nj: +12\nk: 012\n",
     "a: true\nb: False\nc: null\nd: ~\ne: NULL\nf: yes\ng: on\nh: 99999999999999999999\n",
     "12: a\n0x10: b\n-1: c\n",
     "key with spaces: value with spaces  # and a comment\n",
@@ -192,6 +192,10 @@ const ACCEPTED: &[&str] = &[
 const DECLINED: &[&str] = &[
     "",
     "# only a comment\n",
+    // Numbers JSON cannot hold are errors, which only the full path reports.
+    "a: .inf\n",
+    "a: [1, .nan]\n",
+    "a: 1e999\n",
     "a: 1\na: 2\n",
     "a: &x 1\nb: *x\n",
     "<<: {a: 1}\n",
