@@ -890,3 +890,36 @@ fn toml_numbers_json_cannot_hold_are_errors() {
         assert_eq!(d.location.map(|l| l.line), Some(1), "{text}: {e}");
     }
 }
+
+#[test]
+fn yaml_syntax_errors_point_at_the_cause() {
+    // A tab in indentation: pointed at the tab itself.
+    let e = parse(
+        "t.yaml",
+        "a:\n  b: 1\n  d:\n   - x\n\t  - y\n",
+        Format::Yaml,
+    )
+    .unwrap_err();
+    let d = e.0.first().unwrap();
+    assert_eq!(d.location, Some(loc(5, 1)), "{e}");
+    assert!(
+        d.help.as_deref().unwrap_or("").contains("replace the tab"),
+        "{e}"
+    );
+    // An unclosed flow list is named, wherever the parser notices it.
+    let e = parse("f.yaml", "name: x\nargs: [1, 2\nfoo: bar\n", Format::Yaml).unwrap_err();
+    let d = e.0.first().unwrap();
+    assert_eq!(
+        d.help.as_deref(),
+        Some("the `[` at line 2, column 7 is not closed before this point"),
+        "{e}"
+    );
+    // Brackets inside quotes and comments do not count.
+    let e = parse(
+        "q.yaml",
+        "a: \"[x\"  # [y\nb: '{z'\nc: d: e\n",
+        Format::Yaml,
+    )
+    .unwrap_err();
+    assert_eq!(e.0.first().and_then(|d| d.help.as_deref()), None, "{e}");
+}

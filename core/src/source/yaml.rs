@@ -197,9 +197,7 @@ pub(crate) fn parse_full(
             Ok((event, span)) => loader.event(event, span),
             Err(e) => {
                 let loc = clamp_to_text(marker_location(e.marker()), text);
-                Err(Fatal(Box::new(
-                    Diagnostic::new(file, format!("invalid yaml: {}", e.info())).at(loc, text),
-                )))
+                Err(Fatal(Box::new(syntax_error(file, text, e.info(), loc))))
             }
         };
         if let Err(Fatal(d)) = step {
@@ -215,6 +213,71 @@ pub(crate) fn parse_full(
     } else {
         Err(Diagnostics(loader.out.errors))
     }
+}
+
+/// A YAML syntax error, made more precise than the parser's own report where it is often
+/// off: an indentation tab is pointed at itself, and an unclosed `[` or `{` before the reported
+/// place is named, since the parser only notices it lines later.
+fn syntax_error(file: &str, text: &str, info: &str, loc: Location) -> Diagnostic {
+    let message = format!("invalid yaml: {info}");
+    if info.contains("tab") {
+        // The first tab in a line's indentation, from the line before the reported one (the
+        // parser sometimes reports the end of the previous line).
+        let from = (loc.line as usize).saturating_sub(2);
+        for (i, line) in text.lines().enumerate().skip(from) {
+            let indent = line.len() - line.trim_start_matches([' ', '\t']).len();
+            if let Some(col) = line.get(..indent).and_then(|ws| ws.find('\t')) {
+                let at = Location {
+                    line: to_u32(i + 1),
+                    column: to_u32(col + 1),
+                };
+                return Diagnostic::new(file, message)
+                    .at(at, text)
+                    .with_help("YAML indents with spaces only: replace the tab");
+            }
+        }
+    }
+    let d = Diagnostic::new(file, message).at(loc, text);
+    match unclosed_flow_before(text, loc.line as usize) {
+        Some((open, at)) => d.with_help(format!(
+            "the `{open}` at line {}, column {} is not closed before this point",
+            at.line, at.column
+        )),
+        None => d,
+    }
+}
+
+/// The innermost `[` or `{` still open at the start of line `line` (1-based), skipping quoted
+/// text and comments; `None` when every flow collection before it is closed.
+fn unclosed_flow_before(text: &str, line: usize) -> Option<(char, Location)> {
+    let mut open: Vec<(char, Location)> = Vec::new();
+    for (i, l) in text.lines().enumerate().take(line.saturating_sub(1)) {
+        let mut quote: Option<char> = None;
+        let mut prev = ' ';
+        for (col, c) in l.chars().enumerate() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '"' | '\'') if matches!(prev, ' ' | '[' | '{' | ',' | ':') => {
+                    quote = Some(c);
+                }
+                (None, '#') if prev == ' ' || col == 0 => break,
+                (None, '[' | '{') => open.push((
+                    c,
+                    Location {
+                        line: to_u32(i + 1),
+                        column: to_u32(col + 1),
+                    },
+                )),
+                (None, ']' | '}') => {
+                    open.pop();
+                }
+                _ => {}
+            }
+            prev = c;
+        }
+    }
+    open.pop()
 }
 
 /// Moves a location past the last line of `text` (an error at the end of the file) to just
