@@ -376,7 +376,7 @@ fn summarize(rendered: &str) -> (String, Option<u32>) {
 
 /// A file with no document (empty, or only comments) checks nothing: an error, so that a
 /// manifest a failed generator left empty never passes.
-fn no_documents(name: &str, docs: Vec<io::Doc>) -> Result<Vec<io::Doc>, Failure> {
+fn no_documents<T>(name: &str, docs: Vec<T>) -> Result<Vec<T>, Failure> {
     if docs.is_empty() {
         return Err(Failure::diagnostics(&Diagnostics(vec![
             Diagnostic::new(
@@ -387,6 +387,41 @@ fn no_documents(name: &str, docs: Vec<io::Doc>) -> Result<Vec<io::Doc>, Failure>
         ])));
     }
     Ok(docs)
+}
+
+/// A file (or one document of it) that could not be read: the error on stderr, and in the
+/// structured outputs once per policy.
+fn report_unreadable(
+    results: &mut Vec<CheckResult>,
+    file_errors: &mut usize,
+    policies: &[Loaded],
+    name: &str,
+    document: Option<usize>,
+    f: &Failure,
+) {
+    io::eprint(&f.message);
+    let (msg, line) = summarize(&f.message);
+    for l in policies {
+        results.push(CheckResult {
+            filename: name.to_owned(),
+            document,
+            line,
+            policy: l.policy.name().to_owned(),
+            policy_file: l.file.clone(),
+            outcome: Outcome::Approval,
+            verdict: None,
+            successes: 0,
+            failures: Vec::new(),
+            warnings: Vec::new(),
+            exceptions: Vec::new(),
+            approvals: Vec::new(),
+            errors: vec![msg.clone()],
+            notes: Vec::new(),
+        });
+    }
+    if policies.is_empty() {
+        *file_errors += 1;
+    }
 }
 
 pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
@@ -419,40 +454,27 @@ pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
             io::display(path)
         };
         let docs = match io::read_text(path)
-            .and_then(|text| io::parse_documents(&name, &text))
+            .and_then(|text| io::parse_documents_each(&name, &text))
             .and_then(|docs| no_documents(&name, docs))
         {
             Ok(docs) => docs,
             Err(f) => {
-                io::eprint(&f.message);
-                // The structured outputs carry it too, once per policy.
-                let (msg, line) = summarize(&f.message);
-                for l in &policies {
-                    results.push(CheckResult {
-                        filename: name.clone(),
-                        document: None,
-                        line,
-                        policy: l.policy.name().to_owned(),
-                        policy_file: l.file.clone(),
-                        outcome: Outcome::Approval,
-                        verdict: None,
-                        successes: 0,
-                        failures: Vec::new(),
-                        warnings: Vec::new(),
-                        exceptions: Vec::new(),
-                        approvals: Vec::new(),
-                        errors: vec![msg.clone()],
-                        notes: Vec::new(),
-                    });
-                }
-                if policies.is_empty() {
-                    file_errors += 1;
-                }
+                report_unreadable(&mut results, &mut file_errors, &policies, &name, None, &f);
                 continue;
             }
         };
         let multi = docs.len() > 1;
         for (i, doc) in docs.iter().enumerate() {
+            // A document with a syntax error in a multi-document file: reported in its place,
+            // the others still checked.
+            let doc = match doc {
+                Ok(doc) => doc,
+                Err(f) => {
+                    let at = multi.then_some(i);
+                    report_unreadable(&mut results, &mut file_errors, &policies, &name, at, f);
+                    continue;
+                }
+            };
             for l in &policies {
                 let mut ctx = EvalContext::new(now);
                 ctx.parameters = l.params.clone();

@@ -132,6 +132,77 @@ pub fn parse_documents(name: &str, text: &str) -> Result<Vec<Doc>, Failure> {
         .collect())
 }
 
+/// Parses every document of a data file like [`parse_documents`], but when a multi-document
+/// YAML file has a syntax error, still reads the documents around the broken one: each
+/// `---`-separated document is parsed on its own (with the lines before it blanked, so lines
+/// and columns stay those of the file), and the broken ones come back as errors in their place.
+pub fn parse_documents_each(name: &str, text: &str) -> Result<Vec<Result<Doc, Failure>>, Failure> {
+    let whole = match parse_documents(name, text) {
+        Ok(docs) => return Ok(docs.into_iter().map(Ok).collect()),
+        Err(e) => e,
+    };
+    if format_of(name, text) != Format::Yaml {
+        return Err(whole);
+    }
+    let chunks = yaml_document_chunks(text);
+    if chunks.len() < 2 {
+        return Err(whole);
+    }
+    let mut out = Vec::new();
+    for chunk in &chunks {
+        match parse_documents(name, chunk) {
+            Ok(docs) => out.extend(docs.into_iter().map(Ok)),
+            Err(e) => out.push(Err(e)),
+        }
+    }
+    if out.iter().all(Result::is_err) {
+        return Err(whole);
+    }
+    Ok(out)
+}
+
+/// The documents of a YAML stream as separate texts, split at `---` / `...` marker lines, each
+/// with every line before it left empty (so positions in it are positions in the file).
+fn yaml_document_chunks(text: &str) -> Vec<String> {
+    let is_marker = |line: &str, mark: &str| {
+        line.strip_prefix(mark)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
+    };
+    let mut chunks = Vec::new();
+    let mut current = String::new();
+    let mut has_content = false;
+    let mut lines_before = 0usize;
+    for line in text.split_inclusive('\n') {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        if is_marker(bare, "---") || is_marker(bare, "...") {
+            if has_content {
+                chunks.push(std::mem::take(&mut current));
+                has_content = false;
+            }
+            current = "\n".repeat(lines_before);
+            if is_marker(bare, "---") {
+                // The marker itself starts the next document (content may follow it).
+                current.push_str(line);
+                has_content = !bare.trim_start_matches('-').trim().is_empty();
+            } else {
+                current.push('\n');
+            }
+        } else {
+            if current.is_empty() && lines_before > 0 {
+                current = "\n".repeat(lines_before);
+            }
+            current.push_str(line);
+            let content = bare.trim();
+            has_content |= !content.is_empty() && !content.starts_with('#');
+        }
+        lines_before += 1;
+    }
+    if has_content {
+        chunks.push(current);
+    }
+    chunks
+}
+
 /// Reads a file (or standard input) that must hold exactly one document: an action.
 ///
 /// `None` (no input named) reads standard input only when it is not a terminal: nobody is

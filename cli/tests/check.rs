@@ -689,3 +689,47 @@ fn a_required_section_is_reported_even_when_its_parent_is_missing() {
     .expect_code(4)
     .stdout_has("Model must include fairness/bias evaluation metrics");
 }
+
+#[test]
+fn a_broken_document_does_not_hide_the_others_in_its_file() {
+    let dir = temp_dir("broken-doc");
+    let text = std::fs::read_to_string(manifest("multi")).unwrap();
+    let broken = text.replacen("    framework: sklearn", "    framework: [sklearn", 1);
+    assert_ne!(broken, text);
+    let m = write(&dir, "multi.yaml", &broken);
+    let run = govgate(&[
+        "check",
+        "--policy",
+        &policy("model-deployment"),
+        &m,
+        "--now",
+        NOW,
+    ]);
+    run.expect_code(1)
+        // The broken document, at its own line, with the unclosed bracket named.
+        .stdout_has(&format!("ERROR - {m}[1] - model-deployment - invalid yaml"))
+        .stderr_has("the `[` at line 29, column 16 is not closed")
+        // The documents after it are still checked.
+        .stdout_has(&format!(
+            "FAIL - {m}[2] - model-deployment - Unapproved dependency: leftpad"
+        ));
+    let json = govgate(&[
+        "check",
+        "--policy",
+        &policy("model-deployment"),
+        &m,
+        "--now",
+        NOW,
+        "-o",
+        "json",
+    ]);
+    let results = json.json();
+    let docs: Vec<i64> = results
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["document"].as_i64().unwrap())
+        .collect();
+    assert_eq!(docs, vec![0, 1, 2]);
+    assert_eq!(results[1]["line"], 30);
+}
