@@ -171,8 +171,7 @@ fn yaml_document_chunks(text: &str) -> Vec<String> {
     let mut chunks = Vec::new();
     let mut current = String::new();
     let mut has_content = false;
-    let mut lines_before = 0usize;
-    for line in text.split_inclusive('\n') {
+    for (lines_before, line) in text.split_inclusive('\n').enumerate() {
         let bare = line.trim_end_matches(['\n', '\r']);
         if is_marker(bare, "---") || is_marker(bare, "...") {
             if has_content {
@@ -195,7 +194,6 @@ fn yaml_document_chunks(text: &str) -> Vec<String> {
             let content = bare.trim();
             has_content |= !content.is_empty() && !content.starts_with('#');
         }
-        lines_before += 1;
     }
     if has_content {
         chunks.push(current);
