@@ -242,15 +242,29 @@ mod tests {
     /// does.
     #[test]
     fn digest_written_directly_matches_definition() {
-        let mut texts: Vec<String> = [
-            include_str!("../../../examples/policies/agent-trading.yaml"),
-            include_str!("../../../examples/policies/coding-agent.yaml"),
-            include_str!("../../../examples/policies/deployment-verdicts.yaml"),
-            include_str!("../../../examples/policies/model-deployment.yaml"),
-            include_str!("../../../examples/policies/pipeline-gate.yaml"),
-        ]
-        .map(str::to_owned)
-        .to_vec();
+        // Every reference policy in `examples/policies`, whatever is added there later.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/policies");
+        let mut texts: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                name.ends_with(".yaml") && !name.ends_with("_test.yaml")
+            })
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        assert!(texts.len() >= 5, "{dir:?}");
+        // The load benchmark's 50-rule policy.
+        let mut b5 = String::from(
+            "govgate: 1\nname: b5\nsubject: manifest\nverdicts: {allow: auto, deny: block}\ndefault_verdict: {verdict: allow}\nrules:\n",
+        );
+        for i in 0..50 {
+            b5.push_str(&format!(
+                "  - id: r{i}\n    on: [\"t{i}\"]\n    when: input.type == \"t{i}\" && input.amount > {}\n    verdict: deny\n",
+                10 * i
+            ));
+        }
+        texts.push(b5);
         texts.push(
             "govgate: 1\nname: \"ünï\\u0001\\\"q\"\nsubject: manifest\nparameters:\n  \u{e000}: {type: number, default: 1e300}\n  \u{1f600}: {type: integer, default: 18446744073709551615}\n  big: {type: list, default: [-1, 0.5, \"x\", {b: 1, a: [null, true]}]}\ndeny:\n  - id: x\n    when: params.big.size() > 0\n    message: m\ntests:\n  cases:\n    - name: t\n      input: {}\n      expect: {outcome: block}\n"
                 .to_owned(),
