@@ -563,7 +563,7 @@ impl MapWriter<'_, '_> {
             None => self.remember_order(name)?,
         };
         match order {
-            Some((start, end)) => self.rewrite(Some((start, end))),
+            Some(slots) => self.rewrite(slots),
             None => Ok(()),
         }
     }
@@ -637,16 +637,13 @@ impl MapWriter<'_, '_> {
             return Err(Unsupported);
         }
         let end = order_slots.len();
-        let result = self.rewrite(Some((start, end)));
+        let result = self.rewrite((start, end));
         self.w.order_slots.truncate(start);
         result
     }
 
     /// Rewrites the members in the order held in `order_slots[slots.0..slots.1]`.
-    fn rewrite(&mut self, slots: Option<(usize, usize)>) -> Result<(), Unsupported> {
-        let Some((start, end)) = slots else {
-            return Ok(());
-        };
+    fn rewrite(&mut self, slots: (usize, usize)) -> Result<(), Unsupported> {
         let Writer {
             out,
             members,
@@ -655,21 +652,27 @@ impl MapWriter<'_, '_> {
             ..
         } = &mut *self.w;
         let own = members.get(self.members_base..).unwrap_or(&[]);
-        let order = order_slots.get(start..end).unwrap_or(&[]);
-        let body = self.body;
+        let order = order_slots.get(slots.0..slots.1).unwrap_or(&[]);
+        // Members already in their place at the front stay where they are.
+        let kept = order
+            .iter()
+            .enumerate()
+            .take_while(|&(n, &i)| n == i)
+            .count();
+        let (Some(rest), Some(first_moved)) = (order.get(kept..), own.get(kept)) else {
+            return Ok(());
+        };
+        let cut = first_moved.start;
         scratch.clear();
-        scratch.push_str(out.get(body..).ok_or(Unsupported)?);
-        out.truncate(body);
-        for (n, &i) in order.iter().enumerate() {
+        scratch.push_str(out.get(cut..).ok_or(Unsupported)?);
+        // Without the comma before the first moved member, if any.
+        out.truncate(if kept > 0 { cut - 1 } else { cut });
+        for &i in rest {
             let m = own.get(i).ok_or(Unsupported)?;
-            if n > 0 {
+            if out.len() > self.body {
                 out.push(',');
             }
-            out.push_str(
-                scratch
-                    .get(m.start - body..m.end - body)
-                    .ok_or(Unsupported)?,
-            );
+            out.push_str(scratch.get(m.start - cut..m.end - cut).ok_or(Unsupported)?);
         }
         Ok(())
     }
@@ -1066,6 +1069,17 @@ mod tests {
             #[serde(skip_serializing_if = "Option::is_none")]
             bravo: Option<Box<Inner>>,
         }
+        /// Its first members are already in place; the rest are not.
+        #[derive(serde::Serialize)]
+        struct Tail {
+            a: u8,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            b: Option<String>,
+            z: Vec<Value>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            y: Option<f64>,
+            c: bool,
+        }
         #[derive(serde::Serialize)]
         struct Outer {
             tests: u8,
@@ -1074,6 +1088,7 @@ mod tests {
             map: BTreeMap<String, Inner>,
             #[serde(skip_serializing_if = "Option::is_none")]
             again: Option<Inner>,
+            tails: Vec<Tail>,
         }
 
         let keys = [
@@ -1190,6 +1205,15 @@ mod tests {
                     })
                     .collect(),
                 again: (next(2) == 0).then(|| inner(&mut next, &mut value, &strings, &numbers, 2)),
+                tails: (0..next(4))
+                    .map(|_| Tail {
+                        a: next(3) as u8,
+                        b: (next(2) == 0).then(|| strings[next(strings.len())].to_owned()),
+                        z: (0..next(3)).map(|_| value(&mut next, 1)).collect(),
+                        y: (next(2) == 0).then(|| numbers[next(numbers.len())]),
+                        c: next(2) == 0,
+                    })
+                    .collect(),
             };
             for skip in [None, Some("tests"), Some("map")] {
                 assert_eq!(
