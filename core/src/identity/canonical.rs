@@ -250,17 +250,24 @@ fn needs_escape(b: u8) -> bool {
     b < 0x20 || b == b'"' || b == b'\\'
 }
 
-/// Whether any of the eight bytes of `word` needs escaping (exact, no false positives).
-fn word_needs_escape(word: u64) -> bool {
+/// The high bit of every byte of `word` that needs escaping, and possibly of bytes above the
+/// lowest such byte (borrows run upward): the lowest set bit is exact, and the mask is zero
+/// exactly when no byte needs escaping.
+fn escape_mask(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    // Some byte below 0x20 (holds for thresholds up to 0x80).
+    // A byte below 0x20 (holds for thresholds up to 0x80).
     let control = word.wrapping_sub(ONES * 0x20) & !word;
-    // Some byte equal to `"` or `\`: a zero byte after xor.
+    // A byte equal to `"` or `\`: a zero byte after xor.
     let quote = word ^ (ONES * u64::from(b'"'));
     let backslash = word ^ (ONES * u64::from(b'\\'));
     let zero = |v: u64| v.wrapping_sub(ONES) & !v;
-    (control | zero(quote) | zero(backslash)) & HIGHS != 0
+    (control | zero(quote) | zero(backslash)) & HIGHS
+}
+
+/// Whether any of the eight bytes of `word` needs escaping (exact, no false positives).
+fn word_needs_escape(word: u64) -> bool {
+    escape_mask(word) != 0
 }
 
 /// Reads eight bytes as a little-endian word (`bytes` must hold exactly eight).
@@ -326,18 +333,25 @@ fn write_escaped(s: &str, out: &mut String) {
     let mut run = 0;
     let mut at = 0;
     loop {
-        // Skip eight bytes at a time while none needs escaping.
-        while let Some(chunk) = bytes.get(at..at + 8) {
-            if word_needs_escape(word_of(chunk)) {
-                break;
+        // Eight bytes at a time; the lowest flagged byte of a word is the next to escape.
+        let next = loop {
+            match bytes.get(at..at + 8) {
+                Some(chunk) => {
+                    let mask = escape_mask(word_of(chunk));
+                    if mask != 0 {
+                        break Some(at + (mask.trailing_zeros() / 8) as usize);
+                    }
+                    at += 8;
+                }
+                None => {
+                    break bytes
+                        .get(at..)
+                        .and_then(|rest| rest.iter().position(|&b| needs_escape(b)))
+                        .map(|i| at + i);
+                }
             }
-            at += 8;
-        }
-        let Some(i) = bytes
-            .get(at..)
-            .and_then(|rest| rest.iter().position(|&b| needs_escape(b)))
-            .map(|i| at + i)
-        else {
+        };
+        let Some(i) = next else {
             break;
         };
         let b = bytes.get(i).copied().unwrap_or(0);

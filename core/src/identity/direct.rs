@@ -32,23 +32,109 @@ use super::canonical::{MAX_DEPTH, write_es_number, write_i64, write_string, writ
 /// integers, map keys that are not strings, integers or unit variants, a repeated map key,
 /// nesting past [`MAX_DEPTH`], or a `Serialize` impl that fails. Callers then take that road,
 /// which also reports the error if there is one.
+#[cfg(test)]
 pub(crate) fn canonical_json_of<T: serde::Serialize + ?Sized>(
     value: &T,
     skip: Option<&str>,
 ) -> Option<String> {
+    with_writer(skip, |w| {
+        value.serialize(&mut *w).ok()?;
+        Some(w.out.clone())
+    })
+}
+
+/// The SHA-256 (lowercase hex) of the text [`canonical_json_of`] writes; `None` where it is.
+pub(crate) fn canonical_digest_of<T: serde::Serialize + ?Sized>(
+    value: &T,
+    skip: Option<&str>,
+) -> Option<String> {
+    with_writer(skip, |w| {
+        value.serialize(&mut *w).ok()?;
+        Some(super::sha256_hex(w.out.as_bytes()))
+    })
+}
+
+/// What a writer allocates, kept per thread from one run to the next: its buffers, and the
+/// struct member orders it has worked out (they depend only on field names, so they hold for
+/// any value).
+struct Buffers {
+    out: String,
+    keys: String,
+    members: Vec<Member>,
+    scratch: String,
+    orders: Vec<StructOrder>,
+    order_fields: Vec<&'static str>,
+    order_slots: Vec<usize>,
+}
+
+impl Buffers {
+    fn new() -> Buffers {
+        Buffers {
+            out: String::with_capacity(8 * 1024),
+            keys: String::new(),
+            members: Vec::with_capacity(64),
+            scratch: String::with_capacity(8 * 1024),
+            orders: Vec::new(),
+            order_fields: Vec::new(),
+            order_slots: Vec::new(),
+        }
+    }
+}
+
+thread_local! {
+    /// The buffers of the last finished run on this thread (taken while a run uses them, so
+    /// a nested run simply starts with fresh ones).
+    static SPARE: std::cell::Cell<Option<Box<Buffers>>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with a writer over this thread's spare buffers (or fresh ones), then keeps the
+/// buffers for the next run unless they grew past what is worth keeping.
+fn with_writer<R>(skip: Option<&str>, f: impl FnOnce(&mut Writer<'_>) -> R) -> R {
+    let b = SPARE
+        .try_with(std::cell::Cell::take)
+        .ok()
+        .flatten()
+        .map_or_else(Buffers::new, |b| *b);
     let mut w = Writer {
-        out: String::with_capacity(8 * 1024),
-        keys: String::new(),
-        members: Vec::with_capacity(64),
-        scratch: String::with_capacity(8 * 1024),
-        orders: Vec::new(),
-        order_fields: Vec::new(),
-        order_slots: Vec::new(),
+        out: b.out,
+        keys: b.keys,
+        members: b.members,
+        scratch: b.scratch,
+        orders: b.orders,
+        order_fields: b.order_fields,
+        order_slots: b.order_slots,
         skip,
         depth: 0,
     };
-    value.serialize(&mut w).ok()?;
-    Some(w.out)
+    w.out.clear();
+    w.keys.clear();
+    w.members.clear();
+    w.scratch.clear();
+    let result = f(&mut w);
+    const KEEP_BYTES: usize = 1 << 20;
+    const KEEP_ORDERS: usize = 1024;
+    if w.orders.len() > KEEP_ORDERS
+        || w.order_fields.len() > 16 * KEEP_ORDERS
+        || w.order_slots.len() > 16 * KEEP_ORDERS
+    {
+        w.orders.clear();
+        w.order_fields.clear();
+        w.order_slots.clear();
+    }
+    if w.out.capacity() <= KEEP_BYTES && w.scratch.capacity() <= KEEP_BYTES {
+        let b = Buffers {
+            out: w.out,
+            keys: w.keys,
+            members: w.members,
+            scratch: w.scratch,
+            orders: w.orders,
+            order_fields: w.order_fields,
+            order_slots: w.order_slots,
+        };
+        // A thread being torn down keeps nothing.
+        let _ = SPARE.try_with(|spare| spare.set(Some(Box::new(b))));
+    }
+    result
 }
 
 /// The direct writer gave up; see [`canonical_json_of`].
@@ -1227,6 +1313,39 @@ mod tests {
                 canonical_json_of(&v, Some("tests")).unwrap(),
                 via_value(&v, Some("tests")),
                 "round {round}: {v:?}"
+            );
+        }
+    }
+
+    /// A `Serialize` impl that itself writes canonical JSON (a nested run) gets buffers of its
+    /// own, and leaves the outer run's text and remembered orders intact.
+    #[test]
+    fn nested_runs_do_not_share_buffers() {
+        struct Nested;
+        impl serde::Serialize for Nested {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                let inner = Value::map([("z", Value::Int(1)), ("a", Value::Int(2))]);
+                let text = canonical_json_of(&inner, None).unwrap_or_default();
+                s.serialize_str(&text)
+            }
+        }
+        #[derive(serde::Serialize)]
+        struct Outer {
+            z: Nested,
+            a: Vec<Nested>,
+        }
+        let outer = Outer {
+            z: Nested,
+            a: vec![Nested, Nested],
+        };
+        for _ in 0..3 {
+            assert_eq!(
+                canonical_json_of(&outer, None).unwrap(),
+                via_value(&outer, None)
+            );
+            assert_eq!(
+                canonical_digest_of(&outer, None).unwrap(),
+                crate::identity::sha256_hex(via_value(&outer, None))
             );
         }
     }

@@ -130,8 +130,8 @@ pub(crate) fn digest_of(document: &PolicyDocument) -> Result<String, Diagnostics
     // gives the same text (or the error). Not in the wasm build, where the second serializer
     // of every document type costs more download than it saves time.
     #[cfg(not(target_arch = "wasm32"))]
-    if let Some(text) = crate::identity::canonical_json_of(document, Some("tests")) {
-        return Ok(crate::identity::sha256_hex(text));
+    if let Some(digest) = crate::identity::canonical_digest_of(document, Some("tests")) {
+        return Ok(digest);
     }
     digest_via_value(document)
 }
@@ -279,6 +279,10 @@ mod tests {
                 crate::identity::sha256_hex(&direct),
                 digest_via_value(&document).unwrap(),
                 "{direct}"
+            );
+            assert_eq!(
+                digest_of(&document).unwrap(),
+                digest_via_value(&document).unwrap()
             );
         }
     }
