@@ -11,9 +11,12 @@
 //!   character at or above U+E000; struct fields do when declared in that order) are already
 //!   where they belong, and nothing more happens;
 //! * otherwise the object's members are sorted by key (UTF-16 order) when it closes and its
-//!   text is put back in that order through one scratch copy. The permutation a struct needs
-//!   depends only on its type and on which fields were skipped, so it is remembered for the
-//!   rest of the run and each later instance only checks that its fields are the same ones.
+//!   text is put back in that order through one scratch copy (members already in place at its
+//!   front stay). The permutation a struct needs depends only on its field names, so it is
+//!   worked out once per set of fields and remembered, with each field's key as written
+//!   (`"name":`): a struct whose fields match the last ones of its type writes those keys as
+//!   they are and takes the remembered order without looking it up;
+//! * buffers and remembered orders are kept per thread from one run to the next.
 //!
 //! Not in the wasm build (see `policy::load::digest_of`).
 
@@ -63,7 +66,8 @@ struct Buffers {
     members: Vec<Member>,
     scratch: String,
     orders: Vec<StructOrder>,
-    order_fields: Vec<&'static str>,
+    order_fields: Vec<Field>,
+    field_text: String,
     order_slots: Vec<usize>,
 }
 
@@ -76,6 +80,7 @@ impl Buffers {
             scratch: String::with_capacity(8 * 1024),
             orders: Vec::new(),
             order_fields: Vec::new(),
+            field_text: String::new(),
             order_slots: Vec::new(),
         }
     }
@@ -102,6 +107,7 @@ fn with_writer<R>(skip: Option<&str>, f: impl FnOnce(&mut Writer<'_>) -> R) -> R
         scratch: b.scratch,
         orders: b.orders,
         order_fields: b.order_fields,
+        field_text: b.field_text,
         order_slots: b.order_slots,
         skip,
         depth: 0,
@@ -119,6 +125,7 @@ fn with_writer<R>(skip: Option<&str>, f: impl FnOnce(&mut Writer<'_>) -> R) -> R
     {
         w.orders.clear();
         w.order_fields.clear();
+        w.field_text.clear();
         w.order_slots.clear();
     }
     if w.out.capacity() <= KEEP_BYTES && w.scratch.capacity() <= KEEP_BYTES {
@@ -129,6 +136,7 @@ fn with_writer<R>(skip: Option<&str>, f: impl FnOnce(&mut Writer<'_>) -> R) -> R
             scratch: w.scratch,
             orders: w.orders,
             order_fields: w.order_fields,
+            field_text: w.field_text,
             order_slots: w.order_slots,
         };
         // A thread being torn down keeps nothing.
@@ -181,6 +189,14 @@ struct StructOrder {
     order: Option<(usize, usize)>,
 }
 
+/// A field of a remembered struct order: its name, and its key as written (`"name":`) in
+/// `Writer::field_text`.
+#[derive(Clone, Copy)]
+struct Field {
+    name: &'static str,
+    text: (usize, usize),
+}
+
 struct Writer<'s> {
     out: String,
     /// Raw text of the keys of every open map.
@@ -191,7 +207,8 @@ struct Writer<'s> {
     scratch: String,
     /// Member orders of the struct types (and sets of fields) met so far.
     orders: Vec<StructOrder>,
-    order_fields: Vec<&'static str>,
+    order_fields: Vec<Field>,
+    field_text: String,
     order_slots: Vec<usize>,
     /// The top-level member to leave out.
     skip: Option<&'s str>,
@@ -227,7 +244,14 @@ impl<'s> Writer<'s> {
         let skip = if self.depth == 0 { self.skip } else { None };
         self.enter()?;
         self.out.push('{');
+        // Expect the fields this struct type had last time.
+        let predicted = name.and_then(|name| {
+            self.orders
+                .iter()
+                .rposition(|o| std::ptr::eq(o.name, name) || o.name == name)
+        });
         Ok(MapWriter {
+            predicted,
             body: self.out.len(),
             keys_base: self.keys.len(),
             members_base: self.members.len(),
@@ -554,6 +578,9 @@ pub(crate) struct MapWriter<'a, 's> {
     members_base: usize,
     /// The struct's type name (for its remembered member order); `None` for maps.
     name: Option<&'static str>,
+    /// The remembered order (index in `Writer::orders`) this struct's fields have matched so
+    /// far, field by field.
+    predicted: Option<usize>,
     /// The member to leave out (at the top level).
     skip: Option<&'s str>,
     /// The current map member is the one left out.
@@ -592,6 +619,31 @@ impl MapWriter<'_, '_> {
         start
     }
 
+    /// [`MapWriter::begin`] for a struct field that is the next one of the predicted order:
+    /// its key as written last time. `None` (and no prediction from now on) otherwise.
+    fn begin_predicted(&mut self, key: &'static str) -> Option<usize> {
+        let p = self.predicted?;
+        let w = &mut *self.w;
+        let n = w.members.len() - self.members_base;
+        let field = w
+            .orders
+            .get(p)
+            .filter(|o| o.fields.0 + n < o.fields.1)
+            .and_then(|o| w.order_fields.get(o.fields.0 + n))
+            .filter(|f| std::ptr::eq(f.name, key) || f.name == key)
+            .and_then(|f| w.field_text.get(f.text.0..f.text.1));
+        let Some(text) = field else {
+            self.predicted = None;
+            return None;
+        };
+        if n > 0 {
+            w.out.push(',');
+        }
+        let start = w.out.len();
+        w.out.push_str(text);
+        Some(start)
+    }
+
     fn member<T: serde::Serialize + ?Sized>(
         &mut self,
         key: Key,
@@ -625,6 +677,18 @@ impl MapWriter<'_, '_> {
     /// Puts a struct's members in canonical order, through the order remembered for its type
     /// and fields, found (and remembered) the first time they are met.
     fn order_struct(&mut self, name: &'static str) -> Result<(), Unsupported> {
+        // Every field matched the prediction: its order is the one.
+        let members_now = self.w.members.len() - self.members_base;
+        if let Some(o) = self
+            .predicted
+            .and_then(|p| self.w.orders.get(p))
+            .filter(|o| o.fields.1 - o.fields.0 == members_now)
+        {
+            return match o.order {
+                Some(slots) => self.rewrite(slots),
+                None => Ok(()),
+            };
+        }
         let Writer {
             members,
             orders,
@@ -639,7 +703,7 @@ impl MapWriter<'_, '_> {
                     .is_some_and(|fields| {
                         fields.len() == own.len()
                             && fields.iter().zip(own).all(|(f, m)| match m.key {
-                                Key::Field(k) => std::ptr::eq(*f, k) || *f == k,
+                                Key::Field(k) => std::ptr::eq(f.name, k) || f.name == k,
                                 Key::Raw(..) => false,
                             })
                     })
@@ -663,6 +727,7 @@ impl MapWriter<'_, '_> {
             members,
             orders,
             order_fields,
+            field_text,
             order_slots,
             ..
         } = &mut *self.w;
@@ -692,7 +757,15 @@ impl MapWriter<'_, '_> {
             Some((start, order_slots.len()))
         };
         let start = order_fields.len();
-        order_fields.extend_from_slice(&fields);
+        for name in fields {
+            let text_start = field_text.len();
+            write_string(name, field_text);
+            field_text.push(':');
+            order_fields.push(Field {
+                name,
+                text: (text_start, field_text.len()),
+            });
+        }
         orders.push(StructOrder {
             name,
             fields: (start, order_fields.len()),
@@ -809,6 +882,9 @@ impl serde::ser::SerializeStruct for MapWriter<'_, '_> {
     ) -> Result<(), Unsupported> {
         if self.skip.is_some_and(|s| s == key) {
             return Ok(());
+        }
+        if let Some(start) = self.begin_predicted(key) {
+            return self.member(Key::Field(key), start, value);
         }
         let start = self.begin(Key::Field(key));
         self.member(Key::Field(key), start, value)
