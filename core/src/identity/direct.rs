@@ -163,6 +163,10 @@ impl serde::ser::Error for Unsupported {
     }
 }
 
+/// When at most this much text precedes the members that move, [`MapWriter::rewrite`] swaps
+/// buffers instead of copying the object's text out.
+const SWAP_BELOW: usize = 64;
+
 /// A member's key: a struct field's name, or a map key's raw text in [`Writer::keys`].
 #[derive(Clone, Copy)]
 enum Key {
@@ -822,16 +826,32 @@ impl MapWriter<'_, '_> {
             return Ok(());
         };
         let cut = first_moved.start;
-        scratch.clear();
-        scratch.push_str(out.get(cut..).ok_or(Unsupported)?);
-        // Without the comma before the first moved member, if any.
-        out.truncate(if kept > 0 { cut - 1 } else { cut });
+        // What stays: up to the first moved member, without the comma before it if any.
+        let stays = if kept > 0 { cut - 1 } else { cut };
+        // Where `scratch` holds the text from.
+        let from = if stays <= SWAP_BELOW {
+            // The object is (nearly) all the text so far, as the top-level one is: swap the
+            // buffers rather than copy it, and copy back what stays.
+            std::mem::swap(out, scratch);
+            out.clear();
+            out.push_str(scratch.get(..stays).ok_or(Unsupported)?);
+            0
+        } else {
+            scratch.clear();
+            scratch.push_str(out.get(cut..).ok_or(Unsupported)?);
+            out.truncate(stays);
+            cut
+        };
         for &i in rest {
             let m = own.get(i).ok_or(Unsupported)?;
             if out.len() > self.body {
                 out.push(',');
             }
-            out.push_str(scratch.get(m.start - cut..m.end - cut).ok_or(Unsupported)?);
+            out.push_str(
+                scratch
+                    .get(m.start - from..m.end - from)
+                    .ok_or(Unsupported)?,
+            );
         }
         Ok(())
     }
@@ -1382,6 +1402,13 @@ mod tests {
                     canonical_json_of(&outer, skip).unwrap(),
                     via_value(&outer, skip),
                     "round {round}, skip {skip:?}"
+                );
+            }
+            // At the top level, where reordering swaps buffers.
+            for tail in &outer.tails {
+                assert_eq!(
+                    canonical_json_of(tail, None).unwrap(),
+                    via_value(tail, None)
                 );
             }
             let v = value(&mut next, 4);
