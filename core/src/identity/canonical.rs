@@ -32,7 +32,7 @@
 //! `serde_json`'s `float_roundtrip`, without which `333333333.33333329` can land one ulp off
 //! and canonicalize as `333333333.33333325` instead of RFC 8785's `333333333.3333333`.
 
-use std::fmt::{self, Write as _};
+use std::fmt;
 
 use crate::value::{Map, Value};
 
@@ -215,7 +215,7 @@ fn utf16_cmp(a: &str, b: &str) -> std::cmp::Ordering {
 }
 
 /// Appends an integer's decimal digits.
-fn write_i64(i: i64, out: &mut String) {
+pub(crate) fn write_i64(i: i64, out: &mut String) {
     if i < 0 {
         out.push('-');
     }
@@ -223,15 +223,18 @@ fn write_i64(i: i64, out: &mut String) {
 }
 
 /// Appends an unsigned integer's decimal digits.
-fn write_u64(mut n: u64, out: &mut String) {
-    const DIGITS: &[u8; 10] = b"0123456789";
+pub(crate) fn write_u64(mut n: u64, out: &mut String) {
+    if n < 10 {
+        // The common case: one digit.
+        out.push(char::from(b'0' + n as u8));
+        return;
+    }
     let mut buf = [b'0'; 20];
     let mut at = buf.len();
     loop {
         at -= 1;
-        let digit = DIGITS.get((n % 10) as usize).copied().unwrap_or(b'0');
         if let Some(slot) = buf.get_mut(at) {
-            *slot = digit;
+            *slot = b'0' + (n % 10) as u8;
         }
         n /= 10;
         if n == 0 || at == 0 {
@@ -242,30 +245,129 @@ fn write_u64(mut n: u64, out: &mut String) {
     out.push_str(std::str::from_utf8(digits).unwrap_or("0"));
 }
 
+/// Whether a byte must be escaped in a JSON string: a control character, `"` or `\`.
+fn needs_escape(b: u8) -> bool {
+    b < 0x20 || b == b'"' || b == b'\\'
+}
+
+/// The high bit of every byte of `word` that needs escaping, and possibly of bytes above the
+/// lowest such byte (borrows run upward): the lowest set bit is exact, and the mask is zero
+/// exactly when no byte needs escaping.
+fn escape_mask(word: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // A byte below 0x20 (holds for thresholds up to 0x80).
+    let control = word.wrapping_sub(ONES * 0x20) & !word;
+    // A byte equal to `"` or `\`: a zero byte after xor.
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v;
+    (control | zero(quote) | zero(backslash)) & HIGHS
+}
+
+/// Whether any of the eight bytes of `word` needs escaping (exact, no false positives).
+fn word_needs_escape(word: u64) -> bool {
+    escape_mask(word) != 0
+}
+
+/// Reads eight bytes as a little-endian word (`bytes` must hold exactly eight).
+fn word_of(bytes: &[u8]) -> u64 {
+    <[u8; 8]>::try_from(bytes).map_or(u64::MAX, u64::from_le_bytes)
+}
+
+/// Reads four bytes as a little-endian word (`bytes` must hold exactly four).
+fn half_of(bytes: &[u8]) -> u64 {
+    <[u8; 4]>::try_from(bytes).map_or(u64::from(u32::MAX), |b| u64::from(u32::from_le_bytes(b)))
+}
+
+/// Whether any byte of `bytes` needs escaping, a word at a time: whole words, then the last
+/// eight bytes (overlapping the words before); a shorter string as two overlapping halves, or
+/// its first, middle and last bytes.
+fn has_escape(bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    if n >= 8 {
+        let mut chunks = bytes.chunks_exact(8);
+        if chunks.any(|c| word_needs_escape(word_of(c))) {
+            return true;
+        }
+        bytes
+            .get(n - 8..)
+            .is_none_or(|last| word_needs_escape(word_of(last)))
+    } else if n >= 4 {
+        let (Some(first), Some(last)) = (bytes.get(..4), bytes.get(n - 4..)) else {
+            return true;
+        };
+        word_needs_escape(half_of(first) | half_of(last) << 32)
+    } else if let (Some(&a), Some(&b), Some(&c)) = (bytes.first(), bytes.get(n / 2), bytes.last()) {
+        // The unused bytes are `A`, which needs no escape.
+        word_needs_escape(
+            0x4141_4141_4100_0000 | u64::from(a) | u64::from(b) << 8 | u64::from(c) << 16,
+        )
+    } else {
+        false
+    }
+}
+
 /// Appends `s` as a JSON string literal with JCS's escapes.
 pub(crate) fn write_string(s: &str, out: &mut String) {
+    if has_escape(s.as_bytes()) {
+        write_escaped(s, out);
+    } else {
+        // Most strings: written as they are.
+        out.reserve(s.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+    }
+}
+
+/// [`write_string`] for a string with something to escape.
+#[inline(never)]
+fn write_escaped(s: &str, out: &mut String) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    out.reserve(s.len() + 2);
+    out.reserve(s.len() + 8);
     out.push('"');
-    let mut rest = s;
     // Runs of characters written as themselves are copied whole; only ASCII bytes need
     // escaping, so every split falls on a character boundary.
-    while let Some(i) = rest
-        .bytes()
-        .position(|b| b < 0x20 || b == b'"' || b == b'\\')
-    {
-        out.push_str(rest.get(..i).unwrap_or(""));
-        let b = rest.as_bytes().get(i).copied().unwrap_or(0);
+    let bytes = s.as_bytes();
+    let mut run = 0;
+    let mut at = 0;
+    loop {
+        // Eight bytes at a time; the lowest flagged byte of a word is the next to escape.
+        let next = loop {
+            match bytes.get(at..at + 8) {
+                Some(chunk) => {
+                    let mask = escape_mask(word_of(chunk));
+                    if mask != 0 {
+                        break Some(at + (mask.trailing_zeros() / 8) as usize);
+                    }
+                    at += 8;
+                }
+                None => {
+                    break bytes
+                        .get(at..)
+                        .and_then(|rest| rest.iter().position(|&b| needs_escape(b)))
+                        .map(|i| at + i);
+                }
+            }
+        };
+        let Some(i) = next else {
+            break;
+        };
+        let b = bytes.get(i).copied().unwrap_or(0);
+        at = i + 1;
+        out.push_str(s.get(run..i).unwrap_or(""));
+        run = i + 1;
+        out.push('\\');
         match b {
-            b'"' => out.push_str("\\\""),
-            b'\\' => out.push_str("\\\\"),
-            0x08 => out.push_str("\\b"),
-            0x0c => out.push_str("\\f"),
-            b'\n' => out.push_str("\\n"),
-            b'\r' => out.push_str("\\r"),
-            b'\t' => out.push_str("\\t"),
+            b'"' | b'\\' => out.push(char::from(b)),
+            0x08 => out.push('b'),
+            0x0c => out.push('f'),
+            b'\n' => out.push('n'),
+            b'\r' => out.push('r'),
+            b'\t' => out.push('t'),
             _ => {
-                out.push_str("\\u00");
+                out.push_str("u00");
                 for nibble in [b >> 4, b & 0x0f] {
                     out.push(char::from(
                         HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
@@ -273,11 +375,13 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
                 }
             }
         }
-        rest = rest.get(i + 1..).unwrap_or("");
     }
-    out.push_str(rest);
+    out.push_str(s.get(run..).unwrap_or(""));
     out.push('"');
 }
+
+/// 2^53: every integer of smaller magnitude is a double, written as its plain digits.
+const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
 
 /// Appends a finite double as ECMAScript's `Number.prototype.toString` (radix 10) writes it.
 ///
@@ -287,10 +391,18 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
 /// exactly those digits, ties included (Rust's own `{:e}` rounds some ties up:
 /// 1424953923781206.25 prints as ...206.3 where JavaScript prints ...206.2). Only the placement
 /// of the point and the exponent differ, and that is done here.
+///
+/// An integral double below 2^53 in magnitude is written as the integer it is: doubles are
+/// one apart or closer there, so its own digits (trailing zeros aside) are the shortest that
+/// read back to it, and below 1e21 ECMAScript writes them out with their zeros.
 pub(crate) fn write_es_number(d: f64, out: &mut String) {
     if d == 0.0 {
         // Both +0 and -0.
         out.push('0');
+        return;
+    }
+    if d.abs() < EXACT_INTEGERS && d.trunc() == d {
+        write_i64(d as i64, out);
         return;
     }
     if d.is_sign_negative() {
@@ -298,32 +410,28 @@ pub(crate) fn write_es_number(d: f64, out: &mut String) {
     }
     let mut buffer = zmij::Buffer::new();
     let (digits, n) = split_decimal(buffer.format_finite(d.abs()));
+    let digits = digits.as_str();
     let k = digits.len() as i64;
 
     if k <= n && n <= 21 {
         // An integer: the digits, then zeros.
-        out.push_str(&digits);
+        out.push_str(digits);
         push_zeros(out, n - k);
     } else if 0 < n && n <= 21 {
         // The point falls inside the digits.
-        for (i, c) in digits.chars().enumerate() {
-            if i as i64 == n {
-                out.push('.');
-            }
-            out.push(c);
-        }
+        let (int_part, frac_part) = digits.split_at_checked(n as usize).unwrap_or((digits, ""));
+        out.push_str(int_part);
+        out.push('.');
+        out.push_str(frac_part);
     } else if -6 < n && n <= 0 {
         // A small fraction: 0.000ddd
         out.push_str("0.");
         push_zeros(out, -n);
-        out.push_str(&digits);
+        out.push_str(digits);
     } else {
         // Exponential: d[.ddd]e±x
-        let mut chars = digits.chars();
-        if let Some(first) = chars.next() {
-            out.push(first);
-        }
-        let rest = chars.as_str();
+        let (first, rest) = digits.split_at_checked(1).unwrap_or((digits, ""));
+        out.push_str(first);
         if !rest.is_empty() {
             out.push('.');
             out.push_str(rest);
@@ -331,14 +439,28 @@ pub(crate) fn write_es_number(d: f64, out: &mut String) {
         let e = n - 1;
         out.push('e');
         out.push(if e < 0 { '-' } else { '+' });
-        let _ = write!(out, "{}", e.unsigned_abs());
+        write_u64(e.unsigned_abs(), out);
+    }
+}
+
+/// Significant decimal digits, kept on the stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Digits {
+    buf: [u8; 32],
+    len: usize,
+}
+
+impl Digits {
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(self.buf.get(..self.len).unwrap_or(&[])).unwrap_or("")
     }
 }
 
 /// Splits a positive decimal numeral (`123.45`, `0.001`, `1.0`, `1.5e-7`, `1e+21`) into its
 /// significant digits without leading or trailing zeros (`12345`) and the `n` for which the
-/// value is `0.d1d2... × 10^n` (`3`). Total: never fails, whatever the input.
-fn split_decimal(text: &str) -> (String, i64) {
+/// value is `0.d1d2... × 10^n` (`3`). Total: never fails, whatever the input; digits past the
+/// 32nd are dropped (a double needs at most 17).
+fn split_decimal(text: &str) -> (Digits, i64) {
     let (mantissa, exponent) = text.split_once(['e', 'E']).unwrap_or((text, "0"));
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let mut n = parse_exponent(exponent).saturating_add(int_part.len() as i64);
@@ -346,16 +468,24 @@ fn split_decimal(text: &str) -> (String, i64) {
         .bytes()
         .chain(frac_part.bytes())
         .filter(u8::is_ascii_digit);
-    let mut digits = String::new();
+    let mut digits = Digits {
+        buf: [b'0'; 32],
+        len: 0,
+    };
+    // Length without the trailing zeros.
+    let mut significant = 0;
     for b in all {
-        if digits.is_empty() && b == b'0' {
+        if digits.len == 0 && b == b'0' {
             n -= 1;
-        } else {
-            digits.push(char::from(b));
+        } else if let Some(slot) = digits.buf.get_mut(digits.len) {
+            *slot = b;
+            digits.len += 1;
+            if b != b'0' {
+                significant = digits.len;
+            }
         }
     }
-    let significant = digits.trim_end_matches('0').len();
-    digits.truncate(significant);
+    digits.len = significant;
     (digits, n)
 }
 
@@ -377,673 +507,6 @@ fn parse_exponent(s: &str) -> i64 {
 fn push_zeros(out: &mut String, count: i64) {
     for _ in 0..count {
         out.push('0');
-    }
-}
-
-/// The canonical JSON of anything serializable, written as it is serialized, exactly as
-/// `canonical_json(&Value::from_json(&serde_json::to_value(value)?))` would write it, with the
-/// top-level member named `skip` left out: non-finite floats become `null` (as `to_value` makes
-/// them), unsigned integers above `i64::MAX` are written as doubles, enum variants as
-/// `serde_json` shapes them.
-///
-/// `None` when the value holds something this writer leaves to that longer road: 128-bit
-/// integers, map keys that are not strings, integers or unit variants, a repeated map key,
-/// nesting past [`MAX_DEPTH`], or a `Serialize` impl that fails. Callers then take that road,
-/// which also reports the error if there is one.
-#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-pub(crate) fn canonical_json_of<T: serde::Serialize + ?Sized>(
-    value: &T,
-    skip: Option<&str>,
-) -> Option<String> {
-    let mut w = Writer {
-        out: String::with_capacity(1024),
-        keys: String::new(),
-        members: Vec::new(),
-        scratch: String::new(),
-        skip,
-        depth: 0,
-    };
-    value.serialize(&mut w).ok()?;
-    Some(w.out)
-}
-
-/// The direct writer gave up; see [`canonical_json_of`].
-#[derive(Debug)]
-pub(crate) struct Unsupported;
-
-impl fmt::Display for Unsupported {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("not written directly")
-    }
-}
-
-impl std::error::Error for Unsupported {}
-
-impl serde::ser::Error for Unsupported {
-    fn custom<T: fmt::Display>(_msg: T) -> Unsupported {
-        Unsupported
-    }
-}
-
-/// A written member of an open map: its raw key in [`Writer::keys`] and its canonical value
-/// in [`Writer::out`], as byte ranges.
-struct Member {
-    key: (usize, usize),
-    value: (usize, usize),
-}
-
-struct Writer<'s> {
-    out: String,
-    /// Raw keys of the members of every open map.
-    keys: String,
-    /// Members of every open map, the innermost map's last.
-    members: Vec<Member>,
-    /// Where a finished map is assembled in key order before it replaces its members.
-    scratch: String,
-    /// The top-level member to leave out.
-    skip: Option<&'s str>,
-    depth: usize,
-}
-
-impl<'s> Writer<'s> {
-    fn enter(&mut self) -> Result<(), Unsupported> {
-        if self.depth >= MAX_DEPTH {
-            return Err(Unsupported);
-        }
-        self.depth += 1;
-        Ok(())
-    }
-
-    fn open_map<'a>(&'a mut self, variant: Option<&str>) -> Result<MapWriter<'a, 's>, Unsupported> {
-        if variant.is_some() {
-            self.enter()?;
-            self.out.push('{');
-            write_string(variant.unwrap_or(""), &mut self.out);
-            self.out.push(':');
-        }
-        let skip = if self.depth == 0 { self.skip } else { None };
-        self.enter()?;
-        Ok(MapWriter {
-            out_base: self.out.len(),
-            keys_base: self.keys.len(),
-            members_base: self.members.len(),
-            skip,
-            skipping: false,
-            key: None,
-            close_variant: variant.is_some(),
-            w: self,
-        })
-    }
-
-    fn open_seq<'a>(&'a mut self, variant: Option<&str>) -> Result<SeqWriter<'a, 's>, Unsupported> {
-        if variant.is_some() {
-            self.enter()?;
-            self.out.push('{');
-            write_string(variant.unwrap_or(""), &mut self.out);
-            self.out.push(':');
-        }
-        self.enter()?;
-        self.out.push('[');
-        Ok(SeqWriter {
-            first: true,
-            close_variant: variant.is_some(),
-            w: self,
-        })
-    }
-
-    fn float(&mut self, d: f64) {
-        if d.is_finite() {
-            write_es_number(d, &mut self.out);
-        } else {
-            self.out.push_str("null");
-        }
-    }
-}
-
-impl<'a, 's> serde::Serializer for &'a mut Writer<'s> {
-    type Ok = ();
-    type Error = Unsupported;
-    type SerializeSeq = SeqWriter<'a, 's>;
-    type SerializeTuple = SeqWriter<'a, 's>;
-    type SerializeTupleStruct = SeqWriter<'a, 's>;
-    type SerializeTupleVariant = SeqWriter<'a, 's>;
-    type SerializeMap = MapWriter<'a, 's>;
-    type SerializeStruct = MapWriter<'a, 's>;
-    type SerializeStructVariant = MapWriter<'a, 's>;
-
-    fn serialize_bool(self, v: bool) -> Result<(), Unsupported> {
-        self.out.push_str(if v { "true" } else { "false" });
-        Ok(())
-    }
-    fn serialize_i8(self, v: i8) -> Result<(), Unsupported> {
-        self.serialize_i64(i64::from(v))
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Unsupported> {
-        self.serialize_i64(i64::from(v))
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Unsupported> {
-        self.serialize_i64(i64::from(v))
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Unsupported> {
-        write_i64(v, &mut self.out);
-        Ok(())
-    }
-    fn serialize_i128(self, _v: i128) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Unsupported> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Unsupported> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Unsupported> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Unsupported> {
-        if i64::try_from(v).is_ok() {
-            write_u64(v, &mut self.out);
-        } else {
-            // `Value::from_json` makes such a number a double.
-            self.float(v as f64);
-        }
-        Ok(())
-    }
-    fn serialize_u128(self, _v: u128) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_f32(self, v: f32) -> Result<(), Unsupported> {
-        self.float(f64::from(v));
-        Ok(())
-    }
-    fn serialize_f64(self, v: f64) -> Result<(), Unsupported> {
-        self.float(v);
-        Ok(())
-    }
-    fn serialize_char(self, v: char) -> Result<(), Unsupported> {
-        self.serialize_str(v.encode_utf8(&mut [0; 4]))
-    }
-    fn serialize_str(self, v: &str) -> Result<(), Unsupported> {
-        write_string(v, &mut self.out);
-        Ok(())
-    }
-    fn serialize_bytes(self, v: &[u8]) -> Result<(), Unsupported> {
-        use serde::ser::SerializeSeq as _;
-        let mut seq = self.open_seq(None)?;
-        for b in v {
-            seq.serialize_element(b)?;
-        }
-        seq.end()
-    }
-    fn serialize_none(self) -> Result<(), Unsupported> {
-        self.serialize_unit()
-    }
-    fn serialize_some<T: serde::Serialize + ?Sized>(self, value: &T) -> Result<(), Unsupported> {
-        value.serialize(self)
-    }
-    fn serialize_unit(self) -> Result<(), Unsupported> {
-        self.out.push_str("null");
-        Ok(())
-    }
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Unsupported> {
-        self.serialize_unit()
-    }
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-    ) -> Result<(), Unsupported> {
-        self.serialize_str(variant)
-    }
-    fn serialize_newtype_struct<T: serde::Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<(), Unsupported> {
-        value.serialize(self)
-    }
-    fn serialize_newtype_variant<T: serde::Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-        value: &T,
-    ) -> Result<(), Unsupported> {
-        if self.depth == 0 && self.skip == Some(variant) {
-            return Err(Unsupported);
-        }
-        self.enter()?;
-        self.out.push('{');
-        write_string(variant, &mut self.out);
-        self.out.push(':');
-        value.serialize(&mut *self)?;
-        self.out.push('}');
-        self.depth -= 1;
-        Ok(())
-    }
-    fn serialize_seq(self, _len: Option<usize>) -> Result<SeqWriter<'a, 's>, Unsupported> {
-        self.open_seq(None)
-    }
-    fn serialize_tuple(self, _len: usize) -> Result<SeqWriter<'a, 's>, Unsupported> {
-        self.open_seq(None)
-    }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<SeqWriter<'a, 's>, Unsupported> {
-        self.open_seq(None)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-        _len: usize,
-    ) -> Result<SeqWriter<'a, 's>, Unsupported> {
-        if self.depth == 0 && self.skip == Some(variant) {
-            return Err(Unsupported);
-        }
-        self.open_seq(Some(variant))
-    }
-    fn serialize_map(self, _len: Option<usize>) -> Result<MapWriter<'a, 's>, Unsupported> {
-        self.open_map(None)
-    }
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<MapWriter<'a, 's>, Unsupported> {
-        self.open_map(None)
-    }
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-        _len: usize,
-    ) -> Result<MapWriter<'a, 's>, Unsupported> {
-        if self.depth == 0 && self.skip == Some(variant) {
-            return Err(Unsupported);
-        }
-        self.open_map(Some(variant))
-    }
-}
-
-pub(crate) struct SeqWriter<'a, 's> {
-    w: &'a mut Writer<'s>,
-    first: bool,
-    close_variant: bool,
-}
-
-impl SeqWriter<'_, '_> {
-    fn element<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        if !self.first {
-            self.w.out.push(',');
-        }
-        self.first = false;
-        value.serialize(&mut *self.w)
-    }
-
-    fn finish(self) -> Result<(), Unsupported> {
-        self.w.out.push(']');
-        self.w.depth -= 1;
-        if self.close_variant {
-            self.w.out.push('}');
-            self.w.depth -= 1;
-        }
-        Ok(())
-    }
-}
-
-impl serde::ser::SerializeSeq for SeqWriter<'_, '_> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_element<T: serde::Serialize + ?Sized>(
-        &mut self,
-        value: &T,
-    ) -> Result<(), Unsupported> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Unsupported> {
-        self.finish()
-    }
-}
-
-impl serde::ser::SerializeTuple for SeqWriter<'_, '_> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_element<T: serde::Serialize + ?Sized>(
-        &mut self,
-        value: &T,
-    ) -> Result<(), Unsupported> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Unsupported> {
-        self.finish()
-    }
-}
-
-impl serde::ser::SerializeTupleStruct for SeqWriter<'_, '_> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_field<T: serde::Serialize + ?Sized>(
-        &mut self,
-        value: &T,
-    ) -> Result<(), Unsupported> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Unsupported> {
-        self.finish()
-    }
-}
-
-impl serde::ser::SerializeTupleVariant for SeqWriter<'_, '_> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_field<T: serde::Serialize + ?Sized>(
-        &mut self,
-        value: &T,
-    ) -> Result<(), Unsupported> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), Unsupported> {
-        self.finish()
-    }
-}
-
-/// Writes a map's members as they come, then puts them in key order at its end.
-pub(crate) struct MapWriter<'a, 's> {
-    w: &'a mut Writer<'s>,
-    out_base: usize,
-    keys_base: usize,
-    members_base: usize,
-    /// The member to leave out (at the top level).
-    skip: Option<&'s str>,
-    /// The current member is the one left out.
-    skipping: bool,
-    /// The current member's key, once written.
-    key: Option<(usize, usize)>,
-    close_variant: bool,
-}
-
-impl MapWriter<'_, '_> {
-    fn key_written(&mut self, start: usize) {
-        let end = self.w.keys.len();
-        let key = self.w.keys.get(start..end).unwrap_or("");
-        if self.skip.is_some_and(|s| s == key) {
-            self.w.keys.truncate(start);
-            self.skipping = true;
-        } else {
-            self.key = Some((start, end));
-        }
-    }
-
-    fn value<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
-        if std::mem::take(&mut self.skipping) {
-            return Ok(());
-        }
-        let key = self.key.take().ok_or(Unsupported)?;
-        let start = self.w.out.len();
-        value.serialize(&mut *self.w)?;
-        self.w.members.push(Member {
-            key,
-            value: (start, self.w.out.len()),
-        });
-        Ok(())
-    }
-
-    fn finish(self) -> Result<(), Unsupported> {
-        let Writer {
-            out,
-            keys,
-            members,
-            scratch,
-            depth,
-            ..
-        } = &mut *self.w;
-        let key_of = |m: &Member| keys.get(m.key.0..m.key.1).unwrap_or("");
-        let own = members.get_mut(self.members_base..).unwrap_or(&mut []);
-        if keys
-            .get(self.keys_base..)
-            .is_some_and(utf16_order_is_byte_order)
-        {
-            own.sort_unstable_by(|a, b| key_of(a).cmp(key_of(b)));
-        } else {
-            own.sort_unstable_by(|a, b| utf16_cmp(key_of(a), key_of(b)));
-        }
-        scratch.clear();
-        scratch.push('{');
-        let mut previous: Option<&str> = None;
-        for (i, m) in own.iter().enumerate() {
-            let key = key_of(m);
-            if previous == Some(key) {
-                // `serde_json` would keep the last; leave that to it.
-                return Err(Unsupported);
-            }
-            previous = Some(key);
-            if i > 0 {
-                scratch.push(',');
-            }
-            write_string(key, scratch);
-            scratch.push(':');
-            scratch.push_str(out.get(m.value.0..m.value.1).unwrap_or(""));
-        }
-        scratch.push('}');
-        out.truncate(self.out_base);
-        out.push_str(scratch);
-        keys.truncate(self.keys_base);
-        members.truncate(self.members_base);
-        *depth -= 1;
-        if self.close_variant {
-            out.push('}');
-            *depth -= 1;
-        }
-        Ok(())
-    }
-}
-
-impl serde::ser::SerializeMap for MapWriter<'_, '_> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_key<T: serde::Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Unsupported> {
-        let start = self.w.keys.len();
-        key.serialize(KeyWriter(&mut self.w.keys))?;
-        self.key_written(start);
-        Ok(())
-    }
-    fn serialize_value<T: serde::Serialize + ?Sized>(
-        &mut self,
-        value: &T,
-    ) -> Result<(), Unsupported> {
-        self.value(value)
-    }
-    fn end(self) -> Result<(), Unsupported> {
-        self.finish()
-    }
-}
-
-impl serde::ser::SerializeStruct for MapWriter<'_, '_> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_field<T: serde::Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Unsupported> {
-        let start = self.w.keys.len();
-        self.w.keys.push_str(key);
-        self.key_written(start);
-        self.value(value)
-    }
-    fn end(self) -> Result<(), Unsupported> {
-        self.finish()
-    }
-}
-
-impl serde::ser::SerializeStructVariant for MapWriter<'_, '_> {
-    type Ok = ();
-    type Error = Unsupported;
-    fn serialize_field<T: serde::Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Unsupported> {
-        serde::ser::SerializeStruct::serialize_field(self, key, value)
-    }
-    fn end(self) -> Result<(), Unsupported> {
-        self.finish()
-    }
-}
-
-/// Writes a map key's raw text: strings, characters, integers and unit variants, as
-/// `serde_json` turns them into object keys.
-struct KeyWriter<'a>(&'a mut String);
-
-impl serde::Serializer for KeyWriter<'_> {
-    type Ok = ();
-    type Error = Unsupported;
-    type SerializeSeq = serde::ser::Impossible<(), Unsupported>;
-    type SerializeTuple = serde::ser::Impossible<(), Unsupported>;
-    type SerializeTupleStruct = serde::ser::Impossible<(), Unsupported>;
-    type SerializeTupleVariant = serde::ser::Impossible<(), Unsupported>;
-    type SerializeMap = serde::ser::Impossible<(), Unsupported>;
-    type SerializeStruct = serde::ser::Impossible<(), Unsupported>;
-    type SerializeStructVariant = serde::ser::Impossible<(), Unsupported>;
-
-    fn serialize_str(self, v: &str) -> Result<(), Unsupported> {
-        self.0.push_str(v);
-        Ok(())
-    }
-    fn serialize_char(self, v: char) -> Result<(), Unsupported> {
-        self.0.push(v);
-        Ok(())
-    }
-    fn serialize_i8(self, v: i8) -> Result<(), Unsupported> {
-        self.serialize_i64(i64::from(v))
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Unsupported> {
-        self.serialize_i64(i64::from(v))
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Unsupported> {
-        self.serialize_i64(i64::from(v))
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Unsupported> {
-        write_i64(v, self.0);
-        Ok(())
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Unsupported> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Unsupported> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Unsupported> {
-        self.serialize_u64(u64::from(v))
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Unsupported> {
-        write_u64(v, self.0);
-        Ok(())
-    }
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        variant: &'static str,
-    ) -> Result<(), Unsupported> {
-        self.serialize_str(variant)
-    }
-    fn serialize_newtype_struct<T: serde::Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        value: &T,
-    ) -> Result<(), Unsupported> {
-        value.serialize(self)
-    }
-
-    fn serialize_bool(self, _v: bool) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_f32(self, _v: f32) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_f64(self, _v: f64) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_bytes(self, _v: &[u8]) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_none(self) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_some<T: serde::Serialize + ?Sized>(self, _value: &T) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_unit(self) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_newtype_variant<T: serde::Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _value: &T,
-    ) -> Result<(), Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_seq(
-        self,
-        _len: Option<usize>,
-    ) -> Result<serde::ser::Impossible<(), Unsupported>, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_tuple(
-        self,
-        _len: usize,
-    ) -> Result<serde::ser::Impossible<(), Unsupported>, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<serde::ser::Impossible<(), Unsupported>, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<serde::ser::Impossible<(), Unsupported>, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_map(
-        self,
-        _len: Option<usize>,
-    ) -> Result<serde::ser::Impossible<(), Unsupported>, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<serde::ser::Impossible<(), Unsupported>, Unsupported> {
-        Err(Unsupported)
-    }
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<serde::ser::Impossible<(), Unsupported>, Unsupported> {
-        Err(Unsupported)
     }
 }
 
@@ -1108,7 +571,8 @@ mod tests {
             ("9007199254740992.0", "9007199254740992", 16),
         ];
         for &(text, digits, n) in cases {
-            assert_eq!(split_decimal(text), (digits.to_owned(), n), "{text}");
+            let (got, got_n) = split_decimal(text);
+            assert_eq!((got.as_str(), got_n), (digits, n), "{text}");
         }
     }
 
@@ -1314,108 +778,100 @@ mod tests {
         );
     }
 
-    /// What `canonical_json_of` must equal: through `serde_json`'s tree and `Value`.
-    fn via_value<T: serde::Serialize>(value: &T, skip: Option<&str>) -> String {
-        let mut v = Value::from_json(&serde_json::to_value(value).unwrap());
-        if let (Some(skip), Value::Map(m)) = (skip, &mut v) {
-            std::sync::Arc::make_mut(m).remove(skip);
-        }
-        canonical_json(&v).unwrap()
-    }
-
+    /// The word-at-a-time escape check finds every byte to escape, wherever it sits, in
+    /// strings of every length around the word size.
     #[test]
-    fn written_directly_as_through_value() {
-        use std::collections::BTreeMap;
-
-        #[derive(serde::Serialize)]
-        enum E {
-            Unit,
-            New(i8),
-            Pair(u8, String),
-            Fields { z: bool, a: Option<f32> },
+    fn string_escapes_at_every_position() {
+        fn reference(s: &str) -> String {
+            let mut out = String::from("\"");
+            for c in s.chars() {
+                match c {
+                    '"' => out.push_str("\\\""),
+                    '\\' => out.push_str("\\\\"),
+                    '\u{8}' => out.push_str("\\b"),
+                    '\u{c}' => out.push_str("\\f"),
+                    '\n' => out.push_str("\\n"),
+                    '\r' => out.push_str("\\r"),
+                    '\t' => out.push_str("\\t"),
+                    c if u32::from(c) < 0x20 => out.push_str(&format!("\\u{:04x}", u32::from(c))),
+                    c => out.push(c),
+                }
+            }
+            out.push('"');
+            out
         }
-        #[derive(serde::Serialize)]
-        struct Inner(u16);
-        #[derive(serde::Serialize)]
-        struct Unit;
-        #[derive(serde::Serialize)]
-        struct S {
-            zeta: Vec<E>,
-            alpha: BTreeMap<String, f64>,
-            tests: BTreeMap<u32, Inner>,
-            big: u64,
-            small: i64,
-            c: char,
-            #[serde(with = "serde_bytes_like")]
-            bytes: Vec<u8>,
-            unit: (),
-            unit_struct: Unit,
-            tuple: (i32, &'static str),
-            text: &'static str,
-            value: Value,
-            nothing: Option<u8>,
-        }
-        mod serde_bytes_like {
-            pub fn serialize<S: serde::Serializer>(b: &[u8], s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_bytes(b)
+        let specials = [
+            '"', '\\', '\0', '\u{1f}', '\n', '\u{7f}', ' ', '!', '#', '[', ']', 'é',
+        ];
+        for len in 0..20 {
+            for at in 0..len.max(1) {
+                for &c in &specials {
+                    for fill in ['a', '\u{80}', '\u{1f600}'] {
+                        let s: String = (0..len).map(|i| if i == at { c } else { fill }).collect();
+                        let mut out = String::new();
+                        write_string(&s, &mut out);
+                        assert_eq!(out, reference(&s), "{s:?}");
+                    }
+                }
             }
         }
-        let s = S {
-            zeta: vec![
-                E::Unit,
-                E::New(-3),
-                E::Pair(7, "p".into()),
-                E::Fields {
-                    z: true,
-                    a: Some(0.1),
-                },
-                E::Fields { z: false, a: None },
-            ],
-            alpha: BTreeMap::from([
-                ("\u{e000}".to_owned(), 1.5),
-                ("\u{1f600}".to_owned(), f64::NAN),
-                ("b\"\\\n\u{1}".to_owned(), -0.0),
-                ("a".to_owned(), 1e21),
-            ]),
-            tests: BTreeMap::from([(10, Inner(1)), (9, Inner(2))]),
-            big: u64::MAX,
-            small: i64::MIN,
-            c: '\u{e9}',
-            bytes: vec![0, 255],
-            unit: (),
-            unit_struct: Unit,
-            tuple: (-1, "t"),
-            text: "tab\there \u{2028} \u{7f}",
-            value: serde_json::from_str(
-                r#"{"tests": [1, 2.5, null, {"b": "x", "a": true}], "\u00e9": {}}"#,
-            )
-            .unwrap(),
-            nothing: None,
-        };
-        for skip in [None, Some("tests"), Some("value")] {
-            assert_eq!(
-                canonical_json_of(&s, skip).unwrap(),
-                via_value(&s, skip),
-                "{skip:?}"
-            );
+        // Every byte value next to every other in a short string.
+        for b in 0u8..=0x7f {
+            for fill in ["", "x", "xxx", "xxxxxxx", "xxxxxxxxxxxxxxx"] {
+                let s = format!("{fill}{}{fill}", char::from(b));
+                let mut out = String::new();
+                write_string(&s, &mut out);
+                assert_eq!(out, reference(&s), "{s:?}");
+            }
         }
-        for v in [
-            Value::Int(3),
-            Value::Double(f64::INFINITY),
-            Value::map([("tests", Value::Int(1)), ("x", Value::Null)]),
-        ] {
-            assert_eq!(
-                canonical_json_of(&v, Some("tests")).unwrap(),
-                via_value(&v, Some("tests"))
-            );
+    }
+
+    /// Integral doubles below 2^53 are written as integers; that shortcut agrees with the
+    /// shortest-digits path everywhere it applies.
+    #[test]
+    fn integral_doubles_match_shortest_digits() {
+        fn slow(d: f64) -> String {
+            let mut out = String::new();
+            if d.is_sign_negative() {
+                out.push('-');
+            }
+            let mut buffer = zmij::Buffer::new();
+            let (digits, n) = split_decimal(buffer.format_finite(d.abs()));
+            let digits = digits.as_str();
+            let k = digits.len() as i64;
+            assert!(k <= n && n <= 21, "{d}");
+            out.push_str(digits);
+            push_zeros(&mut out, n - k);
+            out
         }
-        // Left to the longer road: 128-bit integers, float keys, and too deep nesting.
-        assert_eq!(canonical_json_of(&1i128, None), None);
-        assert_eq!(canonical_json_of(&BTreeMap::from([(true, 1)]), None), None);
-        let mut deep = Value::Null;
-        for _ in 0..=MAX_DEPTH {
-            deep = Value::list(vec![deep]);
+        let mut samples: Vec<f64> = vec![
+            1.0,
+            9.0,
+            10.0,
+            100.0,
+            1e15,
+            1e16 - 2.0,
+            EXACT_INTEGERS - 1.0,
+        ];
+        let mut x = 1.0f64;
+        while x < EXACT_INTEGERS {
+            samples.extend([x, x - 1.0, x + 1.0, x * 3.0, (x * 1.7).round()]);
+            x *= 2.0;
         }
-        assert_eq!(canonical_json_of(&deep, None), None);
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        for _ in 0..10_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            samples.push((state >> 11) as f64);
+            samples.push((state >> (11 + state % 50)) as f64);
+        }
+        for d in samples {
+            for d in [d, -d] {
+                if d != 0.0 && d.abs() < EXACT_INTEGERS {
+                    assert_eq!(es(d), slow(d), "{d}");
+                }
+            }
+        }
     }
 }

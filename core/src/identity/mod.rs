@@ -12,13 +12,17 @@
 
 mod binding;
 mod canonical;
+#[cfg(not(target_arch = "wasm32"))]
+mod direct;
 mod signing;
 
 pub use binding::{Expiry, OverrideRejection, check_binding};
 // The wasm build digests documents through `Value` only (see `policy::load::digest_of`).
-#[cfg_attr(target_arch = "wasm32", allow(unused_imports))]
-pub(crate) use canonical::canonical_json_of;
 pub use canonical::{CanonicalError, MAX_DEPTH, canonical_json};
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) use direct::canonical_digest_of;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) use direct::canonical_json_of;
 pub use signing::{
     KeyError, OverridePayload, SIGNING_DOMAIN, SignatureError, TrustedKey, public_key_base64,
     sign_override, signing_bytes, verify_override,

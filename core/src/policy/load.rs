@@ -130,8 +130,8 @@ pub(crate) fn digest_of(document: &PolicyDocument) -> Result<String, Diagnostics
     // gives the same text (or the error). Not in the wasm build, where the second serializer
     // of every document type costs more download than it saves time.
     #[cfg(not(target_arch = "wasm32"))]
-    if let Some(text) = crate::identity::canonical_json_of(document, Some("tests")) {
-        return Ok(crate::identity::sha256_hex(text));
+    if let Some(digest) = crate::identity::canonical_digest_of(document, Some("tests")) {
+        return Ok(digest);
     }
     digest_via_value(document)
 }
@@ -247,15 +247,29 @@ mod tests {
     /// does.
     #[test]
     fn digest_written_directly_matches_definition() {
-        let mut texts: Vec<String> = [
-            include_str!("../../../examples/policies/agent-trading.yaml"),
-            include_str!("../../../examples/policies/coding-agent.yaml"),
-            include_str!("../../../examples/policies/deployment-verdicts.yaml"),
-            include_str!("../../../examples/policies/model-deployment.yaml"),
-            include_str!("../../../examples/policies/pipeline-gate.yaml"),
-        ]
-        .map(str::to_owned)
-        .to_vec();
+        // Every reference policy in `examples/policies`, whatever is added there later.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/policies");
+        let mut texts: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| {
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                name.ends_with(".yaml") && !name.ends_with("_test.yaml")
+            })
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect();
+        assert!(texts.len() >= 5, "{dir:?}");
+        // The load benchmark's 50-rule policy.
+        let mut b5 = String::from(
+            "govgate: 1\nname: b5\nsubject: manifest\nverdicts: {allow: auto, deny: block}\ndefault_verdict: {verdict: allow}\nrules:\n",
+        );
+        for i in 0..50 {
+            b5.push_str(&format!(
+                "  - id: r{i}\n    on: [\"t{i}\"]\n    when: input.type == \"t{i}\" && input.amount > {}\n    verdict: deny\n",
+                10 * i
+            ));
+        }
+        texts.push(b5);
         texts.push(
             "govgate: 1\nname: \"ünï\\u0001\\\"q\"\nsubject: manifest\nparameters:\n  \u{e000}: {type: number, default: 1e300}\n  \u{1f600}: {type: integer, default: 18446744073709551615}\n  big: {type: list, default: [-1, 0.5, \"x\", {b: 1, a: [null, true]}]}\ndeny:\n  - id: x\n    when: params.big.size() > 0\n    message: m\ntests:\n  cases:\n    - name: t\n      input: {}\n      expect: {outcome: block}\n"
                 .to_owned(),
@@ -271,6 +285,151 @@ mod tests {
                 digest_via_value(&document).unwrap(),
                 "{direct}"
             );
+            assert_eq!(
+                digest_of(&document).unwrap(),
+                digest_via_value(&document).unwrap()
+            );
+        }
+    }
+
+    /// Generated documents: parameter, verdict, level and band names needing UTF-16 order,
+    /// strings needing escapes, numbers of every form, optional parts present or not. The
+    /// direct digest equals the definition's on each.
+    #[test]
+    fn digest_of_generated_documents_matches_definition() {
+        use super::super::document::{
+            AutonomySpec, LevelSpec, Outcome, ParameterSpec, ParameterType, RuleSpec, TestCaseSpec,
+        };
+        use std::collections::BTreeMap;
+
+        let names = [
+            "a",
+            "b\u{e000}",
+            "b\u{10000}",
+            "\u{ffff}",
+            "\u{1f600}",
+            "\u{fb33}",
+            "q\"",
+            "b\\",
+            "\n\u{1}",
+            "é",
+            "tests",
+            "",
+        ];
+        let texts = [
+            "",
+            "plain",
+            "input.type == \"x\"",
+            "tab\there\u{2028}\u{7f}",
+            "\\\"\u{0}",
+            "a long string without anything to escape in it at all",
+        ];
+        let numbers = [
+            0.0,
+            -0.0,
+            0.5,
+            1.0,
+            -7.0,
+            1e21,
+            1e-7,
+            123.456,
+            9_007_199_254_740_993.0,
+            5e-324,
+            f64::MAX,
+            333_333_333.333_333_3,
+        ];
+        let mut state = 0x853c_49e6_748f_ea9bu64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for round in 0..200 {
+            let mut doc = PolicyDocument {
+                govgate: 1,
+                name: texts[next(texts.len())].to_owned(),
+                description: (next(2) == 0).then(|| texts[next(texts.len())].to_owned()),
+                ..PolicyDocument::default()
+            };
+            for _ in 0..next(5) {
+                let default = match next(4) {
+                    0 => Value::Double(numbers[next(numbers.len())]),
+                    1 => Value::Int(-(next(1000) as i64)),
+                    2 => Value::string(texts[next(texts.len())]),
+                    _ => {
+                        Value::map((0..next(4)).map(|_| (names[next(names.len())], Value::Int(1))))
+                    }
+                };
+                doc.parameters.insert(
+                    names[next(names.len())].to_owned(),
+                    ParameterSpec {
+                        kind: ParameterType::Number,
+                        default,
+                        description: (next(2) == 0).then(|| texts[next(texts.len())].to_owned()),
+                        min: (next(2) == 0).then(|| numbers[next(numbers.len())]),
+                        max: None,
+                        step: (next(2) == 0).then(|| numbers[next(numbers.len())]),
+                    },
+                );
+            }
+            for _ in 0..next(4) {
+                doc.verdicts
+                    .insert(names[next(names.len())].to_owned(), Outcome::Block);
+            }
+            for i in 0..next(6) {
+                doc.rules.push(RuleSpec {
+                    id: format!("r{i}{}", names[next(names.len())]),
+                    on: (0..next(3))
+                        .map(|_| texts[next(texts.len())].to_owned())
+                        .collect(),
+                    when: texts[next(texts.len())].to_owned(),
+                    verdict: names[next(names.len())].to_owned(),
+                    reason_code: texts[next(texts.len())].to_owned(),
+                    message: (next(2) == 0).then(|| texts[next(texts.len())].to_owned()),
+                    unless_flag: (next(3) == 0).then(|| texts[next(texts.len())].to_owned()),
+                    approval: None,
+                });
+            }
+            if next(2) == 0 {
+                let level = LevelSpec {
+                    description: (next(2) == 0).then(|| texts[next(texts.len())].to_owned()),
+                    bands: (0..next(4))
+                        .map(|_| {
+                            (
+                                names[next(names.len())].to_owned(),
+                                numbers[next(numbers.len())],
+                            )
+                        })
+                        .collect(),
+                    action_types: BTreeMap::new(),
+                };
+                doc.autonomy = Some(AutonomySpec {
+                    default: names[next(names.len())].to_owned(),
+                    levels: BTreeMap::from([(names[next(names.len())].to_owned(), level)]),
+                    ..AutonomySpec::default()
+                });
+            }
+            if next(2) == 0 {
+                // Tests are left out of the digest.
+                doc.tests = Some(TestSuiteSpec {
+                    cases: vec![TestCaseSpec {
+                        name: "t".into(),
+                        input: Value::Double(f64::NAN),
+                        params: BTreeMap::new(),
+                        now: None,
+                        expect: Default::default(),
+                    }],
+                    ..TestSuiteSpec::default()
+                });
+            }
+            // Written directly, not left to the `Value` road.
+            assert_eq!(
+                crate::identity::canonical_digest_of(&doc, Some("tests")),
+                Some(digest_via_value(&doc).unwrap()),
+                "round {round}: {doc:?}"
+            );
+            assert_eq!(digest_of(&doc).unwrap(), digest_via_value(&doc).unwrap());
         }
     }
 
