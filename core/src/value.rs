@@ -348,23 +348,58 @@ impl de::Error for DeError {
         }
     }
 
-    // As serde_json words them: JSON calls the unit value `null`.
+    // Worded for policy authors rather than in serde's terms: "expected a list, found a
+    // mapping", not "invalid type: map, expected a sequence".
     fn invalid_type(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> DeError {
-        match unexpected {
-            de::Unexpected::Unit => {
-                de::Error::custom(format_args!("invalid type: null, expected {expected}"))
-            }
-            other => de::Error::custom(format_args!("invalid type: {other}, expected {expected}")),
-        }
+        de::Error::custom(format_args!(
+            "expected {}, found {}",
+            author_expected(&expected.to_string()),
+            author_found(&unexpected)
+        ))
     }
 
     fn invalid_value(unexpected: de::Unexpected<'_>, expected: &dyn de::Expected) -> DeError {
-        match unexpected {
-            de::Unexpected::Unit => {
-                de::Error::custom(format_args!("invalid value: null, expected {expected}"))
-            }
-            other => de::Error::custom(format_args!("invalid value: {other}, expected {expected}")),
+        de::Error::custom(format_args!(
+            "expected {}, found {}",
+            author_expected(&expected.to_string()),
+            author_found(&unexpected)
+        ))
+    }
+}
+
+/// What was found, in a policy author's words (YAML/JSON, not Rust).
+fn author_found(unexpected: &de::Unexpected<'_>) -> String {
+    use de::Unexpected as U;
+    match unexpected {
+        U::Unit | U::Option => "null".to_owned(),
+        U::Bool(b) => format!("`{b}`"),
+        U::Signed(i) => format!("the number {i}"),
+        U::Unsigned(u) => format!("the number {u}"),
+        U::Float(f) => format!("the number {f}"),
+        U::Str(s) => {
+            let shown: String = s.chars().take(60).collect();
+            let more = if s.chars().count() > 60 { "…" } else { "" };
+            format!("the string {:?}", format!("{shown}{more}"))
         }
+        U::Char(c) => format!("the string {:?}", c.to_string()),
+        U::Seq => "a list".to_owned(),
+        U::Map => "a mapping".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+/// What was expected, in a policy author's words: serde says `struct ApprovalSpec`, `a
+/// sequence`, `f64`.
+fn author_expected(expected: &str) -> String {
+    match expected {
+        "a sequence" => "a list".to_owned(),
+        "a map" | "map" => "a mapping".to_owned(),
+        "f64" | "f32" => "a number".to_owned(),
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number of 0 or more".to_owned(),
+        "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".to_owned(),
+        "a borrowed string" => "a string".to_owned(),
+        e if e.starts_with("struct ") || e.starts_with("a map of") => "a mapping".to_owned(),
+        e => e.to_owned(),
     }
 }
 
@@ -960,7 +995,40 @@ mod tests {
             r#"{"a": 1, "g": -200}"#,
         ] {
             let (direct, via_json) = both(json);
-            assert_eq!(direct, via_json, "{json}");
+            match (&direct, &via_json) {
+                // Type and value errors are reworded for authors; same place, same kind.
+                (Err(ours), Err(theirs))
+                    if theirs.contains("| invalid type: ")
+                        || theirs.contains("| invalid value: ") =>
+                {
+                    let (our_path, our_msg) = ours.split_once(" | ").unwrap();
+                    let (their_path, _) = theirs.split_once(" | ").unwrap();
+                    assert_eq!(our_path, their_path, "{json}");
+                    assert!(
+                        our_msg.starts_with("expected ") && our_msg.contains(", found "),
+                        "{json}: {ours}"
+                    );
+                }
+                _ => assert_eq!(direct, via_json, "{json}"),
+            }
+        }
+        // The wording itself.
+        for (json, message) in [
+            (
+                r#"{"a": -1}"#,
+                "a | expected a whole number of 0 or more, found the number -1",
+            ),
+            (
+                r#"{"a": "1"}"#,
+                "a | expected a whole number of 0 or more, found the string \"1\"",
+            ),
+            (
+                r#"{"a": 1, "c": "x"}"#,
+                "c | expected a list, found the string \"x\"",
+            ),
+            (r#""x""#, ". | expected a mapping, found the string \"x\""),
+        ] {
+            assert_eq!(both(json).0.map(|_| ()), Err(message.to_owned()), "{json}");
         }
         // Non-finite doubles read as null, as `to_json` makes them.
         for v in [
@@ -975,7 +1043,16 @@ mod tests {
                 .map_err(|e| format!("{} | {}", crate::source::format_path(&e.path), e.message));
             let via_json = serde_path_to_error::deserialize::<_, S>(v.to_json())
                 .map_err(|e| format!("{} | {}", e.path(), e.inner()));
-            assert_eq!(direct, via_json, "{v:?}");
+            match (&direct, &via_json) {
+                (Err(ours), Err(theirs)) if theirs.contains("| invalid type: null") => {
+                    assert_eq!(
+                        ours.split_once(" | ").map(|p| p.0),
+                        theirs.split_once(" | ").map(|p| p.0)
+                    );
+                    assert!(ours.ends_with(", found null"), "{ours}");
+                }
+                _ => assert_eq!(direct, via_json, "{v:?}"),
+            }
         }
     }
 }
