@@ -264,7 +264,9 @@ fn read_options(options: &JsValue) -> Result<Options, Error> {
         if NOW_KEY.with(|now_key| key == *now_key) {
             let value = js_sys::Reflect::get(options, &key)
                 .map_err(|e| Error::input("options.now", js_message(&e)))?;
-            if !value.is_undefined() {
+            if let Some(cached) = cached_now(&value) {
+                now = Some(cached);
+            } else if !value.is_undefined() {
                 now = Some(read_now(&value)?);
             }
             continue;
@@ -320,9 +322,6 @@ fn read_options(options: &JsValue) -> Result<Options, Error> {
 
 /// `options.now`: a `Date` or an RFC 3339 string.
 fn read_now(value: &JsValue) -> Result<DateTime<Utc>, Error> {
-    if let Some(now) = cached_now(value) {
-        return Ok(now);
-    }
     if let Some(text) = value.as_string() {
         let now = api::parse_time(&text).map_err(|e| Error::input("options.now", e))?;
         LAST_NOW.with(|last| {
@@ -438,9 +437,10 @@ fn to_json(what: &str, value: &JsValue, limit: usize) -> Result<String, Error> {
     }
 }
 
-/// An object that is not an array (class instances, `Object.create(null)` included).
+/// An object that is not an array (class instances, `Object.create(null)` included; functions
+/// are not objects to `is_object`, which tests `typeof value === "object"`).
 fn is_plain_object(value: &JsValue) -> bool {
-    value.is_object() && !js_sys::Array::is_array(value) && !value.is_function()
+    value.is_object() && !js_sys::Array::is_array(value)
 }
 
 /// How a JavaScript user would name a value's type.
