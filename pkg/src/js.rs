@@ -363,9 +363,11 @@ thread_local! {
 /// The time of the last `now` string when `value` is that same string.
 fn cached_now(value: &JsValue) -> Option<DateTime<Utc>> {
     LAST_NOW.with(|last| {
-        last.try_borrow()
-            .ok()
-            .and_then(|l| l.as_ref().filter(|(text, _)| text == value).map(|(_, now)| *now))
+        last.try_borrow().ok().and_then(|l| {
+            l.as_ref()
+                .filter(|(text, _)| text == value)
+                .map(|(_, now)| *now)
+        })
     })
 }
 
