@@ -2,7 +2,7 @@
 //!
 //! - `cargo xtask dist pkg`: installs what is missing (the wasm32 target, wasm-bindgen-cli at
 //!   exactly the crate's version, wasm-opt from binaryen), builds the wasm, runs wasm-bindgen for
-//!   the `web`, `bundler` and `nodejs` targets and `wasm-opt -Oz`, and assembles one package in
+//!   the `web`, `bundler` and `nodejs` targets and `wasm-opt -Oz` ([`WASM_OPT_FLAGS`]), and assembles one package in
 //!   `pkg/dist/` whose `exports` serve ESM, CommonJS and the browser.
 //! - [`test`] (run by `cargo xtask test`, or alone as `cargo xtask test-pkg`): the native
 //!   tests of the crate, the dist build, `npm pack`, the `node:test` suites importing the packed
@@ -25,6 +25,23 @@ const BINARYEN_VERSION: &str = "132";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// The cargo profile for the package's wasm (LTO, one codegen unit; see the root Cargo.toml).
 const WASM_PROFILE: &str = "wasm-release";
+/// `wasm-opt`'s flags. `-Oz`: the `-O` levels differ by under 1% in size here and not
+/// measurably in speed. `--one-caller-inline-max-function-size`: binaryen otherwise inlines every
+/// function that has one caller, whatever its size, which turned the policy compiler into a few
+/// functions of 20-60 KB each; V8 compiles wasm lazily, one whole function at a time (Liftoff on
+/// first call, TurboFan once it is hot), so giant functions made the first `fromYaml` compile
+/// mostly-cold code and tier up huge hot ones. Capped, the first compile of agent-trading.yaml
+/// costs about 40% less TurboFan work in V8's background threads and the wasm is the same size.
+/// The bulk-memory, nontrapping-fptoint and sign-ext features need no flag: rustc enables them
+/// for wasm32 by default and wasm-opt reads them from the module's `target_features` section.
+const WASM_OPT_FLAGS: [&str; 6] = [
+    "-Oz",
+    "--one-caller-inline-max-function-size",
+    "20",
+    "--strip-debug",
+    "--strip-producers",
+    "--strip-target-features",
+];
 /// wasm-bindgen's targets, combined into one package.
 const BINDGEN_TARGETS: [&str; 3] = ["web", "bundler", "nodejs"];
 
@@ -240,7 +257,7 @@ fn build_dist() -> Result<PathBuf, String> {
     fs::create_dir_all(&dist).map_err(|e| format!("create {}: {e}", dist.display()))?;
     run_cmd(
         Command::new("wasm-opt")
-            .arg("-Oz")
+            .args(WASM_OPT_FLAGS)
             .arg(bindgen.join("nodejs").join("govgate_bg.wasm"))
             .arg("-o")
             .arg(dist.join("govgate_bg.wasm")),
