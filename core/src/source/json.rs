@@ -364,3 +364,10 @@ impl JsonParser<'_> {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "json_reference.rs"]
+mod reference;
+#[cfg(test)]
+#[path = "json_tests.rs"]
+mod tests;
