@@ -26,6 +26,10 @@ const SHARE_LIMIT: usize = 32;
 /// Slots in a [`StrCache`].
 const SLOTS: usize = 64;
 
+/// Most entries of an object whose spans are put in key order by matching them up with the
+/// object's map (quadratic, but cheaper than sorting for a few).
+const SORT_BY_MATCHING: usize = 12;
+
 /// A direct-mapped cache of the strings allocated so far in one parse: keys and short values
 /// repeat, and cloning an `Arc` is much cheaper than allocating another.
 struct StrCache<'a> {
@@ -98,12 +102,14 @@ fn plain_run(tail: &[u8]) -> usize {
         let w = u64::from_le_bytes(*word);
         let quote = w ^ (ONES * u64::from(b'"'));
         let backslash = w ^ (ONES * u64::from(b'\\'));
-        // A high bit for a byte that is zero (in `quote`, `backslash`) or below 0x20 (in `w`);
-        // borrows may flag bytes after the first such byte too, which is all this needs.
+        // A high bit for each byte that is zero (in `quote`, `backslash`) or below 0x20 (in
+        // `w`). Borrows may also flag bytes after the first such byte, never before it, so
+        // the lowest flag is exact.
         let zero = |x: u64| x.wrapping_sub(ONES) & !x;
         let low = w.wrapping_sub(ONES * 0x20) & !w;
-        if (zero(quote) | zero(backslash) | low) & HIGHS != 0 {
-            break;
+        let found = (zero(quote) | zero(backslash) | low) & HIGHS;
+        if found != 0 {
+            return skipped + found.trailing_zeros() as usize / 8;
         }
         skipped += 8;
     }
@@ -134,6 +140,8 @@ struct JsonParser<'a> {
     keys: StrCache<'a>,
     /// String values allocated so far.
     values: StrCache<'a>,
+    /// Where strings with escapes are decoded (one buffer for all of them).
+    scratch: String,
 }
 
 /// Parses a JSON text into one document.
@@ -156,6 +164,7 @@ pub(crate) fn parse(
         items: Vec::with_capacity(64),
         keys: StrCache::new(true),
         values: StrCache::new(false),
+        scratch: String::new(),
     };
     if text.starts_with('\u{feff}') {
         p.pos = '\u{feff}'.len_utf8();
@@ -204,9 +213,21 @@ impl<'a> JsonParser<'a> {
     }
 
     fn skip_ws(&mut self) {
-        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.bytes.get(self.pos) {
-            self.pos += 1;
+        const SPACES: u64 = 0x2020_2020_2020_2020;
+        let mut i = self.pos;
+        // Most bytes after whitespace are above a space: one comparison for them.
+        while let Some(&b) = self.bytes.get(i) {
+            if b > b' ' || !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                break;
+            }
+            // Indentation: a run of spaces, eight at a time.
+            let word = self.bytes.get(i..).and_then(|rest| rest.first_chunk::<8>());
+            let spaces = word.map_or(0, |w| {
+                (u64::from_le_bytes(*w) ^ SPACES).trailing_zeros() as usize / 8
+            });
+            i += spaces.max(1);
         }
+        self.pos = i;
     }
 
     fn document(&mut self) -> Result<Document, Box<Diagnostic>> {
@@ -314,7 +335,22 @@ impl<'a> JsonParser<'a> {
                 }
             }
         }
-        let node = self.spans.map(start, self.entries.drain(first..));
+        let added = self.entries.get(first..).unwrap_or(&[]);
+        let node = if added.len() <= SORT_BY_MATCHING {
+            // The map's keys are in order, and are the very `Arc`s the entries hold: match
+            // them up by address rather than sort the entries by comparing strings.
+            let sorted = map.keys().filter_map(|key| {
+                let (_, node) = added.iter().find(|(k, _)| Arc::ptr_eq(k, key))?;
+                Some((key.clone(), *node))
+            });
+            self.spans.sorted_map(start, sorted)
+        } else {
+            self.spans.map(
+                start,
+                self.entries.get(first..).unwrap_or(&[]).iter().cloned(),
+            )
+        };
+        self.entries.truncate(first);
         Ok((Value::Map(Arc::new(map)), node))
     }
 
@@ -354,6 +390,7 @@ impl<'a> JsonParser<'a> {
 
     /// Reads a string at `self.pos` (on its opening quote); returns it and the offset just
     /// past its closing quote. `key`: whether it is an object's key (for the caches).
+    #[inline(always)]
     fn string(&mut self, key: bool) -> Result<(Str, usize), Box<Diagnostic>> {
         let open = self.pos;
         let content = open + 1;
@@ -370,14 +407,17 @@ impl<'a> JsonParser<'a> {
             };
             return Ok((cache.get(s), self.pos));
         }
-        let mut out = String::with_capacity(run + 16);
+        let mut out = std::mem::take(&mut self.scratch);
+        out.clear();
         out.push_str(self.text.get(content..self.pos).unwrap_or(""));
         loop {
             match self.peek() {
                 None => return Err(self.error_at(open, "invalid json: unterminated string")),
                 Some(b'"') => {
                     self.pos += 1;
-                    return Ok((Str::from(out), self.pos));
+                    let s = Str::from(out.as_str());
+                    self.scratch = out;
+                    return Ok((s, self.pos));
                 }
                 Some(b'\\') => self.escape(&mut out)?,
                 Some(_) => {

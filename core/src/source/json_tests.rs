@@ -592,3 +592,27 @@ fn random_documents_agree() {
     // The generator makes mostly valid documents, so both paths of the parser get exercised.
     assert!(parsed > 1000, "only {parsed} random documents parsed");
 }
+
+#[test]
+fn plain_runs_stop_at_the_first_special_byte() {
+    for len in 0..40 {
+        let plain = "x".repeat(len);
+        assert_eq!(json::plain_run(plain.as_bytes()), len);
+        for at in 0..len {
+            for special in [b'"', b'\\', b'\0', b'\n', 0x1f] {
+                let mut bytes = plain.clone().into_bytes();
+                if let Some(b) = bytes.get_mut(at) {
+                    *b = special;
+                }
+                // A second special byte after the first must not matter.
+                if let Some(b) = bytes.get_mut(at + 1) {
+                    *b = b'"';
+                }
+                assert_eq!(json::plain_run(&bytes), at, "{len} {at} {special}");
+            }
+        }
+    }
+    // Bytes next to the specials' values, and bytes beyond ASCII, are plain.
+    let plain = "!#[] \u{7f}\u{e9}\u{1f980}!#[] ]!";
+    assert_eq!(json::plain_run(plain.as_bytes()), plain.len());
+}
