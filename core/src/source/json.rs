@@ -143,6 +143,12 @@ struct JsonParser<'a> {
     values: StrCache<'a>,
     /// Where strings with escapes are decoded (one buffer for all of them).
     scratch: String,
+    /// The keys of the last object whose entries were put in key order, as written...
+    shape_keys: Vec<Str>,
+    /// ...and the order: the index (in `shape_keys`) of its first key, second key, ...
+    /// Objects in an array mostly have the same keys in the same order; for them the order
+    /// is known without looking at the keys again.
+    shape_order: Vec<usize>,
 }
 
 /// Parses a JSON text into one document.
@@ -166,6 +172,8 @@ pub(crate) fn parse(
         keys: StrCache::new(true),
         values: StrCache::new(false),
         scratch: String::new(),
+        shape_keys: Vec::new(),
+        shape_order: Vec::new(),
     };
     if text.starts_with('\u{feff}') {
         p.pos = '\u{feff}'.len_utf8();
@@ -353,12 +361,30 @@ impl<'a> JsonParser<'a> {
         }
         let added = self.entries.get(first..).unwrap_or(&[]);
         let node = if added.len() <= SORT_BY_MATCHING {
-            // The map's keys are in order, and are the very `Arc`s the entries hold: match
-            // them up by address rather than sort the entries by comparing strings.
-            let sorted = map.keys().filter_map(|key| {
-                let (_, node) = added.iter().find(|(k, _)| Arc::ptr_eq(k, key))?;
-                Some((key.clone(), *node))
-            });
+            // The same keys (the very `Arc`s, so the same strings) in the same order as the
+            // last object's go in the same order.
+            let same_shape = added.len() == self.shape_keys.len()
+                && added
+                    .iter()
+                    .zip(&self.shape_keys)
+                    .all(|((k, _), shape)| Arc::ptr_eq(k, shape));
+            if !same_shape {
+                // The map's keys are in order, and are the very `Arc`s the entries hold:
+                // match them up by address rather than sort the entries comparing strings.
+                self.shape_keys.clear();
+                self.shape_keys.extend(added.iter().map(|(k, _)| k.clone()));
+                self.shape_order.clear();
+                for key in map.keys() {
+                    if let Some(i) = added.iter().position(|(k, _)| Arc::ptr_eq(k, key)) {
+                        self.shape_order.push(i);
+                    }
+                }
+            }
+            let sorted = self
+                .shape_order
+                .iter()
+                .filter_map(|&i| added.get(i))
+                .map(|(k, node)| (k.clone(), *node));
             self.spans.sorted_map(start, sorted)
         } else {
             self.spans.map(

@@ -496,6 +496,11 @@ const SNIPPETS: &[&str] = &[
     "{\"z\":1,\"y\":2,\"x\":3,\"a\":4,\"B\":5,\"é\":6,\"\":7}",
     "{\"when\":\"input.type == \\\"t1\\\" && input.amount > 10\",\"on\":[\"t1\"]}",
     "[\"a\",\"a\",\"a\",\"b\",\"a\"]",
+    // Objects with the same keys in the same order, then in another order, then with a
+    // duplicate, then with an escaped key.
+    "[{\"b\":1,\"a\":2},{\"b\":3,\"a\":4},{\"a\":5,\"b\":6},{\"b\":7,\"a\":8,\"b\":9}]",
+    "[{\"b\":1,\"a\":2},{\"b\":3,\"a\":4},{\"b\":7,\"a\":8,\"a\":9},{\"b\":1,\"a\":2}]",
+    "[{\"b\":1,\"a\":2},{\"b\":3,\"\\u0061\":4},{\"b\":1,\"a\":2},{},{\"b\":1},{\"b\":1,\"a\":2}]",
     "[\"a long string that is longer than the cache holds, surely, yes\",\"a long string that is longer than the cache holds, surely, yes\"]",
 ];
 
@@ -615,4 +620,24 @@ fn plain_runs_stop_at_the_first_special_byte() {
     // Bytes next to the specials' values, and bytes beyond ASCII, are plain.
     let plain = "!#[] \u{7f}\u{e9}\u{1f980}!#[] ]!";
     assert_eq!(json::plain_run(plain.as_bytes()), plain.len());
+}
+
+#[test]
+fn objects_of_many_keys_agree() {
+    let mut rng = Rng(99);
+    for n in [11, 12, 13, 30, 200] {
+        let mut objects = Vec::new();
+        for round in 0..4 {
+            let mut keys: Vec<usize> = (0..n).collect();
+            // The first two rounds in the same order, then shuffled.
+            if round >= 2 {
+                for i in (1..keys.len()).rev() {
+                    keys.swap(i, rng.below(i + 1));
+                }
+            }
+            let members: Vec<String> = keys.iter().map(|k| format!("\"k{k}\":{k}")).collect();
+            objects.push(format!("{{{}}}", members.join(",")));
+        }
+        check("many keys", &format!("[{}]", objects.join(",")));
+    }
 }
