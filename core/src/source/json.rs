@@ -49,7 +49,7 @@ impl<'a> StrCache<'a> {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn get(&mut self, s: &'a str) -> Str {
         if s.len() > SHARE_LIMIT {
             return Str::from(s);
@@ -58,8 +58,8 @@ impl<'a> StrCache<'a> {
             return Str::from(s);
         };
         match slot {
-            Some((seen, Some(shared))) if *seen == s => shared.clone(),
-            Some((seen, kept)) if *seen == s => {
+            Some((seen, Some(shared))) if same(seen, s) => shared.clone(),
+            Some((seen, kept)) if same(seen, s) => {
                 let shared = Str::from(s);
                 *kept = Some(shared.clone());
                 shared
@@ -77,17 +77,25 @@ impl<'a> StrCache<'a> {
     }
 }
 
+/// Whether two short strings are equal, compared in line (no call to `memcmp`).
+#[inline(always)]
+fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
 /// The [`StrCache`] slot of a string of at most [`SHARE_LIMIT`] bytes: a multiplicative hash
-/// of its length and of its first and last (up to) eight bytes.
+/// of its length and of its first, middle and last two bytes. (Strings that collide only
+/// share less.)
+#[inline(always)]
 fn slot_of(s: &[u8]) -> usize {
-    let word = |b: &[u8]| b.iter().fold(0u64, |w, &x| (w << 8) | u64::from(x));
-    let (head, tail) = match (s.first_chunk::<8>(), s.last_chunk::<8>()) {
-        (Some(h), Some(t)) => (u64::from_le_bytes(*h), u64::from_le_bytes(*t)),
-        _ => (word(s), 0),
-    };
-    let h = (head ^ tail.rotate_left(23) ^ ((s.len() as u64) << 56))
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (h >> 58) as usize % SLOTS
+    let at = |i: usize| u64::from(s.get(i).copied().unwrap_or(0));
+    let n = s.len();
+    let w = (n as u64)
+        | at(0) << 8
+        | at(n / 2) << 16
+        | at(n.wrapping_sub(2)) << 24
+        | at(n.wrapping_sub(1)) << 32;
+    (w.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize % SLOTS
 }
 
 /// How many bytes at the start of `tail` a string may hold as they are: up to the first `"`,
