@@ -437,6 +437,29 @@ impl SpanBuilder {
         self.container(value, Kind::Map, first)
     }
 
+    /// A map starting at byte `value`, of these entries, already sorted by key (and with
+    /// distinct keys): [`SpanBuilder::map`] without the sort.
+    pub(crate) fn sorted_map(
+        &mut self,
+        value: usize,
+        entries: impl IntoIterator<Item = (Str, SpanNode)>,
+    ) -> SpanNode {
+        let first = self.tree.entries.len();
+        self.tree
+            .entries
+            .extend(entries.into_iter().map(|(key, node)| Entry {
+                key: Some(key),
+                node,
+            }));
+        debug_assert!(
+            self.tree
+                .entries
+                .get(first..)
+                .is_none_or(|added| added.is_sorted_by(|a, b| a.key < b.key))
+        );
+        self.container(value, Kind::Map, first)
+    }
+
     fn container(&mut self, value: usize, kind: Kind, first: usize) -> SpanNode {
         let len = self.tree.entries.len() - first;
         let body = self.push(Body {
