@@ -6,9 +6,9 @@
 
 use chrono::{DateTime, Utc};
 use govgate_core::decision::Decision;
-use govgate_core::policy::document::Outcome;
-use govgate_core::{Diagnostic, Diagnostics, Map, Str, Value};
-use serde::Serialize;
+use govgate_core::{Diagnostic, Diagnostics, Map, Value};
+
+use govgate_wire::BatchResult;
 
 use crate::engine;
 use crate::error::Error;
@@ -149,7 +149,7 @@ impl Compiled {
                 format_args!("expected an array, found {}", kind_of(&actions)),
             ));
         };
-        let mut batch = Batch {
+        let mut batch = BatchResult {
             outcomes: Vec::with_capacity(actions.len()),
             bands: Vec::with_capacity(actions.len()),
             scores: Vec::with_capacity(actions.len()),
@@ -330,15 +330,6 @@ pub fn kind_of(value: &Value) -> &'static str {
         Value::List(_) => "an array",
         Value::Map(_) => "an object",
     }
-}
-
-/// The JSON form of a `BatchResult`.
-#[derive(Serialize)]
-struct Batch {
-    outcomes: Vec<Outcome>,
-    bands: Vec<Option<Str>>,
-    scores: Vec<f64>,
-    failed: u32,
 }
 
 #[cfg(test)]

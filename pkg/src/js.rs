@@ -217,6 +217,8 @@ pub fn validate_policy(
 /// The JSON Schema (draft 2020-12) of the policy document, for editors and form builders.
 #[wasm_bindgen(js_name = jsonSchema, unchecked_return_type = "Record<string, JsonValue>")]
 pub fn json_schema() -> Result<JsValue, Error> {
+    // Keeps the shared wire crate's TypeScript declarations in the module (see there).
+    std::hint::black_box(govgate_wire::ts::keep_declarations());
     json_parse(api::json_schema()).map_err(|e| Error::input("schema", js_message(&e)))
 }
 

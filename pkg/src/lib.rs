@@ -30,7 +30,9 @@
 pub mod api;
 mod engine;
 pub mod error;
-pub mod wire;
+/// The TypeScript declarations of every shape crossing the boundary (from the shared
+/// `govgate-wire` crate).
+pub use govgate_wire::ts as wire;
 
 pub use error::{Error, ErrorKind};
 

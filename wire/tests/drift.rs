@@ -1,5 +1,5 @@
-//! The TypeScript types come from `govgate_wasm::wire`, mirrors of core's serde types; these
-//! tests fail when the two drift apart.
+//! The TypeScript declarations (`govgate_wire::ts`) mirror the Rust wire types; these tests
+//! fail when the two drift apart.
 //!
 //! - A decision with every field set, written from the mirror, survives a round trip through
 //!   core's `Decision` unchanged (so core has every field, under the same name and type).
@@ -15,7 +15,7 @@
 use std::path::Path;
 
 use govgate_core::{CompiledPolicy, Decision};
-use govgate_wasm::wire;
+use govgate_wire::ts as wire;
 use serde_json::{Value, json};
 
 fn every_field() -> Value {
@@ -140,4 +140,21 @@ fn mirrored_enums_have_core_variants() {
         let _: OnTimeout = serde_json::from_value(json!(name)).unwrap();
         let _: wire::OnTimeout = serde_json::from_value(json!(name)).unwrap();
     }
+}
+
+#[test]
+fn the_batch_result_declaration_matches_its_rust_type() {
+    let batch = govgate_wire::BatchResult {
+        outcomes: vec![govgate_core::Outcome::Auto, govgate_core::Outcome::Block],
+        bands: vec![Some("low".into()), None],
+        scores: vec![12.5, 0.0],
+        failed: 1,
+    };
+    let json = serde_json::to_value(&batch).unwrap();
+    // The declaration denies unknown fields, so a field only the Rust type has fails here...
+    let mirror: wire::BatchResult = serde_json::from_value(json.clone()).unwrap();
+    // ...and one only the declaration has fails the way back.
+    let back: govgate_wire::BatchResult =
+        serde_json::from_value(serde_json::to_value(&mirror).unwrap()).unwrap();
+    assert_eq!(back, batch);
 }

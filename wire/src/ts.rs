@@ -1,13 +1,10 @@
 //! TypeScript declarations of the JSON shapes JavaScript exchanges with govgate.
 //!
-//! These types exist only to generate `govgate.d.ts` (tsify emits each as a TypeScript
-//! declaration; none of them is used at run time). Values cross the boundary as JSON produced
-//! and read by govgate-core's own serde types, so the bytes are the ones the CLI and the server
-//! produce. The mirrors here are checked against core's types by this crate's tests: a field
-//! added to a core type and not here fails them.
-//!
-//! They belong in the shared wire-types crate once it exists (see DESIGN.md); until then this
-//! module is the JavaScript side of that contract.
+//! These types exist only to generate the npm package's `govgate.d.ts` (tsify emits each as a
+//! TypeScript declaration; none of them is used at run time). Values cross the boundary as JSON
+//! produced and read by the crate's Rust types (core's for decisions, diagnostics and reports),
+//! so the bytes are the ones the CLI and the server produce. `tests/drift.rs` checks each
+//! declaration against its Rust type: a field added there and not here fails it.
 
 #![allow(missing_docs, dead_code)]
 
@@ -18,6 +15,13 @@ use tsify::Tsify;
 
 #[cfg(target_arch = "wasm32")]
 use wasm_bindgen::prelude::wasm_bindgen;
+
+/// Called by the npm package so that this crate's TypeScript sections reach its `.d.ts`: the
+/// linker drops a dependency's wasm-bindgen sections when none of its code is used.
+#[inline(never)]
+pub fn keep_declarations() -> &'static str {
+    env!("CARGO_PKG_NAME")
+}
 
 /// Declarations no Rust type can produce.
 #[cfg(target_arch = "wasm32")]
