@@ -33,6 +33,48 @@ struct Item {
     msg: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<String>,
+    /// The line of the document the finding is about: the first field its rule reads that
+    /// the document has (or, for a field it lacks, the nearest part it has).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    line: Option<u32>,
+}
+
+/// The line a deny/warn finding is about in `doc`: the first `input` field its rule reads
+/// that the document has; failing that, the deepest part of the first one it has (the map a
+/// required field is missing from). `None` when the rule reads nothing the document has.
+fn finding_line(policy: &CompiledPolicy, rule: &str, doc: &io::Doc) -> Option<u32> {
+    use govgate_core::source::PathSeg;
+    let reads = policy.message_rule_reads(rule);
+    let present = |path: &[govgate_core::Str]| {
+        let mut node = &doc.value;
+        let mut depth = 0;
+        for key in path {
+            match node.get(key) {
+                Some(next) => {
+                    node = next;
+                    depth += 1;
+                }
+                None => break,
+            }
+        }
+        depth
+    };
+    let segs = |path: &[govgate_core::Str]| -> Vec<PathSeg> {
+        path.iter().map(|k| PathSeg::Key(k.clone())).collect()
+    };
+    if let Some(full) = reads.iter().find(|p| present(p) == p.len()) {
+        return doc.spans.value_location(&segs(full)).map(|l| l.line);
+    }
+    let first = reads.first()?;
+    let depth = present(first);
+    if depth == 0 {
+        return None;
+    }
+    let prefix = segs(first.get(..depth)?);
+    doc.spans
+        .key_location(&prefix)
+        .or_else(|| doc.spans.value_location(&prefix))
+        .map(|l| l.line)
 }
 
 /// One document under one policy.
@@ -219,7 +261,7 @@ struct Judged {
 }
 
 /// Judges one decision.
-fn judge(d: &Decision, policy: &CompiledPolicy) -> Judged {
+fn judge(d: &Decision, policy: &CompiledPolicy, doc: &io::Doc) -> Judged {
     let mut failures = Vec::new();
     let mut exceptions = Vec::new();
     let mut approvals = Vec::new();
@@ -229,6 +271,7 @@ fn judge(d: &Decision, policy: &CompiledPolicy) -> Judged {
             rule: m.rule.to_string(),
             msg: m.message.clone(),
             detail: None,
+            line: finding_line(policy, &m.rule, doc),
         };
         if m.waived {
             let detail = d
@@ -253,6 +296,7 @@ fn judge(d: &Decision, policy: &CompiledPolicy) -> Judged {
             rule: m.rule.to_string(),
             msg: m.message.clone(),
             detail: None,
+            line: finding_line(policy, &m.rule, doc),
         })
         .collect();
     for e in &d.exceptions {
@@ -300,7 +344,12 @@ fn judge(d: &Decision, policy: &CompiledPolicy) -> Judged {
             .approval
             .as_ref()
             .map(|a| format!("approval by {} (quorum {})", a.role, a.quorum));
-        let item = Item { rule, msg, detail };
+        let item = Item {
+            rule,
+            msg,
+            detail,
+            line: None,
+        };
         match d.outcome {
             Outcome::Block => failures.push(item),
             _ => approvals.push(item),
@@ -488,7 +537,7 @@ pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
                     errors,
                     notes,
                     successes,
-                } = judge(&d, &l.policy);
+                } = judge(&d, &l.policy, doc);
                 results.push(CheckResult {
                     filename: name.clone(),
                     document: multi.then_some(i),
@@ -758,11 +807,14 @@ fn gh_property(s: &str) -> String {
 fn github(results: &[CheckResult], t: &Totals) -> String {
     let mut out = String::new();
     for r in results {
-        let mut props = format!("file={}", gh_property(&r.filename));
-        if let Some(line) = r.line {
-            props.push_str(&format!(",line={line}"));
-        }
-        let mut emit = |level: &str, rule: &str, msg: &str| {
+        let file = format!("file={}", gh_property(&r.filename));
+        // A finding's own line when its rule reads a field of the document, else the
+        // document's.
+        let mut emit_at = |level: &str, line: Option<u32>, rule: &str, msg: &str| {
+            let mut props = file.clone();
+            if let Some(line) = line.or(r.line) {
+                props.push_str(&format!(",line={line}"));
+            }
             let title = gh_property(&format!("{} {rule}", r.policy));
             let doc = r
                 .document
@@ -774,16 +826,21 @@ fn github(results: &[CheckResult], t: &Totals) -> String {
             ));
         };
         for e in &r.errors {
-            emit("error", "error", e);
+            emit_at("error", None, "error", e);
         }
         for f in &r.failures {
-            emit("error", &f.rule, &f.msg);
+            emit_at("error", f.line, &f.rule, &f.msg);
         }
         for a in &r.approvals {
-            emit("warning", &a.rule, &format!("approval required: {}", a.msg));
+            emit_at(
+                "warning",
+                a.line,
+                &a.rule,
+                &format!("approval required: {}", a.msg),
+            );
         }
         for w in &r.warnings {
-            emit("warning", &w.rule, &w.msg);
+            emit_at("warning", w.line, &w.rule, &w.msg);
         }
         for x in &r.exceptions {
             let detail = x
@@ -791,10 +848,10 @@ fn github(results: &[CheckResult], t: &Totals) -> String {
                 .as_deref()
                 .map(|d| format!(" ({d})"))
                 .unwrap_or_default();
-            emit("notice", &x.rule, &format!("{}{detail}", x.msg));
+            emit_at("notice", x.line, &x.rule, &format!("{}{detail}", x.msg));
         }
         for n in &r.notes {
-            emit("notice", "exception", n);
+            emit_at("notice", None, "exception", n);
         }
     }
     out.push_str(&summary(t));

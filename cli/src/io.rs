@@ -115,6 +115,8 @@ pub fn format_of(name: &str, text: &str) -> Format {
 pub struct Doc {
     pub value: Value,
     pub line: Option<u32>,
+    /// Where each node of the document was written.
+    pub spans: source::SpanIndex,
 }
 
 /// Parses every document of a data file (YAML may hold several).
@@ -127,6 +129,7 @@ pub fn parse_documents(name: &str, text: &str) -> Result<Vec<Doc>, Failure> {
             Doc {
                 value: d.value,
                 line,
+                spans: d.spans,
             }
         })
         .collect())

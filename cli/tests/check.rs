@@ -733,3 +733,49 @@ fn a_broken_document_does_not_hide_the_others_in_its_file() {
     assert_eq!(docs, vec![0, 1, 2]);
     assert_eq!(results[1]["line"], 30);
 }
+
+#[test]
+fn findings_point_at_the_line_of_the_field_their_rule_reads() {
+    let r = govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        &manifest("low-accuracy"),
+        "--now",
+        NOW,
+        "-o",
+        "github",
+    ]);
+    r.expect_code(4);
+    let low = manifest("low-accuracy");
+    // `accuracy: 0.78` is line 4 and `f1_score` line 5 of the manifest; a missing section
+    // points at the map it is missing from (`spec:`, line 2).
+    for (line, rule) in [(4, "accuracy"), (5, "f1_score"), (2, "fairness_required")] {
+        let wanted = format!("::error file={low},line={line},title=model-deployment {rule}::");
+        assert!(
+            r.stdout.lines().any(|l| l.starts_with(&wanted)),
+            "{wanted}\n{}",
+            r.stdout
+        );
+    }
+    // The JSON output carries the same lines per finding.
+    let json = govgate(&[
+        "check",
+        "-p",
+        &policy("model-deployment"),
+        &low,
+        "--now",
+        NOW,
+        "-o",
+        "json",
+    ]);
+    let failures = json.json()[0]["failures"].clone();
+    let accuracy = failures
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "accuracy")
+        .unwrap()
+        .clone();
+    assert_eq!(accuracy["line"], 4);
+}

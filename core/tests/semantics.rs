@@ -315,3 +315,27 @@ fn compile_problems_are_listed_in_file_order() {
     // Rule problems (lines 5, 6), then factor problems (9, 10), then the unlocated one.
     assert_eq!(lines, vec![5, 6, 9, 10, u32::MAX], "{errors}");
 }
+
+#[test]
+fn a_message_rule_names_the_input_fields_it_reads() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/policies/model-deployment.yaml"
+    ))
+    .unwrap();
+    let p = CompiledPolicy::compile_str("model-deployment.yaml", &text).unwrap();
+    let path = |p: &[&str]| {
+        p.iter()
+            .map(|s| govgate_core::Str::from(*s))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        p.message_rule_reads("accuracy"),
+        vec![path(&["spec", "metrics", "accuracy"])]
+    );
+    assert_eq!(
+        p.message_rule_reads("fairness_required"),
+        vec![path(&["spec", "fairness"])]
+    );
+    assert!(p.message_rule_reads("no-such-rule").is_empty());
+}

@@ -290,6 +290,25 @@ impl CompiledPolicy {
         &self.inner.document
     }
 
+    /// The `input` fields a deny or warn rule reads, as paths from the input's root: its
+    /// `each` collection first, then its condition's reads. Where a finding of that rule is
+    /// about, so that a report can point at the line of a manifest it concerns. Empty for an
+    /// unknown id or a rule that reads no input field.
+    pub fn message_rule_reads(&self, id: &str) -> Vec<Vec<Str>> {
+        let p = &self.inner;
+        let Some(rule) = p.deny.iter().chain(p.warn.iter()).find(|r| &*r.id == id) else {
+            return Vec::new();
+        };
+        let mut out: Vec<Vec<Str>> = Vec::new();
+        let each = rule.each.iter().flat_map(|e| e.reads());
+        for (root, path) in each.chain(rule.when.reads()) {
+            if root == super::compile::INPUT && !path.is_empty() && !out.contains(&path) {
+                out.push(path);
+            }
+        }
+        out
+    }
+
     /// Validates parameter overrides against their declared types, returning the problems.
     pub fn check_parameters(&self, overrides: &Map) -> Vec<String> {
         let mut problems = Vec::new();
