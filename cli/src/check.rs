@@ -98,6 +98,13 @@ struct CheckResult {
     approvals: Vec<Item>,
     errors: Vec<String>,
     notes: Vec<String>,
+    /// Findings of a `mode: shadow` policy (reported in `notes`; they do not fail the run).
+    #[serde(skip_serializing_if = "is_zero")]
+    shadowed: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl CheckResult {
@@ -115,6 +122,7 @@ impl CheckResult {
             + self.exceptions.len()
             + self.approvals.len()
             + self.errors.len()
+            + self.shadowed
     }
 }
 
@@ -127,6 +135,7 @@ struct Totals {
     exceptions: usize,
     approvals: usize,
     errors: usize,
+    shadowed: usize,
 }
 
 fn totals(results: &[CheckResult], file_errors: usize) -> Totals {
@@ -142,6 +151,7 @@ fn totals(results: &[CheckResult], file_errors: usize) -> Totals {
         t.exceptions += r.exceptions.len();
         t.approvals += r.approvals.len();
         t.errors += r.errors.len();
+        t.shadowed += r.shadowed;
     }
     t
 }
@@ -156,6 +166,9 @@ fn summary(t: &Totals) -> String {
     }
     if t.errors > 0 {
         s.push_str(&format!(", {} errors", t.errors));
+    }
+    if t.shadowed > 0 {
+        s.push_str(&format!(", {} shadow findings", t.shadowed));
     }
     s
 }
@@ -193,8 +206,14 @@ fn policy_files(path: &Path) -> Result<Vec<PathBuf>, Failure> {
 /// standard error when it skips one.
 pub fn is_policy_file(path: &Path) -> bool {
     let name = io::display(path);
+    // In a directory given as the policies, a file that does not parse is loaded (and so
+    // reported): it may be a policy with a syntax error, and skipping it would let the run pass.
     let is_policy = match std::fs::read(path) {
-        Ok(bytes) => crate::test::looks_like_policy(&name, &String::from_utf8_lossy(&bytes)),
+        Ok(bytes) => {
+            let text = String::from_utf8_lossy(&bytes);
+            let parses = govgate_core::source::parse(&name, &text, io::format_of(&name, &text));
+            parses.is_err() || crate::test::looks_like_policy(&name, &text)
+        }
         Err(_) => true,
     };
     if !is_policy {
@@ -258,6 +277,7 @@ struct Judged {
     errors: Vec<String>,
     notes: Vec<String>,
     successes: usize,
+    shadowed: usize,
 }
 
 /// Judges one decision.
@@ -316,7 +336,10 @@ fn judge(d: &Decision, policy: &CompiledPolicy, doc: &io::Doc) -> Judged {
         ));
     }
     // The outcome of rules, factors and bands, when no deny already explains it.
-    if d.errors.is_empty() && failures.is_empty() && d.outcome != Outcome::Auto {
+    // In shadow mode the effective outcome is always auto; what the policy decided is the
+    // would-be outcome, reported below as a shadow finding.
+    let decided = d.shadow_outcome.unwrap_or(d.outcome);
+    if d.errors.is_empty() && failures.is_empty() && decided != Outcome::Auto {
         let rule = d
             .rule
             .as_ref()
@@ -334,7 +357,7 @@ fn judge(d: &Decision, policy: &CompiledPolicy, doc: &io::Doc) -> Judged {
             .verdict
             .as_deref()
             .map(|v| format!("verdict {v}"))
-            .unwrap_or_else(|| format!("outcome {}", d.outcome.as_str()));
+            .unwrap_or_else(|| format!("outcome {}", decided.as_str()));
         let msg = if why.is_empty() {
             verdict
         } else {
@@ -350,7 +373,7 @@ fn judge(d: &Decision, policy: &CompiledPolicy, doc: &io::Doc) -> Judged {
             detail,
             line: None,
         };
-        match d.outcome {
+        match decided {
             Outcome::Block => failures.push(item),
             _ => approvals.push(item),
         }
@@ -374,17 +397,22 @@ fn judge(d: &Decision, policy: &CompiledPolicy, doc: &io::Doc) -> Judged {
         || doc.default_verdict.is_some()
         || !doc.bands.is_empty()
         || !doc.factors.is_empty();
-    if decides && d.outcome == Outcome::Auto && d.errors.is_empty() {
+    if decides && decided == Outcome::Auto && d.errors.is_empty() {
         successes += 1;
     }
-    // Shadow mode: the policy is being tried out, so what it would deny or hold for approval
-    // is reported, but passes (as `eval` makes the effective outcome auto). Errors still fail.
+    // Shadow mode: the policy is being tried out, so what it would deny, hold for approval
+    // or warn about is reported as notes and counted as shadow findings (tests that neither
+    // passed nor fail the run), as `eval` makes the effective outcome auto. Errors still fail.
+    let mut shadowed = 0;
+    let mut warnings = warnings;
     if d.mode == Mode::Shadow {
         for (would, items) in [
             ("would fail", std::mem::take(&mut failures)),
             ("would need approval", std::mem::take(&mut approvals)),
+            ("would warn", std::mem::take(&mut warnings)),
         ] {
             for i in items {
+                shadowed += 1;
                 let detail = i.detail.map(|x| format!(" ({x})")).unwrap_or_default();
                 notes.push(format!(
                     "shadow mode, {would}: {}: {}{detail}",
@@ -401,6 +429,7 @@ fn judge(d: &Decision, policy: &CompiledPolicy, doc: &io::Doc) -> Judged {
         errors: d.errors.clone(),
         notes,
         successes,
+        shadowed,
     }
 }
 
@@ -466,6 +495,7 @@ fn report_unreadable(
             approvals: Vec::new(),
             errors: vec![msg.clone()],
             notes: Vec::new(),
+            shadowed: 0,
         });
     }
     if policies.is_empty() {
@@ -537,6 +567,7 @@ pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
                     errors,
                     notes,
                     successes,
+                    shadowed,
                 } = judge(&d, &l.policy, doc);
                 results.push(CheckResult {
                     filename: name.clone(),
@@ -553,6 +584,7 @@ pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
                     approvals,
                     errors,
                     notes,
+                    shadowed,
                 });
             }
         }

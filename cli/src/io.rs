@@ -144,7 +144,10 @@ pub fn parse_documents_each(name: &str, text: &str) -> Result<Vec<Result<Doc, Fa
         Ok(docs) => return Ok(docs.into_iter().map(Ok).collect()),
         Err(e) => e,
     };
-    if format_of(name, text) != Format::Yaml {
+    // Only documents are recovered, never a limit on the whole stream: a file over the node
+    // limit (an alias bomb spread over documents) stays one error.
+    let over_limit = format!("more than {} nodes", source::MAX_NODES);
+    if format_of(name, text) != Format::Yaml || whole.message.contains(&over_limit) {
         return Err(whole);
     }
     let chunks = yaml_document_chunks(text);
@@ -164,44 +167,62 @@ pub fn parse_documents_each(name: &str, text: &str) -> Result<Vec<Result<Doc, Fa
     Ok(out)
 }
 
-/// The documents of a YAML stream as separate texts, split at `---` / `...` marker lines, each
-/// with every line before it left empty (so positions in it are positions in the file).
+/// The documents of a YAML stream as separate texts, one a document the whole-stream parse
+/// would give, in its order: split at `---` (an explicit document, even an empty one) and
+/// after `...`; directives (`%YAML`) stay with the document they precede. Every line before a
+/// document's own lines is left empty, so positions in it are positions in the file.
 fn yaml_document_chunks(text: &str) -> Vec<String> {
     let is_marker = |line: &str, mark: &str| {
         line.strip_prefix(mark)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
     };
-    let mut chunks = Vec::new();
-    let mut current = String::new();
-    let mut has_content = false;
-    for (lines_before, line) in text.split_inclusive('\n').enumerate() {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    // Each document's first line, last line (exclusive) and whether it is explicit (`---`).
+    let mut docs: Vec<(usize, usize, bool)> = Vec::new();
+    let mut start = 0; // where the current document's lines (directives included) begin
+    let mut explicit = false;
+    let mut content = false;
+    let mut after_end = false; // just after a `...`: only directives or `---` may follow
+    for (i, line) in lines.iter().enumerate() {
         let bare = line.trim_end_matches(['\n', '\r']);
-        if is_marker(bare, "---") || is_marker(bare, "...") {
-            if has_content {
-                chunks.push(std::mem::take(&mut current));
-                has_content = false;
+        let trimmed = bare.trim();
+        if is_marker(bare, "---") {
+            if explicit || content {
+                docs.push((start, i, explicit));
+                start = i;
             }
-            current = "\n".repeat(lines_before);
-            if is_marker(bare, "---") {
-                // The marker itself starts the next document (content may follow it).
-                current.push_str(line);
-                has_content = !bare.trim_start_matches('-').trim().is_empty();
-            } else {
-                current.push('\n');
+            explicit = true;
+            content = !bare.trim_start_matches('-').trim().is_empty();
+            after_end = false;
+        } else if is_marker(bare, "...") {
+            if explicit || content {
+                docs.push((start, i + 1, explicit));
             }
-        } else {
-            if current.is_empty() && lines_before > 0 {
-                current = "\n".repeat(lines_before);
+            start = i + 1;
+            explicit = false;
+            content = false;
+            after_end = true;
+        } else if bare.starts_with('%') && !explicit && !content {
+            // A directive: it belongs to the next document, whose lines it starts.
+        } else if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            if after_end && !explicit {
+                start = start.min(i);
             }
-            current.push_str(line);
-            let content = bare.trim();
-            has_content |= !content.is_empty() && !content.starts_with('#');
+            content = true;
         }
     }
-    if has_content {
-        chunks.push(current);
+    if explicit || content {
+        docs.push((start, lines.len(), explicit));
     }
-    chunks
+    docs.iter()
+        .map(|&(from, to, _)| {
+            let mut chunk = "\n".repeat(from);
+            for line in lines.get(from..to).unwrap_or(&[]) {
+                chunk.push_str(line);
+            }
+            chunk
+        })
+        .collect()
 }
 
 /// Reads a file (or standard input) that must hold exactly one document: an action.

@@ -130,17 +130,24 @@ pub fn policy_for(test_path: &Path, named: Option<&str>) -> Result<PathBuf, Stri
 pub fn looks_like_policy(name: &str, text: &str) -> bool {
     let format = io::format_of(name, text);
     match source::parse(name, text, format) {
-        Ok(docs) => {
-            docs.len() == 1
-                && docs
-                    .first()
-                    .is_some_and(|d| d.value.get("govgate").is_some())
-        }
-        // A file that does not even parse is reported only when it claims to be a policy.
-        Err(_) => text
-            .lines()
-            .any(|l| l.trim_start().starts_with("govgate:") || l.contains("\"govgate\"")),
+        // Any document with a top-level `govgate` key: a file holding more than one is a
+        // policy file with a mistake in it, reported when it is loaded.
+        Ok(docs) => docs.iter().any(|d| d.value.get("govgate").is_some()),
+        // A file that does not even parse is reported when it claims to be a policy: a
+        // `govgate` key in any quoting, YAML (`govgate:`) or TOML (`govgate =`).
+        Err(_) => text.lines().any(claims_policy),
     }
+}
+
+/// Whether a line starts with a `govgate` key: `govgate:`, `'govgate':`, `"govgate" =`, ...
+fn claims_policy(line: &str) -> bool {
+    let l = line.trim_start();
+    let l = l.strip_prefix(['"', '\'']).unwrap_or(l);
+    let Some(rest) = l.strip_prefix("govgate") else {
+        return false;
+    };
+    let rest = rest.strip_prefix(['"', '\'']).unwrap_or(rest).trim_start();
+    rest.starts_with(':') || rest.starts_with('=')
 }
 
 /// One suite run.

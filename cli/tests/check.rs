@@ -779,3 +779,74 @@ fn findings_point_at_the_line_of_the_field_their_rule_reads() {
         .clone();
     assert_eq!(accuracy["line"], 4);
 }
+
+#[test]
+fn review_regressions_policy_dirs_limits_shadow_verdicts_and_document_numbers() {
+    let dir = temp_dir("review");
+    let deny_big = "govgate: 1\nname: a\nsubject: manifest\ndeny:\n  - id: big\n    when: input.amount > 10\n    message: too big\n";
+    let m = write(&dir, "m.yaml", "amount: 20\n");
+
+    // A policy directory holding a policy with a syntax error fails the run (it used to be
+    // skipped as "not a policy", and the run passed).
+    let pd = dir.join("policies");
+    std::fs::create_dir_all(&pd).unwrap();
+    write(&pd, "a.yaml", deny_big);
+    write(&pd, "b.toml", "govgate = 1\nname = \"b\"\nsubject = [\n");
+    let pd = pd.to_string_lossy().into_owned();
+    govgate(&["check", "--policy", &pd, &m]).expect_code(1);
+    govgate(&["validate", &pd]).expect_code(1);
+
+    // The node limit holds for the whole stream: documents are not recovered one by one
+    // around it.
+    let mut bomb = String::new();
+    for tag in ["a", "b"] {
+        bomb.push_str(&format!("l0: &{tag}0 [x,x,x,x,x,x,x,x,x,x]\n"));
+        for level in 1..5 {
+            let refs = vec![format!("*{tag}{}", level - 1); 10].join(",");
+            bomb.push_str(&format!("l{level}: &{tag}{level} [{refs}]\n"));
+        }
+        bomb.push_str(&format!(
+            "l5: [{}]\namount: 20\n---\n",
+            vec![format!("*{tag}4"); 6].join(",")
+        ));
+    }
+    let bomb = write(&dir, "bomb.yaml", &bomb);
+    let a = write(&dir, "a.yaml", deny_big);
+    govgate(&["check", "--policy", &a, &bomb])
+        .expect_code(1)
+        .stderr_has("nodes once aliases are expanded");
+
+    // Shadow mode reports verdicts and warnings it would give, and they do not fail the run
+    // (not even with --fail-on-warn).
+    let shadow = write(
+        &dir,
+        "shadow.yaml",
+        "govgate: 1\nname: s\nmode: shadow\nsubject: manifest\nverdicts: {allow: auto, hold: approval, deny: block}\ndefault_verdict: {verdict: allow}\nrules:\n  - id: big\n    when: input.amount > 10\n    verdict: deny\nwarn:\n  - id: w\n    when: input.amount > 1\n    message: warned\n",
+    );
+    govgate(&["check", "--policy", &shadow, &m, "--fail-on-warn"])
+        .expect_code(0)
+        .stdout_has("shadow mode, would fail: big: verdict deny")
+        .stdout_has("shadow mode, would warn: w: warned")
+        .stdout_has("2 tests, 0 passed, 0 warnings, 0 failures, 0 exceptions, 2 shadow findings");
+
+    // Recovered documents keep the numbers a whole-file parse gives them: empty documents
+    // count, and a directive stays with its document.
+    let c1 = write(
+        &dir,
+        "c1.yaml",
+        "amount: 1\n---\n---\namount: [\n---\namount: 20\n",
+    );
+    govgate(&["check", "--policy", &a, &c1])
+        .expect_code(1)
+        .stdout_has(&format!("ERROR - {c1}[2] - a - invalid yaml"))
+        .stdout_has(&format!("FAIL - {c1}[3] - a - too big"));
+    let c2 = write(
+        &dir,
+        "c2.yaml",
+        "%YAML 1.2\n---\namount: 20\n---\namount: [\n",
+    );
+    govgate(&["check", "--policy", &a, &c2])
+        .expect_code(1)
+        .stdout_has(&format!("FAIL - {c2}[0] - a - too big"))
+        .stdout_has(&format!("ERROR - {c2}[1] - a - invalid yaml"));
+}
