@@ -339,3 +339,23 @@ fn a_message_rule_names_the_input_fields_it_reads() {
     );
     assert!(p.message_rule_reads("no-such-rule").is_empty());
 }
+
+#[test]
+fn expect_errors_must_list_every_error_and_no_empty_entry() {
+    // Two deny rules over fields of the wrong type: two errors.
+    let p = policy(
+        "govgate: 1\nname: t\nsubject: manifest\ndeny:\n  - id: a\n    when: input.x > 1\n    message: a\n  - id: b\n    when: input.y > 1\n    message: b\n",
+    );
+    let passed = |expect: &str| {
+        let suite = govgate_core::policy::load_test_suite(
+            "t_test.yaml",
+            &format!("cases:\n  - name: c\n    input: {{x: s, y: t}}\n    expect: {expect}\n"),
+        )
+        .unwrap();
+        p.run_tests(&suite).unwrap().cases.iter().all(|c| c.passed)
+    };
+    assert!(!passed("{errors: [\"rule `a`\"]}"), "an unlisted error");
+    assert!(!passed("{errors: [\"\"]}"), "an empty entry");
+    assert!(passed("{errors: [\"rule `a`\", \"rule `b`\"]}"));
+    assert!(passed("{errors: [\"cannot compare\"]}"), "one entry may match several");
+}

@@ -754,9 +754,10 @@ pub struct ExpectSpec {
     /// The approval role required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_role: Option<String>,
-    /// Evaluation errors the case expects, each matched as a substring of one of the
-    /// decision's errors. Absent: the case fails if the decision has any error (a fail-safe
-    /// outcome that happens to match `outcome` is not a pass); `[]` states that explicitly.
+    /// Evaluation errors the case expects, each a substring of one of the decision's errors;
+    /// every error must be listed. Absent: the case fails if the decision has any error (a
+    /// fail-safe outcome that happens to match `outcome` is not a pass); `[]` states that
+    /// explicitly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
 }

@@ -201,24 +201,24 @@ fn check(expect: &ExpectSpec, d: &Decision) -> Vec<Mismatch> {
             );
         }
     }
+    // Every error must be listed (each entry a substring of it), every entry must match an
+    // error, and an empty entry (which would match anything) is itself a mismatch.
     match &expect.errors {
-        None | Some(_) if d.errors.is_empty() => {
-            for e in expect.errors.iter().flatten() {
-                mismatch(
-                    "errors",
-                    format!("an error containing `{e}`"),
-                    "none".into(),
-                );
-            }
-        }
-        None => mismatch(
+        None if !d.errors.is_empty() => mismatch(
             "errors",
             "none (list the expected ones under `expect.errors`)".into(),
             format!("{:?}", d.errors),
         ),
+        None => {}
         Some(wanted) => {
             for e in wanted {
-                if !d.errors.iter().any(|have| have.contains(e.as_str())) {
+                if e.is_empty() {
+                    mismatch(
+                        "errors",
+                        "no empty entry (it would match every error)".into(),
+                        "\"\"".into(),
+                    );
+                } else if !d.errors.iter().any(|have| have.contains(e.as_str())) {
                     mismatch(
                         "errors",
                         format!("an error containing `{e}`"),
@@ -226,8 +226,10 @@ fn check(expect: &ExpectSpec, d: &Decision) -> Vec<Mismatch> {
                     );
                 }
             }
-            if wanted.is_empty() {
-                mismatch("errors", "none".into(), format!("{:?}", d.errors));
+            for have in &d.errors {
+                if !wanted.iter().any(|e| !e.is_empty() && have.contains(e.as_str())) {
+                    mismatch("errors", "only the listed errors".into(), have.clone());
+                }
             }
         }
     }
