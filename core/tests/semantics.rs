@@ -358,5 +358,8 @@ fn expect_errors_must_list_every_error_and_no_empty_entry() {
     assert!(!passed("{errors: [\"rule `a`\"]}"), "an unlisted error");
     assert!(!passed("{errors: [\"\"]}"), "an empty entry");
     assert!(passed("{errors: [\"rule `a`\", \"rule `b`\"]}"));
-    assert!(passed("{errors: [\"cannot compare\"]}"), "one entry may match several");
+    assert!(
+        passed("{errors: [\"cannot compare\"]}"),
+        "one entry may match several"
+    );
 }

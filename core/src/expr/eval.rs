@@ -219,25 +219,18 @@ fn eval_select<'c>(operand: &'c Expr, field: &str, span: Span, cx: &Cx<'c>) -> R
 }
 
 #[inline(never)]
-fn eval_has<'c>(operand: &'c Expr, field: &str, span: Span, cx: &Cx<'c>) -> Res<Cow<'c, Value>> {
-    // A missing parent means the field is not there either: `!has(input.spec.fairness)` must
-    // fire on a manifest with no `spec` at all, as `not input.spec.fairness` does in OPA.
-    // (CEL makes that an error, which a deny rule would treat as "does not fire".)
+fn eval_has<'c>(operand: &'c Expr, field: &str, _span: Span, cx: &Cx<'c>) -> Res<Cow<'c, Value>> {
+    // The field is there only in a map that has it. A missing parent, or one that is null
+    // (`spec:` left empty in YAML) or not a map, has no such field either:
+    // `!has(input.spec.fairness)` fires on all of them, as `not input.spec.fairness` does in
+    // OPA. (CEL makes these errors, which a deny rule would treat as "does not fire".)
     let value = match eval(operand, cx) {
         Ok(v) => v,
         Err(e) if e.kind == EvalErrorKind::Missing => return Ok(Cow::Owned(Value::Bool(false))),
         Err(e) => return Err(e),
     };
-    match &*value {
-        Value::Map(m) => Ok(Cow::Owned(Value::Bool(m.contains_key(field)))),
-        other => Err(mismatch(
-            span,
-            format!(
-                "`has` needs a map to test for field `{field}`, got a value of type `{}`",
-                other.type_name()
-            ),
-        )),
-    }
+    let present = matches!(&*value, Value::Map(m) if m.contains_key(field));
+    Ok(Cow::Owned(Value::Bool(present)))
 }
 
 #[inline(never)]

@@ -227,7 +227,10 @@ fn check(expect: &ExpectSpec, d: &Decision) -> Vec<Mismatch> {
                 }
             }
             for have in &d.errors {
-                if !wanted.iter().any(|e| !e.is_empty() && have.contains(e.as_str())) {
+                if !wanted
+                    .iter()
+                    .any(|e| !e.is_empty() && have.contains(e.as_str()))
+                {
                     mismatch("errors", "only the listed errors".into(), have.clone());
                 }
             }

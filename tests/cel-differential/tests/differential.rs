@@ -28,9 +28,9 @@
 //!   absorb. Invalid literal patterns are only generated at the top of an expression.
 //! - Duplicate keys in a map literal and unsigned or bytes literals: not generated (govgate
 //!   rejects them at compile time; the first is a runtime error in cel-rust).
-//! - `has(a.b.c)` with `a.b` missing: `false` in govgate (so `!has(input.spec.fairness)` fires
-//!   on a manifest with no `spec`, as OPA's `not` does), an error in CEL. `has()` is only
-//!   generated over parents that exist (maps, or non-maps, which are errors on both sides).
+//! - `has(a.b.c)` with `a.b` missing, null or not a map: `false` in govgate (so
+//!   `!has(input.spec.fairness)` fires on a manifest with no usable `spec`, as OPA's `not`
+//!   does), an error in CEL. `has()` is only generated over parents that are maps.
 
 #![allow(
     clippy::unwrap_used,
@@ -514,9 +514,7 @@ impl Gen {
     }
 
     fn op_has(&mut self) -> String {
-        let target = *self
-            .rng
-            .pick(&["m", "ms", "n", "n.inner", "mm.b", "mm", "s", "li"]);
+        let target = *self.rng.pick(&["m", "ms", "n", "n.inner", "mm.b", "mm"]);
         let field = *self.rng.pick(FIELDS);
         format!("has({target}.{field})")
     }
