@@ -688,6 +688,18 @@ fn a_required_section_is_reported_even_when_its_parent_is_missing() {
     ])
     .expect_code(4)
     .stdout_has("Model must include fairness/bias evaluation metrics");
+    // Nor can an empty `spec:` (null in YAML).
+    let empty = write(&dir, "empty-spec.yaml", "kind: Model\nspec:\n");
+    govgate(&[
+        "check",
+        "--policy",
+        &policy("model-deployment"),
+        &empty,
+        "--now",
+        NOW,
+    ])
+    .expect_code(4)
+    .stdout_has("Model must include fairness/bias evaluation metrics");
 }
 
 #[test]
