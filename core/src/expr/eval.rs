@@ -525,6 +525,12 @@ fn path_error(value: &Value, steps: &[Step], i: usize, span: Span, cx: &Cx<'_>) 
 }
 
 fn not_a_map(value: &Value, key: &str, at: Span, cx: &Cx<'_>) -> Error {
+    // A null parent (`spec:` left empty in YAML, `"spec": null` in JSON) holds no fields: the
+    // field is missing, as when the parent is absent, not a type error. So a deny rule over it
+    // does not fire (as in OPA) and a decision lists it under `missing`.
+    if matches!(value, Value::Null) {
+        return cx.missing(at, "field");
+    }
     let text = cx.text(at.start, at.end);
     mismatch(
         at,

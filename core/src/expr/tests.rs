@@ -240,8 +240,9 @@ fn missing_fields_report_the_path_as_written() {
     assert_eq!(e.missing_path.as_deref(), Some("{'a': t}.b"));
     let e = fails("input.labels[input.mode]", EvalErrorKind::Missing);
     assert_eq!(e.missing_path.as_deref(), Some("input.labels[input.mode]"));
-    let e = fails("input.spec.owner.name", EvalErrorKind::TypeMismatch);
-    assert!(e.message.contains("`null_type`"), "{}", e.message);
+    // `owner` is null: it holds no fields, so `name` is missing (not a type error).
+    let e = fails("input.spec.owner.name", EvalErrorKind::Missing);
+    assert_eq!(e.missing_path.as_deref(), Some("input.spec.owner.name"));
     fails("input.tags[3]", EvalErrorKind::IndexOutOfRange);
     fails("input.tags[-1]", EvalErrorKind::IndexOutOfRange);
     fails("input.tags[1.5]", EvalErrorKind::TypeMismatch);
