@@ -395,7 +395,10 @@ fn author_expected(expected: &str) -> String {
         "a sequence" => "a list".to_owned(),
         "a map" | "map" => "a mapping".to_owned(),
         "f64" | "f32" => "a number".to_owned(),
-        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number of 0 or more".to_owned(),
+        "u8" => "a whole number from 0 to 255".to_owned(),
+        "u16" => "a whole number from 0 to 65535".to_owned(),
+        "u32" => "a whole number from 0 to 4294967295".to_owned(),
+        "u64" | "usize" => "a whole number of 0 or more".to_owned(),
         "i8" | "i16" | "i32" | "i64" | "isize" => "a whole number".to_owned(),
         "a borrowed string" => "a string".to_owned(),
         e if e.starts_with("struct ") || e.starts_with("a map of") => "a mapping".to_owned(),
@@ -1016,11 +1019,11 @@ mod tests {
         for (json, message) in [
             (
                 r#"{"a": -1}"#,
-                "a | expected a whole number of 0 or more, found the number -1",
+                "a | expected a whole number from 0 to 4294967295, found the number -1",
             ),
             (
                 r#"{"a": "1"}"#,
-                "a | expected a whole number of 0 or more, found the string \"1\"",
+                "a | expected a whole number from 0 to 4294967295, found the string \"1\"",
             ),
             (
                 r#"{"a": 1, "c": "x"}"#,

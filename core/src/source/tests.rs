@@ -922,4 +922,17 @@ fn yaml_syntax_errors_point_at_the_cause() {
     )
     .unwrap_err();
     assert_eq!(e.0.first().and_then(|d| d.help.as_deref()), None, "{e}");
+    // Nor do brackets in plain text, after an escaped quote, or in a block scalar.
+    for text in [
+        "message: see [docs for x\nb: 1\nwhen: \"a\" b\n",
+        "message: \"x\\\" [ y\"\nwhen: \"a\" b\n",
+        "message: |\n  [not flow\n  {neither\nwhen: \"a\" b\n",
+    ] {
+        let e = parse("p.yaml", text, Format::Yaml).unwrap_err();
+        assert_eq!(
+            e.0.first().and_then(|d| d.help.as_deref()),
+            None,
+            "{text}: {e}"
+        );
+    }
 }

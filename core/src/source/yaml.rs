@@ -247,34 +247,75 @@ fn syntax_error(file: &str, text: &str, info: &str, loc: Location) -> Diagnostic
     }
 }
 
-/// The innermost `[` or `{` still open at the start of line `line` (1-based), skipping quoted
-/// text and comments; `None` when every flow collection before it is closed.
+/// The innermost `[` or `{` still open at the start of line `line` (1-based); `None` when
+/// every flow collection before it is closed. Only brackets where a flow collection can begin
+/// count (at the start of a value or a list item, or inside another flow collection), never
+/// inside quoted text, comments, plain text (`see [docs`) or block scalars (`|`, `>`).
 fn unclosed_flow_before(text: &str, line: usize) -> Option<(char, Location)> {
     let mut open: Vec<(char, Location)> = Vec::new();
+    // A block scalar's indentation: lines indented deeper than this are its content.
+    let mut block_scalar: Option<usize> = None;
     for (i, l) in text.lines().enumerate().take(line.saturating_sub(1)) {
+        let indent = l.len() - l.trim_start_matches(' ').len();
+        if let Some(parent) = block_scalar {
+            if l.trim().is_empty() || indent > parent {
+                continue;
+            }
+            block_scalar = None;
+        }
+        let chars: Vec<char> = l.chars().collect();
         let mut quote: Option<char> = None;
-        let mut prev = ' ';
-        for (col, c) in l.chars().enumerate() {
-            match (quote, c) {
-                (Some(q), c) if c == q => quote = None,
-                (Some(_), _) => {}
-                (None, '"' | '\'') if matches!(prev, ' ' | '[' | '{' | ',' | ':') => {
-                    quote = Some(c);
+        let mut escaped = false;
+        // Whether a flow collection may begin here (after `: `, `- `, `[`, `{`, `,`).
+        let mut may_open = true;
+        for (col, &c) in chars.iter().enumerate() {
+            let prev_blank = col == 0 || matches!(chars.get(col - 1), Some(' ' | '\t'));
+            let next_blank = matches!(chars.get(col + 1), None | Some(' ' | '\t'));
+            if let Some(q) = quote {
+                if escaped {
+                    escaped = false;
+                } else if q == '"' && c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                    may_open = false;
                 }
-                (None, '#') if prev == ' ' || col == 0 => break,
-                (None, '[' | '{') => open.push((
-                    c,
-                    Location {
-                        line: to_u32(i + 1),
-                        column: to_u32(col + 1),
-                    },
-                )),
-                (None, ']' | '}') => {
+                continue;
+            }
+            match c {
+                ' ' | '\t' => continue,
+                '#' if prev_blank => break,
+                '"' | '\'' if may_open => quote = Some(c),
+                '[' | '{' if may_open => {
+                    open.push((
+                        c,
+                        Location {
+                            line: to_u32(i + 1),
+                            column: to_u32(col + 1),
+                        },
+                    ));
+                    continue;
+                }
+                ']' | '}' if !open.is_empty() => {
                     open.pop();
+                    may_open = false;
+                    continue;
+                }
+                ',' if !open.is_empty() => {
+                    may_open = true;
+                    continue;
+                }
+                ':' | '-' if next_blank => {
+                    may_open = true;
+                    continue;
+                }
+                '|' | '>' if may_open && open.is_empty() => {
+                    block_scalar = Some(indent);
+                    break;
                 }
                 _ => {}
             }
-            prev = c;
+            may_open = false;
         }
     }
     open.pop()
