@@ -63,7 +63,18 @@ fn finding_line(policy: &CompiledPolicy, rule: &str, doc: &io::Doc) -> Option<u3
         path.iter().map(|k| PathSeg::Key(k.clone())).collect()
     };
     if let Some(full) = reads.iter().find(|p| present(p) == p.len()) {
-        return doc.spans.value_location(&segs(full)).map(|l| l.line);
+        let at = segs(full);
+        // A list or map (an `each` rule's collection): its key's line, since which of its
+        // items a finding is about is not known here.
+        let value = full.iter().try_fold(&doc.value, |v, k| v.get(k));
+        let loc = match value {
+            Some(govgate_core::Value::List(_) | govgate_core::Value::Map(_)) => doc
+                .spans
+                .key_location(&at)
+                .or_else(|| doc.spans.value_location(&at)),
+            _ => doc.spans.value_location(&at),
+        };
+        return loc.map(|l| l.line);
     }
     let first = reads.first()?;
     let depth = present(first);

@@ -403,21 +403,36 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), Failure> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".into());
-    let tmp = dir.join(format!(".{name}.govgate-{}.tmp", std::process::id()));
+    let mut tmp = dir.join(format!(".{name}.govgate-{}.tmp", std::process::id()));
     let mut created = false;
     let result = (|| {
-        // create_new: never write through whatever already sits at the temporary name.
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-            .map_err(|e| {
-                Failure::error(format!(
-                    "cannot write `{}`: cannot create a temporary file beside it (`{}`): {e}",
-                    display(path),
-                    display(&tmp)
-                ))
-            })?;
+        // create_new: never write through whatever already sits at the temporary name. A
+        // name left by an earlier run that was killed (containers reuse process ids) is
+        // skipped for the next one, not a failure.
+        let mut attempt = 0u32;
+        let mut file = loop {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)
+            {
+                Ok(file) => break file,
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && attempt < 100 => {
+                    attempt += 1;
+                    tmp = dir.join(format!(
+                        ".{name}.govgate-{}-{attempt}.tmp",
+                        std::process::id()
+                    ));
+                }
+                Err(e) => {
+                    return Err(Failure::error(format!(
+                        "cannot write `{}`: cannot create a temporary file beside it (`{}`): {e}",
+                        display(path),
+                        display(&tmp)
+                    )));
+                }
+            }
+        };
         created = true;
         file.write_all(text.as_bytes())
             .map_err(|e| fail("write", e))?;
@@ -431,4 +446,25 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), Failure> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_atomic_steps_over_a_stale_temporary_file() {
+        let dir = std::env::temp_dir().join(format!("govgate-io-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let target = dir.join("p.yaml");
+        std::fs::write(&target, "a: 1\n").unwrap();
+        // What a killed run with this process id would have left behind.
+        let stale = dir.join(format!(".p.yaml.govgate-{}.tmp", std::process::id()));
+        std::fs::write(&stale, "stale").unwrap();
+        assert!(write_atomic(&target, "a: 2\n").is_ok());
+        assert_eq!(std::fs::read_to_string(&target).unwrap(), "a: 2\n");
+        assert_eq!(std::fs::read_to_string(&stale).unwrap(), "stale");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -8,18 +8,26 @@ use std::io::IsTerminal;
 /// escapes (`\n`, `\u{1b}`), so a value can neither forge further output lines (a `FAIL`
 /// line, a `::error::` workflow command) nor drive the terminal.
 pub fn clean(text: &str) -> Cow<'_, str> {
-    if !text.chars().any(char::is_control) {
+    if !text.chars().any(unsafe_to_print) {
         return Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if c.is_control() {
+        if unsafe_to_print(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);
         }
     }
     Cow::Owned(out)
+}
+
+/// Control characters, and the format characters that change how a terminal or a review tool
+/// shows the text around them: line and paragraph separators, and bidirectional overrides and
+/// isolates (which can make a message read differently from what it says).
+fn unsafe_to_print(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{2028}' | '\u{2029}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 /// Whether to colour, and how.
@@ -76,6 +84,11 @@ mod tests {
         assert_eq!(
             clean("a\n::error::x\r\u{1b}[31m\tz"),
             "a\\n::error::x\\r\\u{1b}[31m\\tz"
+        );
+        // Bidirectional overrides and line separators too; ordinary non-ASCII stays.
+        assert_eq!(
+            clean("ok \u{202e}evil\u{2028}é"),
+            "ok \\u{202e}evil\\u{2028}é"
         );
     }
 }
