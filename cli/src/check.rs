@@ -249,6 +249,41 @@ pub fn is_policy_name(path: &Path) -> bool {
     known && !hidden && !stem.ends_with("_test")
 }
 
+/// The manifests in a directory, like conftest: every `*.yaml`, `*.yml`, `*.json` and
+/// `*.toml` below it, in name order, skipping hidden entries and build directories (`target`,
+/// `node_modules`, `dist`), not following links to directories.
+fn manifests_in(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        // Reported when it is read, as a file that cannot be read.
+        out.push(dir.to_path_buf());
+        return;
+    };
+    let mut paths: Vec<(PathBuf, bool)> = entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let link = e.file_type().ok()?.is_symlink();
+            Some((e.path(), link))
+        })
+        .collect();
+    paths.sort();
+    for (p, link) in paths {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            if !link && !crate::test::SKIP_DIRS.contains(&name.as_str()) {
+                manifests_in(&p, out);
+            }
+        } else if crate::test::has_known_ext(&p) {
+            out.push(p);
+        }
+    }
+}
+
 /// Splits `--param` values among the policies that declare them; a name no policy declares,
 /// or a value of the wrong type, is a usage error.
 fn assign_params(policies: &mut [Loaded], params: &Map) -> Result<(), Failure> {
@@ -537,7 +572,22 @@ pub fn run(args: &CheckArgs, style: Style) -> Result<u8, Failure> {
 
     let mut results = Vec::new();
     let mut file_errors = 0usize;
+    let mut files = Vec::new();
     for path in &args.files {
+        if !io::is_stdin(path) && path.is_dir() {
+            let before = files.len();
+            manifests_in(path, &mut files);
+            if files.len() == before {
+                return Err(Failure::error(format!(
+                    "the directory `{}` holds no manifests (*.yaml, *.yml, *.json, *.toml)",
+                    io::display(path)
+                )));
+            }
+        } else {
+            files.push(path.clone());
+        }
+    }
+    for path in &files {
         let name = if io::is_stdin(path) {
             "<stdin>".to_owned()
         } else {

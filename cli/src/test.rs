@@ -22,7 +22,7 @@ use crate::style::{Style, clean};
 const EXTENSIONS: [&str; 4] = ["yaml", "yml", "json", "toml"];
 
 /// Directories never searched.
-const SKIP_DIRS: [&str; 3] = ["target", "node_modules", "dist"];
+pub const SKIP_DIRS: [&str; 3] = ["target", "node_modules", "dist"];
 
 /// A file found on the command line or under a directory.
 struct Found {
@@ -32,7 +32,8 @@ struct Found {
     explicit: bool,
 }
 
-fn has_known_ext(path: &Path) -> bool {
+/// Whether a file name has one of the data formats' extensions (`yaml`, `yml`, `json`, `toml`).
+pub fn has_known_ext(path: &Path) -> bool {
     path.extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .is_some_and(|e| EXTENSIONS.contains(&e.as_str()))

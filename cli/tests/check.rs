@@ -862,3 +862,56 @@ fn review_regressions_policy_dirs_limits_shadow_verdicts_and_document_numbers() 
         .stdout_has(&format!("FAIL - {c2}[0] - a - too big"))
         .stdout_has(&format!("ERROR - {c2}[1] - a - invalid yaml"));
 }
+
+#[test]
+fn a_directory_of_manifests_is_checked_file_by_file() {
+    let dir = temp_dir("manifest-dir");
+    let root = dir.join("manifests");
+    std::fs::create_dir_all(root.join("nested")).unwrap();
+    std::fs::create_dir_all(root.join("node_modules")).unwrap();
+    write(&root, "a.yaml", "spec: {drift: {score: 0.45}}\n");
+    write(
+        &root.join("nested"),
+        "b.json",
+        "{\"spec\": {\"drift\": {\"score\": 0.5}}}\n",
+    );
+    write(&root, "notes.txt", "not a manifest\n");
+    write(&root, ".hidden.yaml", "spec: {drift: {score: 0.9}}\n");
+    write(
+        &root.join("node_modules"),
+        "c.yaml",
+        "spec: {drift: {score: 0.9}}\n",
+    );
+    let d = root.to_string_lossy().into_owned();
+    let run = govgate(&[
+        "check",
+        "--policy",
+        &policy("model-deployment"),
+        &d,
+        "--now",
+        NOW,
+    ]);
+    run.expect_code(4)
+        .stdout_has(&format!(
+            "{d}/a.yaml - model-deployment - Model drift score 0.45"
+        ))
+        .stdout_has(&format!(
+            "{d}/nested/b.json - model-deployment - Model drift score 0.50"
+        ));
+    assert!(
+        !run.stdout.contains("hidden") && !run.stdout.contains("node_modules"),
+        "{}",
+        run.stdout
+    );
+    // A directory with nothing to check is an error, not a pass.
+    let empty = dir.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    govgate(&[
+        "check",
+        "--policy",
+        &policy("model-deployment"),
+        &empty.to_string_lossy(),
+    ])
+    .expect_code(1)
+    .stderr_has("holds no manifests");
+}
