@@ -19,86 +19,13 @@ use std::sync::Arc;
 use crate::diagnostic::{Diagnostic, Diagnostics};
 use crate::source::scalar::ScalarKind;
 use crate::source::span::{ScalarSpan, SourceText, SpanBuilder, SpanNode};
+use crate::source::str_cache::StrCache;
 use crate::source::{Document, MAX_DEPTH, MAX_ERRORS};
 use crate::value::{Map, Str, Value};
-
-/// Longest string a [`StrCache`] shares between its copies.
-const SHARE_LIMIT: usize = 32;
-
-/// Slots in a [`StrCache`].
-const SLOTS: usize = 64;
 
 /// Most entries of an object whose spans are put in key order by matching them up with the
 /// object's map (quadratic, but cheaper than sorting for a few).
 const SORT_BY_MATCHING: usize = 12;
-
-/// A direct-mapped cache of the strings allocated so far in one parse: keys and short values
-/// repeat, and cloning an `Arc` is much cheaper than allocating another.
-struct StrCache<'a> {
-    /// A string seen (as written in the text), and its shared copy once there is one.
-    slots: [Option<(&'a str, Option<Str>)>; SLOTS],
-    /// Whether to keep a shared copy from a string's first sighting (keys, which mostly
-    /// repeat) or only from its second (values, which often do not: keeping a copy costs a
-    /// reference count update of its own).
-    eager: bool,
-}
-
-impl<'a> StrCache<'a> {
-    fn new(eager: bool) -> StrCache<'a> {
-        StrCache {
-            slots: [const { None }; SLOTS],
-            eager,
-        }
-    }
-
-    #[inline(always)]
-    fn get(&mut self, s: &'a str) -> Str {
-        if s.len() > SHARE_LIMIT {
-            return Str::from(s);
-        }
-        let Some(slot) = self.slots.get_mut(slot_of(s.as_bytes())) else {
-            return Str::from(s);
-        };
-        match slot {
-            Some((seen, Some(shared))) if same(seen, s) => shared.clone(),
-            Some((seen, kept)) if same(seen, s) => {
-                let shared = Str::from(s);
-                *kept = Some(shared.clone());
-                shared
-            }
-            _ if self.eager => {
-                let shared = Str::from(s);
-                *slot = Some((s, Some(shared.clone())));
-                shared
-            }
-            _ => {
-                *slot = Some((s, None));
-                Str::from(s)
-            }
-        }
-    }
-}
-
-/// Whether two short strings are equal, compared in line (no call to `memcmp`).
-#[inline(always)]
-fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
-}
-
-/// The [`StrCache`] slot of a string of at most [`SHARE_LIMIT`] bytes: a multiplicative hash
-/// of its length and of its first, middle and last two bytes. (Strings that collide only
-/// share less.)
-#[inline(always)]
-fn slot_of(s: &[u8]) -> usize {
-    let at = |i: usize| u64::from(s.get(i).copied().unwrap_or(0));
-    let n = s.len();
-    let w = (n as u64)
-        | at(0) << 8
-        | at(n / 2) << 16
-        | at(n.wrapping_sub(2)) << 24
-        | at(n.wrapping_sub(1)) << 32;
-    (w.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 58) as usize % SLOTS
-}
 
 /// How many bytes at the start of `tail` a string may hold as they are: up to the first `"`,
 /// `\` or control character (or the end). Eight bytes at a time, then one by one.

@@ -37,6 +37,7 @@ mod json;
 mod lines;
 mod scalar;
 mod span;
+mod str_cache;
 #[cfg(feature = "toml")]
 mod toml;
 mod yaml;

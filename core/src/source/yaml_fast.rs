@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use crate::source::scalar::{self, ScalarKind};
 use crate::source::span::{ScalarSpan, SourceText, SpanBuilder, SpanNode};
+use crate::source::str_cache::StrCache;
 use crate::source::{Document, MAX_DEPTH, MAX_NODES};
 use crate::value::{Map, Str, Value};
 
@@ -45,74 +46,8 @@ fn decline() -> Decline {
 /// Deepest nesting the fast path takes on (well inside [`MAX_DEPTH`]).
 const DEPTH_LIMIT: usize = if MAX_DEPTH < 64 { MAX_DEPTH } else { 64 };
 
-/// Longest string shared between its copies.
-const INTERN_LIMIT: usize = 32;
-
 /// Longest implicit key the fast path takes on (YAML limits them to 1024 characters).
 const KEY_LIMIT: usize = 512;
-
-/// Slots in each of [`Fast`]'s string caches.
-const CACHE_SLOTS: usize = 64;
-
-/// A direct-mapped cache of strings already allocated in this parse: keys and small values
-/// repeat, and sharing an `Arc` is much cheaper than allocating one (or hashing into a map).
-struct StrCache<'a> {
-    /// A string seen, and its shared copy once there is one.
-    slots: [Option<(&'a str, Option<Str>)>; CACHE_SLOTS],
-    /// Whether to keep a shared copy from the first sighting on (for keys, which mostly
-    /// repeat), rather than from the second (for values, which often do not: keeping one
-    /// costs an atomic reference count update more for each).
-    eager: bool,
-}
-
-impl<'a> StrCache<'a> {
-    fn new(eager: bool) -> StrCache<'a> {
-        StrCache {
-            slots: [const { None }; CACHE_SLOTS],
-            eager,
-        }
-    }
-
-    fn get(&mut self, s: &'a str) -> Str {
-        if s.len() > INTERN_LIMIT {
-            return Str::from(s);
-        }
-        let Some(slot) = self.slots.get_mut(slot_of(s)) else {
-            return Str::from(s);
-        };
-        match slot {
-            Some((text, Some(shared))) if *text == s => shared.clone(),
-            Some((text, kept)) if *text == s => {
-                let shared = Str::from(s);
-                *kept = Some(shared.clone());
-                shared
-            }
-            _ if self.eager => {
-                let shared = Str::from(s);
-                *slot = Some((s, Some(shared.clone())));
-                shared
-            }
-            _ => {
-                *slot = Some((s, None));
-                Str::from(s)
-            }
-        }
-    }
-}
-
-/// A string's slot in a [`StrCache`]: a multiplicative hash of its first and last eight
-/// bytes and its length.
-fn slot_of(s: &str) -> usize {
-    let bytes = s.as_bytes();
-    let (head, tail) = match (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
-        (Some(head), Some(tail)) => (u64::from_le_bytes(*head), u64::from_le_bytes(*tail)),
-        // Shorter than eight bytes: the bytes themselves.
-        _ => (bytes.iter().fold(0, |w, &b| (w << 8) | u64::from(b)), 0),
-    };
-    let h =
-        (head ^ tail.rotate_left(29) ^ (bytes.len() as u64)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    (h >> 58) as usize % CACHE_SLOTS
-}
 
 /// Where the first byte a block plain scalar's scan must look at (`:`, `#`, a line break)
 /// is in `tail`, or its length: eight bytes at a time, then one by one.
@@ -1111,27 +1046,5 @@ mod tests {
         }
         // Bytes next to the specials' values must not match.
         assert_eq!(find_block_special(b";\"$9\x0b\x0b\x0b\x0bxx"), 10);
-    }
-
-    #[test]
-    fn the_string_cache_shares_equal_strings() {
-        let mut cache = StrCache::new(true);
-        let text =
-            "when when verdict a-long-string-that-is-not-shared-at-all-because-of-its-length";
-        let words: Vec<&str> = text.split(' ').collect();
-        let (Some(a), Some(b), Some(c), Some(long)) =
-            (words.first(), words.get(1), words.get(2), words.get(3))
-        else {
-            panic!("{words:?}");
-        };
-        let first = cache.get(a);
-        assert!(Arc::ptr_eq(&first, &cache.get(b)));
-        assert_eq!(&*cache.get(c), "verdict");
-        assert!(!Arc::ptr_eq(&cache.get(long), &cache.get(long)));
-        assert_eq!(&*cache.get(long), *long);
-        for (i, s) in ["", "a", "12345678", "123456789", "é"].iter().enumerate() {
-            assert!(slot_of(s) < CACHE_SLOTS, "{i}");
-            assert_eq!(&*cache.get(s), *s);
-        }
     }
 }
