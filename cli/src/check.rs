@@ -249,39 +249,12 @@ pub fn is_policy_name(path: &Path) -> bool {
     known && !hidden && !stem.ends_with("_test")
 }
 
-/// The manifests in a directory, like conftest: every `*.yaml`, `*.yml`, `*.json` and
-/// `*.toml` below it, in name order, skipping hidden entries and build directories (`target`,
-/// `node_modules`, `dist`), not following links to directories.
+/// The manifests in a directory, like conftest: its data files (see [`io::data_files_in`]);
+/// a directory that cannot be read is reported when it is read, like a file.
 fn manifests_in(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        // Reported when it is read, as a file that cannot be read.
-        out.push(dir.to_path_buf());
-        return;
-    };
-    let mut paths: Vec<(PathBuf, bool)> = entries
-        .filter_map(|e| {
-            let e = e.ok()?;
-            let link = e.file_type().ok()?.is_symlink();
-            Some((e.path(), link))
-        })
-        .collect();
-    paths.sort();
-    for (p, link) in paths {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if name.starts_with('.') {
-            continue;
-        }
-        if p.is_dir() {
-            if !link && !crate::test::SKIP_DIRS.contains(&name.as_str()) {
-                manifests_in(&p, out);
-            }
-        } else if crate::test::has_known_ext(&p) {
-            out.push(p);
-        }
-    }
+    let mut unreadable = Vec::new();
+    io::data_files_in(dir, out, &mut unreadable);
+    out.extend(unreadable.into_iter().map(|(d, _)| d));
 }
 
 /// Splits `--param` values among the policies that declare them; a name no policy declares,

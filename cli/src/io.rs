@@ -225,6 +225,61 @@ fn yaml_document_chunks(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The data formats' file extensions.
+pub const EXTENSIONS: [&str; 4] = ["yaml", "yml", "json", "toml"];
+
+/// Directories never searched.
+pub const SKIP_DIRS: [&str; 3] = ["target", "node_modules", "dist"];
+
+/// Whether a file name has one of the data formats' extensions (`yaml`, `yml`, `json`, `toml`).
+pub fn has_known_ext(path: &Path) -> bool {
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .is_some_and(|e| EXTENSIONS.contains(&e.as_str()))
+}
+
+/// The data files below a directory: every `*.yaml`, `*.yml`, `*.json` and `*.toml`, in name
+/// order, skipping hidden entries and build directories; directories that cannot be read go
+/// to `unreadable`. Symbolic links to directories are not followed (a link to `.` or `..`
+/// would walk forever, or out of the tree); links to files are.
+pub fn data_files_in(
+    dir: &Path,
+    out: &mut Vec<std::path::PathBuf>,
+    unreadable: &mut Vec<(std::path::PathBuf, std::io::Error)>,
+) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) => {
+            unreadable.push((dir.to_path_buf(), e));
+            return;
+        }
+    };
+    let mut paths: Vec<(std::path::PathBuf, bool)> = entries
+        .filter_map(|e| {
+            let e = e.ok()?;
+            let link = e.file_type().ok()?.is_symlink();
+            Some((e.path(), link))
+        })
+        .collect();
+    paths.sort();
+    for (p, link) in paths {
+        let name = p
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        if name.starts_with('.') {
+            continue;
+        }
+        if p.is_dir() {
+            if !link && !SKIP_DIRS.contains(&name.as_str()) {
+                data_files_in(&p, out, unreadable);
+            }
+        } else if has_known_ext(&p) {
+            out.push(p);
+        }
+    }
+}
+
 /// Reads a file (or standard input) that must hold exactly one document: an action.
 ///
 /// `None` (no input named) reads standard input only when it is not a terminal: nobody is

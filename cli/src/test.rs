@@ -19,24 +19,12 @@ use crate::exit::{self, Failure};
 use crate::io;
 use crate::style::{Style, clean};
 
-const EXTENSIONS: [&str; 4] = ["yaml", "yml", "json", "toml"];
-
-/// Directories never searched.
-pub const SKIP_DIRS: [&str; 3] = ["target", "node_modules", "dist"];
-
 /// A file found on the command line or under a directory.
 struct Found {
     path: PathBuf,
     /// Named on the command line (a problem with it is always an error), rather than found in
     /// a directory (where non-policy YAML is skipped).
     explicit: bool,
-}
-
-/// Whether a file name has one of the data formats' extensions (`yaml`, `yml`, `json`, `toml`).
-pub fn has_known_ext(path: &Path) -> bool {
-    path.extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .is_some_and(|e| EXTENSIONS.contains(&e.as_str()))
 }
 
 /// Whether a path is a test file by its name (`*_test.yaml`, ...).
@@ -46,44 +34,18 @@ pub fn is_test_file(path: &Path) -> bool {
 }
 
 fn walk(dir: &Path, out: &mut Vec<Found>, errors: &mut Vec<String>) {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) => {
-            errors.push(format!(
-                "error: cannot read the directory `{}`: {e}\n",
-                io::display(dir)
-            ));
-            return;
-        }
-    };
-    // Symbolic links to directories are not followed (a link to `.` or `..` would walk
-    // forever, or out of the tree); links to files are.
-    let mut paths: Vec<(PathBuf, bool)> = entries
-        .filter_map(|e| {
-            let e = e.ok()?;
-            let link = e.file_type().ok()?.is_symlink();
-            Some((e.path(), link))
-        })
-        .collect();
-    paths.sort();
-    for (p, link) in paths {
-        let name = p
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if name.starts_with('.') {
-            continue;
-        }
-        if p.is_dir() {
-            if !link && !SKIP_DIRS.contains(&name.as_str()) {
-                walk(&p, out, errors);
-            }
-        } else if has_known_ext(&p) {
-            out.push(Found {
-                path: p,
-                explicit: false,
-            });
-        }
+    let mut files = Vec::new();
+    let mut unreadable = Vec::new();
+    io::data_files_in(dir, &mut files, &mut unreadable);
+    out.extend(files.into_iter().map(|path| Found {
+        path,
+        explicit: false,
+    }));
+    for (d, e) in unreadable {
+        errors.push(format!(
+            "error: cannot read the directory `{}`: {e}\n",
+            io::display(&d)
+        ));
     }
 }
 
@@ -111,7 +73,7 @@ pub fn policy_for(test_path: &Path, named: Option<&str>) -> Result<PathBuf, Stri
         .extension()
         .map(|e| e.to_string_lossy().into_owned());
     let mut tried = Vec::new();
-    for ext in own_ext.iter().map(String::as_str).chain(EXTENSIONS) {
+    for ext in own_ext.iter().map(String::as_str).chain(io::EXTENSIONS) {
         let p = dir.join(format!("{base}.{ext}"));
         if p.is_file() {
             return Ok(p);
