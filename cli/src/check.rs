@@ -44,47 +44,34 @@ struct Item {
 /// required field is missing from). `None` when the rule reads nothing the document has.
 fn finding_line(policy: &CompiledPolicy, rule: &str, doc: &io::Doc) -> Option<u32> {
     use govgate_core::source::PathSeg;
-    let reads = policy.message_rule_reads(rule);
-    let present = |path: &[govgate_core::Str]| {
-        let mut node = &doc.value;
-        let mut depth = 0;
-        for key in path {
-            match node.get(key) {
-                Some(next) => {
-                    node = next;
-                    depth += 1;
-                }
-                None => break,
-            }
+    let paths: Vec<Vec<PathSeg>> = policy
+        .message_rule_reads(rule)
+        .iter()
+        .map(|p| p.iter().map(|k| PathSeg::Key(k.clone())).collect())
+        .collect();
+    for at in &paths {
+        let (depth, value) = io::present(&doc.value, at);
+        if depth == at.len() {
+            // A list or map (an `each` rule's collection): its key's line, since which of its
+            // items a finding is about is not known here.
+            let loc = match value {
+                govgate_core::Value::List(_) | govgate_core::Value::Map(_) => doc
+                    .spans
+                    .key_location(at)
+                    .or_else(|| doc.spans.value_location(at)),
+                _ => doc.spans.value_location(at),
+            };
+            return loc.map(|l| l.line);
         }
-        depth
-    };
-    let segs = |path: &[govgate_core::Str]| -> Vec<PathSeg> {
-        path.iter().map(|k| PathSeg::Key(k.clone())).collect()
-    };
-    if let Some(full) = reads.iter().find(|p| present(p) == p.len()) {
-        let at = segs(full);
-        // A list or map (an `each` rule's collection): its key's line, since which of its
-        // items a finding is about is not known here.
-        let value = full.iter().try_fold(&doc.value, |v, k| v.get(k));
-        let loc = match value {
-            Some(govgate_core::Value::List(_) | govgate_core::Value::Map(_)) => doc
-                .spans
-                .key_location(&at)
-                .or_else(|| doc.spans.value_location(&at)),
-            _ => doc.spans.value_location(&at),
-        };
-        return loc.map(|l| l.line);
     }
-    let first = reads.first()?;
-    let depth = present(first);
-    if depth == 0 {
+    let first = paths.first()?;
+    let prefix = first.get(..io::present(&doc.value, first).0)?;
+    if prefix.is_empty() {
         return None;
     }
-    let prefix = segs(first.get(..depth)?);
     doc.spans
-        .key_location(&prefix)
-        .or_else(|| doc.spans.value_location(&prefix))
+        .key_location(prefix)
+        .or_else(|| doc.spans.value_location(prefix))
         .map(|l| l.line)
 }
 

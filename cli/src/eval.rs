@@ -63,21 +63,7 @@ fn locate_in_input(file: &str, doc: &source::Document, path: &str) -> Option<Str
     let rest = path.strip_prefix("input")?;
     let segs = source::parse_path(rest.strip_prefix('.').unwrap_or(rest)).ok()?;
     // How much of the path the input has.
-    let mut node = &doc.value;
-    let mut found = 0;
-    for seg in &segs {
-        let next = match seg {
-            source::PathSeg::Key(k) => node.get(k),
-            source::PathSeg::Index(i) => node.as_list().and_then(|l| l.get(*i)),
-        };
-        match next {
-            Some(v) => {
-                node = v;
-                found += 1;
-            }
-            None => break,
-        }
-    }
+    let (found, _) = io::present(&doc.value, &segs);
     let present = segs.get(..found).unwrap_or(&[]);
     let target = if found == segs.len() {
         source::Target::Value

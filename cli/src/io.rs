@@ -280,6 +280,27 @@ pub fn data_files_in(
     }
 }
 
+/// How much of `path` `value` has: the number of leading segments present, and the value the
+/// last of them reaches (`value` itself for none).
+pub fn present<'v>(value: &'v Value, path: &[source::PathSeg]) -> (usize, &'v Value) {
+    let mut node = value;
+    let mut depth = 0;
+    for seg in path {
+        let next = match seg {
+            source::PathSeg::Key(k) => node.get(k),
+            source::PathSeg::Index(i) => node.as_list().and_then(|l| l.get(*i)),
+        };
+        match next {
+            Some(v) => {
+                node = v;
+                depth += 1;
+            }
+            None => break,
+        }
+    }
+    (depth, node)
+}
+
 /// Reads a file (or standard input) that must hold exactly one document: an action.
 ///
 /// `None` (no input named) reads standard input only when it is not a terminal: nobody is
