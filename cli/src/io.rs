@@ -119,110 +119,24 @@ pub struct Doc {
     pub spans: source::SpanIndex,
 }
 
-/// Parses every document of a data file (YAML may hold several).
-pub fn parse_documents(name: &str, text: &str) -> Result<Vec<Doc>, Failure> {
-    let docs = source::parse(name, text, format_of(name, text))?;
+fn doc_of(d: source::Document) -> Doc {
+    let line = d.spans.value_location(&[]).map(|l| l.line);
+    Doc {
+        value: d.value,
+        line,
+        spans: d.spans,
+    }
+}
+
+/// Parses every document of a data file like [`parse_documents`], but when one document of a
+/// multi-document YAML file is broken, still reads the others (see `source::parse_each`); the
+/// broken ones come back as errors in their place.
+pub fn parse_documents_each(name: &str, text: &str) -> Result<Vec<Result<Doc, Failure>>, Failure> {
+    let docs = source::parse_each(name, text, format_of(name, text))?;
     Ok(docs
         .into_iter()
-        .map(|d| {
-            let line = d.spans.value_location(&[]).map(|l| l.line);
-            Doc {
-                value: d.value,
-                line,
-                spans: d.spans,
-            }
-        })
+        .map(|d| d.map(doc_of).map_err(|e| Failure::diagnostics(&e)))
         .collect())
-}
-
-/// Parses every document of a data file like [`parse_documents`], but when a multi-document
-/// YAML file has a syntax error, still reads the documents around the broken one: each
-/// `---`-separated document is parsed on its own (with the lines before it blanked, so lines
-/// and columns stay those of the file), and the broken ones come back as errors in their place.
-pub fn parse_documents_each(name: &str, text: &str) -> Result<Vec<Result<Doc, Failure>>, Failure> {
-    let whole = match parse_documents(name, text) {
-        Ok(docs) => return Ok(docs.into_iter().map(Ok).collect()),
-        Err(e) => e,
-    };
-    // Only documents are recovered, never a limit on the whole stream: a file over the node
-    // limit (an alias bomb spread over documents) stays one error.
-    let over_limit = format!("more than {} nodes", source::MAX_NODES);
-    if format_of(name, text) != Format::Yaml || whole.message.contains(&over_limit) {
-        return Err(whole);
-    }
-    let chunks = yaml_document_chunks(text);
-    if chunks.len() < 2 {
-        return Err(whole);
-    }
-    let mut out = Vec::new();
-    for chunk in &chunks {
-        match parse_documents(name, chunk) {
-            Ok(docs) => out.extend(docs.into_iter().map(Ok)),
-            Err(e) => out.push(Err(e)),
-        }
-    }
-    if out.iter().all(Result::is_err) {
-        return Err(whole);
-    }
-    Ok(out)
-}
-
-/// The documents of a YAML stream as separate texts, one a document the whole-stream parse
-/// would give, in its order: split at `---` (an explicit document, even an empty one) and
-/// after `...`; directives (`%YAML`) stay with the document they precede. Every line before a
-/// document's own lines is left empty, so positions in it are positions in the file.
-fn yaml_document_chunks(text: &str) -> Vec<String> {
-    let is_marker = |line: &str, mark: &str| {
-        line.strip_prefix(mark)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
-    };
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    // Each document's first line, last line (exclusive) and whether it is explicit (`---`).
-    let mut docs: Vec<(usize, usize, bool)> = Vec::new();
-    let mut start = 0; // where the current document's lines (directives included) begin
-    let mut explicit = false;
-    let mut content = false;
-    let mut after_end = false; // just after a `...`: only directives or `---` may follow
-    for (i, line) in lines.iter().enumerate() {
-        let bare = line.trim_end_matches(['\n', '\r']);
-        let trimmed = bare.trim();
-        if is_marker(bare, "---") {
-            if explicit || content {
-                docs.push((start, i, explicit));
-                start = i;
-            }
-            explicit = true;
-            content = !bare.trim_start_matches('-').trim().is_empty();
-            after_end = false;
-        } else if is_marker(bare, "...") {
-            if explicit || content {
-                docs.push((start, i + 1, explicit));
-            }
-            start = i + 1;
-            explicit = false;
-            content = false;
-            after_end = true;
-        } else if bare.starts_with('%') && !explicit && !content {
-            // A directive: it belongs to the next document, whose lines it starts.
-        } else if !trimmed.is_empty() && !trimmed.starts_with('#') {
-            if after_end && !explicit {
-                start = start.min(i);
-            }
-            content = true;
-        }
-    }
-    if explicit || content {
-        docs.push((start, lines.len(), explicit));
-    }
-    docs.iter()
-        .map(|&(from, to, _)| {
-            let mut chunk = "\n".repeat(from);
-            for line in lines.get(from..to).unwrap_or(&[]) {
-                chunk.push_str(line);
-            }
-            chunk
-        })
-        .collect()
 }
 
 /// The data formats' file extensions.

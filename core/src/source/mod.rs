@@ -199,6 +199,100 @@ pub fn parse(file: &str, text: &str, format: Format) -> Result<Vec<Document>, Di
     }
 }
 
+/// Like [`parse`], but when a multi-document YAML stream has an error in one document, the
+/// others are still read: each `---`-separated document is parsed on its own (with the lines
+/// before it left empty, so lines and columns are those of the file) and the broken ones come
+/// back as their errors, in their place. A limit on the whole stream (the node count once
+/// aliases are expanded) is never recovered around: it stays one error, as do errors in JSON
+/// and TOML (one document each) and files where no document can be read.
+pub fn parse_each(
+    file: &str,
+    text: &str,
+    format: Format,
+) -> Result<Vec<Result<Document, Diagnostics>>, Diagnostics> {
+    let whole = match parse(file, text, format) {
+        Ok(docs) => return Ok(docs.into_iter().map(Ok).collect()),
+        Err(e) => e,
+    };
+    let over_limit = format!("more than {MAX_NODES} nodes");
+    if format != Format::Yaml || whole.0.iter().any(|d| d.message.contains(&over_limit)) {
+        return Err(whole);
+    }
+    let chunks = yaml_document_chunks(text);
+    if chunks.len() < 2 {
+        return Err(whole);
+    }
+    let mut out = Vec::new();
+    for chunk in &chunks {
+        match parse(file, chunk, Format::Yaml) {
+            Ok(docs) => out.extend(docs.into_iter().map(Ok)),
+            Err(e) => out.push(Err(e)),
+        }
+    }
+    if out.iter().all(Result::is_err) {
+        return Err(whole);
+    }
+    Ok(out)
+}
+
+/// The documents of a YAML stream as separate texts, one a document the whole-stream parse
+/// would give, in its order: split at `---` (an explicit document, even an empty one) and
+/// after `...`; directives (`%YAML`) stay with the document they precede. Every line before a
+/// document's own lines is left empty, so positions in it are positions in the file.
+fn yaml_document_chunks(text: &str) -> Vec<String> {
+    let is_marker = |line: &str, mark: &str| {
+        line.strip_prefix(mark)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '\t', '\r']))
+    };
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    // Each document's first line, last line (exclusive) and whether it is explicit (`---`).
+    let mut docs: Vec<(usize, usize, bool)> = Vec::new();
+    let mut start = 0; // where the current document's lines (directives included) begin
+    let mut explicit = false;
+    let mut content = false;
+    let mut after_end = false; // just after a `...`: only directives or `---` may follow
+    for (i, line) in lines.iter().enumerate() {
+        let bare = line.trim_end_matches(['\n', '\r']);
+        let trimmed = bare.trim();
+        if is_marker(bare, "---") {
+            if explicit || content {
+                docs.push((start, i, explicit));
+                start = i;
+            }
+            explicit = true;
+            content = !bare.trim_start_matches('-').trim().is_empty();
+            after_end = false;
+        } else if is_marker(bare, "...") {
+            if explicit || content {
+                docs.push((start, i + 1, explicit));
+            }
+            start = i + 1;
+            explicit = false;
+            content = false;
+            after_end = true;
+        } else if bare.starts_with('%') && !explicit && !content {
+            // A directive: it belongs to the next document, whose lines it starts.
+        } else if !trimmed.is_empty() && !trimmed.starts_with('#') {
+            if after_end && !explicit {
+                start = start.min(i);
+            }
+            content = true;
+        }
+    }
+    if explicit || content {
+        docs.push((start, lines.len(), explicit));
+    }
+    docs.iter()
+        .map(|&(from, to, _)| {
+            let mut chunk = "\n".repeat(from);
+            for line in lines.get(from..to).unwrap_or(&[]) {
+                chunk.push_str(line);
+            }
+            chunk
+        })
+        .collect()
+}
+
 /// Parses text that must hold exactly one document (an input, say). A YAML file with no
 /// document gives `null`; one with several is an error at the second.
 pub fn parse_one(file: &str, text: &str, format: Format) -> Result<Document, Diagnostics> {

@@ -936,3 +936,36 @@ fn yaml_syntax_errors_point_at_the_cause() {
         );
     }
 }
+
+#[test]
+fn parse_each_reads_the_documents_around_a_broken_one() {
+    let text = "%YAML 1.2\n---\na: 1\n---\n---\nb: [\n---\nc: 3\n";
+    let docs = crate::source::parse_each("m.yaml", text, Format::Yaml).unwrap();
+    let shapes: Vec<&str> = docs
+        .iter()
+        .map(|d| match d {
+            Ok(d) if d.value == Value::Null => "null",
+            Ok(_) => "ok",
+            Err(_) => "err",
+        })
+        .collect();
+    // The same numbering a whole-stream parse gives: the empty document counts.
+    assert_eq!(shapes, ["ok", "null", "err", "ok"]);
+    let Some(Err(e)) = docs.get(2) else {
+        panic!("{docs:?}")
+    };
+    assert_eq!(
+        e.0.first().and_then(|d| d.location).map(|l| l.line),
+        Some(6),
+        "{e}"
+    );
+    assert_eq!(get(&docs[3].as_ref().unwrap().value, "c"), &Value::Int(3));
+    // A stream that parses is passed through; JSON is never split.
+    assert_eq!(
+        crate::source::parse_each("m.yaml", "a: 1\n---\nb: 2\n", Format::Yaml)
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(crate::source::parse_each("m.json", "{\"a\": [}", Format::Json).is_err());
+}
