@@ -141,6 +141,12 @@ impl Compiled {
     /// Evaluates a JSON array of actions; outcomes, bands and scores as JSON text
     /// (a `BatchResult`).
     pub fn evaluate_many_json(&self, actions: &str, options: &Options) -> Result<String, Error> {
+        let batch = self.evaluate_many(actions, options)?;
+        serde_json::to_string(&batch).map_err(|e| Error::input("actions", e))
+    }
+
+    /// Evaluates a JSON array of actions: their outcomes, bands and scores.
+    pub fn evaluate_many(&self, actions: &str, options: &Options) -> Result<BatchResult, Error> {
         self.check_options(options)?;
         let actions = parse_input("actions", actions)?;
         let Some(actions) = actions.as_list() else {
@@ -170,7 +176,7 @@ impl Compiled {
             batch.bands.push(decision.band);
             batch.scores.push(decision.score);
         }
-        serde_json::to_string(&batch).map_err(|e| Error::input("actions", e))
+        Ok(batch)
     }
 }
 

@@ -7,10 +7,12 @@
 //! if (decision.outcome === "block") refuse(decision.reasons);
 //! ```
 //!
-//! Values cross the boundary as JSON text: the JavaScript side stringifies inputs with
+//! Inputs cross the boundary as JSON text: the JavaScript side stringifies them with
 //! `JSON.stringify` (so circular objects, BigInts and the like fail there, with V8's message)
-//! and parses decisions with `JSON.parse`; govgate-core's serde types read and write the text,
-//! so a decision is byte for byte what the CLI and the server produce. TypeScript types come
+//! and govgate-core's serde types read the text. Decisions and batch results come back as a
+//! tape ([`tape`], read by `src/tape.js`): exactly the objects `JSON.parse` of the JSON text
+//! the CLI and the server write would give, without writing and parsing that text;
+//! `evaluateJson` returns the text itself. TypeScript types come
 //! from [`wire`] through tsify.
 //!
 //! **API Boundary:** every exported function returns `Result<_, Error>`; an error becomes a
@@ -30,6 +32,8 @@
 pub mod api;
 mod engine;
 pub mod error;
+#[cfg(any(target_arch = "wasm32", test))]
+mod tape;
 /// The TypeScript declarations of every shape crossing the boundary (from the shared
 /// `govgate-wire` crate).
 pub use govgate_wire::ts as wire;

@@ -329,3 +329,76 @@ test("hostile policy sources are diagnosed, never trap", () => {
   }
   assert.throws(() => Policy.fromJson(`{"a":${"[".repeat(100000)}${"]".repeat(100000)}}`), /nests deeper than 128 levels/);
 });
+
+// Decisions reach JavaScript as a tape (src/tape.rs, src/tape.js) rather than JSON text. They
+// must be exactly the objects JSON.parse of the decision's JSON gives.
+const ECHO_YAML = `govgate: 1
+name: echo
+subject: action
+score: {min: 0, max: 100, aggregate: weighted_sum}
+factors:
+  - id: shape
+    name: Shape
+    weight: 1
+    lookup:
+      value: input.args
+      cases:
+        x: {points: 10, label: "Précis 😀"}
+      default: {points: 50, label: Something else}
+bands:
+  - {name: low, upto: 30, outcome: auto}
+  - {name: high, outcome: block}
+`;
+
+test("decisions are the objects JSON.parse of their JSON gives, non-ASCII text included", () => {
+  const echo = Policy.fromYaml(ECHO_YAML);
+  const single = Policy.fromYaml(SINGLE_RULE_YAML);
+  const actions = [
+    // A map where a string is expected: the error's text quotes the input, BOM, astral and all.
+    { type: "t", args: { "é😀": "\ufeffx", ["__proto__"]: { a: 1 }, big: 9007199254740993, n: [1, 2.5, -0, null, true] } },
+    { type: "t", args: "x" },
+    { type: "t", args: "y" },
+  ];
+  // Interleaved with another policy's decisions: both share the module's table of names.
+  for (let round = 0; round < 3; round++) {
+    for (const action of actions) {
+      const options = { now: NOW };
+      const viaTape = echo.evaluate(action, options);
+      assert.deepEqual(viaTape, JSON.parse(echo.evaluateJson(JSON.stringify(action), options)));
+      assert.equal(Object.getPrototypeOf(viaTape), Object.prototype);
+      assert.deepEqual(single.evaluate(LIVE_WIDE, options), JSON.parse(single.evaluateJson(JSON.stringify(LIVE_WIDE), options)));
+    }
+  }
+  assert.equal(echo.evaluate(actions[1], { now: NOW }).factors[0].label, "Précis 😀");
+  assert.match(echo.evaluate(actions[0], { now: NOW }).errors[0], /é😀.*\ufeffx/);
+  const batch = echo.evaluateMany(actions, { now: NOW });
+  assert.deepEqual(batch, { outcomes: ["approval", "auto", "block"], bands: ["low", "low", "high"], scores: [0, 10, 50], failed: 1 });
+});
+
+test("the tape reader makes __proto__ an own member, as JSON.parse does", async () => {
+  const { readdirSync } = await import("node:fs");
+  const { dirname, join } = await import("node:path");
+  const root = dirname(require.resolve("govgate/package.json"));
+  const find = (dir) =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? find(join(dir, e.name)) : e.name === "tape.cjs" ? [join(dir, e.name)] : [],
+    );
+  const [snippet] = find(join(root, "node"));
+  assert.ok(snippet, "the package ships node/snippets/.../tape.cjs");
+  const { tape_memory, tape_read } = require(snippet);
+  const memory = new WebAssembly.Memory({ initial: 1 });
+  tape_memory(memory);
+  // {"__proto__": {"polluted": true}} with a map key (9) and an object (6) of one member.
+  const codes = [6, 1, 9, 9, 6, 1, 9, 8, 2];
+  new Float64Array(memory.buffer, 0, codes.length).set(codes);
+  const text = new TextEncoder().encode("__proto__polluted");
+  new Uint8Array(memory.buffer, 1024, text.length).set(text);
+  const value = tape_read(0, codes.length, 1024, text.length);
+  assert.equal(Object.getPrototypeOf(value), Object.prototype);
+  assert.deepEqual(Object.keys(value), ["__proto__"]);
+  assert.deepEqual(value, JSON.parse('{"__proto__": {"polluted": true}}'));
+  assert.equal({}.polluted, undefined);
+  // A corrupt tape throws instead of returning half a value.
+  new Float64Array(memory.buffer, 0, 2).set([42, 0]);
+  assert.throws(() => tape_read(0, 2, 1024, 0), /unknown value code/);
+});

@@ -320,14 +320,37 @@ fn assemble(root: &Path, bindgen: &Path, dist: &Path) -> Result<(), String> {
         "/* @ts-self-types=\"../govgate.d.cts\" */",
         "nodejs",
     )?;
-    let names: Vec<&str> = cjs
+    let names: Vec<String> = cjs
         .lines()
         .filter_map(|l| l.strip_prefix("exports."))
         .filter_map(|l| l.split_once(" = ").map(|(name, _)| name))
         .filter(|name| !name.starts_with("__"))
+        .map(str::to_owned)
         .collect();
     if names.is_empty() {
         return Err("nodejs glue: found no `exports.NAME = ...` lines".to_owned());
+    }
+    // wasm-bindgen's nodejs glue `require`s the crate's JavaScript snippets (src/tape.js),
+    // which are ES modules; Node before 22 cannot `require` those, so they ship as CommonJS.
+    let mut cjs = cjs;
+    for (path, snippet) in snippets(&nodejs)? {
+        let cjs_path = path.with_extension("cjs");
+        let from = path.to_string_lossy().replace('\\', "/");
+        let to = cjs_path.to_string_lossy().replace('\\', "/");
+        // Only the `require`s change: the wasm's import module name stays `./...tape.js`.
+        let mut required = false;
+        for (open, close) in [("String.raw`", "`"), ("\"", "\"")] {
+            let call = format!("require({open}./{from}{close})");
+            required |= cjs.contains(&call);
+            cjs = cjs.replace(&call, &format!("require({open}./{to}{close})"));
+        }
+        if !required {
+            return Err(format!("nodejs glue: no require of ./{from}"));
+        }
+        write(
+            &dist.join("node").join(&cjs_path),
+            &snippet_as_commonjs(&snippet, &from)?,
+        )?;
     }
     write(&dist.join("node/govgate.cjs"), &cjs)?;
     // Node, ESM: the same CommonJS instance re-exported, so `import` and `require` in one
@@ -351,6 +374,9 @@ fn assemble(root: &Path, bindgen: &Path, dist: &Path) -> Result<(), String> {
         "web",
     )?;
     write(&dist.join("web/govgate.js"), &web_js)?;
+    for (path, snippet) in snippets(&web)? {
+        write(&dist.join("web").join(path), &snippet)?;
+    }
     // The browser entry of `govgate`: the web glue initialised by a top-level await, so the
     // API is the same synchronous one as in Node.
     write(
@@ -373,12 +399,74 @@ fn assemble(root: &Path, bindgen: &Path, dist: &Path) -> Result<(), String> {
         &dist.join("govgate_bg.js"),
         &read(&bundler.join("govgate_bg.js"))?,
     )?;
+    for (path, snippet) in snippets(&bundler)? {
+        write(&dist.join(path), &snippet)?;
+    }
 
     let version = crate_version(root)?;
     write(&dist.join("package.json"), &package_json(&version))?;
     fs::copy(root.join("pkg/README.md"), dist.join("README.md"))
         .map_err(|e| format!("copy README.md: {e}"))?;
     Ok(())
+}
+
+/// The JavaScript snippets wasm-bindgen copied beside a target's glue: each one's path
+/// relative to the glue (`snippets/<crate>-<hash>/src/tape.js`) and its text. There must be
+/// some: the glue imports `src/tape.js`.
+fn snippets(glue_dir: &Path) -> Result<Vec<(PathBuf, String)>, String> {
+    fn walk(dir: &Path, base: &Path, out: &mut Vec<(PathBuf, String)>) -> Result<(), String> {
+        let entries = fs::read_dir(dir).map_err(|e| format!("read {}: {e}", dir.display()))?;
+        for entry in entries {
+            let path = entry
+                .map_err(|e| format!("read {}: {e}", dir.display()))?
+                .path();
+            if path.is_dir() {
+                walk(&path, base, out)?;
+            } else {
+                let relative = path.strip_prefix(base).map_err(|e| e.to_string())?;
+                out.push((relative.to_path_buf(), read(&path)?));
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    walk(&glue_dir.join("snippets"), glue_dir, &mut out)?;
+    if out.is_empty() {
+        return Err(format!(
+            "no JavaScript snippets in {}",
+            glue_dir.join("snippets").display()
+        ));
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// An ES module snippet made CommonJS: its `export function NAME` lines become plain functions
+/// exported through `module.exports`. Any other `export`, or an `import`, is an error (the
+/// snippets are written to stay within this).
+fn snippet_as_commonjs(snippet: &str, name: &str) -> Result<String, String> {
+    let mut names = Vec::new();
+    let mut out = String::from("\"use strict\";\n");
+    for line in snippet.lines() {
+        if let Some(rest) = line.strip_prefix("export function ") {
+            let fn_name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            names.push(fn_name);
+            out.push_str(line.trim_start_matches("export "));
+        } else if line.starts_with("export ") || line.starts_with("import ") {
+            return Err(format!("snippet {name}: cannot make `{line}` CommonJS"));
+        } else {
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    if names.is_empty() {
+        return Err(format!("snippet {name}: exports no function"));
+    }
+    out.push_str(&format!("module.exports = {{ {} }};\n", names.join(", ")));
+    Ok(out)
 }
 
 /// The crate's version (the workspace's), which the npm package carries.
@@ -431,6 +519,7 @@ fn package_json(version: &str) -> String {
     "govgate.d.cts",
     "govgate.js",
     "govgate_bg.js",
+    "snippets/",
     "node/",
     "browser/",
     "web/",

@@ -1,0 +1,901 @@
+//! Results handed to JavaScript as a *tape* instead of JSON text.
+//!
+//! `JSON.parse` of a 250-byte decision costs V8 about 0.7 µs, more than govgate takes to decide
+//! the action, and writing the JSON text costs the wasm side another 0.2-0.3 µs of string
+//! escaping. A tape is cheaper on both sides: a flat list of numbers (opcodes, counts, string
+//! lengths and the values of numbers) and one string holding every string's characters in
+//! order, which `src/tape.js` turns back into objects and arrays in one pass, with one
+//! `TextDecoder` call. Struct field names are sent once per module instance and referred to by
+//! number afterwards, so the object keys JavaScript sees are the same interned strings every
+//! time.
+//!
+//! The objects are exactly what `JSON.parse` of `serde_json::to_string` of the same value gives
+//! (the package's vector tests check this on every core vector): the same member order, `null`
+//! for non-finite floats and for `None`, integers as the nearest double (as `JSON.parse` rounds
+//! them), enums in serde_json's shapes, and a member named `__proto__` defined as an own
+//! property as `JSON.parse` does.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::ser::{self, Serialize};
+
+/// The opcodes. Shared with `src/tape.js`; each is followed by its operands.
+pub(crate) mod op {
+    /// `null`.
+    pub const NULL: f64 = 0.0;
+    /// `false`.
+    pub const FALSE: f64 = 1.0;
+    /// `true`.
+    pub const TRUE: f64 = 2.0;
+    /// A number: `[NUMBER, value]`.
+    pub const NUMBER: f64 = 3.0;
+    /// A string: `[STRING, length]`, its UTF-16 code units next in the text.
+    pub const STRING: f64 = 4.0;
+    /// An array: `[ARRAY, count]`, then `count` values.
+    pub const ARRAY: f64 = 5.0;
+    /// An object: `[OBJECT, count]`, then `count` (key, value) pairs.
+    pub const OBJECT: f64 = 6.0;
+    /// A key sent before: `[KEY, id]`.
+    pub const KEY: f64 = 7.0;
+    /// A key sent for the first time, to be remembered under `id`: `[NEW_KEY, id, length]`,
+    /// its characters next in the text.
+    pub const NEW_KEY: f64 = 8.0;
+    /// A key that is not remembered (a map's key): `[KEY_STRING, length]`, then its text.
+    pub const KEY_STRING: f64 = 9.0;
+}
+
+/// A serialized value, ready for `src/tape.js`.
+#[derive(Default)]
+pub(crate) struct Tape {
+    /// Opcodes and operands.
+    pub(crate) codes: Vec<f64>,
+    /// Every string's characters, in tape order.
+    pub(crate) text: String,
+}
+
+/// Struct field and variant names already sent to this module instance's JavaScript side,
+/// by address and length of the `&'static str` serde hands out (the same name always comes
+/// from the same place; two places with the same text just get two ids).
+#[derive(Default)]
+pub(crate) struct KeyTable {
+    ids: HashMap<(usize, usize), u32>,
+    /// A direct-mapped cache in front of `ids`, indexed by a hash of the address.
+    recent: Vec<(usize, usize, u32)>,
+}
+
+/// Slots in [`KeyTable::recent`].
+const RECENT_SLOTS: usize = 256;
+
+impl KeyTable {
+    /// The id of `name`, and whether it is new (JavaScript has not seen it yet).
+    fn id(&mut self, name: &'static str) -> (u32, bool) {
+        let place = (name.as_ptr() as usize, name.len());
+        let slot = ((place.0 >> 3) ^ place.1.wrapping_mul(31)) % RECENT_SLOTS;
+        if self.recent.is_empty() {
+            self.recent = vec![(0, usize::MAX, 0); RECENT_SLOTS];
+        }
+        if let Some(&(address, len, id)) = self.recent.get(slot)
+            && (address, len) == place
+        {
+            return (id, false);
+        }
+        let next = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+        let mut new = false;
+        let id = *self.ids.entry(place).or_insert_with(|| {
+            new = true;
+            next
+        });
+        if let Some(entry) = self.recent.get_mut(slot) {
+            *entry = (place.0, place.1, id);
+        }
+        (id, new)
+    }
+
+    /// Forgets every key: after JavaScript failed to read a tape, its table may be behind.
+    pub(crate) fn clear(&mut self) {
+        self.ids.clear();
+        self.recent.clear();
+    }
+}
+
+thread_local! {
+    /// The key table of this module instance (wasm has one thread).
+    pub(crate) static KEYS: RefCell<KeyTable> = RefCell::new(KeyTable::default());
+}
+
+impl Tape {
+    /// Puts `value` on this tape in place of what it held, with struct field and variant names
+    /// remembered in `keys`. The buffers keep their capacity from one value to the next.
+    pub(crate) fn write<T: Serialize + ?Sized>(
+        &mut self,
+        value: &T,
+        keys: &mut KeyTable,
+    ) -> Result<(), TapeError> {
+        self.codes.clear();
+        self.text.clear();
+        let mut writer = Writer {
+            tape: std::mem::take(self),
+            keys,
+        };
+        let result = value.serialize(&mut writer);
+        *self = writer.tape;
+        result
+    }
+}
+
+/// Why a value could not go on a tape (what `serde_json` would also refuse).
+#[derive(Debug)]
+pub(crate) struct TapeError(String);
+
+impl fmt::Display for TapeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TapeError {}
+
+impl ser::Error for TapeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        TapeError(msg.to_string())
+    }
+}
+
+struct Writer<'k> {
+    tape: Tape,
+    keys: &'k mut KeyTable,
+}
+
+/// How many UTF-16 code units `s` takes in JavaScript.
+fn utf16_len(s: &str) -> usize {
+    if s.is_ascii() {
+        s.len()
+    } else {
+        s.chars().map(char::len_utf16).sum()
+    }
+}
+
+impl Writer<'_> {
+    fn code(&mut self, code: f64) {
+        self.tape.codes.push(code);
+    }
+
+    fn string(&mut self, code: f64, s: &str) {
+        self.tape.codes.push(code);
+        self.tape.codes.push(utf16_len(s) as f64);
+        self.tape.text.push_str(s);
+    }
+
+    fn name(&mut self, name: &'static str) {
+        let (id, new) = self.keys.id(name);
+        if new {
+            self.tape.codes.push(op::NEW_KEY);
+            self.tape.codes.push(f64::from(id));
+            self.string_tail(name);
+        } else {
+            self.tape.codes.push(op::KEY);
+            self.tape.codes.push(f64::from(id));
+        }
+    }
+
+    /// A length and the characters, for an opcode already pushed.
+    fn string_tail(&mut self, s: &str) {
+        self.tape.codes.push(utf16_len(s) as f64);
+        self.tape.text.push_str(s);
+    }
+
+    /// Starts an array or object whose count is patched in by [`Writer::close`].
+    fn open(&mut self, code: f64) -> usize {
+        self.tape.codes.push(code);
+        self.tape.codes.push(0.0);
+        self.tape.codes.len() - 1
+    }
+
+    fn close(&mut self, count_at: usize, count: usize) {
+        if let Some(slot) = self.tape.codes.get_mut(count_at) {
+            *slot = count as f64;
+        }
+    }
+
+    fn number(&mut self, n: f64) {
+        if n.is_finite() {
+            self.tape.codes.push(op::NUMBER);
+            self.tape.codes.push(n);
+        } else {
+            self.tape.codes.push(op::NULL);
+        }
+    }
+
+    /// `{variant: ...}`: an object of one member, its value to follow.
+    fn variant_object(&mut self, variant: &'static str) {
+        self.tape.codes.push(op::OBJECT);
+        self.tape.codes.push(1.0);
+        self.name(variant);
+    }
+}
+
+/// An array or object being written: where its count goes and how many members so far.
+struct Compound<'a, 'k> {
+    writer: &'a mut Writer<'k>,
+    count_at: usize,
+    count: usize,
+}
+
+impl Compound<'_, '_> {
+    fn end(self) {
+        self.writer.close(self.count_at, self.count);
+    }
+}
+
+/// Serializer methods for integers a double holds exactly.
+macro_rules! exact_numbers {
+    ($($method:ident: $t:ty),*) => {$(
+        fn $method(self, v: $t) -> Result<(), TapeError> {
+            self.number(f64::from(v));
+            Ok(())
+        }
+    )*};
+}
+
+/// Serializer methods for integers that may not fit a double: the nearest double, as
+/// `JSON.parse` of their digits gives.
+macro_rules! nearest_numbers {
+    ($($method:ident: $t:ty),*) => {$(
+        #[allow(clippy::cast_precision_loss)]
+        fn $method(self, v: $t) -> Result<(), TapeError> {
+            self.number(v as f64);
+            Ok(())
+        }
+    )*};
+}
+
+impl<'a, 'k> ser::Serializer for &'a mut Writer<'k> {
+    type Ok = ();
+    type Error = TapeError;
+    type SerializeSeq = Compound<'a, 'k>;
+    type SerializeTuple = Compound<'a, 'k>;
+    type SerializeTupleStruct = Compound<'a, 'k>;
+    type SerializeTupleVariant = Compound<'a, 'k>;
+    type SerializeMap = Compound<'a, 'k>;
+    type SerializeStruct = Compound<'a, 'k>;
+    type SerializeStructVariant = Compound<'a, 'k>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), TapeError> {
+        self.code(if v { op::TRUE } else { op::FALSE });
+        Ok(())
+    }
+
+    exact_numbers!(serialize_i8: i8, serialize_i16: i16, serialize_i32: i32);
+    exact_numbers!(serialize_u8: u8, serialize_u16: u16, serialize_u32: u32);
+    nearest_numbers!(serialize_i64: i64, serialize_i128: i128);
+    nearest_numbers!(serialize_u64: u64, serialize_u128: u128);
+
+    /// serde_json writes an `f32` with the fewest digits that read back as that `f32`;
+    /// `JSON.parse` then reads those digits as a double. Do the same.
+    fn serialize_f32(self, v: f32) -> Result<(), TapeError> {
+        let n = if v.is_finite() {
+            v.to_string().parse::<f64>().unwrap_or(f64::NAN)
+        } else {
+            f64::NAN
+        };
+        self.number(n);
+        Ok(())
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<(), TapeError> {
+        self.number(v);
+        Ok(())
+    }
+
+    fn serialize_char(self, v: char) -> Result<(), TapeError> {
+        let mut buf = [0; 4];
+        self.string(op::STRING, v.encode_utf8(&mut buf));
+        Ok(())
+    }
+
+    fn serialize_str(self, v: &str) -> Result<(), TapeError> {
+        self.string(op::STRING, v);
+        Ok(())
+    }
+
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), TapeError> {
+        let count_at = self.open(op::ARRAY);
+        for &b in v {
+            self.number(f64::from(b));
+        }
+        self.close(count_at, v.len());
+        Ok(())
+    }
+
+    fn serialize_none(self) -> Result<(), TapeError> {
+        self.code(op::NULL);
+        Ok(())
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), TapeError> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<(), TapeError> {
+        self.code(op::NULL);
+        Ok(())
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), TapeError> {
+        self.code(op::NULL);
+        Ok(())
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<(), TapeError> {
+        self.string(op::STRING, variant);
+        Ok(())
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<(), TapeError> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<(), TapeError> {
+        self.variant_object(variant);
+        value.serialize(self)
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'a, 'k>, TapeError> {
+        let count_at = self.open(op::ARRAY);
+        Ok(Compound {
+            writer: self,
+            count_at,
+            count: 0,
+        })
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<Compound<'a, 'k>, TapeError> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<Compound<'a, 'k>, TapeError> {
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Compound<'a, 'k>, TapeError> {
+        self.variant_object(variant);
+        self.serialize_seq(Some(len))
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'a, 'k>, TapeError> {
+        let count_at = self.open(op::OBJECT);
+        Ok(Compound {
+            writer: self,
+            count_at,
+            count: 0,
+        })
+    }
+
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        len: usize,
+    ) -> Result<Compound<'a, 'k>, TapeError> {
+        self.serialize_map(Some(len))
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Compound<'a, 'k>, TapeError> {
+        self.variant_object(variant);
+        self.serialize_map(Some(len))
+    }
+}
+
+impl ser::SerializeSeq for Compound<'_, '_> {
+    type Ok = ();
+    type Error = TapeError;
+
+    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), TapeError> {
+        self.count += 1;
+        value.serialize(&mut *self.writer)
+    }
+
+    fn end(self) -> Result<(), TapeError> {
+        Compound::end(self);
+        Ok(())
+    }
+}
+
+/// The tuple kinds, written as arrays like sequences.
+macro_rules! array_like {
+    ($($kind:ident: $method:ident),*) => {$(
+        impl ser::$kind for Compound<'_, '_> {
+            type Ok = ();
+            type Error = TapeError;
+
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), TapeError> {
+                ser::SerializeSeq::serialize_element(self, value)
+            }
+
+            fn end(self) -> Result<(), TapeError> {
+                Compound::end(self);
+                Ok(())
+            }
+        }
+    )*};
+}
+
+array_like!(
+    SerializeTuple: serialize_element,
+    SerializeTupleStruct: serialize_field,
+    SerializeTupleVariant: serialize_field
+);
+
+impl ser::SerializeMap for Compound<'_, '_> {
+    type Ok = ();
+    type Error = TapeError;
+
+    fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), TapeError> {
+        self.count += 1;
+        let text = key.serialize(MapKey)?;
+        self.writer.string(op::KEY_STRING, &text);
+        Ok(())
+    }
+
+    fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), TapeError> {
+        value.serialize(&mut *self.writer)
+    }
+
+    fn end(self) -> Result<(), TapeError> {
+        Compound::end(self);
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for Compound<'_, '_> {
+    type Ok = ();
+    type Error = TapeError;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), TapeError> {
+        self.count += 1;
+        self.writer.name(key);
+        value.serialize(&mut *self.writer)
+    }
+
+    fn end(self) -> Result<(), TapeError> {
+        Compound::end(self);
+        Ok(())
+    }
+}
+
+impl ser::SerializeStructVariant for Compound<'_, '_> {
+    type Ok = ();
+    type Error = TapeError;
+
+    fn serialize_field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), TapeError> {
+        ser::SerializeStruct::serialize_field(self, key, value)
+    }
+
+    fn end(self) -> Result<(), TapeError> {
+        Compound::end(self);
+        Ok(())
+    }
+}
+
+/// A map key as serde_json writes it: strings as they are, integers, booleans, chars and finite
+/// floats as their JSON text, unit variants as their name; anything else is refused, as
+/// serde_json refuses it.
+struct MapKey;
+
+fn key_must_be_a_string() -> TapeError {
+    TapeError("key must be a string".to_owned())
+}
+
+/// A finite float key in serde_json's digits (`1.0`, not Rust's `1`).
+fn float_key<F: Serialize + Into<f64> + Copy>(v: F) -> Result<String, TapeError> {
+    if v.into().is_finite() {
+        serde_json::to_string(&v).map_err(|e| TapeError(e.to_string()))
+    } else {
+        Err(TapeError(
+            "float key must be finite (got NaN or +/-inf)".to_owned(),
+        ))
+    }
+}
+
+/// Map-key serializer methods for what serde_json writes as the value's text.
+macro_rules! keys_as_text {
+    ($($method:ident: $t:ty),*) => {$(
+        fn $method(self, v: $t) -> Result<String, TapeError> {
+            Ok(v.to_string())
+        }
+    )*};
+}
+
+impl ser::Serializer for MapKey {
+    type Ok = String;
+    type Error = TapeError;
+    type SerializeSeq = ser::Impossible<String, TapeError>;
+    type SerializeTuple = ser::Impossible<String, TapeError>;
+    type SerializeTupleStruct = ser::Impossible<String, TapeError>;
+    type SerializeTupleVariant = ser::Impossible<String, TapeError>;
+    type SerializeMap = ser::Impossible<String, TapeError>;
+    type SerializeStruct = ser::Impossible<String, TapeError>;
+    type SerializeStructVariant = ser::Impossible<String, TapeError>;
+
+    fn serialize_str(self, v: &str) -> Result<String, TapeError> {
+        Ok(v.to_owned())
+    }
+
+    fn serialize_char(self, v: char) -> Result<String, TapeError> {
+        Ok(v.to_string())
+    }
+
+    keys_as_text!(serialize_bool: bool, serialize_i8: i8, serialize_i16: i16);
+    keys_as_text!(serialize_i32: i32, serialize_i64: i64, serialize_i128: i128);
+    keys_as_text!(serialize_u8: u8, serialize_u16: u16, serialize_u32: u32);
+    keys_as_text!(serialize_u64: u64, serialize_u128: u128);
+
+    fn serialize_f32(self, v: f32) -> Result<String, TapeError> {
+        float_key(v)
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<String, TapeError> {
+        float_key(v)
+    }
+
+    fn serialize_bytes(self, _v: &[u8]) -> Result<String, TapeError> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_none(self) -> Result<String, TapeError> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<String, TapeError> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_unit(self) -> Result<String, TapeError> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<String, TapeError> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_unit_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        variant: &'static str,
+    ) -> Result<String, TapeError> {
+        Ok(variant.to_owned())
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<String, TapeError> {
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _value: &T,
+    ) -> Result<String, TapeError> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, TapeError> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, TapeError> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleStruct, TapeError> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeTupleVariant, TapeError> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, TapeError> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_struct(
+        self,
+        _name: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStruct, TapeError> {
+        Err(key_must_be_a_string())
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, TapeError> {
+        Err(key_must_be_a_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{Map, Number, Value as Json, json};
+
+    /// What `src/tape.js` does, in Rust: the tape back into a JSON value (UTF-16 lengths and
+    /// all), with the key table it keeps between tapes.
+    struct Reader<'t> {
+        codes: std::slice::Iter<'t, f64>,
+        text: Vec<u16>,
+        text_at: usize,
+        keys: &'t mut Vec<String>,
+    }
+
+    impl Reader<'_> {
+        fn next(&mut self) -> f64 {
+            *self.codes.next().expect("tape ended early")
+        }
+
+        fn slice(&mut self) -> String {
+            let len = self.next() as usize;
+            let s = String::from_utf16(&self.text[self.text_at..self.text_at + len]).unwrap();
+            self.text_at += len;
+            s
+        }
+
+        fn value(&mut self) -> Json {
+            let code = self.next();
+            match code {
+                c if c == op::NULL => Json::Null,
+                c if c == op::FALSE => Json::Bool(false),
+                c if c == op::TRUE => Json::Bool(true),
+                c if c == op::NUMBER => Json::Number(Number::from_f64(self.next()).unwrap()),
+                c if c == op::STRING => Json::String(self.slice()),
+                c if c == op::ARRAY => {
+                    let n = self.next() as usize;
+                    Json::Array((0..n).map(|_| self.value()).collect())
+                }
+                c if c == op::OBJECT => {
+                    let n = self.next() as usize;
+                    let mut map = Map::new();
+                    for _ in 0..n {
+                        let key = self.key();
+                        let value = self.value();
+                        map.insert(key, value);
+                    }
+                    Json::Object(map)
+                }
+                other => panic!("unknown value code {other}"),
+            }
+        }
+
+        fn key(&mut self) -> String {
+            let code = self.next();
+            match code {
+                c if c == op::KEY => {
+                    let id = self.next() as usize;
+                    self.keys[id].clone()
+                }
+                c if c == op::NEW_KEY => {
+                    let id = self.next() as usize;
+                    let key = self.slice();
+                    assert_eq!(id, self.keys.len(), "ids are handed out in order");
+                    self.keys.push(key.clone());
+                    key
+                }
+                c if c == op::KEY_STRING => self.slice(),
+                other => panic!("unknown key code {other}"),
+            }
+        }
+    }
+
+    fn read(tape: &Tape, keys: &mut Vec<String>) -> Json {
+        let mut reader = Reader {
+            codes: tape.codes.iter(),
+            text: tape.text.encode_utf16().collect(),
+            text_at: 0,
+            keys,
+        };
+        let value = reader.value();
+        assert!(reader.codes.next().is_none(), "codes left over");
+        assert_eq!(reader.text_at, reader.text.len(), "text left over");
+        value
+    }
+
+    /// What `JSON.parse` gives for serde_json's text: numbers as doubles.
+    fn as_parsed(value: Json) -> Json {
+        match value {
+            Json::Number(n) => Json::Number(Number::from_f64(n.as_f64().unwrap()).unwrap()),
+            Json::Array(items) => Json::Array(items.into_iter().map(as_parsed).collect()),
+            Json::Object(map) => {
+                Json::Object(map.into_iter().map(|(k, v)| (k, as_parsed(v))).collect())
+            }
+            other => other,
+        }
+    }
+
+    fn round_trip<T: Serialize>(
+        value: &T,
+        table: &mut KeyTable,
+        tape: &mut Tape,
+        seen: &mut Vec<String>,
+    ) {
+        tape.write(value, table).unwrap();
+        let expected: Json = serde_json::from_str(&serde_json::to_string(value).unwrap()).unwrap();
+        assert_eq!(read(tape, seen), as_parsed(expected));
+    }
+
+    #[test]
+    fn every_core_vector_decision_reads_back_as_its_json() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/vectors");
+        let mut table = KeyTable::default();
+        let mut tape = Tape::default();
+        let mut seen = Vec::new();
+        let mut count = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            let vector: Json = serde_json::from_str(&text).unwrap();
+            let decision: govgate_core::Decision =
+                serde_json::from_str(vector["decision_json"].as_str().unwrap()).unwrap();
+            // Twice: first names go out as new keys, then by id.
+            round_trip(&decision, &mut table, &mut tape, &mut seen);
+            round_trip(&decision, &mut table, &mut tape, &mut seen);
+            count += 1;
+        }
+        assert!(count >= 10, "found {count} vectors");
+    }
+
+    #[derive(serde::Serialize)]
+    enum Shape {
+        Unit,
+        Newtype(u8),
+        Tuple(i32, String),
+        Struct { inner: Option<bool> },
+    }
+
+    #[derive(serde::Serialize)]
+    struct Odd {
+        text: String,
+        small: f32,
+        big: u64,
+        negative: i64,
+        nan: f64,
+        none: Option<u8>,
+        unit: (),
+        shapes: Vec<Shape>,
+        by_number: std::collections::BTreeMap<u32, char>,
+        by_float: std::collections::BTreeMap<String, f64>,
+        bytes: serde_bytes_like::Bytes,
+    }
+
+    mod serde_bytes_like {
+        /// Serialized with `serialize_bytes`.
+        pub struct Bytes(pub Vec<u8>);
+        impl serde::Serialize for Bytes {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(&self.0)
+            }
+        }
+    }
+
+    #[test]
+    fn serde_shapes_read_back_as_serde_json_writes_them() {
+        let odd = Odd {
+            // Non-ASCII, astral (two UTF-16 units) and a byte-order mark first.
+            text: "\u{feff}é 😀 \"quoted\"\n".to_owned(),
+            small: 0.1,
+            big: 9_007_199_254_740_993,
+            negative: -42,
+            nan: f64::NAN,
+            none: None,
+            unit: (),
+            shapes: vec![
+                Shape::Unit,
+                Shape::Newtype(7),
+                Shape::Tuple(-1, "t".to_owned()),
+                Shape::Struct { inner: Some(true) },
+            ],
+            by_number: [(2, 'b'), (10, '😀')].into_iter().collect(),
+            by_float: [("__proto__".to_owned(), 1.5)].into_iter().collect(),
+            bytes: serde_bytes_like::Bytes(vec![0, 255]),
+        };
+        let mut table = KeyTable::default();
+        let mut tape = Tape::default();
+        let mut seen = Vec::new();
+        round_trip(&odd, &mut table, &mut tape, &mut seen);
+        round_trip(&odd, &mut table, &mut tape, &mut seen);
+        let parsed = read(&tape, &mut seen);
+        // f32 0.1 is written as serde_json writes it ("0.1"), not widened (0.10000000149...).
+        assert_eq!(parsed["small"], json!(0.1));
+        assert_eq!(parsed["big"], json!(9_007_199_254_740_992.0));
+        assert_eq!(parsed["nan"], Json::Null);
+    }
+
+    #[test]
+    fn map_keys_that_are_not_strings_are_written_as_serde_json_writes_them() {
+        let by_float: std::collections::BTreeMap<u8, ()> = [(1, ())].into_iter().collect();
+        let mut table = KeyTable::default();
+        let mut tape = Tape::default();
+        let mut seen = Vec::new();
+        round_trip(&by_float, &mut table, &mut tape, &mut seen);
+        assert_eq!(float_key(1.0_f64).unwrap(), "1.0");
+        assert!(float_key(f64::INFINITY).is_err());
+    }
+
+    #[test]
+    fn keys_are_sent_once_then_referred_to_and_forgotten_on_clear() {
+        #[derive(serde::Serialize)]
+        struct Pair {
+            left: u8,
+            right: u8,
+        }
+        let mut table = KeyTable::default();
+        let mut tape = Tape::default();
+        tape.write(&Pair { left: 1, right: 2 }, &mut table).unwrap();
+        assert_eq!(tape.text, "leftright");
+        assert_eq!(tape.codes.iter().filter(|&&c| c == op::NEW_KEY).count(), 2);
+        tape.write(&Pair { left: 1, right: 2 }, &mut table).unwrap();
+        assert_eq!(tape.text, "");
+        assert_eq!(tape.codes.iter().filter(|&&c| c == op::KEY).count(), 2);
+        table.clear();
+        tape.write(&Pair { left: 1, right: 2 }, &mut table).unwrap();
+        assert_eq!(tape.text, "leftright");
+    }
+}
