@@ -10,7 +10,7 @@
 //! Inputs cross the boundary as JSON text: the JavaScript side stringifies them with
 //! `JSON.stringify` (so circular objects, BigInts and the like fail there, with V8's message)
 //! and govgate-core's serde types read the text. Decisions and batch results come back as a
-//! tape ([`tape`], read by `src/tape.js`): exactly the objects `JSON.parse` of the JSON text
+//! tape (`src/tape.rs`, read by `src/tape.js`): exactly the objects `JSON.parse` of the JSON text
 //! the CLI and the server write would give, without writing and parsing that text;
 //! `evaluateJson` returns the text itself. TypeScript types come
 //! from [`wire`] through tsify.
