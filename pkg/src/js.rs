@@ -18,6 +18,16 @@ extern "C" {
     fn tape_read(codes: u32, count: u32, text: u32, text_len: u32) -> Result<JsValue, JsValue>;
 }
 
+#[wasm_bindgen(module = "/src/options.js")]
+extern "C" {
+    /// Which common shape `evaluate`'s options have (see `src/options.js`). Throws what a
+    /// Proxy's traps or a getter throw.
+    #[wasm_bindgen(catch)]
+    fn options_case(options: &JsValue) -> Result<u32, JsValue>;
+    /// Tells `src/options.js` the `now` string whose time [`LAST_NOW`] holds.
+    fn options_remember_now(now: &JsValue);
+}
+
 #[wasm_bindgen]
 extern "C" {
     /// `JSON.stringify(value)`, straight into a Rust string (`None` for `undefined`, functions
@@ -300,8 +310,14 @@ pub fn version() -> String {
 /// `{now: "…"}` takes the fewest: the key is compared with a cached `"now"` and the value with
 /// the last `now` string (`===` each) instead of copying both strings into wasm memory.
 fn read_options(options: &JsValue) -> Result<Options, Error> {
-    if options.is_null_or_undefined() {
-        return Ok(Options::at(current_time()));
+    match options_case(options).map_err(|e| Error::input("options", js_message(&e)))? {
+        0 => return Ok(Options::at(current_time())),
+        1 => {
+            if let Some(now) = LAST_NOW.with(|last| last.try_borrow().ok().and_then(|l| *l)) {
+                return Ok(Options::at(now));
+            }
+        }
+        _ => {}
     }
     if !is_plain_object(options) {
         return Err(Error::input(
@@ -315,9 +331,7 @@ fn read_options(options: &JsValue) -> Result<Options, Error> {
         if NOW_KEY.with(|now_key| key == *now_key) {
             let value = js_sys::Reflect::get(options, &key)
                 .map_err(|e| Error::input("options.now", js_message(&e)))?;
-            if let Some(cached) = cached_now(&value) {
-                now = Some(cached);
-            } else if !value.is_undefined() {
+            if !value.is_undefined() {
                 now = Some(read_now(&value)?);
             }
             continue;
@@ -377,7 +391,8 @@ fn read_now(value: &JsValue) -> Result<DateTime<Utc>, Error> {
         let now = api::parse_time(&text).map_err(|e| Error::input("options.now", e))?;
         LAST_NOW.with(|last| {
             if let Ok(mut l) = last.try_borrow_mut() {
-                *l = Some((value.clone(), now));
+                *l = Some(now);
+                options_remember_now(value);
             }
         });
         return Ok(now);
@@ -404,22 +419,11 @@ fn read_now(value: &JsValue) -> Result<DateTime<Utc>, Error> {
 }
 
 thread_local! {
-    /// The last `now` string parsed (always a JavaScript string, never a `Date`): callers
-    /// usually pass the same one many times, and `===` on strings compares their text.
-    static LAST_NOW: std::cell::RefCell<Option<(JsValue, DateTime<Utc>)>> = const { std::cell::RefCell::new(None) };
+    /// The time of the last `now` string parsed, which `src/options.js` remembers: callers
+    /// usually pass the same one many times.
+    static LAST_NOW: std::cell::RefCell<Option<DateTime<Utc>>> = const { std::cell::RefCell::new(None) };
     /// The key `"now"`, to compare option keys with without copying them into wasm memory.
     static NOW_KEY: JsValue = JsValue::from_str("now");
-}
-
-/// The time of the last `now` string when `value` is that same string.
-fn cached_now(value: &JsValue) -> Option<DateTime<Utc>> {
-    LAST_NOW.with(|last| {
-        last.try_borrow().ok().and_then(|l| {
-            l.as_ref()
-                .filter(|(text, _)| text == value)
-                .map(|(_, now)| *now)
-        })
-    })
 }
 
 fn current_time() -> DateTime<Utc> {

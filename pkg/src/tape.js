@@ -4,8 +4,8 @@
 
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
 
-/** Struct field names by id, as src/tape.rs's key table numbers them. */
-const keys = [];
+/** Field, variant and map-key names by id, as src/tape.rs's key table numbers them. */
+const names = [];
 let memory = null;
 let buffer = null;
 let codes = null;
@@ -38,7 +38,7 @@ export function tape_read(codesPtr, count, textPtr, textLen) {
     return value;
   } catch (e) {
     // The wasm side forgets its key table too when this throws: both start over.
-    keys.length = 0;
+    names.length = 0;
     throw e;
   } finally {
     text = "";
@@ -63,6 +63,10 @@ function read() {
       return codes[at++];
     case 4:
       return slice(codes[at++]);
+    case 10:
+      return knownName();
+    case 11:
+      return newName();
     case 5: {
       const n = codes[at++];
       const array = [];
@@ -91,22 +95,30 @@ function read() {
 
 function readKey() {
   switch (codes[at++]) {
-    case 7: {
-      const key = keys[codes[at++]];
-      if (key === undefined) throw new Error("govgate: a result tape refers to a key it never sent");
-      return key;
-    }
-    case 8: {
-      const id = codes[at++];
-      // The name as V8 stores property names (internalized): a sliced string would have to
-      // be looked up in V8's string table on every object it names.
-      const key = Object.keys({ [slice(codes[at++])]: 0 })[0];
-      keys[id] = key;
-      return key;
-    }
+    case 7:
+      return knownName();
+    case 8:
+      return newName();
     case 9:
       return slice(codes[at++]);
     default:
       throw new Error("govgate: a result tape holds an unknown key code");
   }
+}
+
+/** A field or variant name sent before, by id. */
+function knownName() {
+  const name = names[codes[at++]];
+  if (name === undefined) throw new Error("govgate: a result tape refers to a name it never sent");
+  return name;
+}
+
+/** A field or variant name sent for the first time: remembered under its id. */
+function newName() {
+  const id = codes[at++];
+  // The name as V8 stores property names (internalized): a sliced string would have to be
+  // looked up in V8's string table on every object it names.
+  const name = Object.keys({ [slice(codes[at++])]: 0 })[0];
+  names[id] = name;
+  return name;
 }

@@ -5,9 +5,10 @@
 //! escaping. A tape is cheaper on both sides: a flat list of numbers (opcodes, counts, string
 //! lengths and the values of numbers) and one string holding every string's characters in
 //! order, which `src/tape.js` turns back into objects and arrays in one pass, with one
-//! `TextDecoder` call. Struct field names are sent once per module instance and referred to by
-//! number afterwards, so the object keys JavaScript sees are the same interned strings every
-//! time.
+//! `TextDecoder` call. Names (struct fields, enum variants, map keys) are sent once per module
+//! instance and referred to by number afterwards, so JavaScript sees the same interned strings
+//! every time: V8 stores a property under any other string only after looking it up in its
+//! string table.
 //!
 //! The objects are exactly what `JSON.parse` of `serde_json::to_string` of the same value gives
 //! (the package's vector tests check this on every core vector): the same member order, `null`
@@ -18,6 +19,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use serde::ser::{self, Serialize};
 
@@ -42,7 +44,13 @@ pub(crate) mod op {
     /// A key sent for the first time, to be remembered under `id`: `[NEW_KEY, id, length]`,
     /// its characters next in the text.
     pub const NEW_KEY: f64 = 8.0;
-    /// A key that is not remembered (a map's key): `[KEY_STRING, length]`, then its text.
+    /// A string value sent before as a name (a unit variant such as `"block"`): `[NAME, id]`.
+    pub const NAME: f64 = 10.0;
+    /// A string value that is a name sent for the first time: `[NEW_NAME, id, length]`, its
+    /// characters next in the text.
+    pub const NEW_NAME: f64 = 11.0;
+    /// A key that is not remembered (a map's key once the table is full): `[KEY_STRING,
+    /// length]`, then its text.
     pub const KEY_STRING: f64 = 9.0;
 }
 
@@ -55,18 +63,57 @@ pub(crate) struct Tape {
     pub(crate) text: String,
 }
 
-/// Struct field and variant names already sent to this module instance's JavaScript side,
-/// by address and length of the `&'static str` serde hands out (the same name always comes
-/// from the same place; two places with the same text just get two ids).
+/// Object keys already sent to this module instance's JavaScript side, which keeps them as
+/// V8 keeps property names (internalized): storing a property under any other string makes V8
+/// look it up in its string table, every time, which cost more than the rest of the tape.
+///
+/// Struct field and variant names are found by the address and length of the `&'static str`
+/// serde hands out (the same name always comes from the same place; two places with the same
+/// text just get two ids). Map keys, which serde hands out as plain `&str` (`#[serde(flatten)]`
+/// members too), are found by their text, up to [`MAX_MAP_KEYS`] of them.
 #[derive(Default)]
 pub(crate) struct KeyTable {
     ids: HashMap<(usize, usize), u32>,
     /// A direct-mapped cache in front of `ids`, indexed by a hash of the address.
     recent: Vec<(usize, usize, u32)>,
+    map_keys: HashMap<Box<str>, u32, BuildHasherDefault<Fnv1a>>,
+    /// A direct-mapped cache in front of `map_keys`, indexed by length and end bytes: the
+    /// few keys `#[serde(flatten)]` members give come every time.
+    recent_map_keys: Vec<Option<(Box<str>, u32)>>,
+    /// Ids handed out so far.
+    count: u32,
 }
 
 /// Slots in [`KeyTable::recent`].
 const RECENT_SLOTS: usize = 256;
+
+/// Distinct map keys remembered at most: past that, new ones are sent as text each time, so
+/// data with many distinct keys cannot grow the table (or JavaScript's copy) without bound.
+pub(crate) const MAX_MAP_KEYS: usize = 1024;
+
+/// FNV-1a, for the map-key table: keys are a few bytes long and not attacker-chosen in bulk
+/// (the table stops growing at [`MAX_MAP_KEYS`]), where std's SipHash costs several times more
+/// in wasm. Written here because it is ten lines.
+#[derive(Default)]
+pub(crate) struct Fnv1a(u64);
+
+impl Hasher for Fnv1a {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &b in bytes {
+            hash = (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
 
 impl KeyTable {
     /// The id of `name`, and whether it is new (JavaScript has not seen it yet).
@@ -81,22 +128,58 @@ impl KeyTable {
         {
             return (id, false);
         }
-        let next = u32::try_from(self.ids.len()).unwrap_or(u32::MAX);
+        let next = self.count;
         let mut new = false;
         let id = *self.ids.entry(place).or_insert_with(|| {
             new = true;
             next
         });
+        if new {
+            self.count += 1;
+        }
         if let Some(entry) = self.recent.get_mut(slot) {
             *entry = (place.0, place.1, id);
         }
         (id, new)
     }
 
+    /// The id of a map key, and whether it is new; `None` once the table is full.
+    fn map_key(&mut self, key: &str) -> Option<(u32, bool)> {
+        let bytes = key.as_bytes();
+        let ends = usize::from(*bytes.first().unwrap_or(&0)) * 7
+            + usize::from(*bytes.last().unwrap_or(&0));
+        let slot = (bytes.len().wrapping_mul(31) ^ ends) % RECENT_SLOTS;
+        if self.recent_map_keys.is_empty() {
+            self.recent_map_keys = vec![None; RECENT_SLOTS];
+        }
+        if let Some(Some((text, id))) = self.recent_map_keys.get(slot)
+            && **text == *key
+        {
+            return Some((*id, false));
+        }
+        let found = match self.map_keys.get(key) {
+            Some(&id) => (id, false),
+            None if self.map_keys.len() >= MAX_MAP_KEYS => return None,
+            None => {
+                let id = self.count;
+                self.count += 1;
+                self.map_keys.insert(key.into(), id);
+                (id, true)
+            }
+        };
+        if let Some(entry) = self.recent_map_keys.get_mut(slot) {
+            *entry = Some((key.into(), found.0));
+        }
+        Some(found)
+    }
+
     /// Forgets every key: after JavaScript failed to read a tape, its table may be behind.
     pub(crate) fn clear(&mut self) {
         self.ids.clear();
         self.recent.clear();
+        self.map_keys.clear();
+        self.recent_map_keys.clear();
+        self.count = 0;
     }
 }
 
@@ -118,6 +201,7 @@ impl Tape {
         let mut writer = Writer {
             tape: std::mem::take(self),
             keys,
+            key_text: String::new(),
         };
         let result = value.serialize(&mut writer);
         *self = writer.tape;
@@ -146,6 +230,8 @@ impl ser::Error for TapeError {
 struct Writer<'k> {
     tape: Tape,
     keys: &'k mut KeyTable,
+    /// Scratch space for a map key's text.
+    key_text: String,
 }
 
 /// How many UTF-16 code units `s` takes in JavaScript.
@@ -170,10 +256,22 @@ impl Writer<'_> {
 
     fn name(&mut self, name: &'static str) {
         let (id, new) = self.keys.id(name);
+        self.key(id, new, name);
+    }
+
+    fn map_key(&mut self, key: &str) {
+        match self.keys.map_key(key) {
+            Some((id, new)) => self.key(id, new, key),
+            None => self.string(op::KEY_STRING, key),
+        }
+    }
+
+    /// A key by id, with its text when JavaScript has not seen it yet.
+    fn key(&mut self, id: u32, new: bool, text: &str) {
         if new {
             self.tape.codes.push(op::NEW_KEY);
             self.tape.codes.push(f64::from(id));
-            self.string_tail(name);
+            self.string_tail(text);
         } else {
             self.tape.codes.push(op::KEY);
             self.tape.codes.push(f64::from(id));
@@ -328,13 +426,22 @@ impl<'a, 'k> ser::Serializer for &'a mut Writer<'k> {
         Ok(())
     }
 
+    /// A unit variant is a name like a field's (`"block"`, `"enforce"`): sent once, then by id.
     fn serialize_unit_variant(
         self,
         _name: &'static str,
         _index: u32,
         variant: &'static str,
     ) -> Result<(), TapeError> {
-        self.string(op::STRING, variant);
+        let (id, new) = self.keys.id(variant);
+        if new {
+            self.tape.codes.push(op::NEW_NAME);
+            self.tape.codes.push(f64::from(id));
+            self.string_tail(variant);
+        } else {
+            self.tape.codes.push(op::NAME);
+            self.tape.codes.push(f64::from(id));
+        }
         Ok(())
     }
 
@@ -464,8 +571,11 @@ impl ser::SerializeMap for Compound<'_, '_> {
 
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), TapeError> {
         self.count += 1;
-        let text = key.serialize(MapKey)?;
-        self.writer.string(op::KEY_STRING, &text);
+        let mut text = std::mem::take(&mut self.writer.key_text);
+        text.clear();
+        key.serialize(MapKey(&mut text))?;
+        self.writer.map_key(&text);
+        self.writer.key_text = text;
         Ok(())
     }
 
@@ -520,7 +630,7 @@ impl ser::SerializeStructVariant for Compound<'_, '_> {
 /// A map key as serde_json writes it: strings as they are, integers, booleans, chars and finite
 /// floats as their JSON text, unit variants as their name; anything else is refused, as
 /// serde_json refuses it.
-struct MapKey;
+struct MapKey<'b>(&'b mut String);
 
 fn key_must_be_a_string() -> TapeError {
     TapeError("key must be a string".to_owned())
@@ -540,29 +650,32 @@ fn float_key<F: Serialize + Into<f64> + Copy>(v: F) -> Result<String, TapeError>
 /// Map-key serializer methods for what serde_json writes as the value's text.
 macro_rules! keys_as_text {
     ($($method:ident: $t:ty),*) => {$(
-        fn $method(self, v: $t) -> Result<String, TapeError> {
-            Ok(v.to_string())
+        fn $method(self, v: $t) -> Result<(), TapeError> {
+            use std::fmt::Write;
+            write!(self.0, "{v}").map_err(|e| TapeError(e.to_string()))
         }
     )*};
 }
 
-impl ser::Serializer for MapKey {
-    type Ok = String;
+impl ser::Serializer for MapKey<'_> {
+    type Ok = ();
     type Error = TapeError;
-    type SerializeSeq = ser::Impossible<String, TapeError>;
-    type SerializeTuple = ser::Impossible<String, TapeError>;
-    type SerializeTupleStruct = ser::Impossible<String, TapeError>;
-    type SerializeTupleVariant = ser::Impossible<String, TapeError>;
-    type SerializeMap = ser::Impossible<String, TapeError>;
-    type SerializeStruct = ser::Impossible<String, TapeError>;
-    type SerializeStructVariant = ser::Impossible<String, TapeError>;
+    type SerializeSeq = ser::Impossible<(), TapeError>;
+    type SerializeTuple = ser::Impossible<(), TapeError>;
+    type SerializeTupleStruct = ser::Impossible<(), TapeError>;
+    type SerializeTupleVariant = ser::Impossible<(), TapeError>;
+    type SerializeMap = ser::Impossible<(), TapeError>;
+    type SerializeStruct = ser::Impossible<(), TapeError>;
+    type SerializeStructVariant = ser::Impossible<(), TapeError>;
 
-    fn serialize_str(self, v: &str) -> Result<String, TapeError> {
-        Ok(v.to_owned())
+    fn serialize_str(self, v: &str) -> Result<(), TapeError> {
+        self.0.push_str(v);
+        Ok(())
     }
 
-    fn serialize_char(self, v: char) -> Result<String, TapeError> {
-        Ok(v.to_string())
+    fn serialize_char(self, v: char) -> Result<(), TapeError> {
+        self.0.push(v);
+        Ok(())
     }
 
     keys_as_text!(serialize_bool: bool, serialize_i8: i8, serialize_i16: i16);
@@ -570,31 +683,33 @@ impl ser::Serializer for MapKey {
     keys_as_text!(serialize_u8: u8, serialize_u16: u16, serialize_u32: u32);
     keys_as_text!(serialize_u64: u64, serialize_u128: u128);
 
-    fn serialize_f32(self, v: f32) -> Result<String, TapeError> {
-        float_key(v)
+    fn serialize_f32(self, v: f32) -> Result<(), TapeError> {
+        self.0.push_str(&float_key(v)?);
+        Ok(())
     }
 
-    fn serialize_f64(self, v: f64) -> Result<String, TapeError> {
-        float_key(v)
+    fn serialize_f64(self, v: f64) -> Result<(), TapeError> {
+        self.0.push_str(&float_key(v)?);
+        Ok(())
     }
 
-    fn serialize_bytes(self, _v: &[u8]) -> Result<String, TapeError> {
+    fn serialize_bytes(self, _v: &[u8]) -> Result<(), TapeError> {
         Err(key_must_be_a_string())
     }
 
-    fn serialize_none(self) -> Result<String, TapeError> {
+    fn serialize_none(self) -> Result<(), TapeError> {
         Err(key_must_be_a_string())
     }
 
-    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<String, TapeError> {
+    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<(), TapeError> {
         Err(key_must_be_a_string())
     }
 
-    fn serialize_unit(self) -> Result<String, TapeError> {
+    fn serialize_unit(self) -> Result<(), TapeError> {
         Err(key_must_be_a_string())
     }
 
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<String, TapeError> {
+    fn serialize_unit_struct(self, _name: &'static str) -> Result<(), TapeError> {
         Err(key_must_be_a_string())
     }
 
@@ -603,15 +718,16 @@ impl ser::Serializer for MapKey {
         _name: &'static str,
         _index: u32,
         variant: &'static str,
-    ) -> Result<String, TapeError> {
-        Ok(variant.to_owned())
+    ) -> Result<(), TapeError> {
+        self.0.push_str(variant);
+        Ok(())
     }
 
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
         value: &T,
-    ) -> Result<String, TapeError> {
+    ) -> Result<(), TapeError> {
         value.serialize(self)
     }
 
@@ -621,7 +737,7 @@ impl ser::Serializer for MapKey {
         _index: u32,
         _variant: &'static str,
         _value: &T,
-    ) -> Result<String, TapeError> {
+    ) -> Result<(), TapeError> {
         Err(key_must_be_a_string())
     }
 
@@ -686,6 +802,8 @@ mod tests {
         text: Vec<u16>,
         text_at: usize,
         keys: &'t mut Vec<String>,
+        /// The key opcodes met, in order.
+        key_codes: Vec<f64>,
     }
 
     impl Reader<'_> {
@@ -708,6 +826,10 @@ mod tests {
                 c if c == op::TRUE => Json::Bool(true),
                 c if c == op::NUMBER => Json::Number(Number::from_f64(self.next()).unwrap()),
                 c if c == op::STRING => Json::String(self.slice()),
+                c if c == op::NAME || c == op::NEW_NAME => {
+                    self.key_codes.push(c);
+                    Json::String(self.name(c == op::NEW_NAME))
+                }
                 c if c == op::ARRAY => {
                     let n = self.next() as usize;
                     Json::Array((0..n).map(|_| self.value()).collect())
@@ -728,35 +850,51 @@ mod tests {
 
         fn key(&mut self) -> String {
             let code = self.next();
+            self.key_codes.push(code);
             match code {
-                c if c == op::KEY => {
-                    let id = self.next() as usize;
-                    self.keys[id].clone()
-                }
-                c if c == op::NEW_KEY => {
-                    let id = self.next() as usize;
-                    let key = self.slice();
-                    assert_eq!(id, self.keys.len(), "ids are handed out in order");
-                    self.keys.push(key.clone());
-                    key
-                }
+                c if c == op::KEY => self.name(false),
+                c if c == op::NEW_KEY => self.name(true),
                 c if c == op::KEY_STRING => self.slice(),
                 other => panic!("unknown key code {other}"),
             }
         }
+
+        /// A name by id, defined here when `new`.
+        fn name(&mut self, new: bool) -> String {
+            let id = self.next() as usize;
+            if new {
+                let name = self.slice();
+                assert_eq!(id, self.keys.len(), "ids are handed out in order");
+                self.keys.push(name.clone());
+            }
+            self.keys[id].clone()
+        }
     }
 
     fn read(tape: &Tape, keys: &mut Vec<String>) -> Json {
+        read_counting(tape, keys).0
+    }
+
+    /// The value, and how many names of each kind it held: by id (`KEY`, `NAME`), new
+    /// (`NEW_KEY`, `NEW_NAME`), as text (`KEY_STRING`).
+    fn read_counting(tape: &Tape, keys: &mut Vec<String>) -> (Json, [usize; 3]) {
         let mut reader = Reader {
             codes: tape.codes.iter(),
             text: tape.text.encode_utf16().collect(),
             text_at: 0,
             keys,
+            key_codes: Vec::new(),
         };
         let value = reader.value();
         assert!(reader.codes.next().is_none(), "codes left over");
         assert_eq!(reader.text_at, reader.text.len(), "text left over");
-        value
+        let count = |code: f64| reader.key_codes.iter().filter(|&&c| c == code).count();
+        let counts = [
+            count(op::KEY) + count(op::NAME),
+            count(op::NEW_KEY) + count(op::NEW_NAME),
+            count(op::KEY_STRING),
+        ];
+        (value, counts)
     }
 
     /// What `JSON.parse` gives for serde_json's text: numbers as doubles.
@@ -880,22 +1018,42 @@ mod tests {
     }
 
     #[test]
+    fn map_keys_are_remembered_up_to_the_cap_then_sent_as_text() {
+        let wide: std::collections::BTreeMap<String, u32> = (0..MAX_MAP_KEYS as u32 + 10)
+            .map(|i| (format!("k{i}"), i))
+            .collect();
+        let mut table = KeyTable::default();
+        let mut tape = Tape::default();
+        let mut seen = Vec::new();
+        round_trip(&wide, &mut table, &mut tape, &mut seen);
+        let mut reread = Vec::new();
+        assert_eq!(read_counting(&tape, &mut reread).1, [0, MAX_MAP_KEYS, 10]);
+        round_trip(&wide, &mut table, &mut tape, &mut seen);
+        assert_eq!(read_counting(&tape, &mut seen).1, [MAX_MAP_KEYS, 0, 10]);
+        assert_eq!(table.map_keys.len(), MAX_MAP_KEYS);
+    }
+
+    #[test]
     fn keys_are_sent_once_then_referred_to_and_forgotten_on_clear() {
         #[derive(serde::Serialize)]
         struct Pair {
             left: u8,
             right: u8,
         }
+        let pair = Pair { left: 7, right: 8 };
         let mut table = KeyTable::default();
         let mut tape = Tape::default();
-        tape.write(&Pair { left: 1, right: 2 }, &mut table).unwrap();
+        let mut seen = Vec::new();
+        tape.write(&pair, &mut table).unwrap();
         assert_eq!(tape.text, "leftright");
-        assert_eq!(tape.codes.iter().filter(|&&c| c == op::NEW_KEY).count(), 2);
-        tape.write(&Pair { left: 1, right: 2 }, &mut table).unwrap();
+        assert_eq!(read_counting(&tape, &mut seen).1, [0, 2, 0]);
+        tape.write(&pair, &mut table).unwrap();
         assert_eq!(tape.text, "");
-        assert_eq!(tape.codes.iter().filter(|&&c| c == op::KEY).count(), 2);
+        assert_eq!(read_counting(&tape, &mut seen).1, [2, 0, 0]);
         table.clear();
-        tape.write(&Pair { left: 1, right: 2 }, &mut table).unwrap();
+        seen.clear();
+        tape.write(&pair, &mut table).unwrap();
         assert_eq!(tape.text, "leftright");
+        assert_eq!(read_counting(&tape, &mut seen).1, [0, 2, 0]);
     }
 }

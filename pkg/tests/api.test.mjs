@@ -385,7 +385,10 @@ test("the tape reader makes __proto__ an own member, as JSON.parse does", async 
     );
   const [snippet] = find(join(root, "node"));
   assert.ok(snippet, "the package ships node/snippets/.../tape.cjs");
+  // A private instance of the reader: the package's own keeps the package's memory.
+  delete require.cache[snippet];
   const { tape_memory, tape_read } = require(snippet);
+  delete require.cache[snippet];
   const memory = new WebAssembly.Memory({ initial: 1 });
   tape_memory(memory);
   // {"__proto__": {"polluted": true}} with a map key (9) and an object (6) of one member.
@@ -401,4 +404,20 @@ test("the tape reader makes __proto__ an own member, as JSON.parse does", async 
   // A corrupt tape throws instead of returning half a value.
   new Float64Array(memory.buffer, 0, 2).set([42, 0]);
   assert.throws(() => tape_read(0, 2, 1024, 0), /unknown value code/);
+});
+
+test("evaluate's options: the remembered `now` never hides a change or a mistake", () => {
+  const policy = Policy.fromYaml(SINGLE_RULE_YAML);
+  const first = policy.evaluate(LIVE_WIDE, { now: NOW });
+  assert.deepEqual(policy.evaluate(LIVE_WIDE, { now: NOW }), first);
+  throwsGovgate(() => policy.evaluate(LIVE_WIDE, { now: "yesterday" }), { path: "options.now" });
+  throwsGovgate(() => policy.evaluate(LIVE_WIDE, { now: NOW, nmo: 1 }), { path: "options.nmo", message: /unknown field/ });
+  // An inherited `now` is not an option (as Object.keys sees it), nor is it the remembered one.
+  const inherited = Object.create({ now: "2020-01-01T00:00:00Z" });
+  assert.deepEqual(policy.evaluate(LIVE_WIDE, Object.assign(inherited, { now: NOW })), first);
+  const hostile = new Proxy({}, { ownKeys() { throw new Error("no keys for you"); } });
+  throwsGovgate(() => policy.evaluate(LIVE_WIDE, hostile), { path: "options", message: /no keys for you/ });
+  assert.deepEqual(policy.evaluate(LIVE_WIDE, { now: NOW }), first);
+  assert.deepEqual(policy.evaluate(LIVE_WIDE, { now: new Date(NOW) }), first);
+  assert.equal(policy.evaluate(LIVE_WIDE).outcome, "block");
 });

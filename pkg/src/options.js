@@ -1,0 +1,26 @@
+// The common shapes of `evaluate`'s options, recognised in one call from wasm instead of the
+// half-dozen calls it takes to list and read an object's keys from Rust. src/js.rs
+// `read_options` owns the meaning; this only answers "which case is it".
+
+/** The last `now` string src/js.rs parsed (it keeps the parsed time). */
+let lastNow;
+
+/**
+ * 0: no options (`undefined` or `null`); 1: `{ now }` alone, the same string as the last one
+ * remembered; 2: anything else (src/js.rs reads it in full).
+ */
+export function options_case(options) {
+  if (options === undefined || options === null) return 0;
+  if (typeof options !== "object" || Array.isArray(options)) return 2;
+  let count = 0;
+  for (const key in options) {
+    if (!Object.prototype.hasOwnProperty.call(options, key)) continue;
+    if (key !== "now" || ++count > 1) return 2;
+  }
+  return count === 1 && lastNow !== undefined && options.now === lastNow ? 1 : 2;
+}
+
+/** Remembers the `now` string src/js.rs has just parsed (and keeps the time of). */
+export function options_remember_now(now) {
+  lastNow = now;
+}
