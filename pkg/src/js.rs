@@ -18,13 +18,17 @@ extern "C" {
     fn tape_read(codes: u32, count: u32, text: u32, text_len: u32) -> Result<JsValue, JsValue>;
 }
 
-#[wasm_bindgen(module = "/src/options.js")]
+#[wasm_bindgen(module = "/src/args.js")]
 extern "C" {
-    /// Which common shape `evaluate`'s options have (see `src/options.js`). Throws what a
+    /// `JSON.stringify(value)` (`undefined` for functions, symbols and `undefined`), or the
+    /// `Error` it threw.
+    fn json_text(value: &JsValue) -> JsValue;
+
+    /// Which common shape `evaluate`'s options have (see `src/args.js`). Throws what a
     /// Proxy's traps or a getter throw.
     #[wasm_bindgen(catch)]
     fn options_case(options: &JsValue) -> Result<u32, JsValue>;
-    /// Tells `src/options.js` the `now` string whose time [`LAST_NOW`] holds.
+    /// Tells `src/args.js` the `now` string whose time [`LAST_NOW`] holds.
     fn options_remember_now(now: &JsValue);
 }
 
@@ -188,18 +192,21 @@ fn action_text(action: &JsValue) -> Result<String, Error> {
     // No type checks before JSON.stringify (each is a call into JavaScript): anything but
     // an object comes out as something core's parser rejects, and the error path names
     // the JavaScript type.
-    let text = match json_stringify(action) {
-        Ok(Some(text)) if text.starts_with('{') => text,
-        Ok(Some(text)) if text.len() > api::MAX_INPUT_CHARS => {
+    let json = json_text(action);
+    let text = match json.as_string() {
+        Some(text) if text.starts_with('{') => text,
+        Some(text) if text.len() > api::MAX_INPUT_CHARS => {
             return Err(too_large("action", text.len()));
         }
-        Ok(_) => {
+        None if json.is_instance_of::<js_sys::Error>() => {
+            return Err(Error::input("action", js_message(&json)));
+        }
+        _ => {
             return Err(Error::input(
                 "action",
                 format_args!("expected an object, found {}", js_kind(action)),
             ));
         }
-        Err(e) => return Err(Error::input("action", js_message(&e))),
     };
     if text.len() > api::MAX_INPUT_CHARS {
         return Err(too_large("action", text.len()));
@@ -419,7 +426,7 @@ fn read_now(value: &JsValue) -> Result<DateTime<Utc>, Error> {
 }
 
 thread_local! {
-    /// The time of the last `now` string parsed, which `src/options.js` remembers: callers
+    /// The time of the last `now` string parsed, which `src/args.js` remembers: callers
     /// usually pass the same one many times.
     static LAST_NOW: std::cell::RefCell<Option<DateTime<Utc>>> = const { std::cell::RefCell::new(None) };
     /// The key `"now"`, to compare option keys with without copying them into wasm memory.

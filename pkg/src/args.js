@@ -1,6 +1,8 @@
-// The common shapes of `evaluate`'s options, recognised in one call from wasm instead of the
-// half-dozen calls it takes to list and read an object's keys from Rust. src/js.rs
-// `read_options` owns the meaning; this only answers "which case is it".
+// Arguments read in one call from wasm where wasm-bindgen's generic glue takes several.
+//
+// The common shapes of `evaluate`'s options are recognised here instead of listing and reading
+// the object's keys from Rust; src/js.rs `read_options` owns their meaning, this only answers
+// "which case is it".
 
 /** The last `now` string src/js.rs parsed (it keeps the parsed time). */
 let lastNow;
@@ -23,4 +25,16 @@ export function options_case(options) {
 /** Remembers the `now` string src/js.rs has just parsed (and keeps the time of). */
 export function options_remember_now(now) {
   lastNow = now;
+}
+
+/**
+ * `JSON.stringify(value)`, or what it threw (circular structures, BigInts, a throwing
+ * `toJSON`): src/js.rs tells the two apart by type, without wasm-bindgen's exception wrapper.
+ */
+export function json_text(value) {
+  try {
+    return JSON.stringify(value);
+  } catch (e) {
+    return e instanceof Error ? e : new Error(String(e));
+  }
 }
