@@ -11,7 +11,13 @@ use crate::policy::document::{Mode, OnTimeout, Outcome, Separation};
 use crate::value::{Str, Value};
 
 /// The full decision for one action under one policy.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+///
+/// Its `Serialize` is written out below rather than derived: derived, the flattened policy
+/// identity makes serde write the whole decision as a map, member by member through a map-key
+/// serializer, which costs every writer (the npm package most). The members, their order and
+/// when they are left out are those of the attributes here, which `Deserialize` still reads by;
+/// `wire/tests/drift.rs` compares the text with the wire mirror's derived one.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct Decision {
     /// The effective outcome (always `auto` in shadow mode).
     pub outcome: Outcome,
@@ -108,6 +114,75 @@ impl Decision {
             policy,
             fingerprint: None,
         }
+    }
+}
+
+impl Serialize for Decision {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+
+        /// Writes `value` under `name` when `present`, else tells the serializer it is skipped.
+        fn member<S: SerializeStruct, T: Serialize + ?Sized>(
+            out: &mut S,
+            name: &'static str,
+            value: &T,
+            present: bool,
+        ) -> Result<(), S::Error> {
+            if present {
+                out.serialize_field(name, value)
+            } else {
+                out.skip_field(name)
+            }
+        }
+
+        let d = self;
+        let optional = [
+            d.shadow_outcome.is_some(),
+            d.verdict.is_some(),
+            d.band.is_some(),
+            !d.factors.is_empty(),
+            !d.triggers.is_empty(),
+            d.rule.is_some(),
+            !d.reason_codes.is_empty(),
+            !d.deny.is_empty(),
+            !d.warn.is_empty(),
+            !d.exceptions.is_empty(),
+            !d.overrides.is_empty(),
+            d.approval.is_some(),
+            d.autonomy.is_some(),
+            !d.reasons.is_empty(),
+            !d.suggestions.is_empty(),
+            !d.errors.is_empty(),
+            !d.missing.is_empty(),
+            d.fingerprint.is_some(),
+        ];
+        // outcome, mode, score, policy and policy_digest are always there.
+        let len = 5 + optional.iter().filter(|&&present| present).count();
+        let mut out = serializer.serialize_struct("Decision", len)?;
+        out.serialize_field("outcome", &d.outcome)?;
+        member(&mut out, "shadow_outcome", &d.shadow_outcome, d.shadow_outcome.is_some())?;
+        out.serialize_field("mode", &d.mode)?;
+        member(&mut out, "verdict", &d.verdict, d.verdict.is_some())?;
+        out.serialize_field("score", &d.score)?;
+        member(&mut out, "band", &d.band, d.band.is_some())?;
+        member(&mut out, "factors", &d.factors, !d.factors.is_empty())?;
+        member(&mut out, "triggers", &d.triggers, !d.triggers.is_empty())?;
+        member(&mut out, "rule", &d.rule, d.rule.is_some())?;
+        member(&mut out, "reason_codes", &d.reason_codes, !d.reason_codes.is_empty())?;
+        member(&mut out, "deny", &d.deny, !d.deny.is_empty())?;
+        member(&mut out, "warn", &d.warn, !d.warn.is_empty())?;
+        member(&mut out, "exceptions", &d.exceptions, !d.exceptions.is_empty())?;
+        member(&mut out, "overrides", &d.overrides, !d.overrides.is_empty())?;
+        member(&mut out, "approval", &d.approval, d.approval.is_some())?;
+        member(&mut out, "autonomy", &d.autonomy, d.autonomy.is_some())?;
+        member(&mut out, "reasons", &d.reasons, !d.reasons.is_empty())?;
+        member(&mut out, "suggestions", &d.suggestions, !d.suggestions.is_empty())?;
+        member(&mut out, "errors", &d.errors, !d.errors.is_empty())?;
+        member(&mut out, "missing", &d.missing, !d.missing.is_empty())?;
+        out.serialize_field("policy", &d.policy.policy)?;
+        out.serialize_field("policy_digest", &d.policy.policy_digest)?;
+        member(&mut out, "fingerprint", &d.fingerprint, d.fingerprint.is_some())?;
+        out.end()
     }
 }
 

@@ -57,6 +57,12 @@ fn every_mirrored_decision_field_round_trips_through_core() {
         written,
         "core's Decision lost or changed a field"
     );
+    // Core writes its Decision by hand (no flatten); the text, member order included, must be
+    // the derived mirror's.
+    assert_eq!(
+        serde_json::to_string(&core).unwrap(),
+        serde_json::to_string(&mirror).unwrap()
+    );
 }
 
 #[test]
