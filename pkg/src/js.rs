@@ -228,29 +228,48 @@ fn to_js<T: serde::Serialize + ?Sized>(what: &str, value: &T) -> Result<JsValue,
         tape_memory(&wasm_bindgen::memory());
         TAPE_MEMORY_GIVEN.set(true);
     }
-    TAPE.with_borrow_mut(|tape| {
-        tape::KEYS
-            .with_borrow_mut(|keys| {
-                let written = tape.write(value, keys);
-                if written.is_err() {
-                    // Names it met are not going to JavaScript after all.
-                    keys.clear();
-                }
-                written
-            })
-            .map_err(|e| Error::input(what, e))?;
-        // wasm32 addresses and lengths fit in u32.
-        let read = tape_read(
-            tape.codes.as_ptr() as u32,
-            tape.codes.len() as u32,
-            tape.text.as_ptr() as u32,
-            tape.text.len() as u32,
-        );
-        read.map_err(|e| {
-            tape::KEYS.with_borrow_mut(tape::KeyTable::clear);
-            Error::input(what, js_message(&e))
-        })
+    // Busy when JavaScript that `src/tape.js` reaches (a replaced built-in) decides again from
+    // inside the read: that decision goes as JSON text, leaving the tape and both key tables to
+    // the read under way (borrowing the tape again would panic, and trap).
+    TAPE.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut tape) => with_tape(what, value, &mut tape),
+        Err(_) => via_json(what, value),
     })
+}
+
+/// [`to_js`] by way of `tape`.
+fn with_tape<T: serde::Serialize + ?Sized>(
+    what: &str,
+    value: &T,
+    tape: &mut tape::Tape,
+) -> Result<JsValue, Error> {
+    tape::KEYS
+        .with_borrow_mut(|keys| {
+            let written = tape.write(value, keys);
+            if written.is_err() {
+                // Names it met are not going to JavaScript after all.
+                keys.clear();
+            }
+            written
+        })
+        .map_err(|e| Error::input(what, e))?;
+    // wasm32 addresses and lengths fit in u32.
+    let read = tape_read(
+        tape.codes.as_ptr() as u32,
+        tape.codes.len() as u32,
+        tape.text.as_ptr() as u32,
+        tape.text.len() as u32,
+    );
+    read.map_err(|e| {
+        tape::KEYS.with_borrow_mut(tape::KeyTable::clear);
+        Error::input(what, js_message(&e))
+    })
+}
+
+/// `value` as a JavaScript value by way of its JSON text and `JSON.parse`.
+fn via_json<T: serde::Serialize + ?Sized>(what: &str, value: &T) -> Result<JsValue, Error> {
+    let text = serde_json::to_string(value).map_err(|e| Error::input(what, e))?;
+    json_parse(&text).map_err(|e| Error::input(what, js_message(&e)))
 }
 
 /// Every problem in a policy, without throwing: an empty array when it compiles. `source` is

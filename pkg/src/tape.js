@@ -3,6 +3,10 @@
 // src/tape.rs's `op` module.
 
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
+// Taken once: the reader runs no code a caller can replace, which could change the objects or
+// call back into the module halfway through a tape (see `define`).
+const defineProperty = Object.defineProperty;
+const objectKeys = Object.keys;
 
 /** Field, variant and map-key names by id, as src/tape.rs's key table numbers them. */
 const names = [];
@@ -70,7 +74,11 @@ function read() {
     case 5: {
       const n = codes[at++];
       const array = [];
-      for (let i = 0; i < n; i++) array.push(read());
+      for (let i = 0; i < n; i++) {
+        const value = read();
+        if (i in array) define(array, i, value);
+        else array[i] = value;
+      }
       return array;
     }
     case 6: {
@@ -79,18 +87,24 @@ function read() {
       for (let i = 0; i < n; i++) {
         const key = readKey();
         const value = read();
-        if (key === "__proto__") {
-          // JSON.parse makes `__proto__` an own member; assigning it would set the prototype.
-          Object.defineProperty(object, key, { value, writable: true, enumerable: true, configurable: true });
-        } else {
-          object[key] = value;
-        }
+        if (key in object) define(object, key, value);
+        else object[key] = value;
       }
       return object;
     }
     default:
       throw new Error("govgate: a result tape holds an unknown value code");
   }
+}
+
+/**
+ * A member defined as JSON.parse defines it, where assigning it would not: `__proto__` (its
+ * setter sets the prototype), a member the object has already, and any name an object or array
+ * inherits (a setter on Object.prototype would be called instead, and could re-enter the
+ * module; a read-only one would throw).
+ */
+function define(target, key, value) {
+  defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
 }
 
 function readKey() {
@@ -118,7 +132,7 @@ function newName() {
   const id = codes[at++];
   // The name as V8 stores property names (internalized): a sliced string would have to be
   // looked up in V8's string table on every object it names.
-  const name = Object.keys({ [slice(codes[at++])]: 0 })[0];
-  names[id] = name;
+  const name = objectKeys({ [slice(codes[at++])]: 0 })[0];
+  define(names, id, name);
   return name;
 }

@@ -421,3 +421,74 @@ test("evaluate's options: the remembered `now` never hides a change or a mistake
   assert.deepEqual(policy.evaluate(LIVE_WIDE, { now: new Date(NOW) }), first);
   assert.equal(policy.evaluate(LIVE_WIDE).outcome, "block");
 });
+
+test("setters on Object.prototype and a patched Array.prototype.push neither change a decision nor re-enter the package", () => {
+  const echo = Policy.fromYaml(ECHO_YAML);
+  const action = { type: "t", args: "zz" };
+  const expected = JSON.parse(echo.evaluateJson(JSON.stringify(action), { now: NOW }));
+  const batchExpected = echo.evaluateMany([action, action], { now: NOW });
+  let setterCalls = 0;
+  let pushCalls = 0;
+  const push = Array.prototype.push;
+  // Each hook decides again from inside the reader: JSON.parse never calls either.
+  Object.defineProperty(Object.prototype, "label", {
+    set(v) {
+      setterCalls++;
+      echo.evaluate(action, { now: NOW });
+    },
+    configurable: true,
+  });
+  Array.prototype.push = function (...items) {
+    pushCalls++;
+    echo.evaluate(action, { now: NOW });
+    return push.apply(this, items);
+  };
+  let decision, batch;
+  try {
+    decision = echo.evaluate(action, { now: NOW });
+    batch = echo.evaluateMany([action, action], { now: NOW });
+  } finally {
+    Array.prototype.push = push;
+    delete Object.prototype.label;
+  }
+  assert.deepEqual(decision, expected);
+  assert.equal(Object.getOwnPropertyDescriptor(decision.factors[0], "label")?.value, "Something else");
+  assert.deepEqual(batch, batchExpected);
+  assert.equal(setterCalls, 0);
+  assert.equal(pushCalls, 0);
+  assert.deepEqual(echo.evaluate(action, { now: NOW }), expected);
+  echo.free();
+});
+
+test("a decision made while the tape reader is busy (a patched String.prototype.slice) neither traps nor poisons the package", () => {
+  const echo = Policy.fromYaml(ECHO_YAML);
+  const action = { type: "t", args: "zz" };
+  const expected = JSON.parse(echo.evaluateJson(JSON.stringify(action), { now: NOW }));
+  const slice = String.prototype.slice;
+  const inner = [];
+  String.prototype.slice = function (...args) {
+    String.prototype.slice = slice;
+    try {
+      inner.push(echo.evaluate(action, { now: NOW }));
+    } catch (e) {
+      inner.push(e);
+    }
+    return slice.apply(this, args);
+  };
+  let outer;
+  try {
+    outer = echo.evaluate({ type: "t", args: "the reader slices this" }, { now: NOW });
+  } catch (e) {
+    outer = e;
+  } finally {
+    String.prototype.slice = slice;
+  }
+  assert.equal(inner.length, 1);
+  assert.deepEqual(inner[0], expected, String(inner[0]));
+  // The outer read may fail (the inner decision can grow the memory under it), but cleanly.
+  if (outer instanceof Error) assert.equal(outer.name, "GovgateError", outer.message);
+  else assert.equal(outer.factors[0].value, "the reader slices this");
+  assert.deepEqual(echo.evaluate(action, { now: NOW }), expected);
+  assert.deepEqual(echo.evaluate(action, { now: NOW }), expected);
+  echo.free();
+});
