@@ -28,13 +28,29 @@ export function options_remember_now(now) {
 }
 
 /**
- * `JSON.stringify(value)`, or what it threw (circular structures, BigInts, a throwing
- * `toJSON`): src/js.rs tells the two apart by type, without wasm-bindgen's exception wrapper.
+ * `JSON.stringify(value)`, or an `Error` of this module's telling what it threw (circular
+ * structures, BigInts, a throwing `toJSON`): src/js.rs tells the two apart by type, without
+ * wasm-bindgen's exception wrapper. Nothing escapes: whatever this threw would pass through the
+ * wasm without its cleanup (a `Policy` left borrowed for good).
  */
 export function json_text(value) {
   try {
     return JSON.stringify(value);
   } catch (e) {
-    return e instanceof Error ? e : new Error(String(e));
+    return thrown(e);
+  }
+}
+
+/** A plain `Error` with the name and message of `e`, read once, whatever `e` is. */
+function thrown(e) {
+  try {
+    if (e instanceof Error) {
+      const error = new Error(String(e.message));
+      error.name = String(e.name);
+      return error;
+    }
+    return new Error(String(e));
+  } catch {
+    return new Error("JSON.stringify threw a value that cannot be shown");
   }
 }

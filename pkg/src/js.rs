@@ -551,17 +551,28 @@ fn js_kind(value: &JsValue) -> &'static str {
     }
 }
 
-/// The message of a thrown JavaScript value.
+/// The message of a thrown JavaScript value. Its `name` and `message` are read as
+/// `Reflect.get` reads them, catching what a getter throws, and kept only when they are strings:
+/// nothing here may throw past the wasm (a `Policy` would stay borrowed for good).
 fn js_message(error: &JsValue) -> String {
-    if let Some(e) = error.dyn_ref::<js_sys::Error>() {
-        let name = String::from(e.name());
-        let message = String::from(e.message());
-        // V8 puts the cycle's path on several lines; keep it on one.
-        let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
-        format!("{name}: {message}")
-    } else {
-        error
-            .as_string()
-            .unwrap_or_else(|| "JavaScript threw a non-Error value".to_owned())
+    if let Some(text) = error.as_string() {
+        return text;
+    }
+    let field = |name: &str| {
+        js_sys::Reflect::get(error, &JsValue::from_str(name))
+            .ok()
+            .and_then(|v| v.as_string())
+    };
+    if !error.is_object() {
+        return "JavaScript threw a non-Error value".to_owned();
+    }
+    match field("message") {
+        Some(message) => {
+            let name = field("name").unwrap_or_else(|| "Error".to_owned());
+            // V8 puts the cycle's path on several lines; keep it on one.
+            let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+            format!("{name}: {message}")
+        }
+        None => "JavaScript threw a non-Error value".to_owned(),
     }
 }

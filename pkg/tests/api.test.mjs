@@ -492,3 +492,23 @@ test("a decision made while the tape reader is busy (a patched String.prototype.
   assert.deepEqual(echo.evaluate(action, { now: NOW }), expected);
   echo.free();
 });
+
+test("whatever JSON.stringify of an input throws is a GovgateError, and the Policy can still be freed", () => {
+  const policy = Policy.fromYaml(SINGLE_RULE_YAML);
+  const messageThrows = new Error("x");
+  Object.defineProperty(messageThrows, "message", { get() { throw new Error("no message for you"); } });
+  const numberMessage = new TypeError("x");
+  numberMessage.message = 42;
+  const thrown = [Object.create(null), messageThrows, numberMessage, Symbol("s"), "boom"];
+  for (const value of thrown) {
+    const hostile = { toJSON() { throw value; } };
+    throwsGovgate(() => policy.evaluate(hostile, { now: NOW }), { path: "action" });
+    throwsGovgate(() => policy.evaluateMany([hostile], { now: NOW }), { path: "actions" });
+    throwsGovgate(() => policy.evaluate(LIVE_WIDE, { now: NOW, parameters: { a: hostile } }), { path: "options.parameters" });
+    throwsGovgate(() => fingerprint(hostile), { path: "action" });
+    assert.equal(policy.evaluate(LIVE_WIDE, { now: NOW }).outcome, "block");
+  }
+  throwsGovgate(() => policy.evaluate({ toJSON() { throw new Error("multi\n   line"); } }), { path: "action", message: /Error: multi line$/ });
+  // An error that escaped past the Rust code would leave the Policy borrowed: free would throw.
+  policy.free();
+});
