@@ -7,9 +7,13 @@
 /** The last `now` string src/js.rs parsed (it keeps the parsed time). */
 let lastNow;
 
+/** The `now` of options that held nothing else, when it was not the remembered one. */
+let pendingNow;
+
 /**
  * 0: no options (`undefined` or `null`); 1: `{ now }` alone, the same string as the last one
- * remembered; 2: anything else (src/js.rs reads it in full).
+ * remembered; 3: `{ now }` alone, another value, which `options_now` gives (`now` is read once:
+ * it may be a getter); 2: anything else (src/js.rs reads it in full).
  */
 export function options_case(options) {
   if (options === undefined || options === null) return 0;
@@ -19,7 +23,18 @@ export function options_case(options) {
     if (!Object.prototype.hasOwnProperty.call(options, key)) continue;
     if (key !== "now" || ++count > 1) return 2;
   }
-  return count === 1 && lastNow !== undefined && options.now === lastNow ? 1 : 2;
+  if (count === 0) return 2;
+  const now = options.now;
+  if (lastNow !== undefined && now === lastNow) return 1;
+  pendingNow = now;
+  return 3;
+}
+
+/** The `now` `options_case` read when it answered 3 (once). */
+export function options_now() {
+  const now = pendingNow;
+  pendingNow = undefined;
+  return now;
 }
 
 /** Remembers the `now` string src/js.rs has just parsed (and keeps the time of). */

@@ -28,6 +28,8 @@ extern "C" {
     /// Proxy's traps or a getter throw.
     #[wasm_bindgen(catch)]
     fn options_case(options: &JsValue) -> Result<u32, JsValue>;
+    /// The `now` value `options_case` read when it answered 3.
+    fn options_now() -> JsValue;
     /// Tells `src/args.js` the `now` string whose time [`LAST_NOW`] holds.
     fn options_remember_now(now: &JsValue);
 }
@@ -342,6 +344,15 @@ fn read_options(options: &JsValue) -> Result<Options, Error> {
             if let Some(now) = LAST_NOW.with(|last| last.try_borrow().ok().and_then(|l| *l)) {
                 return Ok(Options::at(now));
             }
+        }
+        // `{now}` alone, read once already (reading it again would call a getter twice).
+        3 => {
+            let value = options_now();
+            return Ok(Options::at(if value.is_undefined() {
+                current_time()
+            } else {
+                read_now(&value)?
+            }));
         }
         _ => {}
     }

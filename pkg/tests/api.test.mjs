@@ -512,3 +512,16 @@ test("whatever JSON.stringify of an input throws is a GovgateError, and the Poli
   // An error that escaped past the Rust code would leave the Policy borrowed: free would throw.
   policy.free();
 });
+
+test("evaluate reads a `now` getter once, and decides at the time it returned", () => {
+  const vector = JSON.parse(readFileSync(new URL("../../core/tests/vectors/model-deployment-exception.json", import.meta.url), "utf8"));
+  const policy = Policy.fromYaml(vector.policy);
+  const late = "2025-03-01T00:00:00Z";
+  const status = (options) => policy.evaluate(vector.input, options).exceptions[0].status;
+  assert.equal(status({ now: vector.now }), "applied");
+  let reads = 0;
+  const alternating = { get now() { return reads++ % 2 ? late : vector.now; } };
+  const statuses = [0, 1, 2, 3].map(() => status(alternating));
+  assert.equal(reads, 4);
+  assert.deepEqual(statuses, ["applied", "expired", "applied", "expired"]);
+});
