@@ -37,6 +37,19 @@ export function options_now() {
   return now;
 }
 
+/**
+ * The time of a `Date` in milliseconds (NaN when invalid), or `undefined` when `value` is none:
+ * `instanceof Date` also holds for objects that merely inherit from `Date.prototype`, and for
+ * a Proxy of a Date, on which `getTime` throws.
+ */
+export function date_time(value) {
+  try {
+    return value instanceof Date ? Date.prototype.getTime.call(value) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Remembers the `now` string src/js.rs has just parsed (and keeps the time of). */
 export function options_remember_now(now) {
   lastNow = now;

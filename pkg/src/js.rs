@@ -30,6 +30,9 @@ extern "C" {
     fn options_case(options: &JsValue) -> Result<u32, JsValue>;
     /// The `now` value `options_case` read when it answered 3.
     fn options_now() -> JsValue;
+    /// The time of a `Date` in milliseconds (`NaN` when invalid); `undefined` for anything
+    /// else, objects that only inherit from `Date.prototype` included.
+    fn date_time(value: &JsValue) -> JsValue;
     /// Tells `src/args.js` the `now` string whose time [`LAST_NOW`] holds.
     fn options_remember_now(now: &JsValue);
 }
@@ -52,6 +55,14 @@ extern "C" {
     /// `JSON.parse(text)`.
     #[wasm_bindgen(catch, js_namespace = JSON, js_name = parse)]
     fn json_parse(text: &str) -> Result<JsValue, JsValue>;
+
+    /// `Array.isArray(value)`; throws on a revoked Proxy.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    fn is_array_or_throw(value: &JsValue) -> Result<bool, JsValue>;
+
+    /// `Object.keys(value)`; throws what a Proxy's traps throw.
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    fn object_keys(value: &JsValue) -> Result<js_sys::Array, JsValue>;
 
     /// `Date.now()`.
     #[wasm_bindgen(js_namespace = Date, js_name = now)]
@@ -141,7 +152,7 @@ impl Policy {
         #[wasm_bindgen(unchecked_param_type = "Action[]")] actions: &JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "EvaluateOptions")] options: &JsValue,
     ) -> Result<JsValue, Error> {
-        if !js_sys::Array::is_array(actions) {
+        if !is_array(actions) {
             return Err(Error::input(
                 "actions",
                 format_args!("expected an array, found {}", js_kind(actions)),
@@ -173,7 +184,7 @@ impl Policy {
                 string_arg("fileName", file_name)?
             };
             self.inner.test_source(&file, &text)?
-        } else if is_plain_object(cases) || js_sys::Array::is_array(cases) {
+        } else if is_plain_object(cases) || is_array(cases) {
             self.inner
                 .test_json(Some(&to_json("cases", cases, api::MAX_INPUT_CHARS)?))?
         } else {
@@ -364,7 +375,8 @@ fn read_options(options: &JsValue) -> Result<Options, Error> {
     }
     let mut now = None;
     let mut out = Options::at(DateTime::<Utc>::default());
-    for key in js_sys::Object::keys(options.unchecked_ref::<js_sys::Object>()).iter() {
+    let keys = object_keys(options).map_err(|e| Error::input("options", js_message(&e)))?;
+    for key in keys.iter() {
         if NOW_KEY.with(|now_key| key == *now_key) {
             let value = js_sys::Reflect::get(options, &key)
                 .map_err(|e| Error::input("options.now", js_message(&e)))?;
@@ -434,8 +446,7 @@ fn read_now(value: &JsValue) -> Result<DateTime<Utc>, Error> {
         });
         return Ok(now);
     }
-    if let Some(date) = value.dyn_ref::<js_sys::Date>() {
-        let millis = date.get_time();
+    if let Some(millis) = date_time(value).as_f64() {
         return (millis.is_finite())
             .then(|| DateTime::from_timestamp_millis(millis as i64))
             .flatten()
@@ -531,10 +542,16 @@ fn to_json(what: &str, value: &JsValue, limit: usize) -> Result<String, Error> {
     }
 }
 
+/// `Array.isArray(value)`, a revoked Proxy counting as no array (what reads it next says why).
+/// js_sys's own would throw past the wasm, leaving a `Policy` borrowed for good.
+fn is_array(value: &JsValue) -> bool {
+    is_array_or_throw(value).unwrap_or(false)
+}
+
 /// An object that is not an array (class instances, `Object.create(null)` included; functions
 /// are not objects to `is_object`, which tests `typeof value === "object"`).
 fn is_plain_object(value: &JsValue) -> bool {
-    value.is_object() && !js_sys::Array::is_array(value)
+    value.is_object() && !is_array(value)
 }
 
 /// How a JavaScript user would name a value's type.
@@ -543,7 +560,7 @@ fn js_kind(value: &JsValue) -> &'static str {
         "undefined"
     } else if value.is_null() {
         "null"
-    } else if js_sys::Array::is_array(value) {
+    } else if is_array(value) {
         "an array"
     } else if value.is_string() {
         "a string"

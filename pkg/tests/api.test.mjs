@@ -525,3 +525,23 @@ test("evaluate reads a `now` getter once, and decides at the time it returned", 
   assert.equal(reads, 4);
   assert.deepEqual(statuses, ["applied", "expired", "applied", "expired"]);
 });
+
+test("revoked proxies and fake Dates are GovgateErrors, and the Policy can still be freed", () => {
+  const policy = Policy.fromYaml(SINGLE_RULE_YAML);
+  const { proxy: revoked, revoke } = Proxy.revocable({}, {});
+  revoke();
+  throwsGovgate(() => policy.evaluateMany(revoked, { now: NOW }), { path: "actions" });
+  throwsGovgate(() => policy.evaluate(revoked, { now: NOW }), { path: "action" });
+  throwsGovgate(() => policy.evaluate(LIVE_WIDE, revoked), { path: "options" });
+  throwsGovgate(() => policy.evaluate(LIVE_WIDE, { now: NOW, parameters: revoked }), { path: "options.parameters" });
+  throwsGovgate(() => policy.test(revoked), { path: "cases" });
+  throwsGovgate(() => fingerprint(revoked), { path: "action" });
+  throwsGovgate(() => Policy.fromJson(revoked), { path: "doc" });
+  // instanceof Date, but not a Date: Date.prototype.getTime throws on them.
+  for (const now of [Object.create(Date.prototype), new Proxy(new Date(NOW), {})]) {
+    throwsGovgate(() => policy.evaluate(LIVE_WIDE, { now }), { path: "options.now" });
+    throwsGovgate(() => policy.evaluate(LIVE_WIDE, { now, fingerprint: true }), { path: "options.now" });
+  }
+  assert.equal(policy.evaluate(LIVE_WIDE, { now: NOW }).outcome, "block");
+  policy.free();
+});
