@@ -160,7 +160,12 @@ impl Serialize for Decision {
         let len = 5 + optional.iter().filter(|&&present| present).count();
         let mut out = serializer.serialize_struct("Decision", len)?;
         out.serialize_field("outcome", &d.outcome)?;
-        member(&mut out, "shadow_outcome", &d.shadow_outcome, d.shadow_outcome.is_some())?;
+        member(
+            &mut out,
+            "shadow_outcome",
+            &d.shadow_outcome,
+            d.shadow_outcome.is_some(),
+        )?;
         out.serialize_field("mode", &d.mode)?;
         member(&mut out, "verdict", &d.verdict, d.verdict.is_some())?;
         out.serialize_field("score", &d.score)?;
@@ -168,20 +173,40 @@ impl Serialize for Decision {
         member(&mut out, "factors", &d.factors, !d.factors.is_empty())?;
         member(&mut out, "triggers", &d.triggers, !d.triggers.is_empty())?;
         member(&mut out, "rule", &d.rule, d.rule.is_some())?;
-        member(&mut out, "reason_codes", &d.reason_codes, !d.reason_codes.is_empty())?;
+        member(
+            &mut out,
+            "reason_codes",
+            &d.reason_codes,
+            !d.reason_codes.is_empty(),
+        )?;
         member(&mut out, "deny", &d.deny, !d.deny.is_empty())?;
         member(&mut out, "warn", &d.warn, !d.warn.is_empty())?;
-        member(&mut out, "exceptions", &d.exceptions, !d.exceptions.is_empty())?;
+        member(
+            &mut out,
+            "exceptions",
+            &d.exceptions,
+            !d.exceptions.is_empty(),
+        )?;
         member(&mut out, "overrides", &d.overrides, !d.overrides.is_empty())?;
         member(&mut out, "approval", &d.approval, d.approval.is_some())?;
         member(&mut out, "autonomy", &d.autonomy, d.autonomy.is_some())?;
         member(&mut out, "reasons", &d.reasons, !d.reasons.is_empty())?;
-        member(&mut out, "suggestions", &d.suggestions, !d.suggestions.is_empty())?;
+        member(
+            &mut out,
+            "suggestions",
+            &d.suggestions,
+            !d.suggestions.is_empty(),
+        )?;
         member(&mut out, "errors", &d.errors, !d.errors.is_empty())?;
         member(&mut out, "missing", &d.missing, !d.missing.is_empty())?;
         out.serialize_field("policy", &d.policy.policy)?;
         out.serialize_field("policy_digest", &d.policy.policy_digest)?;
-        member(&mut out, "fingerprint", &d.fingerprint, d.fingerprint.is_some())?;
+        member(
+            &mut out,
+            "fingerprint",
+            &d.fingerprint,
+            d.fingerprint.is_some(),
+        )?;
         out.end()
     }
 }

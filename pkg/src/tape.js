@@ -10,6 +10,12 @@ const objectKeys = Object.keys;
 
 /** Field, variant and map-key names by id, as src/tape.rs's key table numbers them. */
 const names = [];
+/**
+ * String values by slot, as src/tape.rs's recent values hold them (`RECENT_SLOTS`). Every
+ * slot is an own element from the start, so storing one never reaches a setter a caller put
+ * on Array.prototype.
+ */
+const recent = new Array(256).fill(undefined);
 let memory = null;
 let buffer = null;
 let codes = null;
@@ -43,6 +49,7 @@ export function tape_read(codesPtr, count, textPtr, textLen) {
   } catch (e) {
     // The wasm side forgets its key table too when this throws: both start over.
     names.length = 0;
+    recent.fill(undefined);
     throw e;
   } finally {
     text = "";
@@ -67,6 +74,17 @@ function read() {
       return codes[at++];
     case 4:
       return slice(codes[at++]);
+    case 12: {
+      const value = recent[codes[at++]];
+      if (value === undefined) throw new Error("govgate: a result tape refers to a value it never sent");
+      return value;
+    }
+    case 13: {
+      const slot = codes[at++];
+      const value = slice(codes[at++]);
+      recent[slot] = value;
+      return value;
+    }
     case 10:
       return knownName();
     case 11:

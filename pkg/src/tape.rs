@@ -52,6 +52,11 @@ pub(crate) mod op {
     /// A key that is not remembered (a map's key once the table is full): `[KEY_STRING,
     /// length]`, then its text.
     pub const KEY_STRING: f64 = 9.0;
+    /// A string value that is what `slot` of the recent values holds: `[RECENT, slot]`.
+    pub const RECENT: f64 = 12.0;
+    /// A string value that replaces what `slot` of the recent values holds:
+    /// `[NEW_RECENT, slot, length]`, its characters next in the text.
+    pub const NEW_RECENT: f64 = 13.0;
 }
 
 /// A serialized value, ready for `src/tape.js`.
@@ -80,12 +85,21 @@ pub(crate) struct KeyTable {
     /// A direct-mapped cache in front of `map_keys`, indexed by length and end bytes: the
     /// few keys `#[serde(flatten)]` members give come every time.
     recent_map_keys: Vec<Option<(Box<str>, u32)>>,
+    /// String values sent lately, by slot (JavaScript keeps the same slots): a decision repeats
+    /// its policy's strings (name, digest, rule ids, verdicts, bands, labels) every time. The
+    /// slot comes from the string's address, which only spreads them out: a value is sent by
+    /// slot only when its text equals the slot's, so an address reused for other text is just
+    /// a miss.
+    recent_values: Vec<String>,
     /// Ids handed out so far.
     count: u32,
 }
 
 /// Slots in [`KeyTable::recent`].
 const RECENT_SLOTS: usize = 256;
+
+/// Longest string value kept in a recent-values slot (a digest is 64).
+const MAX_RECENT_VALUE: usize = 128;
 
 /// Distinct map keys remembered at most: past that, new ones are sent as text each time, so
 /// data with many distinct keys cannot grow the table (or JavaScript's copy) without bound.
@@ -173,12 +187,33 @@ impl KeyTable {
         Some(found)
     }
 
-    /// Forgets every key: after JavaScript failed to read a tape, its table may be behind.
+    /// The recent-values slot for `value`, and whether it already holds that text (else it
+    /// does from now on); `None` for values not worth a slot.
+    fn recent_value(&mut self, value: &str) -> Option<(usize, bool)> {
+        if value.is_empty() || value.len() > MAX_RECENT_VALUE {
+            return None;
+        }
+        if self.recent_values.is_empty() {
+            self.recent_values = vec![String::new(); RECENT_SLOTS];
+        }
+        let slot = ((value.as_ptr() as usize >> 3) ^ value.len()) % RECENT_SLOTS;
+        let held = self.recent_values.get_mut(slot)?;
+        if held == value {
+            return Some((slot, true));
+        }
+        held.clear();
+        held.push_str(value);
+        Some((slot, false))
+    }
+
+    /// Forgets every key and recent value: after JavaScript failed to read a tape, its tables
+    /// may be behind.
     pub(crate) fn clear(&mut self) {
         self.ids.clear();
         self.recent.clear();
         self.map_keys.clear();
         self.recent_map_keys.clear();
+        self.recent_values.clear();
         self.count = 0;
     }
 }
@@ -394,7 +429,18 @@ impl<'a, 'k> ser::Serializer for &'a mut Writer<'k> {
     }
 
     fn serialize_str(self, v: &str) -> Result<(), TapeError> {
-        self.string(op::STRING, v);
+        match self.keys.recent_value(v) {
+            Some((slot, true)) => {
+                self.tape.codes.push(op::RECENT);
+                self.tape.codes.push(slot as f64);
+            }
+            Some((slot, false)) => {
+                self.tape.codes.push(op::NEW_RECENT);
+                self.tape.codes.push(slot as f64);
+                self.string_tail(v);
+            }
+            None => self.string(op::STRING, v),
+        }
         Ok(())
     }
 
@@ -797,11 +843,18 @@ mod tests {
 
     /// What `src/tape.js` does, in Rust: the tape back into a JSON value (UTF-16 lengths and
     /// all), with the key table it keeps between tapes.
+    /// What JavaScript keeps between tapes: the names by id and the recent values by slot.
+    #[derive(Clone, Default)]
+    struct Seen {
+        names: Vec<String>,
+        recent: Vec<Option<String>>,
+    }
+
     struct Reader<'t> {
         codes: std::slice::Iter<'t, f64>,
         text: Vec<u16>,
         text_at: usize,
-        keys: &'t mut Vec<String>,
+        seen: &'t mut Seen,
         /// The key opcodes met, in order.
         key_codes: Vec<f64>,
     }
@@ -826,6 +879,23 @@ mod tests {
                 c if c == op::TRUE => Json::Bool(true),
                 c if c == op::NUMBER => Json::Number(Number::from_f64(self.next()).unwrap()),
                 c if c == op::STRING => Json::String(self.slice()),
+                c if c == op::RECENT => {
+                    let slot = self.next() as usize;
+                    Json::String(
+                        self.seen.recent[slot]
+                            .clone()
+                            .expect("an empty recent slot"),
+                    )
+                }
+                c if c == op::NEW_RECENT => {
+                    let slot = self.next() as usize;
+                    let text = self.slice();
+                    if self.seen.recent.len() <= slot {
+                        self.seen.recent.resize(slot + 1, None);
+                    }
+                    self.seen.recent[slot] = Some(text.clone());
+                    Json::String(text)
+                }
                 c if c == op::NAME || c == op::NEW_NAME => {
                     self.key_codes.push(c);
                     Json::String(self.name(c == op::NEW_NAME))
@@ -864,25 +934,25 @@ mod tests {
             let id = self.next() as usize;
             if new {
                 let name = self.slice();
-                assert_eq!(id, self.keys.len(), "ids are handed out in order");
-                self.keys.push(name.clone());
+                assert_eq!(id, self.seen.names.len(), "ids are handed out in order");
+                self.seen.names.push(name.clone());
             }
-            self.keys[id].clone()
+            self.seen.names[id].clone()
         }
     }
 
-    fn read(tape: &Tape, keys: &mut Vec<String>) -> Json {
-        read_counting(tape, keys).0
+    fn read(tape: &Tape, seen: &mut Seen) -> Json {
+        read_counting(tape, seen).0
     }
 
     /// The value, and how many names of each kind it held: by id (`KEY`, `NAME`), new
     /// (`NEW_KEY`, `NEW_NAME`), as text (`KEY_STRING`).
-    fn read_counting(tape: &Tape, keys: &mut Vec<String>) -> (Json, [usize; 3]) {
+    fn read_counting(tape: &Tape, seen: &mut Seen) -> (Json, [usize; 3]) {
         let mut reader = Reader {
             codes: tape.codes.iter(),
             text: tape.text.encode_utf16().collect(),
             text_at: 0,
-            keys,
+            seen,
             key_codes: Vec::new(),
         };
         let value = reader.value();
@@ -909,12 +979,7 @@ mod tests {
         }
     }
 
-    fn round_trip<T: Serialize>(
-        value: &T,
-        table: &mut KeyTable,
-        tape: &mut Tape,
-        seen: &mut Vec<String>,
-    ) {
+    fn round_trip<T: Serialize>(value: &T, table: &mut KeyTable, tape: &mut Tape, seen: &mut Seen) {
         tape.write(value, table).unwrap();
         let expected: Json = serde_json::from_str(&serde_json::to_string(value).unwrap()).unwrap();
         assert_eq!(read(tape, seen), as_parsed(expected));
@@ -925,7 +990,7 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../core/tests/vectors");
         let mut table = KeyTable::default();
         let mut tape = Tape::default();
-        let mut seen = Vec::new();
+        let mut seen = Seen::default();
         let mut count = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
             let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
@@ -996,7 +1061,7 @@ mod tests {
         };
         let mut table = KeyTable::default();
         let mut tape = Tape::default();
-        let mut seen = Vec::new();
+        let mut seen = Seen::default();
         round_trip(&odd, &mut table, &mut tape, &mut seen);
         round_trip(&odd, &mut table, &mut tape, &mut seen);
         let parsed = read(&tape, &mut seen);
@@ -1011,7 +1076,7 @@ mod tests {
         let by_float: std::collections::BTreeMap<u8, ()> = [(1, ())].into_iter().collect();
         let mut table = KeyTable::default();
         let mut tape = Tape::default();
-        let mut seen = Vec::new();
+        let mut seen = Seen::default();
         round_trip(&by_float, &mut table, &mut tape, &mut seen);
         assert_eq!(float_key(1.0_f64).unwrap(), "1.0");
         assert!(float_key(f64::INFINITY).is_err());
@@ -1024,13 +1089,56 @@ mod tests {
             .collect();
         let mut table = KeyTable::default();
         let mut tape = Tape::default();
-        let mut seen = Vec::new();
+        let mut seen = Seen::default();
         round_trip(&wide, &mut table, &mut tape, &mut seen);
-        let mut reread = Vec::new();
+        let mut reread = Seen::default();
         assert_eq!(read_counting(&tape, &mut reread).1, [0, MAX_MAP_KEYS, 10]);
         round_trip(&wide, &mut table, &mut tape, &mut seen);
         assert_eq!(read_counting(&tape, &mut seen).1, [MAX_MAP_KEYS, 0, 10]);
         assert_eq!(table.map_keys.len(), MAX_MAP_KEYS);
+    }
+
+    #[test]
+    fn the_javascript_reader_has_as_many_recent_slots() {
+        let reader = include_str!("tape.js");
+        assert!(reader.contains(&format!("new Array({RECENT_SLOTS})")));
+    }
+
+    #[test]
+    fn repeated_values_go_by_slot_and_a_reused_address_with_new_text_is_resent() {
+        let mut table = KeyTable::default();
+        let mut tape = Tape::default();
+        let mut seen = Seen::default();
+        let mut text = String::with_capacity(16);
+        text.push_str("alpha");
+        let code_of = |tape: &Tape| tape.codes.first().copied();
+        tape.write(&text, &mut table).unwrap();
+        assert_eq!(
+            (code_of(&tape), tape.text.as_str()),
+            (Some(op::NEW_RECENT), "alpha")
+        );
+        assert_eq!(read(&tape, &mut seen), json!("alpha"));
+        tape.write(&text, &mut table).unwrap();
+        assert_eq!((code_of(&tape), tape.text.as_str()), (Some(op::RECENT), ""));
+        assert_eq!(read(&tape, &mut seen), json!("alpha"));
+        // Same buffer, so same address and slot, other text of the same length.
+        text.clear();
+        text.push_str("omega");
+        tape.write(&text, &mut table).unwrap();
+        assert_eq!(
+            (code_of(&tape), tape.text.as_str()),
+            (Some(op::NEW_RECENT), "omega")
+        );
+        assert_eq!(read(&tape, &mut seen), json!("omega"));
+        // Empty and long strings are sent as text.
+        tape.write("", &mut table).unwrap();
+        assert_eq!(code_of(&tape), Some(op::STRING));
+        let long = "x".repeat(MAX_RECENT_VALUE + 1);
+        tape.write(long.as_str(), &mut table).unwrap();
+        assert_eq!(code_of(&tape), Some(op::STRING));
+        table.clear();
+        tape.write(&text, &mut table).unwrap();
+        assert_eq!(code_of(&tape), Some(op::NEW_RECENT));
     }
 
     #[test]
@@ -1043,7 +1151,7 @@ mod tests {
         let pair = Pair { left: 7, right: 8 };
         let mut table = KeyTable::default();
         let mut tape = Tape::default();
-        let mut seen = Vec::new();
+        let mut seen = Seen::default();
         tape.write(&pair, &mut table).unwrap();
         assert_eq!(tape.text, "leftright");
         assert_eq!(read_counting(&tape, &mut seen).1, [0, 2, 0]);
@@ -1051,7 +1159,7 @@ mod tests {
         assert_eq!(tape.text, "");
         assert_eq!(read_counting(&tape, &mut seen).1, [2, 0, 0]);
         table.clear();
-        seen.clear();
+        seen = Seen::default();
         tape.write(&pair, &mut table).unwrap();
         assert_eq!(tape.text, "leftright");
         assert_eq!(read_counting(&tape, &mut seen).1, [0, 2, 0]);
