@@ -105,7 +105,13 @@ function read() {
       for (let i = 0; i < n; i++) {
         const key = readKey();
         const value = read();
-        if (key in object) define(object, key, value);
+        // Assigned, except `__proto__` (assigning it would set the prototype). JSON.parse
+        // defines every member; assigning differs only where Object.prototype has an accessor
+        // or a read-only property of that name, which takes code running in the host (the
+        // classic pollution, a writable data property, is shadowed here as by JSON.parse).
+        // A setter that decides again from inside this read cannot trap the module: src/js.rs
+        // answers such a nested call through JSON. Checking every member cost ~6% of a decision.
+        if (key === "__proto__") define(object, key, value);
         else object[key] = value;
       }
       return object;

@@ -98,6 +98,15 @@ pub(crate) struct KeyTable {
 /// Slots in [`KeyTable::recent`].
 const RECENT_SLOTS: usize = 256;
 
+/// The slot of a string at `address` with `len` bytes in a [`RECENT_SLOTS`]-slot table:
+/// Fibonacci hashing, so nearby addresses (a policy's strings are allocated together) spread
+/// over the table instead of sharing their low bits.
+fn slot_of(address: usize, len: usize) -> usize {
+    let mixed = (address as u64 ^ (len as u64).rotate_left(32)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    // The top 8 bits: RECENT_SLOTS is 256.
+    (mixed >> 56) as usize % RECENT_SLOTS
+}
+
 /// Longest string value kept in a recent-values slot (a digest is 64).
 const MAX_RECENT_VALUE: usize = 128;
 
@@ -133,7 +142,7 @@ impl KeyTable {
     /// The id of `name`, and whether it is new (JavaScript has not seen it yet).
     fn id(&mut self, name: &'static str) -> (u32, bool) {
         let place = (name.as_ptr() as usize, name.len());
-        let slot = ((place.0 >> 3) ^ place.1.wrapping_mul(31)) % RECENT_SLOTS;
+        let slot = slot_of(place.0, place.1);
         if self.recent.is_empty() {
             self.recent = vec![(0, usize::MAX, 0); RECENT_SLOTS];
         }
@@ -196,7 +205,7 @@ impl KeyTable {
         if self.recent_values.is_empty() {
             self.recent_values = vec![String::new(); RECENT_SLOTS];
         }
-        let slot = ((value.as_ptr() as usize >> 3) ^ value.len()) % RECENT_SLOTS;
+        let slot = slot_of(value.as_ptr() as usize, value.len());
         let held = self.recent_values.get_mut(slot)?;
         if held == value {
             return Some((slot, true));
