@@ -273,6 +273,7 @@ fn with_tape<T: serde::Serialize + ?Sized>(
         tape.text.as_ptr() as u32,
         tape.text.len() as u32,
     );
+    tape.trim();
     read.map_err(|e| {
         tape::KEYS.with_borrow_mut(tape::KeyTable::clear);
         Error::input(what, js_message(&e))

@@ -232,7 +232,23 @@ thread_local! {
     pub(crate) static KEYS: RefCell<KeyTable> = RefCell::new(KeyTable::default());
 }
 
+/// Most opcodes and operands a tape keeps room for between values (512 KB): a large batch
+/// gives its memory back instead of holding it for the module's life.
+const KEPT_CODES: usize = 1 << 16;
+/// Most text bytes a tape keeps room for between values.
+const KEPT_TEXT: usize = 1 << 19;
+
 impl Tape {
+    /// Gives back the buffers' memory when a value made them larger than a decision needs.
+    pub(crate) fn trim(&mut self) {
+        if self.codes.capacity() > KEPT_CODES {
+            self.codes = Vec::new();
+        }
+        if self.text.capacity() > KEPT_TEXT {
+            self.text = String::new();
+        }
+    }
+
     /// Puts `value` on this tape in place of what it held, with struct field and variant names
     /// remembered in `keys`. The buffers keep their capacity from one value to the next.
     pub(crate) fn write<T: Serialize + ?Sized>(
@@ -1105,6 +1121,20 @@ mod tests {
         round_trip(&wide, &mut table, &mut tape, &mut seen);
         assert_eq!(read_counting(&tape, &mut seen).1, [MAX_MAP_KEYS, 0, 10]);
         assert_eq!(table.map_keys.len(), MAX_MAP_KEYS);
+    }
+
+    #[test]
+    fn a_large_tape_gives_its_memory_back_and_a_small_one_keeps_it() {
+        let mut table = KeyTable::default();
+        let mut tape = Tape::default();
+        tape.write(&vec![1_u32; KEPT_CODES], &mut table).unwrap();
+        tape.trim();
+        assert_eq!(tape.codes.capacity(), 0);
+        tape.write(&vec![1_u32; 100], &mut table).unwrap();
+        let kept = tape.codes.capacity();
+        tape.trim();
+        assert_eq!(tape.codes.capacity(), kept);
+        assert!(kept >= 202);
     }
 
     #[test]
