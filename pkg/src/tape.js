@@ -3,8 +3,8 @@
 // src/tape.rs's `op` module.
 
 const decoder = new TextDecoder("utf-8", { ignoreBOM: true, fatal: true });
-// Taken once: the reader runs no code a caller can replace, which could change the objects or
-// call back into the module halfway through a tape (see `define`).
+// Taken once, so that replacing them later cannot change the objects or call back into the
+// module halfway through a tape (a setter on Object.prototype still can: see `read`).
 const defineProperty = Object.defineProperty;
 const objectKeys = Object.keys;
 
