@@ -559,3 +559,15 @@ test("revoked proxies and fake Dates are GovgateErrors, and the Policy can still
   assert.equal(policy.evaluate(LIVE_WIDE, { now: NOW }).outcome, "block");
   policy.free();
 });
+
+test("policies freed and made again (their strings at reused addresses) decide with their own names", () => {
+  for (let i = 0; i < 200; i++) {
+    const name = `p${i % 7}-${"x".repeat(i % 5)}`;
+    const policy = Policy.fromYaml(SINGLE_RULE_YAML.replace("name: live-wide", `name: ${name}`));
+    const decision = policy.evaluate(LIVE_WIDE, { now: NOW });
+    assert.equal(decision.policy, name);
+    assert.equal(decision.policy_digest, policy.digest);
+    assert.deepEqual(decision, JSON.parse(policy.evaluateJson(JSON.stringify(LIVE_WIDE), { now: NOW })));
+    policy.free();
+  }
+});
