@@ -328,13 +328,16 @@ impl Writer<'_> {
 
     /// A key by id, with its text when JavaScript has not seen it yet.
     fn key(&mut self, id: u32, new: bool, text: &str) {
+        self.remembered([op::KEY, op::NEW_KEY], f64::from(id), new, text);
+    }
+
+    /// Something JavaScript keeps under `id` (a name or a recent value): `[known, id]` when it
+    /// has it already, else `[fresh, id, length]` and the text.
+    fn remembered(&mut self, [known, fresh]: [f64; 2], id: f64, new: bool, text: &str) {
+        self.tape.codes.push(if new { fresh } else { known });
+        self.tape.codes.push(id);
         if new {
-            self.tape.codes.push(op::NEW_KEY);
-            self.tape.codes.push(f64::from(id));
             self.string_tail(text);
-        } else {
-            self.tape.codes.push(op::KEY);
-            self.tape.codes.push(f64::from(id));
         }
     }
 
@@ -455,14 +458,8 @@ impl<'a, 'k> ser::Serializer for &'a mut Writer<'k> {
 
     fn serialize_str(self, v: &str) -> Result<(), TapeError> {
         match self.keys.recent_value(v) {
-            Some((slot, true)) => {
-                self.tape.codes.push(op::RECENT);
-                self.tape.codes.push(slot as f64);
-            }
-            Some((slot, false)) => {
-                self.tape.codes.push(op::NEW_RECENT);
-                self.tape.codes.push(slot as f64);
-                self.string_tail(v);
+            Some((slot, held)) => {
+                self.remembered([op::RECENT, op::NEW_RECENT], slot as f64, !held, v)
             }
             None => self.string(op::STRING, v),
         }
@@ -505,14 +502,7 @@ impl<'a, 'k> ser::Serializer for &'a mut Writer<'k> {
         variant: &'static str,
     ) -> Result<(), TapeError> {
         let (id, new) = self.keys.id(variant);
-        if new {
-            self.tape.codes.push(op::NEW_NAME);
-            self.tape.codes.push(f64::from(id));
-            self.string_tail(variant);
-        } else {
-            self.tape.codes.push(op::NAME);
-            self.tape.codes.push(f64::from(id));
-        }
+        self.remembered([op::NAME, op::NEW_NAME], f64::from(id), new, variant);
         Ok(())
     }
 
