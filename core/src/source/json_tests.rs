@@ -8,6 +8,7 @@ use crate::source::span::SourceText;
 use crate::source::{MAX_DEPTH, json};
 
 use super::reference;
+use crate::source::test_rng::Rng;
 
 /// Both parsers' results on `text`, printed: the values (Debug output tells -0.0 from 0.0),
 /// every node's spans, or every error with its location, source line and help.
@@ -40,29 +41,13 @@ fn check(name: &str, text: &str) -> bool {
     new.is_ok()
 }
 
-/// A xorshift64 generator: deterministic, no dependencies.
-struct Rng(u64);
-
+/// The JSON generator's helpers on the shared test generator.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    /// A number below `n` (`n` > 0).
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+    fn item<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
         items.get(self.below(items.len().max(1)))
     }
 
-    fn chance(&mut self, one_in: usize) -> bool {
+    fn one_in(&mut self, one_in: usize) -> bool {
         self.below(one_in) == 0
     }
 }
@@ -160,7 +145,7 @@ const NUMBERS: &[&str] = &[
 /// A random JSON document (or something close to one), at most `depth` levels deep.
 fn random_value(rng: &mut Rng, depth: usize, out: &mut String) {
     let ws = |rng: &mut Rng, out: &mut String| {
-        if let Some(w) = rng.pick(WHITESPACE) {
+        if let Some(w) = rng.item(WHITESPACE) {
             out.push_str(w);
         }
     };
@@ -182,9 +167,9 @@ fn random_value(rng: &mut Rng, depth: usize, out: &mut String) {
                 }
                 // Sometimes repeat a key, sometimes write the same key escaped differently.
                 let key = match keys.last() {
-                    Some(k) if rng.chance(6) => k.clone(),
-                    _ if rng.chance(10) => "\\u0061".to_owned(),
-                    _ if rng.chance(10) => "a".to_owned(),
+                    Some(k) if rng.one_in(6) => k.clone(),
+                    _ if rng.one_in(10) => "\\u0061".to_owned(),
+                    _ if rng.one_in(10) => "a".to_owned(),
                     _ => random_string(rng),
                 };
                 out.push('"');
@@ -219,12 +204,12 @@ fn random_value(rng: &mut Rng, depth: usize, out: &mut String) {
             out.push('"');
         }
         3 => {
-            if let Some(n) = rng.pick(NUMBERS) {
+            if let Some(n) = rng.item(NUMBERS) {
                 out.push_str(n);
             }
         }
         _ => {
-            if let Some(w) = rng.pick(&["true", "false", "null", "nul", "truex", "True"]) {
+            if let Some(w) = rng.item(&["true", "false", "null", "nul", "truex", "True"]) {
                 out.push_str(w);
             }
         }
@@ -235,10 +220,10 @@ fn random_string(rng: &mut Rng) -> String {
     let mut s = String::new();
     for _ in 0..rng.below(6) {
         // Mostly ordinary text, now and then an escape or something odd.
-        let piece = if rng.chance(3) {
-            rng.pick(STRING_PIECES)
+        let piece = if rng.one_in(3) {
+            rng.item(STRING_PIECES)
         } else {
-            rng.pick(STRING_PIECES.get(..12).unwrap_or(&[]))
+            rng.item(STRING_PIECES.get(..12).unwrap_or(&[]))
         };
         if let Some(p) = piece {
             s.push_str(p);
@@ -257,7 +242,7 @@ const MUTATIONS: &[char] = &[
 fn mutate(rng: &mut Rng, text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let at = rng.below(chars.len() + 1);
-    let new = rng.pick(MUTATIONS).copied().unwrap_or('x');
+    let new = rng.item(MUTATIONS).copied().unwrap_or('x');
     let mut out = String::with_capacity(text.len() + 4);
     for (i, &c) in chars.iter().enumerate() {
         if i == at {
@@ -574,15 +559,15 @@ fn random_documents_agree() {
     let mut parsed = 0;
     for i in 0..3000 {
         let mut text = String::new();
-        if rng.chance(20) {
+        if rng.one_in(20) {
             text.push('\u{feff}');
         }
-        if let Some(w) = rng.pick(WHITESPACE) {
+        if let Some(w) = rng.item(WHITESPACE) {
             text.push_str(w);
         }
         let depth = 1 + rng.below(5);
         random_value(&mut rng, depth, &mut text);
-        if let Some(w) = rng.pick(WHITESPACE) {
+        if let Some(w) = rng.item(WHITESPACE) {
             text.push_str(w);
         }
         if check(&format!("random {i}"), &text) {

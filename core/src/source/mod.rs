@@ -314,6 +314,8 @@ pub fn parse_one(file: &str, text: &str, format: Format) -> Result<Document, Dia
 }
 
 #[cfg(test)]
+mod test_rng;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod yaml_fast_tests;

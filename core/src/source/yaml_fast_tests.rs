@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::source::span::SourceText;
+use crate::source::test_rng::Rng;
 use crate::source::{Document, yaml, yaml_fast};
 
 /// Runs both paths on `text`; panics when the fast path accepts and differs from the full
@@ -308,23 +309,8 @@ fn snippets_agree() {
     }
 }
 
-/// A deterministic xorshift generator.
-struct Rng(u64);
-
+/// The YAML generator's helpers on the shared test generator.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        self.0 = x;
-        x
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-
     fn chance(&mut self, percent: usize) -> bool {
         self.below(100) < percent
     }
