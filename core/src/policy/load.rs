@@ -160,6 +160,16 @@ impl CompiledPolicy {
     /// when it has none). Every problem is reported with file, line, column and field path.
     pub fn compile_str(file: &str, text: &str) -> Result<CompiledPolicy, Diagnostics> {
         let format = Format::from_path(file).unwrap_or(Format::Yaml);
+        // Most policies are block YAML without errors: read them straight into the document.
+        // Anything else, or any problem, takes the full path below, which locates errors.
+        if format == Format::Yaml
+            && let Some(document) = source::read_yaml_fast::<PolicyDocument>(text)
+            && let Ok(digest) = digest_of(&document)
+            && let Ok(policy) =
+                CompiledPolicy::compile_owned(document, Str::from(digest.as_str()), Limits::default())
+        {
+            return Ok(policy);
+        }
         let documents = source::parse(file, text, format)?;
         match documents.as_slice() {
             [one] => CompiledPolicy::compile_value(file, text, &one.value, Some(&one.spans)),

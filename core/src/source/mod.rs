@@ -32,6 +32,7 @@
 //! - **TOML** (cargo feature `toml`, on by default): one document; datetimes become RFC 3339
 //!   strings.
 
+mod flat;
 mod format;
 mod json;
 mod lines;
@@ -197,6 +198,15 @@ pub fn parse(file: &str, text: &str, format: Format) -> Result<Vec<Document>, Di
                 .into(),
         ),
     }
+}
+
+/// Reads typed data straight from YAML text within the fast path's subset, building neither
+/// a [`Value`] tree nor a span index: `None` when the text is outside that subset or the data
+/// does not fit `T`, and the caller then goes through [`parse`], which says what is wrong and
+/// where. When it gives `Some`, it is what reading [`parse`]'s value would give.
+pub(crate) fn read_yaml_fast<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
+    let nodes = yaml_fast::parse_flat(text)?;
+    T::deserialize(flat::NodeRef::root(&nodes)).ok()
 }
 
 /// Like [`parse`], but when a multi-document YAML stream has an error in one document, the

@@ -2,7 +2,8 @@
 //! sequences (compact `- key: value` items included), single-line plain and quoted scalars
 //! (escapes included), literal and folded block scalars (`|`, `|-`, `>`, `>-`) without blank
 //! or (folded) more-indented lines inside, comments, and single-line flow collections. It
-//! builds the [`Value`]s and the span index directly from the bytes, with no event stream.
+//! reads the bytes straight into flat nodes ([`flat`](crate::source::flat)), with no event
+//! stream; the [`Value`] tree and the span index are built from those.
 //!
 //! The invariant: for any text, [`parse`] either declines (`None`, having reported nothing)
 //! or gives exactly what the `saphyr-parser` path gives, values and spans alike, down to the
@@ -14,13 +15,14 @@
 //! other special characters, empty documents, ...), and the full parser then reads the text
 //! from scratch, errors included.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
+use crate::source::flat::{self, Kind, Node};
 use crate::source::scalar::{self, ScalarKind};
-use crate::source::span::{ScalarSpan, SourceText, SpanBuilder, SpanNode};
-use crate::source::str_cache::StrCache;
+use crate::source::span::SourceText;
 use crate::source::{Document, MAX_DEPTH, MAX_NODES};
-use crate::value::{Map, Str, Value};
+use crate::value::Value;
 
 /// The fast path gives up: the full parser must read the text.
 struct Decline;
@@ -94,21 +96,20 @@ struct Fast<'a> {
     pos: usize,
     /// Where the line holding `pos` starts.
     line_start: usize,
-    spans: SpanBuilder,
-    /// The finished children of every open container, innermost container's last.
-    children: Vec<(Option<Str>, SpanNode)>,
-    /// The finished items of every open sequence, innermost sequence's last (each list is
-    /// then allocated once, at its size).
-    items: Vec<Value>,
-    /// Mapping keys already allocated in this parse.
-    keys: StrCache<'a>,
-    /// String values already allocated in this parse.
-    values: StrCache<'a>,
+    /// The nodes read so far, in document order.
+    out: Vec<Node<'a>>,
+    /// Nodes counted against [`MAX_NODES`] (keys count too, as in the full parser).
     nodes: usize,
 }
 
 /// Parses `text` if it is within the fast path's subset; `None` (nothing reported) otherwise.
 pub(crate) fn parse(text: &str, source: &Arc<SourceText>) -> Option<Vec<Document>> {
+    let nodes = parse_flat(text)?;
+    Some(vec![flat::to_document(&nodes, source)?])
+}
+
+/// The document's nodes if `text` is within the fast path's subset (its root is the first).
+pub(crate) fn parse_flat(text: &str) -> Option<Vec<Node<'_>>> {
     if !plain_characters(text) {
         return None;
     }
@@ -117,16 +118,11 @@ pub(crate) fn parse(text: &str, source: &Arc<SourceText>) -> Option<Vec<Document
         bytes: text.as_bytes(),
         pos: 0,
         line_start: 0,
-        spans: SpanBuilder::with_capacity(text.len() / 8),
-        children: Vec::with_capacity(64),
-        items: Vec::with_capacity(64),
-        keys: StrCache::new(true),
-        values: StrCache::new(false),
+        out: Vec::with_capacity(text.len() / 12),
         nodes: 0,
     };
-    let (value, node) = fast.document().ok()?;
-    let spans = fast.spans.finish(node, source.clone());
-    Some(vec![Document { value, spans }])
+    fast.document().ok()?;
+    Some(fast.out)
 }
 
 /// Whether every character is one the fast path takes as it is: no tabs, CRs or other control
@@ -210,7 +206,7 @@ impl<'a> Fast<'a> {
     }
 
     /// The whole document: one block mapping or block sequence, optionally after a `---`.
-    fn document(&mut self) -> Res<(Value, SpanNode)> {
+    fn document(&mut self) -> Res<()> {
         if self.text.starts_with("---") {
             if self.at(3) != Some(b'\n') {
                 return Err(decline());
@@ -220,11 +216,11 @@ impl<'a> Fast<'a> {
         }
         let indent = self.next_line()?.ok_or_else(|| decline())?;
         self.pos += indent;
-        let root = self.block_node(0, true, None)?;
+        self.block_node(0, true, None)?;
         if self.next_line()?.is_some() {
             return Err(decline());
         }
-        Ok(root)
+        Ok(())
     }
 
     /// Moves from the start of a line past blank and comment lines to the start of the next
@@ -311,7 +307,7 @@ impl<'a> Fast<'a> {
         depth: usize,
         own_line: bool,
         block_indent: Option<usize>,
-    ) -> Res<(Value, SpanNode)> {
+    ) -> Res<()> {
         let Some(b) = self.peek() else {
             return Err(decline());
         };
@@ -324,20 +320,18 @@ impl<'a> Fast<'a> {
                 None => Err(decline()),
             },
             b'[' | b'{' => {
-                let node = self.flow_node(depth)?;
-                self.end_line()?;
-                Ok(node)
+                self.flow_node(depth)?;
+                self.end_line()
             }
             b'"' | b'\'' => {
                 let start = self.pos;
-                let (s, end) = self.quoted(false)?;
+                let (s, end) = self.quoted()?;
                 if own_line && self.peek() == Some(b':') {
                     self.pos = start;
                     return self.block_map(depth, None);
                 }
-                let node = self.string_leaf(s, quoted_kind(b), start, end)?;
-                self.end_line()?;
-                Ok(node)
+                self.string_leaf(s, quoted_kind(b), start, end)?;
+                self.end_line()
             }
             _ => {
                 let start = self.pos;
@@ -348,9 +342,8 @@ impl<'a> Fast<'a> {
                     }
                     return self.block_map(depth, Some((start, raw)));
                 }
-                let node = self.plain_leaf(raw, start)?;
-                self.end_line()?;
-                Ok(node)
+                self.plain_leaf(raw, start)?;
+                self.end_line()
             }
         }
     }
@@ -363,15 +356,15 @@ impl<'a> Fast<'a> {
         &mut self,
         depth: usize,
         mut scanned: Option<(usize, &'a str)>,
-    ) -> Res<(Value, SpanNode)> {
+    ) -> Res<()> {
         if depth >= DEPTH_LIMIT {
             return Err(decline());
         }
         self.count_node()?;
         let start = scanned.map_or(self.pos, |(at, _)| at);
         let col = start - self.line_start;
-        let first = self.children.len();
-        let mut map = Map::new();
+        let map = self.open(start, Kind::Map { len: 0 });
+        let mut len = 0;
         loop {
             let key_at = scanned.map_or(self.pos, |(at, _)| at);
             let key = self.block_key(scanned.take())?;
@@ -379,29 +372,28 @@ impl<'a> Fast<'a> {
             let colon = self.pos;
             self.pos += 1;
             self.skip_spaces();
-            let (value, node) = if matches!(self.peek(), None | Some(b'\n' | b'#')) {
+            let child = self.out.len();
+            if matches!(self.peek(), None | Some(b'\n' | b'#')) {
                 self.end_line()?;
                 match self.next_line()? {
                     Some(indent) if indent > col => {
                         self.pos += indent;
-                        self.nested_block(depth)?
+                        self.nested_block(depth)?;
                     }
                     Some(indent) if indent == col && self.is_dash(self.pos + indent) => {
                         self.pos += indent;
-                        self.block_seq(depth + 1, true)?
+                        self.block_seq(depth + 1, true)?;
                     }
                     _ => {
                         self.count_node()?;
-                        (Value::Null, self.spans.leaf(colon, None))
+                        self.leaf(colon, Kind::Scalar(Value::Null));
                     }
                 }
             } else {
-                self.block_node(depth + 1, false, Some(col + 1))?
-            };
-            if map.insert(key.clone(), value).is_some() {
-                return Err(decline());
+                self.block_node(depth + 1, false, Some(col + 1))?;
             }
-            self.children.push((Some(key), node.with_key(key_at)));
+            self.set_key(child, key, key_at)?;
+            len += 1;
             match self.next_line()? {
                 Some(indent) if indent == col => {
                     self.pos += indent;
@@ -413,35 +405,32 @@ impl<'a> Fast<'a> {
                 _ => break,
             }
         }
-        let kids = self.children.drain(first..);
-        let node = self
-            .spans
-            .map(start, kids.filter_map(|(k, node)| Some((k?, node))));
-        Ok((Value::Map(Arc::new(map)), node))
+        self.close(map, Kind::Map { len })
     }
 
     /// A node that starts on its own line below a mapping key or a sequence's `-`: it must be
     /// a collection (a scalar there may continue over lines).
-    fn nested_block(&mut self, depth: usize) -> Res<(Value, SpanNode)> {
-        let node = self.block_node(depth + 1, true, None)?;
-        if !matches!(node.0, Value::Map(_) | Value::List(_)) {
-            return Err(decline());
+    fn nested_block(&mut self, depth: usize) -> Res<()> {
+        let at = self.out.len();
+        self.block_node(depth + 1, true, None)?;
+        match self.out.get(at).map(|n| &n.kind) {
+            Some(Kind::Map { .. } | Kind::List { .. }) => Ok(()),
+            _ => Err(decline()),
         }
-        Ok(node)
     }
 
     /// A block mapping's key at `self.pos`, leaving `self.pos` at its `:`.
     ///
     /// `scanned`: where the plain key starts and its text, when the caller has already
     /// scanned it.
-    fn block_key(&mut self, scanned: Option<(usize, &'a str)>) -> Res<Str> {
+    fn block_key(&mut self, scanned: Option<(usize, &'a str)>) -> Res<Cow<'a, str>> {
         if let Some((start, raw)) = scanned {
             return self.finish_plain_key(start, raw, Stop::Colon);
         }
         let start = self.pos;
         let key = match self.peek() {
             Some(b'"' | b'\'') => {
-                let (s, _) = self.quoted(true)?;
+                let (s, _) = self.quoted()?;
                 let colon_ok = self.peek() == Some(b':')
                     && matches!(self.at(self.pos + 1), None | Some(b' ' | b'\n'));
                 if !colon_ok {
@@ -462,7 +451,7 @@ impl<'a> Fast<'a> {
     }
 
     /// A scanned plain block key starting at `start` (`self.pos` where its scan stopped).
-    fn finish_plain_key(&mut self, start: usize, raw: &'a str, stop: Stop) -> Res<Str> {
+    fn finish_plain_key(&mut self, start: usize, raw: &'a str, stop: Stop) -> Res<Cow<'a, str>> {
         // The `:` must follow the key at once.
         if stop != Stop::Colon || start + raw.len() != self.pos || raw.len() > KEY_LIMIT {
             return Err(decline());
@@ -474,23 +463,23 @@ impl<'a> Fast<'a> {
 
     /// A plain mapping key's string: its text, or an integer's decimal form; other scalars
     /// (null, bool, float) and `<<` are for the full parser.
-    fn plain_key(&mut self, raw: &'a str) -> Res<Str> {
+    fn plain_key(&mut self, raw: &'a str) -> Res<Cow<'a, str>> {
         if raw == "<<" {
             return Err(decline());
         }
         if !may_resolve(raw) {
-            return Ok(self.keys.get(raw));
+            return Ok(Cow::Borrowed(raw));
         }
         match scalar::resolve_plain(raw) {
-            Ok(Value::String(_)) => Ok(self.keys.get(raw)),
-            Ok(Value::Int(i)) => Ok(Str::from(i.to_string().as_str())),
+            Ok(Value::String(_)) => Ok(Cow::Borrowed(raw)),
+            Ok(Value::Int(i)) => Ok(Cow::Owned(i.to_string())),
             _ => Err(decline()),
         }
     }
 
     /// A block sequence whose first `-` is at `self.pos`. `indentless`: it is a mapping's
     /// value at the mapping's indentation.
-    fn block_seq(&mut self, depth: usize, indentless: bool) -> Res<(Value, SpanNode)> {
+    fn block_seq(&mut self, depth: usize, indentless: bool) -> Res<()> {
         if depth >= DEPTH_LIMIT {
             return Err(decline());
         }
@@ -513,27 +502,26 @@ impl<'a> Fast<'a> {
             self.pos
         };
         let col = self.column();
-        let first = self.children.len();
-        let first_item = self.items.len();
+        let list = self.open(start, Kind::List { len: 0 });
+        let mut len = 0;
         loop {
             // At a `-` followed by a space, a line break or the end.
             self.pos += 1;
             self.skip_spaces();
-            let (value, node) = if matches!(self.peek(), None | Some(b'\n' | b'#')) {
+            if matches!(self.peek(), None | Some(b'\n' | b'#')) {
                 self.end_line()?;
                 match self.next_line()? {
                     Some(indent) if indent > col => {
                         self.pos += indent;
-                        self.nested_block(depth)?
+                        self.nested_block(depth)?;
                     }
                     // An empty item: for the full parser.
                     _ => return Err(decline()),
                 }
             } else {
-                self.block_node(depth + 1, true, Some(col + 2))?
-            };
-            self.items.push(value);
-            self.children.push((None, node));
+                self.block_node(depth + 1, true, Some(col + 2))?;
+            }
+            len += 1;
             match self.next_line()? {
                 Some(indent) if indent == col && self.is_dash(self.pos + indent) => {
                     self.pos += indent;
@@ -542,17 +530,12 @@ impl<'a> Fast<'a> {
                 _ => break,
             }
         }
-        let kids = self.children.drain(first..);
-        let node = self.spans.list(start, kids.map(|(_, node)| node));
-        Ok((
-            Value::List(Arc::new(self.items.drain(first_item..).collect())),
-            node,
-        ))
+        self.close(list, Kind::List { len })
     }
 
     /// A flow collection on one line, at `self.pos` (`[` or `{`); leaves `self.pos` past its
     /// closing bracket.
-    fn flow_node(&mut self, depth: usize) -> Res<(Value, SpanNode)> {
+    fn flow_node(&mut self, depth: usize) -> Res<()> {
         if depth >= DEPTH_LIMIT {
             return Err(decline());
         }
@@ -564,12 +547,18 @@ impl<'a> Fast<'a> {
         } else {
             self.dash_before(self.pos)
         };
-        let first = self.children.len();
         let close = if is_map { b'}' } else { b']' };
+        let node = self.open(
+            start,
+            if is_map {
+                Kind::Map { len: 0 }
+            } else {
+                Kind::List { len: 0 }
+            },
+        );
+        let mut len = 0;
         self.pos += 1;
         self.skip_spaces();
-        let mut map = Map::new();
-        let first_item = self.items.len();
         if self.peek() == Some(close) {
             self.pos += 1;
         } else {
@@ -580,16 +569,13 @@ impl<'a> Fast<'a> {
                     // At the `:`, a space after it.
                     self.pos += 2;
                     self.skip_spaces();
-                    let (value, node) = self.flow_value(depth)?;
-                    if map.insert(key.clone(), value).is_some() {
-                        return Err(decline());
-                    }
-                    self.children.push((Some(key), node.with_key(key_at)));
+                    let child = self.out.len();
+                    self.flow_value(depth)?;
+                    self.set_key(child, key, key_at)?;
                 } else {
-                    let (value, node) = self.flow_value(depth)?;
-                    self.items.push(value);
-                    self.children.push((None, node));
+                    self.flow_value(depth)?;
                 }
+                len += 1;
                 self.skip_spaces();
                 match self.peek() {
                     Some(b',') => {
@@ -607,18 +593,10 @@ impl<'a> Fast<'a> {
                 }
             }
         }
-        let kids = self.children.drain(first..);
         if is_map {
-            let node = self
-                .spans
-                .map(start, kids.filter_map(|(k, node)| Some((k?, node))));
-            Ok((Value::Map(Arc::new(map)), node))
+            self.close(node, Kind::Map { len })
         } else {
-            let node = self.spans.list(start, kids.map(|(_, node)| node));
-            Ok((
-                Value::List(Arc::new(self.items.drain(first_item..).collect())),
-                node,
-            ))
+            self.close(node, Kind::List { len })
         }
     }
 
@@ -642,7 +620,7 @@ impl<'a> Fast<'a> {
     /// A literal (`|`, `|-`) or folded (`>`, `>-`) block scalar whose indicator is at
     /// `self.pos`, with content lines indented at least `min_indent`, all alike (folded) and
     /// with no blank lines among them. Leaves `self.pos` at the start of the line after it.
-    fn block_scalar(&mut self, min_indent: usize) -> Res<(Value, SpanNode)> {
+    fn block_scalar(&mut self, min_indent: usize) -> Res<()> {
         let folded = self.peek() == Some(b'>');
         self.pos += 1;
         let strip = self.peek() == Some(b'-');
@@ -727,14 +705,14 @@ impl<'a> Fast<'a> {
         } else {
             ScalarKind::Literal
         };
-        self.string_leaf(Str::from(value), kind, start, end)
+        self.string_leaf(Cow::Owned(value), kind, start, end)
     }
 
     /// A flow mapping's key, leaving `self.pos` at its `:` (which a space follows).
-    fn flow_key(&mut self) -> Res<Str> {
+    fn flow_key(&mut self) -> Res<Cow<'a, str>> {
         let start = self.pos;
         let key = match self.peek() {
-            Some(b'"' | b'\'') => self.quoted(true)?.0,
+            Some(b'"' | b'\'') => self.quoted()?.0,
             _ => {
                 let (raw, stop) = self.plain(true)?;
                 if stop != Stop::Colon || start + raw.len() != self.pos {
@@ -754,12 +732,12 @@ impl<'a> Fast<'a> {
     }
 
     /// A value inside a flow collection: a scalar or a nested flow collection.
-    fn flow_value(&mut self, depth: usize) -> Res<(Value, SpanNode)> {
+    fn flow_value(&mut self, depth: usize) -> Res<()> {
         match self.peek() {
             Some(b'[' | b'{') => self.flow_node(depth + 1),
             Some(b @ (b'"' | b'\'')) => {
                 let start = self.pos;
-                let (s, end) = self.quoted(false)?;
+                let (s, end) = self.quoted()?;
                 self.string_leaf(s, quoted_kind(b), start, end)
             }
             _ => {
@@ -846,7 +824,7 @@ impl<'a> Fast<'a> {
     /// A quoted scalar at `self.pos` on one line; leaves `self.pos` past its closing quote.
     /// Gives the decoded string and where the full parser says the scalar ends: past the
     /// spaces after it, and past a comment that follows them.
-    fn quoted(&mut self, key: bool) -> Res<(Str, usize)> {
+    fn quoted(&mut self) -> Res<(Cow<'a, str>, usize)> {
         let quote = self.peek().ok_or_else(|| decline())?;
         let start = self.pos + 1;
         let mut i = start;
@@ -889,15 +867,8 @@ impl<'a> Fast<'a> {
         }
         // `i` is at the closing quote.
         let value = match decoded {
-            Some(s) => Str::from(s),
-            None => {
-                let s = self.slice(start, i)?;
-                if key {
-                    self.keys.get(s)
-                } else {
-                    self.values.get(s)
-                }
-            }
+            Some(s) => Cow::Owned(s),
+            None => Cow::Borrowed(self.slice(start, i)?),
         };
         self.pos = i + 1;
         let mut end = self.pos;
@@ -958,42 +929,81 @@ impl<'a> Fast<'a> {
 
     fn string_leaf(
         &mut self,
-        s: Str,
-        kind: ScalarKind,
+        text: Cow<'a, str>,
+        style: ScalarKind,
         start: usize,
         end: usize,
-    ) -> Res<(Value, SpanNode)> {
+    ) -> Res<()> {
         self.count_node()?;
-        let span = ScalarSpan {
-            kind,
-            start,
-            end,
-            value: s.clone(),
-        };
-        Ok((Value::String(s), self.spans.leaf(start, Some(span))))
+        self.leaf(start, Kind::Str { text, style, end });
+        Ok(())
     }
 
     /// A plain scalar resolved by the core schema.
-    fn plain_leaf(&mut self, raw: &'a str, start: usize) -> Res<(Value, SpanNode)> {
+    fn plain_leaf(&mut self, raw: &'a str, start: usize) -> Res<()> {
         self.count_node()?;
-        let value = if may_resolve(raw) {
+        let kind = if may_resolve(raw) {
             match scalar::resolve_plain(raw).map_err(|_| decline())? {
-                Value::String(_) => Value::String(self.values.get(raw)),
-                other => other,
+                Value::String(_) => None,
+                other => Some(Kind::Scalar(other)),
             }
         } else {
-            Value::String(self.values.get(raw))
+            None
         };
-        let span = match &value {
-            Value::String(s) => Some(ScalarSpan {
-                kind: ScalarKind::Plain,
-                start,
-                end: start + raw.len(),
-                value: s.clone(),
-            }),
-            _ => None,
-        };
-        Ok((value, self.spans.leaf(start, span)))
+        let kind = kind.unwrap_or(Kind::Str {
+            text: Cow::Borrowed(raw),
+            style: ScalarKind::Plain,
+            end: start + raw.len(),
+        });
+        self.leaf(start, kind);
+        Ok(())
+    }
+
+    /// Adds a scalar node whose value starts at byte `start`.
+    fn leaf(&mut self, start: usize, kind: Kind<'a>) {
+        let end = self.out.len() + 1;
+        self.out.push(Node {
+            key: None,
+            key_at: 0,
+            start,
+            end,
+            kind,
+        });
+    }
+
+    /// Adds a container node starting at byte `start`, its children to follow; gives its index
+    /// for [`Fast::close`].
+    fn open(&mut self, start: usize, kind: Kind<'a>) -> usize {
+        let at = self.out.len();
+        self.out.push(Node {
+            key: None,
+            key_at: 0,
+            start,
+            end: at + 1,
+            kind,
+        });
+        at
+    }
+
+    /// Finishes the container at `at` once its children are read. A mapping with a key twice
+    /// is for the full parser, which reports it.
+    fn close(&mut self, at: usize, kind: Kind<'a>) -> Res<()> {
+        let end = self.out.len();
+        let node = self.out.get_mut(at).ok_or_else(|| decline())?;
+        node.end = end;
+        node.kind = kind;
+        if matches!(node.kind, Kind::Map { .. }) && flat::has_duplicate_keys(&self.out, at) {
+            return Err(decline());
+        }
+        Ok(())
+    }
+
+    /// Makes the node at `at` a mapping's value under `key`, written at byte `key_at`.
+    fn set_key(&mut self, at: usize, key: Cow<'a, str>, key_at: usize) -> Res<()> {
+        let node = self.out.get_mut(at).ok_or_else(|| decline())?;
+        node.key = Some(key);
+        node.key_at = key_at;
+        Ok(())
     }
 }
 

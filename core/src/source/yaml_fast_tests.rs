@@ -22,7 +22,35 @@ fn check(name: &str, text: &str) -> bool {
         ),
     };
     assert_same(name, text, &fast, &full);
+    assert_typed_reads_agree(name, text, &full);
     true
+}
+
+/// Typed data read straight from the fast path's nodes is what reading the full parser's value
+/// gives: as a `Value`, and as a policy document (the loader's hot path), where a document
+/// that does not fit must not fit either way.
+fn assert_typed_reads_agree(name: &str, text: &str, full: &[Document]) {
+    use serde::Deserialize;
+
+    use crate::policy::document::PolicyDocument;
+    use crate::value::Value;
+
+    let [doc] = full else {
+        return;
+    };
+    let direct: Option<Value> = crate::source::read_yaml_fast(text);
+    assert_eq!(
+        direct.map(|v| format!("{v:?}")),
+        Some(format!("{:?}", doc.value)),
+        "{name}: the value read from the nodes differs\n{text}"
+    );
+    let direct: Option<PolicyDocument> = crate::source::read_yaml_fast(text);
+    let via_value = PolicyDocument::deserialize(&doc.value).ok();
+    assert_eq!(
+        direct.map(|d| format!("{d:?}")),
+        via_value.map(|d| format!("{d:?}")),
+        "{name}: the policy document read from the nodes differs\n{text}"
+    );
 }
 
 fn assert_same(name: &str, text: &str, fast: &[Document], full: &[Document]) {

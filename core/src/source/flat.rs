@@ -1,0 +1,540 @@
+//! A document the YAML fast path has read, as one vector of nodes in document order (each
+//! container before its children), with strings borrowed from the text where they are
+//! written as they read.
+//!
+//! Two things are made from it:
+//! - the [`Document`] every caller of [`crate::source::parse`] gets (a [`Value`] tree and its
+//!   [`SpanIndex`](crate::source::SpanIndex)), by [`to_document`];
+//! - typed data read straight from the nodes by serde ([`NodeRef`] is a `Deserializer`),
+//!   for the policy loader's hot path: no `Value` tree, no span index, no copy of the text,
+//!   so next to nothing to free afterwards. It reports only *that* the data does not fit
+//!   ([`Rejected`]): the caller then reads the text the slow way, which says what and where.
+//!   It gives what reading the `Value` would: the same visitor calls for the same nodes.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use serde::de::{self, DeserializeSeed, Deserializer, Visitor};
+
+use crate::source::Document;
+use crate::source::scalar::ScalarKind;
+use crate::source::span::{ScalarSpan, SourceText, SpanBuilder, SpanNode};
+use crate::source::str_cache::StrCache;
+use crate::value::{Map, Str, Value};
+
+/// One node: a scalar, or a container whose children follow it.
+#[derive(Debug)]
+pub(crate) struct Node<'a> {
+    /// The key, when the node is a mapping's value.
+    pub(crate) key: Option<Cow<'a, str>>,
+    /// Where the key is written (byte offset), when there is one.
+    pub(crate) key_at: usize,
+    /// Where the value starts, as the span index reports it.
+    pub(crate) start: usize,
+    /// The index just past this node's subtree.
+    pub(crate) end: usize,
+    pub(crate) kind: Kind<'a>,
+}
+
+#[derive(Debug)]
+pub(crate) enum Kind<'a> {
+    /// `null`, a boolean or a number (never a string or a collection).
+    Scalar(Value),
+    /// A string, how it was written and where its text ends.
+    Str {
+        text: Cow<'a, str>,
+        style: ScalarKind,
+        end: usize,
+    },
+    /// A mapping of `len` entries (distinct keys, in the order written).
+    Map { len: usize },
+    /// A sequence of `len` items.
+    List { len: usize },
+}
+
+impl Node<'_> {
+    fn is_json_null(&self) -> bool {
+        match &self.kind {
+            Kind::Scalar(Value::Null) => true,
+            Kind::Scalar(Value::Double(d)) => !d.is_finite(),
+            _ => false,
+        }
+    }
+}
+
+/// Builds the value tree and the span index of the document whose root is `nodes[0]`.
+pub(crate) fn to_document(nodes: &[Node<'_>], source: &Arc<SourceText>) -> Option<Document> {
+    let mut tree = TreeBuilder {
+        nodes,
+        spans: SpanBuilder::with_capacity(nodes.len()),
+        keys: StrCache::new(true),
+        values: StrCache::new(false),
+        kids: Vec::with_capacity(64),
+        items: Vec::with_capacity(64),
+    };
+    let (value, root) = tree.build(0)?;
+    Some(Document {
+        value,
+        spans: tree.spans.finish(root, source.clone()),
+    })
+}
+
+struct TreeBuilder<'n, 'a> {
+    nodes: &'n [Node<'a>],
+    spans: SpanBuilder,
+    /// Mapping keys already allocated.
+    keys: StrCache<'n>,
+    /// String values already allocated.
+    values: StrCache<'n>,
+    /// The finished children of every open container, innermost container's last.
+    kids: Vec<(Option<Str>, SpanNode)>,
+    /// The finished items of every open list, innermost list's last (each list is then
+    /// allocated once, at its size).
+    items: Vec<Value>,
+}
+
+impl<'n> TreeBuilder<'n, '_> {
+    fn build(&mut self, at: usize) -> Option<(Value, SpanNode)> {
+        let node = self.nodes.get(at)?;
+        let built = match &node.kind {
+            Kind::Scalar(v) => (v.clone(), self.spans.leaf(node.start, None)),
+            Kind::Str { text, style, end } => {
+                let s = match text {
+                    Cow::Borrowed(s) => self.values.get(s),
+                    Cow::Owned(s) => Str::from(s.as_str()),
+                };
+                let span = ScalarSpan {
+                    kind: *style,
+                    start: node.start,
+                    end: *end,
+                    value: s.clone(),
+                };
+                (Value::String(s), self.spans.leaf(node.start, Some(span)))
+            }
+            Kind::Map { .. } => {
+                let first = self.kids.len();
+                let mut map = Map::new();
+                for child in children(self.nodes, at) {
+                    let node = self.nodes.get(child)?;
+                    let key = match node.key.as_ref()? {
+                        Cow::Borrowed(k) => self.keys.get(k),
+                        Cow::Owned(k) => Str::from(k.as_str()),
+                    };
+                    let (value, span) = self.build(child)?;
+                    map.insert(key.clone(), value);
+                    self.kids.push((Some(key), span.with_key(node.key_at)));
+                }
+                let kids = self.kids.drain(first..);
+                let span = self
+                    .spans
+                    .map(node.start, kids.filter_map(|(k, node)| Some((k?, node))));
+                (Value::Map(Arc::new(map)), span)
+            }
+            Kind::List { .. } => {
+                let first = self.kids.len();
+                let first_item = self.items.len();
+                for child in children(self.nodes, at) {
+                    let (value, span) = self.build(child)?;
+                    self.items.push(value);
+                    self.kids.push((None, span));
+                }
+                let items: Vec<Value> = self.items.drain(first_item..).collect();
+                let kids = self.kids.drain(first..);
+                let span = self.spans.list(node.start, kids.map(|(_, node)| node));
+                (Value::List(Arc::new(items)), span)
+            }
+        };
+        Some(built)
+    }
+}
+
+/// The indices of the children of the container at `at`, in order.
+fn children<'n>(nodes: &'n [Node<'_>], at: usize) -> impl Iterator<Item = usize> + use<'n> {
+    let end = nodes.get(at).map_or(at, |n| n.end);
+    let mut next = at + 1;
+    std::iter::from_fn(move || {
+        if next >= end {
+            return None;
+        }
+        let child = next;
+        next = nodes.get(child).map_or(end, |n| n.end.max(child + 1));
+        Some(child)
+    })
+}
+
+/// Whether two children of the mapping at `at` have the same key.
+pub(crate) fn has_duplicate_keys(nodes: &[Node<'_>], at: usize) -> bool {
+    let mut keys: Vec<&str> = children(nodes, at)
+        .filter_map(|c| nodes.get(c).and_then(|n| n.key.as_deref()))
+        .collect();
+    if keys.len() <= 12 {
+        return keys
+            .iter()
+            .enumerate()
+            .any(|(i, k)| keys.get(i + 1..).is_some_and(|rest| rest.contains(k)));
+    }
+    keys.sort_unstable();
+    keys.windows(2).any(|w| w.first() == w.get(1))
+}
+
+/// The data does not fit the type read: the caller reads the text the slow way for the
+/// located message.
+#[derive(Debug)]
+pub(crate) struct Rejected;
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("the document does not fit")
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+impl de::Error for Rejected {
+    fn custom<T: fmt::Display>(_: T) -> Rejected {
+        Rejected
+    }
+}
+
+/// A node to read typed data from, as `&Value` reads it (see `value.rs`).
+#[derive(Clone, Copy)]
+pub(crate) struct NodeRef<'de> {
+    nodes: &'de [Node<'de>],
+    at: usize,
+}
+
+impl<'de> NodeRef<'de> {
+    /// The document's root.
+    pub(crate) fn root(nodes: &'de [Node<'de>]) -> NodeRef<'de> {
+        NodeRef { nodes, at: 0 }
+    }
+
+    fn node(self) -> Result<&'de Node<'de>, Rejected> {
+        self.nodes.get(self.at).ok_or(Rejected)
+    }
+
+    fn children(self) -> Children<'de> {
+        let end = self.nodes.get(self.at).map_or(self.at, |n| n.end);
+        Children {
+            nodes: self.nodes,
+            next: self.at + 1,
+            end,
+            value: None,
+        }
+    }
+
+    fn visit_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        let mut access = self.children();
+        let out = visitor.visit_map(&mut access)?;
+        if access.next < access.end {
+            return Err(Rejected);
+        }
+        Ok(out)
+    }
+
+    fn visit_list<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        let mut access = self.children();
+        let out = visitor.visit_seq(&mut access)?;
+        if access.next < access.end {
+            return Err(Rejected);
+        }
+        Ok(out)
+    }
+
+    /// A scalar read as `&Value` reads it; strings and collections only where `any` allows.
+    fn scalar<V: Visitor<'de>>(
+        self,
+        visitor: V,
+        read: impl FnOnce(&'de Value, V) -> Result<V::Value, crate::value::DeError>,
+    ) -> Result<V::Value, Rejected> {
+        match &self.node()?.kind {
+            Kind::Scalar(v) => read(v, visitor).map_err(|_| Rejected),
+            _ => Err(Rejected),
+        }
+    }
+}
+
+/// Methods that read only a non-string scalar (numbers), as `&Value` does.
+macro_rules! scalar_only {
+    ($($method:ident)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+            self.scalar(visitor, |v, visitor| v.$method(visitor))
+        }
+    )*};
+}
+
+impl<'de> Deserializer<'de> for NodeRef<'de> {
+    type Error = Rejected;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        match &self.node()?.kind {
+            Kind::Scalar(v) => v.deserialize_any(visitor).map_err(|_| Rejected),
+            Kind::Str { text, .. } => visitor.visit_borrowed_str(text),
+            Kind::Map { .. } => self.visit_map(visitor),
+            Kind::List { .. } => self.visit_list(visitor),
+        }
+    }
+
+    scalar_only! {
+        deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
+        deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
+        deserialize_f32 deserialize_f64 deserialize_bool deserialize_unit
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        if self.node()?.is_json_null() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Rejected> {
+        match &self.node()?.kind {
+            Kind::Str { text, .. } => visitor.visit_enum(EnumRef {
+                variant: text,
+                value: None,
+            }),
+            Kind::Map { len: 1 } => {
+                let value = NodeRef {
+                    nodes: self.nodes,
+                    at: self.at + 1,
+                };
+                let variant = value.node()?.key.as_deref().ok_or(Rejected)?;
+                visitor.visit_enum(EnumRef {
+                    variant,
+                    value: Some(value),
+                })
+            }
+            _ => Err(Rejected),
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Rejected> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        match &self.node()?.kind {
+            Kind::Str { text, .. } => visitor.visit_borrowed_str(text),
+            _ => Err(Rejected),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        match &self.node()?.kind {
+            Kind::Str { text, .. } => visitor.visit_borrowed_str(text),
+            Kind::List { .. } => self.visit_list(visitor),
+            _ => Err(Rejected),
+        }
+    }
+
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        self.deserialize_bytes(visitor)
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, Rejected> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        match &self.node()?.kind {
+            Kind::List { .. } => self.visit_list(visitor),
+            _ => Err(Rejected),
+        }
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Rejected> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, Rejected> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        match &self.node()?.kind {
+            Kind::Map { .. } => self.visit_map(visitor),
+            _ => Err(Rejected),
+        }
+    }
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Rejected> {
+        match &self.node()?.kind {
+            Kind::List { .. } => self.visit_list(visitor),
+            Kind::Map { .. } => self.visit_map(visitor),
+            _ => Err(Rejected),
+        }
+    }
+
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        self.deserialize_str(visitor)
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        visitor.visit_unit()
+    }
+}
+
+/// The children of a container, as serde's sequence and map access.
+struct Children<'de> {
+    nodes: &'de [Node<'de>],
+    next: usize,
+    end: usize,
+    /// The entry whose key was just read, for its value.
+    value: Option<usize>,
+}
+
+impl<'de> Children<'de> {
+    fn advance(&mut self) -> Option<usize> {
+        if self.next >= self.end {
+            return None;
+        }
+        let child = self.next;
+        self.next = self
+            .nodes
+            .get(child)
+            .map_or(self.end, |n| n.end.max(child + 1));
+        Some(child)
+    }
+}
+
+impl<'de> de::SeqAccess<'de> for Children<'de> {
+    type Error = Rejected;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Rejected> {
+        match self.advance() {
+            Some(at) => seed
+                .deserialize(NodeRef {
+                    nodes: self.nodes,
+                    at,
+                })
+                .map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        None
+    }
+}
+
+impl<'de> de::MapAccess<'de> for Children<'de> {
+    type Error = Rejected;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Rejected> {
+        let Some(at) = self.advance() else {
+            return Ok(None);
+        };
+        self.value = Some(at);
+        let nodes: &'de [Node<'de>] = self.nodes;
+        let key: &'de str = nodes
+            .get(at)
+            .and_then(|n| n.key.as_deref())
+            .ok_or(Rejected)?;
+        seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, Rejected> {
+        let at = self.value.take().ok_or(Rejected)?;
+        seed.deserialize(NodeRef {
+            nodes: self.nodes,
+            at,
+        })
+    }
+}
+
+/// An enum written as a string (a unit variant) or a mapping with one key.
+struct EnumRef<'de> {
+    variant: &'de str,
+    value: Option<NodeRef<'de>>,
+}
+
+impl<'de> de::EnumAccess<'de> for EnumRef<'de> {
+    type Error = Rejected;
+    type Variant = Self;
+
+    fn variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<(T::Value, Self), Rejected> {
+        let name = seed.deserialize(de::value::BorrowedStrDeserializer::new(self.variant))?;
+        Ok((name, self))
+    }
+}
+
+impl<'de> de::VariantAccess<'de> for EnumRef<'de> {
+    type Error = Rejected;
+
+    fn unit_variant(self) -> Result<(), Rejected> {
+        match self.value {
+            Some(value) => <() as serde::Deserialize>::deserialize(value),
+            None => Ok(()),
+        }
+    }
+
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Rejected> {
+        seed.deserialize(self.value.ok_or(Rejected)?)
+    }
+
+    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Rejected> {
+        let value = self.value.ok_or(Rejected)?;
+        match value.node()?.kind {
+            Kind::List { len: 0 } => visitor.visit_unit(),
+            Kind::List { .. } => value.visit_list(visitor),
+            _ => Err(Rejected),
+        }
+    }
+
+    fn struct_variant<V: Visitor<'de>>(
+        self,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Rejected> {
+        let value = self.value.ok_or(Rejected)?;
+        match value.node()?.kind {
+            Kind::Map { .. } => value.visit_map(visitor),
+            _ => Err(Rejected),
+        }
+    }
+}
