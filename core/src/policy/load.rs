@@ -161,7 +161,10 @@ impl CompiledPolicy {
     pub fn compile_str(file: &str, text: &str) -> Result<CompiledPolicy, Diagnostics> {
         let format = Format::from_path(file).unwrap_or(Format::Yaml);
         // Most policies are block YAML without errors: read them straight into the document.
-        // Anything else, or any problem, takes the full path below, which locates errors.
+        // Anything else, or any problem, takes the full path below, which locates errors. Not
+        // in the wasm build, where a second reader of every document type would cost more
+        // download than it saves time (as for the digest).
+        #[cfg(not(target_arch = "wasm32"))]
         if format == Format::Yaml
             && let Some(document) = source::read_yaml_fast::<PolicyDocument>(text)
             && let Ok(digest) = digest_of(&document)

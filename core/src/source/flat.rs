@@ -199,6 +199,7 @@ impl de::Error for Rejected {
 
 /// A node to read typed data from, as `&Value` reads it (see `value.rs`).
 #[derive(Clone, Copy)]
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) struct NodeRef<'de> {
     nodes: &'de [Node<'de>],
     at: usize,
@@ -215,11 +216,19 @@ impl<'de> NodeRef<'de> {
     }
 
     fn children(self) -> Children<'de> {
-        let end = self.nodes.get(self.at).map_or(self.at, |n| n.end);
+        let (end, left) = match self.nodes.get(self.at) {
+            Some(Node {
+                end,
+                kind: Kind::Map { len } | Kind::List { len },
+                ..
+            }) => (*end, *len),
+            _ => (self.at, 0),
+        };
         Children {
             nodes: self.nodes,
             next: self.at + 1,
             end,
+            left,
             value: None,
         }
     }
@@ -417,6 +426,8 @@ struct Children<'de> {
     nodes: &'de [Node<'de>],
     next: usize,
     end: usize,
+    /// How many children are still to come.
+    left: usize,
     /// The entry whose key was just read, for its value.
     value: Option<usize>,
 }
@@ -431,6 +442,7 @@ impl<'de> Children<'de> {
             .nodes
             .get(child)
             .map_or(self.end, |n| n.end.max(child + 1));
+        self.left = self.left.saturating_sub(1);
         Some(child)
     }
 }
@@ -454,7 +466,7 @@ impl<'de> de::SeqAccess<'de> for Children<'de> {
     }
 
     fn size_hint(&self) -> Option<usize> {
-        None
+        Some(self.left)
     }
 }
 
@@ -484,6 +496,10 @@ impl<'de> de::MapAccess<'de> for Children<'de> {
             nodes: self.nodes,
             at,
         })
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.left)
     }
 }
 

@@ -204,6 +204,7 @@ pub fn parse(file: &str, text: &str, format: Format) -> Result<Vec<Document>, Di
 /// a [`Value`] tree nor a span index: `None` when the text is outside that subset or the data
 /// does not fit `T`, and the caller then goes through [`parse`], which says what is wrong and
 /// where. When it gives `Some`, it is what reading [`parse`]'s value would give.
+#[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) fn read_yaml_fast<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
     let nodes = yaml_fast::parse_flat(text)?;
     T::deserialize(flat::NodeRef::root(&nodes)).ok()
