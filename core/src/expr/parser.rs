@@ -19,10 +19,11 @@
 //!
 //! The tree lives in one arena ([`Tree`]): nodes refer to their children by index, and the
 //! arguments of calls and the items of list and map literals are runs in a shared list, so
-//! parsing allocates a few vectors per expression rather than a box per node. Names and string
+//! parsing allocates a few vectors per expression rather than a box per node, and none at all
+//! when it is handed the emptied vectors of the previous expression ([`Spare`]). Names and string
 //! literals borrow from the source.
 
-use super::lexer::{Lexed, Lit, Tok, Token};
+use super::lexer::{Lit, Tok, Token};
 use super::{CompileError, Span};
 
 /// A binary operator.
@@ -151,7 +152,30 @@ const MISSING: Ast<'static> = Ast {
     span: Span { start: 0, end: 0 },
 };
 
+/// Emptied vectors whose allocations the next parse reuses: nodes and lists borrow from their
+/// source, so a vector changes its lifetime through [`recycle`] rather than being kept as is.
+#[derive(Default)]
+pub(crate) struct Spare<'s> {
+    pub(crate) nodes: Vec<Ast<'s>>,
+    pub(crate) lists: Vec<NodeId>,
+}
+
+/// `buf` emptied and retyped; the standard library collects a vector's own iterator into the
+/// same allocation when the element layouts agree, as they do for one type under two lifetimes.
+pub(crate) fn recycle<A, B>(mut buf: Vec<A>) -> Vec<B> {
+    buf.clear();
+    buf.into_iter().filter_map(|_| None).collect()
+}
+
 impl<'s> Tree<'s> {
+    /// The tree's vectors, emptied, for the next parse.
+    pub(crate) fn into_spare<'n>(self) -> Spare<'n> {
+        Spare {
+            nodes: recycle(self.nodes),
+            lists: recycle(self.lists),
+        }
+    }
+
     /// The node at `id`.
     pub(crate) fn get(&self, id: NodeId) -> &Ast<'s> {
         self.nodes.get(id as usize).unwrap_or(&MISSING)
@@ -175,22 +199,30 @@ impl<'s> Tree<'s> {
 }
 
 /// Parses a token stream (ending with `Eof`) into one expression: the tree and its root.
-pub(crate) fn parse(
-    lexed: Lexed<'_>,
+/// `strings` are the lexer's decoded string literals; `spare` lends its allocations.
+pub(crate) fn parse<'s>(
+    tokens: &[Token<'s>],
+    strings: Vec<String>,
+    spare: Spare<'s>,
     max_depth: u32,
     max_nodes: usize,
-) -> Result<(Tree<'_>, NodeId), CompileError> {
-    let Lexed { tokens, strings } = lexed;
+) -> Result<(Tree<'s>, NodeId), CompileError> {
+    let Spare {
+        mut nodes,
+        mut lists,
+    } = spare;
+    nodes.clear();
+    lists.clear();
     // Every node consumes at least one token of its own, so this is enough for the whole tree.
-    let capacity = tokens.len().min(max_nodes.saturating_add(1));
+    nodes.reserve(tokens.len().min(max_nodes.saturating_add(1)));
     let mut p = Parser {
         tokens,
         pos: 0,
         nest: 0,
         max_depth,
         max_nodes,
-        nodes: Vec::with_capacity(capacity),
-        lists: Vec::new(),
+        nodes,
+        lists,
         scratch: Vec::new(),
     };
     let root = p.expr()?;
@@ -221,8 +253,8 @@ struct Built {
     depth: u32,
 }
 
-struct Parser<'s> {
-    tokens: Vec<Token<'s>>,
+struct Parser<'t, 's> {
+    tokens: &'t [Token<'s>],
     pos: usize,
     nest: u32,
     max_depth: u32,
@@ -238,7 +270,7 @@ const EOF_TOKEN: Token<'static> = Token {
     span: Span { start: 0, end: 0 },
 };
 
-impl<'s> Parser<'s> {
+impl<'s> Parser<'_, 's> {
     fn peek(&self) -> &Token<'s> {
         self.tokens
             .get(self.pos)

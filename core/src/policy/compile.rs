@@ -217,6 +217,8 @@ struct Compiler {
     envelope_input: bool,
     limits: Limits,
     base_scope: std::rc::Rc<Scope>,
+    /// What the policy's expressions share while they compile, and its shared strings.
+    session: expr::Session,
 }
 
 impl Compiler {
@@ -268,7 +270,7 @@ impl Compiler {
         source: &str,
         scope: &Scope,
     ) -> Option<Program> {
-        match expr::compile(source, scope, &self.limits) {
+        match self.session.compile(source, scope, &self.limits) {
             Ok(p) => Some(p),
             Err(e) => {
                 self.expr_issue(&path(), e);
@@ -530,6 +532,7 @@ impl CompiledPolicy {
             envelope_input: doc.subject == Subject::Action,
             limits,
             base_scope: std::rc::Rc::new(base_scope),
+            session: expr::Session::new(),
         };
 
         if doc.govgate != FORMAT_VERSION {
@@ -878,8 +881,8 @@ impl CompiledPolicy {
                 check_approval(&mut c, &at("approval"), a);
             }
             let id = Str::from(r.id.as_str());
-            let verdict = Str::from(r.verdict.as_str());
-            let reason_code = Str::from(r.reason_code.as_str());
+            let verdict = c.session.share(&r.verdict);
+            let reason_code = c.session.share(&r.reason_code);
             let fixed_result = match (&r.message, &message) {
                 (None, _) => Some(None),
                 (Some(text), Some(t)) if t.is_static() => {
@@ -918,7 +921,7 @@ impl CompiledPolicy {
         for (on, _) in &rules {
             for t in on.iter() {
                 if !rules_by_type.contains_key(t.as_str()) {
-                    rules_by_type.insert(Str::from(t.as_str()), Vec::new());
+                    rules_by_type.insert(c.session.share(t), Vec::new());
                 }
             }
         }
@@ -942,9 +945,9 @@ impl CompiledPolicy {
         let default_verdict = match &doc.default_verdict {
             Some(d) => match verdict_outcome(&d.verdict) {
                 Some(o) => Some((
-                    Str::from(d.verdict.as_str()),
+                    c.session.share(&d.verdict),
                     o,
-                    Str::from(d.reason_code.as_str()),
+                    c.session.share(&d.reason_code),
                 )),
                 None => {
                     let help = did_you_mean(&d.verdict, verdict_names.iter().copied());
