@@ -26,6 +26,18 @@
 use super::lexer::{Lit, Tok, Token};
 use super::{CompileError, Span};
 
+/// Errors travel boxed inside the parser, so that a result is two words and comes back in
+/// registers from the many small functions of the descent.
+type Error = Box<CompileError>;
+
+fn error(message: String, span: Span, help: Option<String>) -> Error {
+    Box::new(CompileError {
+        message,
+        span: span.range(),
+        help,
+    })
+}
+
 /// A binary operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum BinOp {
@@ -225,7 +237,7 @@ pub(crate) fn parse<'s>(
         lists,
         scratch: Vec::new(),
     };
-    let root = p.expr()?;
+    let root = p.expr().map_err(|e| *e)?;
     let tok = *p.peek();
     if tok.tok != Tok::Eof {
         return Err(CompileError {
@@ -245,11 +257,10 @@ pub(crate) fn parse<'s>(
     Ok((tree, root.id))
 }
 
-/// A node just built: its index, with the span and depth its parent needs.
+/// A node just built: its index and the depth its parent needs (its span is the node's).
 #[derive(Clone, Copy)]
 struct Built {
     id: NodeId,
-    span: Span,
     depth: u32,
 }
 
@@ -304,7 +315,7 @@ impl<'s> Parser<'_, 's> {
     }
 
     /// Consumes `tok` or fails with "unexpected X, expected `what`".
-    fn expect_span(&mut self, tok: &Tok<'_>, what: &str) -> Result<Span, CompileError> {
+    fn expect_span(&mut self, tok: &Tok<'_>, what: &str) -> Result<Span, Error> {
         if self.peek_tok() == tok {
             let span = self.peek().span;
             self.pos += 1;
@@ -316,48 +327,43 @@ impl<'s> Parser<'_, 's> {
 
     #[cold]
     #[inline(never)]
-    fn unexpected(&self, what: &str) -> CompileError {
+    fn unexpected(&self, what: &str) -> Error {
         let found = self.peek();
-        CompileError {
-            message: format!("unexpected {}, expected {what}", found.tok.describe()),
-            span: found.span.range(),
-            help: None,
-        }
+        error(
+            format!("unexpected {}, expected {what}", found.tok.describe()),
+            found.span,
+            None,
+        )
     }
 
     #[cold]
     #[inline(never)]
-    fn too_deep(&self, span: Span) -> CompileError {
-        CompileError {
-            message: format!(
+    fn too_deep(&self, span: Span) -> Error {
+        error(
+            format!(
                 "expression is nested too deeply (more than {} levels)",
                 self.max_depth
             ),
-            span: span.range(),
-            help: Some("split the condition into simpler ones".into()),
-        }
+            span,
+            Some("split the condition into simpler ones".into()),
+        )
     }
 
     #[cold]
     #[inline(never)]
-    fn too_large(&self, span: Span) -> CompileError {
-        CompileError {
-            message: format!(
+    fn too_large(&self, span: Span) -> Error {
+        error(
+            format!(
                 "expression is too large (more than {} nodes)",
                 self.max_nodes
             ),
-            span: span.range(),
-            help: Some("split the condition into smaller ones".into()),
-        }
+            span,
+            Some("split the condition into smaller ones".into()),
+        )
     }
 
     /// Builds a node, checking the depth and node-count limits.
-    fn node(
-        &mut self,
-        kind: AstKind<'s>,
-        span: Span,
-        child_depth: u32,
-    ) -> Result<Built, CompileError> {
+    fn node(&mut self, kind: AstKind<'s>, span: Span, child_depth: u32) -> Result<Built, Error> {
         let depth = child_depth.saturating_add(1);
         if depth > self.max_depth {
             return Err(self.too_deep(span));
@@ -367,7 +373,12 @@ impl<'s> Parser<'_, 's> {
         }
         let id = u32::try_from(self.nodes.len()).map_err(|_| self.too_large(span))?;
         self.nodes.push(Ast { kind, span });
-        Ok(Built { id, span, depth })
+        Ok(Built { id, depth })
+    }
+
+    /// The span of a node built earlier.
+    fn span(&self, built: Built) -> Span {
+        self.nodes.get(built.id as usize).unwrap_or(&MISSING).span
     }
 
     /// Moves the children collected in `scratch` since `base` to `lists`.
@@ -380,7 +391,7 @@ impl<'s> Parser<'_, 's> {
         Children { start, len }
     }
 
-    fn enter(&mut self) -> Result<(), CompileError> {
+    fn enter(&mut self) -> Result<(), Error> {
         self.nest += 1;
         if self.nest > self.max_depth {
             return Err(self.too_deep(self.peek().span));
@@ -388,14 +399,14 @@ impl<'s> Parser<'_, 's> {
         Ok(())
     }
 
-    fn expr(&mut self) -> Result<Built, CompileError> {
+    fn expr(&mut self) -> Result<Built, Error> {
         self.enter()?;
         let result = self.conditional();
         self.nest -= 1;
         result
     }
 
-    fn conditional(&mut self) -> Result<Built, CompileError> {
+    fn conditional(&mut self) -> Result<Built, Error> {
         let cond = self.binary(0)?;
         if self.peek_tok() != &Tok::Question {
             return Ok(cond);
@@ -404,12 +415,12 @@ impl<'s> Parser<'_, 's> {
     }
 
     #[inline(never)]
-    fn conditional_rest(&mut self, cond: Built) -> Result<Built, CompileError> {
+    fn conditional_rest(&mut self, cond: Built) -> Result<Built, Error> {
         self.pos += 1;
         let then = self.binary(0)?;
         self.expect_span(&Tok::Colon, "`:` of the conditional")?;
         let otherwise = self.expr()?;
-        let span = cond.span.to(otherwise.span);
+        let span = self.span(cond).to(self.span(otherwise));
         let depth = cond.depth.max(then.depth).max(otherwise.depth);
         self.node(
             AstKind::Cond {
@@ -422,8 +433,8 @@ impl<'s> Parser<'_, 's> {
         )
     }
 
-    fn binary_node(&mut self, lhs: Built, op: BinOp, rhs: Built) -> Result<Built, CompileError> {
-        let span = lhs.span.to(rhs.span);
+    fn binary_node(&mut self, lhs: Built, op: BinOp, rhs: Built) -> Result<Built, Error> {
+        let span = self.span(lhs).to(self.span(rhs));
         let depth = lhs.depth.max(rhs.depth);
         self.node(
             AstKind::Binary {
@@ -458,7 +469,7 @@ impl<'s> Parser<'_, 's> {
     }
 
     /// Precedence climbing: every operator is left-associative.
-    fn binary(&mut self, min_prec: u8) -> Result<Built, CompileError> {
+    fn binary(&mut self, min_prec: u8) -> Result<Built, Error> {
         let mut lhs = self.unary()?;
         while let Some((op, prec)) = self.binary_op() {
             if prec < min_prec {
@@ -471,7 +482,7 @@ impl<'s> Parser<'_, 's> {
         Ok(lhs)
     }
 
-    fn unary(&mut self) -> Result<Built, CompileError> {
+    fn unary(&mut self) -> Result<Built, Error> {
         if !matches!(self.peek_tok(), Tok::Bang | Tok::Minus) {
             return self.member();
         }
@@ -479,7 +490,7 @@ impl<'s> Parser<'_, 's> {
     }
 
     #[inline(never)]
-    fn unary_ops(&mut self) -> Result<Built, CompileError> {
+    fn unary_ops(&mut self) -> Result<Built, Error> {
         let mut ops: Vec<(UnOp, Span)> = Vec::new();
         loop {
             let span = self.peek().span;
@@ -499,7 +510,7 @@ impl<'s> Parser<'_, 's> {
         }
         let mut operand = self.member()?;
         while let Some((op, span)) = ops.pop() {
-            let full = span.to(operand.span);
+            let full = span.to(self.span(operand));
             operand = self.node(
                 AstKind::Unary {
                     op,
@@ -512,7 +523,7 @@ impl<'s> Parser<'_, 's> {
         Ok(operand)
     }
 
-    fn member(&mut self) -> Result<Built, CompileError> {
+    fn member(&mut self) -> Result<Built, Error> {
         let mut operand = self.primary()?;
         loop {
             operand = match self.peek_tok() {
@@ -523,7 +534,7 @@ impl<'s> Parser<'_, 's> {
         }
     }
 
-    fn member_dot(&mut self, operand: Built) -> Result<Built, CompileError> {
+    fn member_dot(&mut self, operand: Built) -> Result<Built, Error> {
         self.pos += 1;
         let (field, field_span) = self.ident("a field or method name after `.`")?;
         if self.peek_tok() == &Tok::LParen {
@@ -534,26 +545,28 @@ impl<'s> Parser<'_, 's> {
                 name_span: field_span,
                 args,
             };
-            self.node(kind, operand.span.to(close), depth.max(operand.depth))
+            let span = self.span(operand).to(close);
+            self.node(kind, span, depth.max(operand.depth))
         } else {
+            let span = self.span(operand).to(field_span);
             self.node(
                 AstKind::Select {
                     operand: operand.id,
                     field,
                     field_span,
                 },
-                operand.span.to(field_span),
+                span,
                 operand.depth,
             )
         }
     }
 
     #[inline(never)]
-    fn member_index(&mut self, operand: Built) -> Result<Built, CompileError> {
+    fn member_index(&mut self, operand: Built) -> Result<Built, Error> {
         self.pos += 1;
         let index = self.expr()?;
         let close = self.expect_span(&Tok::RBracket, "`]`")?;
-        let span = operand.span.to(close);
+        let span = self.span(operand).to(close);
         let depth = operand.depth.max(index.depth);
         self.node(
             AstKind::Index {
@@ -565,7 +578,7 @@ impl<'s> Parser<'_, 's> {
         )
     }
 
-    fn ident(&mut self, what: &str) -> Result<(&'s str, Span), CompileError> {
+    fn ident(&mut self, what: &str) -> Result<(&'s str, Span), Error> {
         let token = *self.peek();
         let keyword = match token.tok {
             Tok::Ident(name) => {
@@ -583,16 +596,16 @@ impl<'s> Parser<'_, 's> {
             self.pos += 1;
             return Ok((keyword, token.span));
         }
-        Err(CompileError {
-            message: format!("unexpected {}, expected {what}", token.tok.describe()),
-            span: token.span.range(),
-            help: None,
-        })
+        Err(error(
+            format!("unexpected {}, expected {what}", token.tok.describe()),
+            token.span,
+            None,
+        ))
     }
 
     /// Parses `( args )`, returning the arguments, the span of `)` and the deepest argument.
     #[inline(never)]
-    fn args(&mut self) -> Result<(Children, Span, u32), CompileError> {
+    fn args(&mut self) -> Result<(Children, Span, u32), Error> {
         self.expect_span(&Tok::LParen, "`(`")?;
         let base = self.scratch.len();
         let mut depth = 0;
@@ -620,7 +633,7 @@ impl<'s> Parser<'_, 's> {
         }
     }
 
-    fn primary(&mut self) -> Result<Built, CompileError> {
+    fn primary(&mut self) -> Result<Built, Error> {
         match self.peek_tok() {
             Tok::LParen => self.paren(),
             Tok::LBracket => self.list_literal(),
@@ -631,7 +644,7 @@ impl<'s> Parser<'_, 's> {
     }
 
     #[inline(never)]
-    fn paren(&mut self) -> Result<Built, CompileError> {
+    fn paren(&mut self) -> Result<Built, Error> {
         self.pos += 1;
         let inner = self.expr()?;
         self.expect_span(&Tok::RParen, "`)`")?;
@@ -639,7 +652,7 @@ impl<'s> Parser<'_, 's> {
     }
 
     #[inline(never)]
-    fn list_literal(&mut self) -> Result<Built, CompileError> {
+    fn list_literal(&mut self) -> Result<Built, Error> {
         let open = self.peek().span;
         self.pos += 1;
         let base = self.scratch.len();
@@ -660,7 +673,7 @@ impl<'s> Parser<'_, 's> {
     }
 
     #[inline(never)]
-    fn map_literal(&mut self) -> Result<Built, CompileError> {
+    fn map_literal(&mut self) -> Result<Built, Error> {
         let open = self.peek().span;
         self.pos += 1;
         let base = self.scratch.len();
@@ -683,7 +696,7 @@ impl<'s> Parser<'_, 's> {
         self.node(AstKind::Map(entries), open.to(close), depth)
     }
 
-    fn name(&mut self) -> Result<Built, CompileError> {
+    fn name(&mut self) -> Result<Built, Error> {
         let start = self.peek().span;
         let leading_dot = self.eat(&Tok::Dot);
         let (name, name_span) = self.ident(if leading_dot {
@@ -699,12 +712,7 @@ impl<'s> Parser<'_, 's> {
     }
 
     #[inline(never)]
-    fn global_call(
-        &mut self,
-        name: &'s str,
-        span: Span,
-        name_span: Span,
-    ) -> Result<Built, CompileError> {
+    fn global_call(&mut self, name: &'s str, span: Span, name_span: Span) -> Result<Built, Error> {
         let (args, close, depth) = self.args()?;
         self.node(
             AstKind::Call {
@@ -719,18 +727,20 @@ impl<'s> Parser<'_, 's> {
     }
 
     #[inline(never)]
-    fn literal(&mut self) -> Result<Built, CompileError> {
+    fn literal(&mut self) -> Result<Built, Error> {
         let token = self.bump();
         let span = token.span;
         match token.tok {
             Tok::Int(value) => {
-                let value = i64::try_from(value).map_err(|_| CompileError {
-                    message: format!("integer literal `{value}` is out of range"),
-                    span: span.range(),
-                    help: Some(
-                        "integers are signed 64-bit; write a double (`1.0e19`) for larger numbers"
-                            .into(),
-                    ),
+                let value = i64::try_from(value).map_err(|_| {
+                    error(
+                        format!("integer literal `{value}` is out of range"),
+                        span,
+                        Some(
+                            "integers are signed 64-bit; write a double (`1.0e19`) for larger numbers"
+                                .into(),
+                        ),
+                    )
                 })?;
                 self.node(AstKind::Int(value), span, 0)
             }
@@ -741,34 +751,32 @@ impl<'s> Parser<'_, 's> {
                 let full = span.to(number.span);
                 match number.tok {
                     Tok::Int(magnitude) => {
-                        let value =
-                            0i64.checked_sub_unsigned(magnitude)
-                                .ok_or_else(|| CompileError {
-                                    message: format!(
-                                        "integer literal `-{magnitude}` is out of range"
-                                    ),
-                                    span: full.range(),
-                                    help: None,
-                                })?;
+                        let value = 0i64.checked_sub_unsigned(magnitude).ok_or_else(|| {
+                            error(
+                                format!("integer literal `-{magnitude}` is out of range"),
+                                full,
+                                None,
+                            )
+                        })?;
                         self.node(AstKind::Int(value), full, 0)
                     }
                     Tok::Double(value) => self.node(AstKind::Double(-value), full, 0),
-                    other => Err(CompileError {
-                        message: format!("unexpected {}, expected a number", other.describe()),
-                        span: number.span.range(),
-                        help: None,
-                    }),
+                    other => Err(error(
+                        format!("unexpected {}, expected a number", other.describe()),
+                        number.span,
+                        None,
+                    )),
                 }
             }
             Tok::Str(s) => self.node(AstKind::Str(s), span, 0),
             Tok::True => self.node(AstKind::Bool(true), span, 0),
             Tok::False => self.node(AstKind::Bool(false), span, 0),
             Tok::Null => self.node(AstKind::Null, span, 0),
-            other => Err(CompileError {
-                message: format!("unexpected {}, expected an expression", other.describe()),
-                span: span.range(),
-                help: None,
-            }),
+            other => Err(error(
+                format!("unexpected {}, expected an expression", other.describe()),
+                span,
+                None,
+            )),
         }
     }
 }
