@@ -23,6 +23,7 @@
 //! ```
 
 use std::cell::Cell;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -177,8 +178,7 @@ pub fn compile(source: &str, scope: &Scope, limits: &Limits) -> Result<Program, 
 }
 
 /// One copy of each distinct text handed out: the field names, constants and verdicts a
-/// policy repeats then share one allocation. An open-addressing table keyed by a fast unkeyed
-/// hash (the texts are the policy author's own, and a collision only costs a probe).
+/// policy repeats then share one allocation. An open-addressing table keyed by [`NameHasher`].
 #[derive(Default)]
 pub(crate) struct Interner {
     /// Each text's hash and shared copy; a power-of-two length, at most half full.
@@ -188,24 +188,55 @@ pub(crate) struct Interner {
 
 const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
 
+/// A fast unkeyed hash for the names and short texts of one policy, used only while it
+/// compiles (the texts are the policy author's own, and a collision only costs a probe).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct NameHasher(u64);
+
+impl NameHasher {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(23) ^ word).wrapping_mul(MIX);
+    }
+}
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.mix(bytes.len() as u64);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            self.mix(<[u8; 8]>::try_from(word).map_or(0, u64::from_le_bytes));
+        }
+        // The tail byte by byte: copying it into a zeroed word and loading that stalls the load.
+        let mut tail = 0u64;
+        for (i, b) in words.remainder().iter().enumerate() {
+            tail |= u64::from(*b) << (8 * i);
+        }
+        self.mix(tail);
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.mix(u64::from(b));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        // A multiply carries each bit only upwards; folding the high half of a widening
+        // multiply back in spreads it over the low bits a table is indexed by.
+        let wide = u128::from(self.0) * u128::from(MIX);
+        (wide as u64) ^ ((wide >> 64) as u64)
+    }
+}
+
+/// Builds [`NameHasher`]s, for hash sets and maps of names.
+pub(crate) type NameBuild = BuildHasherDefault<NameHasher>;
+
 fn text_hash(text: &str) -> u64 {
-    let bytes = text.as_bytes();
-    let mut h = (bytes.len() as u64).wrapping_mul(MIX);
-    let mut words = bytes.chunks_exact(8);
-    for word in &mut words {
-        let w = <[u8; 8]>::try_from(word).map_or(0, u64::from_le_bytes);
-        h = (h.rotate_left(23) ^ w).wrapping_mul(MIX);
-    }
-    // The tail byte by byte: copying it into a zeroed word and loading that stalls the load.
-    let mut tail = 0u64;
-    for (i, b) in words.remainder().iter().enumerate() {
-        tail |= u64::from(*b) << (8 * i);
-    }
-    h = (h.rotate_left(23) ^ tail).wrapping_mul(MIX);
-    // A multiply carries each bit only upwards; folding the high half of a widening multiply
-    // back in spreads it over the low bits the table is indexed by.
-    let wide = u128::from(h) * u128::from(MIX);
-    (wide as u64) ^ ((wide >> 64) as u64)
+    let mut hasher = NameHasher::default();
+    hasher.write(text.as_bytes());
+    hasher.finish()
 }
 
 /// Byte equality in line: the texts are short, and a call to `memcmp` costs more than them.
