@@ -181,7 +181,7 @@ pub fn compile(source: &str, scope: &Scope, limits: &Limits) -> Result<Program, 
 /// policy repeats then share one allocation. An open-addressing table keyed by [`NameHasher`].
 #[derive(Default)]
 pub(crate) struct Interner {
-    /// Each text's hash and shared copy; a power-of-two length, at most half full.
+    /// Each text's hash and shared copy; a power-of-two length, at most three quarters full.
     slots: Vec<(u64, Option<Str>)>,
     len: usize,
 }
@@ -245,9 +245,20 @@ fn same_text(a: &str, b: &str) -> bool {
 }
 
 impl Interner {
+    /// A table with room for `texts` distinct texts before it grows.
+    pub(crate) fn with_room(texts: usize) -> Interner {
+        let size = (texts.saturating_mul(4) / 3 + 1)
+            .next_power_of_two()
+            .max(16);
+        Interner {
+            slots: vec![(0, None); size],
+            len: 0,
+        }
+    }
+
     /// `text` as a shared string: the copy an earlier call made, if there was one.
     pub(crate) fn share(&mut self, text: &str) -> Str {
-        if self.len * 2 >= self.slots.len() {
+        if self.len * 4 >= self.slots.len() * 3 {
             self.grow();
         }
         let hash = text_hash(text);
@@ -273,7 +284,7 @@ impl Interner {
     }
 
     fn grow(&mut self) {
-        let size = (self.slots.len() * 2).max(64);
+        let size = (self.slots.len() * 2).max(16);
         let old = std::mem::replace(&mut self.slots, vec![(0, None); size]);
         let mask = size - 1;
         for (hash, kept) in old {
@@ -301,10 +312,11 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    /// A session for the expressions of one policy.
-    pub(crate) fn new() -> Session {
+    /// A session for the expressions of one policy, which has about `texts` distinct field
+    /// names, string constants and other texts to share (more only cost the table a resize).
+    pub(crate) fn new(texts: usize) -> Session {
         Session {
-            strings: Some(Interner::default()),
+            strings: Some(Interner::with_room(texts)),
             ..Session::single()
         }
     }

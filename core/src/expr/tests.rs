@@ -929,7 +929,7 @@ fn a_session_compiles_as_single_compiles_do() {
     let limits = Limits::default();
     let input = input();
     let params = params();
-    let mut session = Session::new();
+    let mut session = Session::new(16);
     for src in sources {
         let alone = compile(src, &scope, &limits);
         let shared = session.compile(src, &scope, &limits);

@@ -532,7 +532,8 @@ impl CompiledPolicy {
             envelope_input: doc.subject == Subject::Action,
             limits,
             base_scope: std::rc::Rc::new(base_scope),
-            session: expr::Session::new(),
+            // A first-match rule usually brings one new text (its type or a constant).
+            session: expr::Session::new(doc.rules.len() + 16),
         };
 
         if doc.govgate != FORMAT_VERSION {
@@ -924,8 +925,8 @@ impl CompiledPolicy {
             HashMap::with_capacity_and_hasher(named, NameBuild::default());
         let mut by_type: Vec<(Str, Vec<usize>)> = Vec::with_capacity(named);
         for t in rule_types.iter().flat_map(|on| on.iter()) {
-            if !type_at.contains_key(t.as_str()) {
-                type_at.insert(t.as_str(), by_type.len());
+            if let std::collections::hash_map::Entry::Vacant(slot) = type_at.entry(t.as_str()) {
+                slot.insert(by_type.len());
                 by_type.push((c.session.share(t), Vec::new()));
             }
         }
