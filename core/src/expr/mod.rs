@@ -9,7 +9,8 @@
 //! precedence that bounds its own nesting (`parser`), a checker that resolves names, expands
 //! macros and folds constants (`check`), and an evaluator that borrows from the inputs instead
 //! of copying them (`eval`, `funcs`). The language itself is described in
-//! `docs/condition-language.md`.
+//! `docs/condition-language.md`. A policy compiles its expressions in one `Session`, which
+//! reuses the lexer's and parser's buffers and keeps one copy of each repeated string.
 //!
 //! ```
 //! use govgate_core::expr::{compile, Limits, RootDecl, Scope};
@@ -177,15 +178,6 @@ pub fn compile(source: &str, scope: &Scope, limits: &Limits) -> Result<Program, 
     Session::single().compile(source, scope, limits)
 }
 
-/// One copy of each distinct text handed out: the field names, constants and verdicts a
-/// policy repeats then share one allocation. An open-addressing table keyed by [`NameHasher`].
-#[derive(Default)]
-pub(crate) struct Interner {
-    /// Each text's hash and shared copy; a power-of-two length, at most three quarters full.
-    slots: Vec<(u64, Option<Str>)>,
-    len: usize,
-}
-
 const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
 
 /// A fast unkeyed hash for the names and short texts of one policy, used only while it
@@ -242,6 +234,15 @@ fn text_hash(text: &str) -> u64 {
 /// Byte equality in line: the texts are short, and a call to `memcmp` costs more than them.
 fn same_text(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
+/// One copy of each distinct text handed out: the field names, constants and verdicts a
+/// policy repeats then share one allocation. An open-addressing table keyed by [`NameHasher`].
+#[derive(Default)]
+pub(crate) struct Interner {
+    /// Each text's hash and shared copy; a power-of-two length, at most three quarters full.
+    slots: Vec<(u64, Option<Str>)>,
+    len: usize,
 }
 
 impl Interner {
