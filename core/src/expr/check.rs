@@ -9,16 +9,18 @@ use super::eval::{self, Base, Cx, Expr, Kind, Loop, LoopKind, Step};
 use super::funcs::{self, Func, MACROS, SIGS, Style};
 use super::lexer::RESERVED;
 use super::parser::{Ast, AstKind, BinOp, Children, NodeId, Tree, UnOp};
-use super::{CompileError, Scope, Span};
+use super::{CompileError, Scope, Session, Span};
 use crate::value::{Str, Value};
 
-pub(crate) struct Checker<'a> {
+pub(crate) struct Checker<'a, 's> {
     pub(crate) scope: &'a Scope,
     pub(crate) src: &'a str,
     /// The parsed expression.
     pub(crate) tree: &'a Tree<'a>,
     /// Loop variables in scope, innermost last.
     pub(crate) locals: Vec<&'a str>,
+    /// Shares field names and string constants with the policy's other expressions.
+    pub(crate) session: &'s mut Session,
 }
 
 fn cerr(message: String, span: Span, help: Option<String>) -> CompileError {
@@ -152,7 +154,7 @@ fn is_const(e: &Expr) -> bool {
     matches!(e.kind, Kind::Const(_))
 }
 
-impl<'a> Checker<'a> {
+impl<'a> Checker<'a, '_> {
     /// Lowers one node. A thin dispatcher, so that one level of nesting costs little stack.
     pub(crate) fn lower(&mut self, id: NodeId) -> Result<Expr, CompileError> {
         let tree = self.tree;
@@ -163,7 +165,10 @@ impl<'a> Checker<'a> {
             AstKind::Bool(b) => Ok(constant(Value::Bool(b), span)),
             AstKind::Int(i) => Ok(constant(Value::Int(i), span)),
             AstKind::Double(d) => Ok(constant(Value::Double(d), span)),
-            AstKind::Str(s) => Ok(constant(Value::from(tree.text(s)), span)),
+            AstKind::Str(s) => Ok(constant(
+                Value::String(self.session.share(tree.text(s))),
+                span,
+            )),
             AstKind::Ident { name, leading_dot } => Ok(Expr {
                 kind: Kind::Var(self.resolve(name, span, leading_dot)?),
                 span,
@@ -205,7 +210,8 @@ impl<'a> Checker<'a> {
         }
         let operand = self.lower(operand)?;
         self.check_field(&operand, field, field_span)?;
-        Ok(self.select(operand, Str::from(field), span, false))
+        let field = self.session.share(field);
+        Ok(self.select(operand, field, span, false))
     }
 
     /// `a.b.c...`: a chain of two or more selections. When it starts at a name it becomes one
@@ -231,8 +237,10 @@ impl<'a> Checker<'a> {
             };
             let operand = self.lower(operand)?;
             self.check_field(&operand, inner_field, field_span)?;
-            let operand = self.select(operand, Str::from(inner_field), tree.get(inner).span, false);
-            return Ok(self.select(operand, Str::from(field), span, false));
+            let inner_field = self.session.share(inner_field);
+            let operand = self.select(operand, inner_field, tree.get(inner).span, false);
+            let field = self.session.share(field);
+            return Ok(self.select(operand, field, span, false));
         }
         let root = self.lower(base)?;
         let Kind::Var(base_var) = root.kind else {
@@ -241,7 +249,7 @@ impl<'a> Checker<'a> {
         // The steps from the outermost in, reversed at the end.
         let mut steps = Vec::with_capacity(len);
         steps.push(Step {
-            key: Str::from(field),
+            key: self.session.share(field),
             end: span.end,
             indexed: false,
         });
@@ -261,7 +269,7 @@ impl<'a> Checker<'a> {
                 self.check_field(&root, field, field_span)?;
             }
             steps.push(Step {
-                key: Str::from(field),
+                key: self.session.share(field),
                 end: step_span.end,
                 indexed: false,
             });
@@ -760,7 +768,7 @@ impl<'a> Checker<'a> {
         };
         let operand = self.lower(operand)?;
         self.check_field(&operand, field, field_span)?;
-        let kind = Kind::Has(boxed(operand), Str::from(field));
+        let kind = Kind::Has(boxed(operand), self.session.share(field));
         Ok(self.fold(Expr { kind, span }))
     }
 

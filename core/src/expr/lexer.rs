@@ -158,14 +158,17 @@ fn err(message: impl Into<String>, start: usize, end: usize) -> CompileError {
     }
 }
 
-/// Splits `src` into tokens, ending with [`Tok::Eof`].
-pub(crate) fn lex(src: &str) -> Result<Lexed<'_>, CompileError> {
+/// Splits `src` into tokens, ending with [`Tok::Eof`], into `out` (emptied first), whose
+/// allocation an earlier expression may have left.
+pub(crate) fn lex<'s>(src: &'s str, mut out: Vec<Token<'s>>) -> Result<Lexed<'s>, CompileError> {
+    out.clear();
+    // A typical condition has a token every four bytes or so; one allocation usually fits.
+    out.reserve(src.len() / 3 + 4);
     let mut lexer = Lexer {
         src,
         bytes: src.as_bytes(),
         pos: 0,
-        // A typical condition has a token every four bytes or so; one allocation usually fits.
-        out: Vec::with_capacity(src.len() / 3 + 4),
+        out,
         strings: Vec::new(),
     };
     lexer.run()?;

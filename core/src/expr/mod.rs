@@ -9,7 +9,8 @@
 //! precedence that bounds its own nesting (`parser`), a checker that resolves names, expands
 //! macros and folds constants (`check`), and an evaluator that borrows from the inputs instead
 //! of copying them (`eval`, `funcs`). The language itself is described in
-//! `docs/condition-language.md`.
+//! `docs/condition-language.md`. A policy compiles its expressions in one `Session`, which
+//! reuses the lexer's and parser's buffers and keeps one copy of each repeated string.
 //!
 //! ```
 //! use govgate_core::expr::{compile, Limits, RootDecl, Scope};
@@ -23,6 +24,7 @@
 //! ```
 
 use std::cell::Cell;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -131,7 +133,8 @@ pub struct Program {
 #[derive(Debug)]
 struct Inner {
     expr: eval::Expr,
-    root_names: Box<[Str]>,
+    /// Shared by the programs a [`Session`] compiles in the same scope.
+    root_names: Arc<[Str]>,
     max_steps: u64,
 }
 
@@ -172,36 +175,237 @@ impl Span {
 /// not among a root's declared `fields`, an unknown function or method, a call with the wrong
 /// number of arguments, an invalid literal regular expression, or a source beyond `limits`.
 pub fn compile(source: &str, scope: &Scope, limits: &Limits) -> Result<Program, CompileError> {
-    let max_len = limits.max_source_len.min(u32::MAX as usize);
-    if source.len() > max_len {
-        return Err(CompileError {
-            message: format!(
-                "expression is too long ({} bytes, the limit is {})",
-                source.len(),
-                limits.max_source_len
-            ),
-            span: 0..source.len(),
-            help: Some("split the condition into smaller ones".into()),
-        });
+    Session::single().compile(source, scope, limits)
+}
+
+const MIX: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// A fast unkeyed hash for the names and short texts of one policy, used only while it
+/// compiles (the texts are the policy author's own, and a collision only costs a probe).
+#[derive(Clone, Copy, Default)]
+pub(crate) struct NameHasher(u64);
+
+impl NameHasher {
+    fn mix(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(23) ^ word).wrapping_mul(MIX);
     }
-    let lexed = lexer::lex(source)?;
-    let max_depth = limits.max_depth.min(MAX_DEPTH_CEILING) as u32;
-    let (tree, root) = parser::parse(lexed, max_depth, limits.max_nodes)?;
-    let mut checker = check::Checker {
-        scope,
-        src: source,
-        tree: &tree,
-        locals: Vec::new(),
-    };
-    let expr = checker.lower(root)?;
-    Ok(Program {
-        source: Str::from(source),
-        inner: Arc::new(Inner {
-            expr,
-            root_names: scope.roots.iter().map(|r| r.name.clone()).collect(),
-            max_steps: limits.max_steps,
-        }),
-    })
+}
+
+impl Hasher for NameHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        self.mix(bytes.len() as u64);
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            self.mix(<[u8; 8]>::try_from(word).map_or(0, u64::from_le_bytes));
+        }
+        // The tail byte by byte: copying it into a zeroed word and loading that stalls the load.
+        let mut tail = 0u64;
+        for (i, b) in words.remainder().iter().enumerate() {
+            tail |= u64::from(*b) << (8 * i);
+        }
+        self.mix(tail);
+    }
+
+    fn write_u8(&mut self, b: u8) {
+        self.mix(u64::from(b));
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.mix(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        // A multiply carries each bit only upwards; folding the high half of a widening
+        // multiply back in spreads it over the low bits a table is indexed by.
+        let wide = u128::from(self.0) * u128::from(MIX);
+        (wide as u64) ^ ((wide >> 64) as u64)
+    }
+}
+
+/// Builds [`NameHasher`]s, for hash sets and maps of names.
+pub(crate) type NameBuild = BuildHasherDefault<NameHasher>;
+
+fn text_hash(text: &str) -> u64 {
+    let mut hasher = NameHasher::default();
+    hasher.write(text.as_bytes());
+    hasher.finish()
+}
+
+/// Byte equality in line: the texts are short, and a call to `memcmp` costs more than them.
+fn same_text(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y)
+}
+
+/// One copy of each distinct text handed out: the field names, constants and verdicts a
+/// policy repeats then share one allocation. An open-addressing table keyed by [`NameHasher`].
+#[derive(Default)]
+pub(crate) struct Interner {
+    /// Each text's hash and shared copy; a power-of-two length, at most three quarters full.
+    slots: Vec<(u64, Option<Str>)>,
+    len: usize,
+}
+
+impl Interner {
+    /// A table with room for `texts` distinct texts before it grows.
+    pub(crate) fn with_room(texts: usize) -> Interner {
+        let size = (texts.saturating_mul(4) / 3 + 1)
+            .next_power_of_two()
+            .max(16);
+        Interner {
+            slots: vec![(0, None); size],
+            len: 0,
+        }
+    }
+
+    /// `text` as a shared string: the copy an earlier call made, if there was one.
+    pub(crate) fn share(&mut self, text: &str) -> Str {
+        if self.len * 4 >= self.slots.len() * 3 {
+            self.grow();
+        }
+        let hash = text_hash(text);
+        let mask = self.slots.len() - 1;
+        let mut at = hash as usize & mask;
+        loop {
+            match self.slots.get_mut(at) {
+                Some((kept_hash, Some(kept))) => {
+                    if *kept_hash == hash && same_text(kept, text) {
+                        return Str::clone(kept);
+                    }
+                }
+                Some(free) => {
+                    let kept = Str::from(text);
+                    *free = (hash, Some(Str::clone(&kept)));
+                    self.len += 1;
+                    return kept;
+                }
+                None => return Str::from(text),
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    fn grow(&mut self) {
+        let size = (self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, vec![(0, None); size]);
+        let mask = size - 1;
+        for (hash, kept) in old {
+            let Some(kept) = kept else { continue };
+            let mut at = hash as usize & mask;
+            while let Some((_, Some(_))) = self.slots.get(at) {
+                at = (at + 1) & mask;
+            }
+            if let Some(free) = self.slots.get_mut(at) {
+                *free = (hash, Some(kept));
+            }
+        }
+    }
+}
+
+/// What the expressions of one policy share while they compile: the lexer's and parser's
+/// vectors (emptied and reused), one copy of each field name, string constant and other
+/// repeated text ([`Session::share`]), and the list of root names of the last scope used.
+pub(crate) struct Session {
+    tokens: Vec<lexer::Token<'static>>,
+    spare: parser::Spare<'static>,
+    /// `None` when strings are not shared (a single compile gains nothing from it).
+    strings: Option<Interner>,
+    root_names: Option<Arc<[Str]>>,
+}
+
+impl Session {
+    /// A session for the expressions of one policy, which has about `texts` distinct field
+    /// names, string constants and other texts to share (more only cost the table a resize).
+    pub(crate) fn new(texts: usize) -> Session {
+        Session {
+            strings: Some(Interner::with_room(texts)),
+            ..Session::single()
+        }
+    }
+
+    /// A session for one expression: nothing kept is reused, so nothing is kept.
+    fn single() -> Session {
+        Session {
+            tokens: Vec::new(),
+            spare: parser::Spare::default(),
+            strings: None,
+            root_names: None,
+        }
+    }
+
+    /// `text` as a shared string: the copy an earlier call made, if there was one.
+    pub(crate) fn share(&mut self, text: &str) -> Str {
+        match &mut self.strings {
+            Some(strings) => strings.share(text),
+            None => Str::from(text),
+        }
+    }
+
+    /// The root names of `scope`: the list the previous program got when its scope had the
+    /// same names.
+    fn root_names(&mut self, scope: &Scope) -> Arc<[Str]> {
+        if let Some(names) = &self.root_names
+            && names.len() == scope.roots.len()
+            && names.iter().zip(&scope.roots).all(|(n, r)| n == &r.name)
+        {
+            return Arc::clone(names);
+        }
+        let names: Arc<[Str]> = scope.roots.iter().map(|r| r.name.clone()).collect();
+        self.root_names = Some(Arc::clone(&names));
+        names
+    }
+
+    /// [`compile`], reusing what earlier compiles in this session left.
+    pub(crate) fn compile(
+        &mut self,
+        source: &str,
+        scope: &Scope,
+        limits: &Limits,
+    ) -> Result<Program, CompileError> {
+        let max_len = limits.max_source_len.min(u32::MAX as usize);
+        if source.len() > max_len {
+            return Err(CompileError {
+                message: format!(
+                    "expression is too long ({} bytes, the limit is {})",
+                    source.len(),
+                    limits.max_source_len
+                ),
+                span: 0..source.len(),
+                help: Some("split the condition into smaller ones".into()),
+            });
+        }
+        let lexed = lexer::lex(source, parser::recycle(std::mem::take(&mut self.tokens)))?;
+        let max_depth = limits.max_depth.min(MAX_DEPTH_CEILING) as u32;
+        let spare = std::mem::take(&mut self.spare);
+        let parsed = parser::parse(
+            &lexed.tokens,
+            lexed.strings,
+            parser::Spare {
+                nodes: parser::recycle(spare.nodes),
+                lists: parser::recycle(spare.lists),
+            },
+            max_depth,
+            limits.max_nodes,
+        );
+        self.tokens = parser::recycle(lexed.tokens);
+        let (tree, root) = parsed?;
+        let mut checker = check::Checker {
+            scope,
+            src: source,
+            tree: &tree,
+            locals: Vec::new(),
+            session: self,
+        };
+        let expr = checker.lower(root);
+        self.spare = tree.into_spare();
+        Ok(Program {
+            source: Str::from(source),
+            inner: Arc::new(Inner {
+                expr: expr?,
+                root_names: self.root_names(scope),
+                max_steps: limits.max_steps,
+            }),
+        })
+    }
 }
 
 impl Program {

@@ -19,11 +19,24 @@
 //!
 //! The tree lives in one arena ([`Tree`]): nodes refer to their children by index, and the
 //! arguments of calls and the items of list and map literals are runs in a shared list, so
-//! parsing allocates a few vectors per expression rather than a box per node. Names and string
+//! parsing allocates a few vectors per expression rather than a box per node, and none at all
+//! when it is handed the emptied vectors of the previous expression ([`Spare`]). Names and string
 //! literals borrow from the source.
 
-use super::lexer::{Lexed, Lit, Tok, Token};
+use super::lexer::{Lit, Tok, Token};
 use super::{CompileError, Span};
+
+/// Errors travel boxed inside the parser, so that a result is two words and comes back in
+/// registers from the many small functions of the descent.
+type Error = Box<CompileError>;
+
+fn error(message: String, span: Span, help: Option<String>) -> Error {
+    Box::new(CompileError {
+        message,
+        span: span.range(),
+        help,
+    })
+}
 
 /// A binary operator.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,7 +164,30 @@ const MISSING: Ast<'static> = Ast {
     span: Span { start: 0, end: 0 },
 };
 
+/// Emptied vectors whose allocations the next parse reuses: nodes and lists borrow from their
+/// source, so a vector changes its lifetime through [`recycle`] rather than being kept as is.
+#[derive(Default)]
+pub(crate) struct Spare<'s> {
+    pub(crate) nodes: Vec<Ast<'s>>,
+    pub(crate) lists: Vec<NodeId>,
+}
+
+/// `buf` emptied and retyped; the standard library collects a vector's own iterator into the
+/// same allocation when the element layouts agree, as they do for one type under two lifetimes.
+pub(crate) fn recycle<A, B>(mut buf: Vec<A>) -> Vec<B> {
+    buf.clear();
+    buf.into_iter().filter_map(|_| None).collect()
+}
+
 impl<'s> Tree<'s> {
+    /// The tree's vectors, emptied, for the next parse.
+    pub(crate) fn into_spare<'n>(self) -> Spare<'n> {
+        Spare {
+            nodes: recycle(self.nodes),
+            lists: recycle(self.lists),
+        }
+    }
+
     /// The node at `id`.
     pub(crate) fn get(&self, id: NodeId) -> &Ast<'s> {
         self.nodes.get(id as usize).unwrap_or(&MISSING)
@@ -175,25 +211,33 @@ impl<'s> Tree<'s> {
 }
 
 /// Parses a token stream (ending with `Eof`) into one expression: the tree and its root.
-pub(crate) fn parse(
-    lexed: Lexed<'_>,
+/// `strings` are the lexer's decoded string literals; `spare` lends its allocations.
+pub(crate) fn parse<'s>(
+    tokens: &[Token<'s>],
+    strings: Vec<String>,
+    spare: Spare<'s>,
     max_depth: u32,
     max_nodes: usize,
-) -> Result<(Tree<'_>, NodeId), CompileError> {
-    let Lexed { tokens, strings } = lexed;
+) -> Result<(Tree<'s>, NodeId), CompileError> {
+    let Spare {
+        mut nodes,
+        mut lists,
+    } = spare;
+    nodes.clear();
+    lists.clear();
     // Every node consumes at least one token of its own, so this is enough for the whole tree.
-    let capacity = tokens.len().min(max_nodes.saturating_add(1));
+    nodes.reserve(tokens.len().min(max_nodes.saturating_add(1)));
     let mut p = Parser {
         tokens,
         pos: 0,
         nest: 0,
         max_depth,
         max_nodes,
-        nodes: Vec::with_capacity(capacity),
-        lists: Vec::new(),
+        nodes,
+        lists,
         scratch: Vec::new(),
     };
-    let root = p.expr()?;
+    let root = p.expr().map_err(|e| *e)?;
     let tok = *p.peek();
     if tok.tok != Tok::Eof {
         return Err(CompileError {
@@ -213,16 +257,15 @@ pub(crate) fn parse(
     Ok((tree, root.id))
 }
 
-/// A node just built: its index, with the span and depth its parent needs.
+/// A node just built: its index and the depth its parent needs (its span is the node's).
 #[derive(Clone, Copy)]
 struct Built {
     id: NodeId,
-    span: Span,
     depth: u32,
 }
 
-struct Parser<'s> {
-    tokens: Vec<Token<'s>>,
+struct Parser<'t, 's> {
+    tokens: &'t [Token<'s>],
     pos: usize,
     nest: u32,
     max_depth: u32,
@@ -238,7 +281,7 @@ const EOF_TOKEN: Token<'static> = Token {
     span: Span { start: 0, end: 0 },
 };
 
-impl<'s> Parser<'s> {
+impl<'s> Parser<'_, 's> {
     fn peek(&self) -> &Token<'s> {
         self.tokens
             .get(self.pos)
@@ -272,7 +315,7 @@ impl<'s> Parser<'s> {
     }
 
     /// Consumes `tok` or fails with "unexpected X, expected `what`".
-    fn expect_span(&mut self, tok: &Tok<'_>, what: &str) -> Result<Span, CompileError> {
+    fn expect_span(&mut self, tok: &Tok<'_>, what: &str) -> Result<Span, Error> {
         if self.peek_tok() == tok {
             let span = self.peek().span;
             self.pos += 1;
@@ -284,48 +327,43 @@ impl<'s> Parser<'s> {
 
     #[cold]
     #[inline(never)]
-    fn unexpected(&self, what: &str) -> CompileError {
+    fn unexpected(&self, what: &str) -> Error {
         let found = self.peek();
-        CompileError {
-            message: format!("unexpected {}, expected {what}", found.tok.describe()),
-            span: found.span.range(),
-            help: None,
-        }
+        error(
+            format!("unexpected {}, expected {what}", found.tok.describe()),
+            found.span,
+            None,
+        )
     }
 
     #[cold]
     #[inline(never)]
-    fn too_deep(&self, span: Span) -> CompileError {
-        CompileError {
-            message: format!(
+    fn too_deep(&self, span: Span) -> Error {
+        error(
+            format!(
                 "expression is nested too deeply (more than {} levels)",
                 self.max_depth
             ),
-            span: span.range(),
-            help: Some("split the condition into simpler ones".into()),
-        }
+            span,
+            Some("split the condition into simpler ones".into()),
+        )
     }
 
     #[cold]
     #[inline(never)]
-    fn too_large(&self, span: Span) -> CompileError {
-        CompileError {
-            message: format!(
+    fn too_large(&self, span: Span) -> Error {
+        error(
+            format!(
                 "expression is too large (more than {} nodes)",
                 self.max_nodes
             ),
-            span: span.range(),
-            help: Some("split the condition into smaller ones".into()),
-        }
+            span,
+            Some("split the condition into smaller ones".into()),
+        )
     }
 
     /// Builds a node, checking the depth and node-count limits.
-    fn node(
-        &mut self,
-        kind: AstKind<'s>,
-        span: Span,
-        child_depth: u32,
-    ) -> Result<Built, CompileError> {
+    fn node(&mut self, kind: AstKind<'s>, span: Span, child_depth: u32) -> Result<Built, Error> {
         let depth = child_depth.saturating_add(1);
         if depth > self.max_depth {
             return Err(self.too_deep(span));
@@ -335,7 +373,12 @@ impl<'s> Parser<'s> {
         }
         let id = u32::try_from(self.nodes.len()).map_err(|_| self.too_large(span))?;
         self.nodes.push(Ast { kind, span });
-        Ok(Built { id, span, depth })
+        Ok(Built { id, depth })
+    }
+
+    /// The span of a node built earlier.
+    fn span(&self, built: Built) -> Span {
+        self.nodes.get(built.id as usize).unwrap_or(&MISSING).span
     }
 
     /// Moves the children collected in `scratch` since `base` to `lists`.
@@ -348,7 +391,7 @@ impl<'s> Parser<'s> {
         Children { start, len }
     }
 
-    fn enter(&mut self) -> Result<(), CompileError> {
+    fn enter(&mut self) -> Result<(), Error> {
         self.nest += 1;
         if self.nest > self.max_depth {
             return Err(self.too_deep(self.peek().span));
@@ -356,14 +399,14 @@ impl<'s> Parser<'s> {
         Ok(())
     }
 
-    fn expr(&mut self) -> Result<Built, CompileError> {
+    fn expr(&mut self) -> Result<Built, Error> {
         self.enter()?;
         let result = self.conditional();
         self.nest -= 1;
         result
     }
 
-    fn conditional(&mut self) -> Result<Built, CompileError> {
+    fn conditional(&mut self) -> Result<Built, Error> {
         let cond = self.binary(0)?;
         if self.peek_tok() != &Tok::Question {
             return Ok(cond);
@@ -372,12 +415,12 @@ impl<'s> Parser<'s> {
     }
 
     #[inline(never)]
-    fn conditional_rest(&mut self, cond: Built) -> Result<Built, CompileError> {
+    fn conditional_rest(&mut self, cond: Built) -> Result<Built, Error> {
         self.pos += 1;
         let then = self.binary(0)?;
         self.expect_span(&Tok::Colon, "`:` of the conditional")?;
         let otherwise = self.expr()?;
-        let span = cond.span.to(otherwise.span);
+        let span = self.span(cond).to(self.span(otherwise));
         let depth = cond.depth.max(then.depth).max(otherwise.depth);
         self.node(
             AstKind::Cond {
@@ -390,8 +433,8 @@ impl<'s> Parser<'s> {
         )
     }
 
-    fn binary_node(&mut self, lhs: Built, op: BinOp, rhs: Built) -> Result<Built, CompileError> {
-        let span = lhs.span.to(rhs.span);
+    fn binary_node(&mut self, lhs: Built, op: BinOp, rhs: Built) -> Result<Built, Error> {
+        let span = self.span(lhs).to(self.span(rhs));
         let depth = lhs.depth.max(rhs.depth);
         self.node(
             AstKind::Binary {
@@ -426,7 +469,7 @@ impl<'s> Parser<'s> {
     }
 
     /// Precedence climbing: every operator is left-associative.
-    fn binary(&mut self, min_prec: u8) -> Result<Built, CompileError> {
+    fn binary(&mut self, min_prec: u8) -> Result<Built, Error> {
         let mut lhs = self.unary()?;
         while let Some((op, prec)) = self.binary_op() {
             if prec < min_prec {
@@ -439,7 +482,7 @@ impl<'s> Parser<'s> {
         Ok(lhs)
     }
 
-    fn unary(&mut self) -> Result<Built, CompileError> {
+    fn unary(&mut self) -> Result<Built, Error> {
         if !matches!(self.peek_tok(), Tok::Bang | Tok::Minus) {
             return self.member();
         }
@@ -447,7 +490,7 @@ impl<'s> Parser<'s> {
     }
 
     #[inline(never)]
-    fn unary_ops(&mut self) -> Result<Built, CompileError> {
+    fn unary_ops(&mut self) -> Result<Built, Error> {
         let mut ops: Vec<(UnOp, Span)> = Vec::new();
         loop {
             let span = self.peek().span;
@@ -467,7 +510,7 @@ impl<'s> Parser<'s> {
         }
         let mut operand = self.member()?;
         while let Some((op, span)) = ops.pop() {
-            let full = span.to(operand.span);
+            let full = span.to(self.span(operand));
             operand = self.node(
                 AstKind::Unary {
                     op,
@@ -480,7 +523,7 @@ impl<'s> Parser<'s> {
         Ok(operand)
     }
 
-    fn member(&mut self) -> Result<Built, CompileError> {
+    fn member(&mut self) -> Result<Built, Error> {
         let mut operand = self.primary()?;
         loop {
             operand = match self.peek_tok() {
@@ -491,7 +534,7 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn member_dot(&mut self, operand: Built) -> Result<Built, CompileError> {
+    fn member_dot(&mut self, operand: Built) -> Result<Built, Error> {
         self.pos += 1;
         let (field, field_span) = self.ident("a field or method name after `.`")?;
         if self.peek_tok() == &Tok::LParen {
@@ -502,26 +545,28 @@ impl<'s> Parser<'s> {
                 name_span: field_span,
                 args,
             };
-            self.node(kind, operand.span.to(close), depth.max(operand.depth))
+            let span = self.span(operand).to(close);
+            self.node(kind, span, depth.max(operand.depth))
         } else {
+            let span = self.span(operand).to(field_span);
             self.node(
                 AstKind::Select {
                     operand: operand.id,
                     field,
                     field_span,
                 },
-                operand.span.to(field_span),
+                span,
                 operand.depth,
             )
         }
     }
 
     #[inline(never)]
-    fn member_index(&mut self, operand: Built) -> Result<Built, CompileError> {
+    fn member_index(&mut self, operand: Built) -> Result<Built, Error> {
         self.pos += 1;
         let index = self.expr()?;
         let close = self.expect_span(&Tok::RBracket, "`]`")?;
-        let span = operand.span.to(close);
+        let span = self.span(operand).to(close);
         let depth = operand.depth.max(index.depth);
         self.node(
             AstKind::Index {
@@ -533,7 +578,7 @@ impl<'s> Parser<'s> {
         )
     }
 
-    fn ident(&mut self, what: &str) -> Result<(&'s str, Span), CompileError> {
+    fn ident(&mut self, what: &str) -> Result<(&'s str, Span), Error> {
         let token = *self.peek();
         let keyword = match token.tok {
             Tok::Ident(name) => {
@@ -551,16 +596,16 @@ impl<'s> Parser<'s> {
             self.pos += 1;
             return Ok((keyword, token.span));
         }
-        Err(CompileError {
-            message: format!("unexpected {}, expected {what}", token.tok.describe()),
-            span: token.span.range(),
-            help: None,
-        })
+        Err(error(
+            format!("unexpected {}, expected {what}", token.tok.describe()),
+            token.span,
+            None,
+        ))
     }
 
     /// Parses `( args )`, returning the arguments, the span of `)` and the deepest argument.
     #[inline(never)]
-    fn args(&mut self) -> Result<(Children, Span, u32), CompileError> {
+    fn args(&mut self) -> Result<(Children, Span, u32), Error> {
         self.expect_span(&Tok::LParen, "`(`")?;
         let base = self.scratch.len();
         let mut depth = 0;
@@ -588,7 +633,7 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn primary(&mut self) -> Result<Built, CompileError> {
+    fn primary(&mut self) -> Result<Built, Error> {
         match self.peek_tok() {
             Tok::LParen => self.paren(),
             Tok::LBracket => self.list_literal(),
@@ -599,7 +644,7 @@ impl<'s> Parser<'s> {
     }
 
     #[inline(never)]
-    fn paren(&mut self) -> Result<Built, CompileError> {
+    fn paren(&mut self) -> Result<Built, Error> {
         self.pos += 1;
         let inner = self.expr()?;
         self.expect_span(&Tok::RParen, "`)`")?;
@@ -607,7 +652,7 @@ impl<'s> Parser<'s> {
     }
 
     #[inline(never)]
-    fn list_literal(&mut self) -> Result<Built, CompileError> {
+    fn list_literal(&mut self) -> Result<Built, Error> {
         let open = self.peek().span;
         self.pos += 1;
         let base = self.scratch.len();
@@ -628,7 +673,7 @@ impl<'s> Parser<'s> {
     }
 
     #[inline(never)]
-    fn map_literal(&mut self) -> Result<Built, CompileError> {
+    fn map_literal(&mut self) -> Result<Built, Error> {
         let open = self.peek().span;
         self.pos += 1;
         let base = self.scratch.len();
@@ -651,7 +696,7 @@ impl<'s> Parser<'s> {
         self.node(AstKind::Map(entries), open.to(close), depth)
     }
 
-    fn name(&mut self) -> Result<Built, CompileError> {
+    fn name(&mut self) -> Result<Built, Error> {
         let start = self.peek().span;
         let leading_dot = self.eat(&Tok::Dot);
         let (name, name_span) = self.ident(if leading_dot {
@@ -667,12 +712,7 @@ impl<'s> Parser<'s> {
     }
 
     #[inline(never)]
-    fn global_call(
-        &mut self,
-        name: &'s str,
-        span: Span,
-        name_span: Span,
-    ) -> Result<Built, CompileError> {
+    fn global_call(&mut self, name: &'s str, span: Span, name_span: Span) -> Result<Built, Error> {
         let (args, close, depth) = self.args()?;
         self.node(
             AstKind::Call {
@@ -687,18 +727,20 @@ impl<'s> Parser<'s> {
     }
 
     #[inline(never)]
-    fn literal(&mut self) -> Result<Built, CompileError> {
+    fn literal(&mut self) -> Result<Built, Error> {
         let token = self.bump();
         let span = token.span;
         match token.tok {
             Tok::Int(value) => {
-                let value = i64::try_from(value).map_err(|_| CompileError {
-                    message: format!("integer literal `{value}` is out of range"),
-                    span: span.range(),
-                    help: Some(
-                        "integers are signed 64-bit; write a double (`1.0e19`) for larger numbers"
-                            .into(),
-                    ),
+                let value = i64::try_from(value).map_err(|_| {
+                    error(
+                        format!("integer literal `{value}` is out of range"),
+                        span,
+                        Some(
+                            "integers are signed 64-bit; write a double (`1.0e19`) for larger numbers"
+                                .into(),
+                        ),
+                    )
                 })?;
                 self.node(AstKind::Int(value), span, 0)
             }
@@ -709,34 +751,32 @@ impl<'s> Parser<'s> {
                 let full = span.to(number.span);
                 match number.tok {
                     Tok::Int(magnitude) => {
-                        let value =
-                            0i64.checked_sub_unsigned(magnitude)
-                                .ok_or_else(|| CompileError {
-                                    message: format!(
-                                        "integer literal `-{magnitude}` is out of range"
-                                    ),
-                                    span: full.range(),
-                                    help: None,
-                                })?;
+                        let value = 0i64.checked_sub_unsigned(magnitude).ok_or_else(|| {
+                            error(
+                                format!("integer literal `-{magnitude}` is out of range"),
+                                full,
+                                None,
+                            )
+                        })?;
                         self.node(AstKind::Int(value), full, 0)
                     }
                     Tok::Double(value) => self.node(AstKind::Double(-value), full, 0),
-                    other => Err(CompileError {
-                        message: format!("unexpected {}, expected a number", other.describe()),
-                        span: number.span.range(),
-                        help: None,
-                    }),
+                    other => Err(error(
+                        format!("unexpected {}, expected a number", other.describe()),
+                        number.span,
+                        None,
+                    )),
                 }
             }
             Tok::Str(s) => self.node(AstKind::Str(s), span, 0),
             Tok::True => self.node(AstKind::Bool(true), span, 0),
             Tok::False => self.node(AstKind::Bool(false), span, 0),
             Tok::Null => self.node(AstKind::Null, span, 0),
-            other => Err(CompileError {
-                message: format!("unexpected {}, expected an expression", other.describe()),
-                span: span.range(),
-                help: None,
-            }),
+            other => Err(error(
+                format!("unexpected {}, expected an expression", other.describe()),
+                span,
+                None,
+            )),
         }
     }
 }

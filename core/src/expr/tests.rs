@@ -908,3 +908,67 @@ fn patterns_built_at_evaluation_time_are_reused_and_still_checked() {
         assert_eq!(p.eval_bool(&[&input(&s, &re)]), Ok(true), "{re}");
     }
 }
+
+/// A session reuses its buffers and shares strings across expressions; each program must still
+/// be what compiling it alone gives, errors included, whatever came before it.
+#[test]
+fn a_session_compiles_as_single_compiles_do() {
+    let sources = [
+        r#"input.mode == "live" && input.scope_count > 10"#,
+        "input.spec.metrics.accuracy >= 0.75",
+        "input.nums.map(n, n * 2).size() == 3",
+        "input.mode ==",
+        r#"input["mode"] == 'live' && "a\tb".size() == 3"#,
+        "params.treshold > 1",
+        r#"{"a": [1, 2], "b": input.labels.team}.b == "ml""#,
+        "input.tags.exists(t, t == \"b\") ? params.threshold : -1",
+        "(",
+        r#"input.mode == "live" && input.scope_count > 10"#,
+    ];
+    let scope = scope();
+    let limits = Limits::default();
+    let input = input();
+    let params = params();
+    let mut session = Session::new(16);
+    for src in sources {
+        let alone = compile(src, &scope, &limits);
+        let shared = session.compile(src, &scope, &limits);
+        match (alone, shared) {
+            (Ok(a), Ok(s)) => {
+                assert_eq!(s.source(), src);
+                assert_eq!(
+                    s.eval(&[&input, &params]),
+                    a.eval(&[&input, &params]),
+                    "{src}"
+                );
+                assert_eq!(s.reads(), a.reads(), "{src}");
+            }
+            (Err(a), Err(s)) => assert_eq!(s, a, "{src}"),
+            (a, s) => panic!("{src}: alone {a:?}, in a session {s:?}"),
+        }
+    }
+}
+
+#[test]
+fn the_interner_keeps_one_copy_of_each_text() {
+    let mut strings = Interner::default();
+    let texts: Vec<String> = (0..300).map(|i| format!("name{i}")).collect();
+    let first: Vec<Str> = texts.iter().map(|t| strings.share(t)).collect();
+    for (text, kept) in texts.iter().zip(&first) {
+        let again = strings.share(text);
+        assert_eq!(&*again, text.as_str());
+        assert!(Arc::ptr_eq(&again, kept), "{text}");
+    }
+    let empty = strings.share("");
+    assert_eq!(&*empty, "");
+    assert!(Arc::ptr_eq(&empty, &strings.share("")));
+    // Texts that differ only past the first word, or only in length, stay apart.
+    let long_a = strings.share("a_long_field_name_a");
+    let long_b = strings.share("a_long_field_name_b");
+    assert_eq!(
+        (&*long_a, &*long_b),
+        ("a_long_field_name_a", "a_long_field_name_b")
+    );
+    assert_eq!(&*strings.share("a\0"), "a\0");
+    assert_eq!(&*strings.share("a"), "a");
+}

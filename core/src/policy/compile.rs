@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::document::*;
 use super::template::Template;
-use crate::expr::{self, CompileError, Limits, Program, RootDecl, Scope};
+use crate::expr::{self, CompileError, Limits, NameBuild, Program, RootDecl, Scope};
 use crate::value::{Map, Str, Value};
 
 /// A problem found while compiling, before it is given a file location.
@@ -217,6 +217,8 @@ struct Compiler {
     envelope_input: bool,
     limits: Limits,
     base_scope: std::rc::Rc<Scope>,
+    /// What the policy's expressions share while they compile, and its shared strings.
+    session: expr::Session,
 }
 
 impl Compiler {
@@ -268,7 +270,7 @@ impl Compiler {
         source: &str,
         scope: &Scope,
     ) -> Option<Program> {
-        match expr::compile(source, scope, &self.limits) {
+        match self.session.compile(source, scope, &self.limits) {
             Ok(p) => Some(p),
             Err(e) => {
                 self.expr_issue(&path(), e);
@@ -530,6 +532,8 @@ impl CompiledPolicy {
             envelope_input: doc.subject == Subject::Action,
             limits,
             base_scope: std::rc::Rc::new(base_scope),
+            // A first-match rule usually brings one new text (its type or a constant).
+            session: expr::Session::new(doc.rules.len() + 16),
         };
 
         if doc.govgate != FORMAT_VERSION {
@@ -850,7 +854,10 @@ impl CompiledPolicy {
             doc.verdicts.keys().map(String::as_str).collect()
         };
         let mut rules = Vec::with_capacity(doc.rules.len());
-        let mut rule_ids: HashSet<&str> = HashSet::with_capacity(doc.rules.len());
+        // The action types of each compiled rule, beside `rules`.
+        let mut rule_types: Vec<&[String]> = Vec::with_capacity(doc.rules.len());
+        let mut rule_ids: HashSet<&str, NameBuild> =
+            HashSet::with_capacity_and_hasher(doc.rules.len(), NameBuild::default());
         for (i, r) in doc.rules.iter().enumerate() {
             let at = |field: &str| format!("rules[{i}].{field}");
             if !rule_ids.insert(r.id.as_str()) {
@@ -878,8 +885,8 @@ impl CompiledPolicy {
                 check_approval(&mut c, &at("approval"), a);
             }
             let id = Str::from(r.id.as_str());
-            let verdict = Str::from(r.verdict.as_str());
-            let reason_code = Str::from(r.reason_code.as_str());
+            let verdict = c.session.share(&r.verdict);
+            let reason_code = c.session.share(&r.reason_code);
             let fixed_result = match (&r.message, &message) {
                 (None, _) => Some(None),
                 (Some(text), Some(t)) if t.is_static() => {
@@ -897,40 +904,43 @@ impl CompiledPolicy {
                 })
             });
             if let Some(when) = when {
-                rules.push((
-                    r.on.as_slice(),
-                    RuleC {
-                        fixed_result,
-                        id,
-                        when,
-                        verdict,
-                        outcome,
-                        reason_code,
-                        message,
-                        unless_flag: r.unless_flag.clone(),
-                        approval: r.approval.clone(),
-                    },
-                ));
+                rules.push(RuleC {
+                    fixed_result,
+                    id,
+                    when,
+                    verdict,
+                    outcome,
+                    reason_code,
+                    message,
+                    unless_flag: r.unless_flag.clone(),
+                    approval: r.approval.clone(),
+                });
+                rule_types.push(r.on.as_slice());
             }
         }
-        let mut rules_by_type: HashMap<Str, Vec<usize>> = HashMap::new();
+        // The lists are gathered by position, found through a fast hash, and moved into the
+        // map evaluation reads at the end: one lookup there per action type.
+        let named: usize = rule_types.iter().map(|on| on.len()).sum();
+        let mut type_at: HashMap<&str, usize, NameBuild> =
+            HashMap::with_capacity_and_hasher(named, NameBuild::default());
+        let mut by_type: Vec<(Str, Vec<usize>)> = Vec::with_capacity(named);
+        for t in rule_types.iter().flat_map(|on| on.iter()) {
+            if let std::collections::hash_map::Entry::Vacant(slot) = type_at.entry(t.as_str()) {
+                slot.insert(by_type.len());
+                by_type.push((c.session.share(t), Vec::new()));
+            }
+        }
         let mut unkeyed_rules = Vec::new();
-        for (on, _) in &rules {
-            for t in on.iter() {
-                if !rules_by_type.contains_key(t.as_str()) {
-                    rules_by_type.insert(Str::from(t.as_str()), Vec::new());
-                }
-            }
-        }
-        for (ix, (on, _)) in rules.iter().enumerate() {
+        for (ix, on) in rule_types.iter().enumerate() {
             if on.is_empty() {
                 unkeyed_rules.push(ix);
-                for list in rules_by_type.values_mut() {
+                for (_, list) in &mut by_type {
                     list.push(ix);
                 }
             } else {
                 for t in on.iter() {
-                    if let Some(list) = rules_by_type.get_mut(t.as_str())
+                    if let Some((_, list)) =
+                        type_at.get(t.as_str()).and_then(|at| by_type.get_mut(*at))
                         && list.last() != Some(&ix)
                     {
                         list.push(ix);
@@ -938,13 +948,14 @@ impl CompiledPolicy {
                 }
             }
         }
-        let rules: Vec<RuleC> = rules.into_iter().map(|(_, r)| r).collect();
+        let mut rules_by_type: HashMap<Str, Vec<usize>> = HashMap::with_capacity(by_type.len());
+        rules_by_type.extend(by_type);
         let default_verdict = match &doc.default_verdict {
             Some(d) => match verdict_outcome(&d.verdict) {
                 Some(o) => Some((
-                    Str::from(d.verdict.as_str()),
+                    c.session.share(&d.verdict),
                     o,
-                    Str::from(d.reason_code.as_str()),
+                    c.session.share(&d.reason_code),
                 )),
                 None => {
                     let help = did_you_mean(&d.verdict, verdict_names.iter().copied());
@@ -1491,6 +1502,33 @@ mod tests {
         assert_eq!(parse_duration("7d"), Some(604_800));
         assert_eq!(parse_duration("4 hours"), None);
         assert_eq!(parse_duration("h"), None);
+    }
+
+    #[test]
+    fn rules_are_indexed_by_type_in_order_with_the_unkeyed_ones() {
+        let text = "govgate: 1\nname: t\nrules:\n\
+            \x20 - {id: r0, when: 'true', verdict: block}\n\
+            \x20 - {id: r1, on: [a, b], when: 'true', verdict: block}\n\
+            \x20 - {id: r2, on: [b], when: 'true', verdict: block}\n\
+            \x20 - {id: r3, when: 'true', verdict: block}\n\
+            \x20 - {id: r4, on: [a, a, c], when: 'true', verdict: block}\n";
+        let p = CompiledPolicy::compile_str("t.yaml", text).unwrap();
+        assert_eq!(p.inner.unkeyed_rules, vec![0, 3]);
+        let mut by_type: Vec<(&str, &[usize])> = p
+            .inner
+            .rules_by_type
+            .iter()
+            .map(|(k, v)| (&**k, v.as_slice()))
+            .collect();
+        by_type.sort();
+        assert_eq!(
+            by_type,
+            vec![
+                ("a", &[0, 1, 3, 4][..]),
+                ("b", &[0, 1, 2, 3][..]),
+                ("c", &[0, 3, 4][..]),
+            ]
+        );
     }
 
     #[test]
