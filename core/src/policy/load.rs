@@ -168,8 +168,11 @@ impl CompiledPolicy {
         if format == Format::Yaml
             && let Some(document) = source::read_yaml_fast::<PolicyDocument>(text)
             && let Ok(digest) = digest_of(&document)
-            && let Ok(policy) =
-                CompiledPolicy::compile_owned(document, Str::from(digest.as_str()), Limits::default())
+            && let Ok(policy) = CompiledPolicy::compile_owned(
+                document,
+                Str::from(digest.as_str()),
+                Limits::default(),
+            )
         {
             return Ok(policy);
         }

@@ -251,7 +251,7 @@ impl<'de> NodeRef<'de> {
         Ok(out)
     }
 
-    /// A scalar read as `&Value` reads it; strings and collections only where `any` allows.
+    /// A non-string scalar (null, a boolean, a number) read as `&Value` reads it.
     fn scalar<V: Visitor<'de>>(
         self,
         visitor: V,

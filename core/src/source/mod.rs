@@ -203,7 +203,10 @@ pub fn parse(file: &str, text: &str, format: Format) -> Result<Vec<Document>, Di
 /// Reads typed data straight from YAML text within the fast path's subset, building neither
 /// a [`Value`] tree nor a span index: `None` when the text is outside that subset or the data
 /// does not fit `T`, and the caller then goes through [`parse`], which says what is wrong and
-/// where. When it gives `Some`, it is what reading [`parse`]'s value would give.
+/// where. Mapping entries arrive in the order written, where reading [`parse`]'s value gives
+/// them sorted by key; so for a `T` whose reading does not depend on that order (derived
+/// structs, `BTreeMap`s, [`Value`]: the policy document), `Some` is what reading the value
+/// would give. Tests check that on the policy document with keys written in shuffled orders.
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) fn read_yaml_fast<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
     let nodes = yaml_fast::parse_flat(text)?;

@@ -118,7 +118,7 @@ pub(crate) fn parse_flat(text: &str) -> Option<Vec<Node<'_>>> {
         bytes: text.as_bytes(),
         pos: 0,
         line_start: 0,
-        out: Vec::with_capacity(text.len() / 12),
+        out: Vec::with_capacity((text.len() / 12).min(MAX_NODES)),
         nodes: 0,
     };
     fast.document().ok()?;
@@ -302,12 +302,7 @@ impl<'a> Fast<'a> {
     /// starts its line's content (so it may be a mapping); otherwise it follows a mapping key
     /// and must be a scalar or flow collection. `block_indent`: the least indentation a block
     /// scalar's content may have here (`None`: no block scalar).
-    fn block_node(
-        &mut self,
-        depth: usize,
-        own_line: bool,
-        block_indent: Option<usize>,
-    ) -> Res<()> {
+    fn block_node(&mut self, depth: usize, own_line: bool, block_indent: Option<usize>) -> Res<()> {
         let Some(b) = self.peek() else {
             return Err(decline());
         };
@@ -352,11 +347,7 @@ impl<'a> Fast<'a> {
     ///
     /// `scanned`: where the first key starts and its text when the caller has already
     /// scanned it as a plain scalar (`self.pos` is then where the scan stopped).
-    fn block_map(
-        &mut self,
-        depth: usize,
-        mut scanned: Option<(usize, &'a str)>,
-    ) -> Res<()> {
+    fn block_map(&mut self, depth: usize, mut scanned: Option<(usize, &'a str)>) -> Res<()> {
         if depth >= DEPTH_LIMIT {
             return Err(decline());
         }

@@ -629,3 +629,485 @@ fn mangled_policies_agree() {
         }
     }
 }
+
+/// Policy-shaped documents the direct read must read as the value path does: each example
+/// policy (its tests folded in) with a few random edits (a field dropped or added, a value
+/// replaced, an enum written as a one- or two-key mapping, a struct written as a list), written
+/// back as block YAML with its keys in a shuffled order (the nodes keep the written order, the
+/// value's map is sorted). Compiling through `compile_str` must give what the full path gives,
+/// success or error. Corpus texts are rarely valid policies, so without this the typed read's
+/// corners (enum forms, unit variants, numbers, `Option`s) go untested.
+mod policy_shaped {
+    use std::sync::Arc;
+
+    use serde::Deserialize;
+
+    use crate::policy::CompiledPolicy;
+    use crate::policy::document::PolicyDocument;
+    use crate::source::test_rng::Rng;
+    use crate::source::{self, Format, yaml_fast};
+    use crate::value::{Map, Str, Value};
+
+    const FIELDS: &[&str] = &[
+        "action_types",
+        "agent",
+        "aggregate",
+        "allowed",
+        "approval",
+        "approver",
+        "as",
+        "assert",
+        "bands",
+        "boolean",
+        "buckets",
+        "cases",
+        "count",
+        "default",
+        "default_verdict",
+        "deny",
+        "description",
+        "each",
+        "else",
+        "errors",
+        "expect",
+        "expires",
+        "expires_in",
+        "factors",
+        "floor",
+        "govgate",
+        "id",
+        "input",
+        "justification",
+        "key",
+        "label",
+        "level",
+        "levels",
+        "lookup",
+        "max",
+        "message",
+        "min",
+        "mode",
+        "name",
+        "on",
+        "on_timeout",
+        "outcome",
+        "parameters",
+        "params",
+        "path",
+        "points",
+        "quorum",
+        "reason",
+        "role",
+        "rules",
+        "score",
+        "separation",
+        "step",
+        "subject",
+        "tests",
+        "then",
+        "tiers",
+        "type",
+        "upto",
+        "value",
+        "verdict",
+        "verdicts",
+        "warn",
+        "weight",
+        "when",
+    ];
+    const WORDS: &[&str] = &[
+        "auto",
+        "approval",
+        "block",
+        "manifest",
+        "action",
+        "enforce",
+        "shadow",
+        "number",
+        "integer",
+        "string",
+        "boolean",
+        "list",
+        "map",
+        "weighted_sum",
+        "mean",
+        "max",
+        "none",
+        "not_requester",
+        "deny",
+        "escalate",
+        "wait",
+        "allow",
+        "x",
+        "admin",
+        "input.a > 1",
+        "true",
+        "null",
+        "1",
+        "yes",
+    ];
+
+    fn pick<'a>(rng: &mut Rng, items: &[&'a str]) -> &'a str {
+        items.get(rng.below(items.len())).copied().unwrap_or("")
+    }
+
+    fn one_key(key: &str, value: Value) -> Value {
+        let mut m = Map::new();
+        m.insert(Str::from(key), value);
+        Value::Map(Arc::new(m))
+    }
+
+    fn scalar(rng: &mut Rng) -> Value {
+        match rng.below(12) {
+            0 => Value::Null,
+            1 => Value::Bool(rng.below(2) == 0),
+            2 => Value::Int(rng.below(5) as i64 - 1),
+            3 => Value::Int([i64::MAX, i64::MIN, 4_294_967_296, 65_536][rng.below(4)]),
+            4 => Value::Double([0.5, -0.0, 1.0, 1e20, 1.8e19][rng.below(5)]),
+            _ => Value::string(pick(rng, WORDS)),
+        }
+    }
+
+    fn random_value(rng: &mut Rng, depth: usize) -> Value {
+        if depth > 2 {
+            return scalar(rng);
+        }
+        match rng.below(10) {
+            0 | 1 => Value::list(
+                (0..rng.below(3))
+                    .map(|_| random_value(rng, depth + 1))
+                    .collect(),
+            ),
+            2 => one_key(pick(rng, WORDS), random_value(rng, depth + 1)),
+            3 => {
+                let mut m = Map::new();
+                for _ in 0..rng.below(4) {
+                    m.insert(Str::from(pick(rng, FIELDS)), random_value(rng, depth + 1));
+                }
+                Value::Map(Arc::new(m))
+            }
+            _ => scalar(rng),
+        }
+    }
+
+    fn count(v: &Value) -> usize {
+        1 + match v {
+            Value::List(l) => l.iter().map(count).sum(),
+            Value::Map(m) => m.values().map(count).sum(),
+            _ => 0,
+        }
+    }
+
+    /// Edits the node numbered `target` in pre-order (`usize::MAX` once done).
+    fn edit(v: &mut Value, target: &mut usize, rng: &mut Rng) {
+        if *target == 0 {
+            *target = usize::MAX;
+            match (rng.below(7), &mut *v) {
+                (0, Value::Map(m)) if !m.is_empty() => {
+                    if let Some(k) = m.keys().nth(rng.below(m.len())).cloned() {
+                        Arc::make_mut(m).remove(&k);
+                    }
+                }
+                (1, Value::Map(m)) => {
+                    let k = Str::from(pick(rng, FIELDS));
+                    Arc::make_mut(m).insert(k, random_value(rng, 1));
+                }
+                (2, Value::Map(m)) => *v = Value::list(m.values().cloned().collect()),
+                (3, _) => *v = one_key(pick(rng, WORDS), std::mem::take(v)),
+                (4, Value::String(s)) => {
+                    let inner = [Value::Null, Value::list(vec![]), Value::Int(1)];
+                    *v = one_key(s, inner.get(rng.below(3)).cloned().unwrap_or_default());
+                }
+                (5, Value::String(s)) => {
+                    let mut m = Map::new();
+                    m.insert(s.clone(), Value::Null);
+                    m.insert(Str::from(pick(rng, WORDS)), Value::Null);
+                    *v = Value::Map(Arc::new(m));
+                }
+                _ => *v = random_value(rng, 0),
+            }
+            return;
+        }
+        *target -= 1;
+        let items: Vec<&mut Value> = match v {
+            Value::List(l) => Arc::make_mut(l).iter_mut().collect(),
+            Value::Map(m) => Arc::make_mut(m).values_mut().collect(),
+            _ => Vec::new(),
+        };
+        for item in items {
+            if *target == usize::MAX {
+                return;
+            }
+            edit(item, target, rng);
+        }
+    }
+
+    fn quote(s: &str) -> String {
+        let mut out = String::from("\"");
+        for c in s.chars() {
+            match c {
+                '"' => out.push_str("\\\""),
+                '\\' => out.push_str("\\\\"),
+                '\n' => out.push_str("\\n"),
+                c => out.push(c),
+            }
+        }
+        out.push('"');
+        out
+    }
+
+    fn key_text(k: &str, rng: &mut Rng) -> String {
+        let plain = !k.is_empty() && k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+        if plain && !matches!(k, "true" | "false" | "null") && rng.below(5) != 0 {
+            k.to_owned()
+        } else {
+            quote(k)
+        }
+    }
+
+    /// A scalar or a flow collection on one line.
+    fn inline(v: &Value, rng: &mut Rng) -> String {
+        match v {
+            Value::List(l) => {
+                let items: Vec<String> = l.iter().map(|i| inline(i, rng)).collect();
+                format!("[{}]", items.join(", "))
+            }
+            Value::Map(m) => {
+                let items: Vec<String> = m
+                    .iter()
+                    .map(|(k, i)| format!("{}: {}", key_text(k, rng), inline(i, rng)))
+                    .collect();
+                format!("{{{}}}", items.join(", "))
+            }
+            Value::Null => ["~", "null"][rng.below(2)].to_owned(),
+            Value::Bool(b) => b.to_string(),
+            Value::Int(i) => i.to_string(),
+            Value::Double(d) => format!("{d:?}"),
+            Value::String(s) => match rng.below(3) {
+                0 => quote(s),
+                1 => format!("'{}'", s.replace('\'', "''")),
+                _ => {
+                    let plain = s
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b == b'_' || b == b' ')
+                        && !s.is_empty()
+                        && !s.ends_with(' ')
+                        && !matches!(&**s, "true" | "null" | "yes");
+                    if plain { s.to_string() } else { quote(s) }
+                }
+            },
+        }
+    }
+
+    fn block(v: &Value, indent: usize, out: &mut String, rng: &mut Rng) {
+        let pad = " ".repeat(indent);
+        match v {
+            Value::Map(m) if !m.is_empty() => {
+                let mut entries: Vec<_> = m.iter().collect();
+                for i in (1..entries.len()).rev() {
+                    entries.swap(i, rng.below(i + 1));
+                }
+                for (k, item) in entries {
+                    out.push_str(&format!("{pad}{}:", key_text(k, rng)));
+                    match item {
+                        Value::Map(m) if !m.is_empty() && rng.below(4) != 0 => {
+                            out.push('\n');
+                            block(item, indent + 2, out, rng);
+                        }
+                        Value::List(l) if !l.is_empty() && rng.below(4) != 0 => {
+                            out.push('\n');
+                            block(item, indent + 2 * rng.below(2), out, rng);
+                        }
+                        Value::Null if rng.below(2) == 0 => out.push('\n'),
+                        _ => out.push_str(&format!(" {}\n", inline(item, rng))),
+                    }
+                }
+            }
+            Value::List(l) if !l.is_empty() => {
+                for item in l.iter() {
+                    match item {
+                        Value::Map(m) if !m.is_empty() && rng.below(3) != 0 => {
+                            out.push_str(&format!("{pad}-\n"));
+                            block(item, indent + 2, out, rng);
+                        }
+                        _ => out.push_str(&format!("{pad}- {}\n", inline(item, rng))),
+                    }
+                }
+            }
+            _ => out.push_str(&format!("{pad}{}\n", inline(v, rng))),
+        }
+    }
+
+    fn seeds() -> Vec<Value> {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/policies");
+        let mut paths: Vec<_> = std::fs::read_dir(&dir)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "yaml"))
+            .collect();
+        paths.sort();
+        let read = |p: &std::path::Path| -> Option<Value> {
+            let text = std::fs::read_to_string(p).ok()?;
+            source::parse("p.yaml", &text, Format::Yaml)
+                .ok()?
+                .pop()
+                .map(|d| d.value)
+        };
+        let mut out = Vec::new();
+        for p in paths
+            .iter()
+            .filter(|p| !p.to_string_lossy().ends_with("_test.yaml"))
+        {
+            let Some(mut policy) = read(p) else { continue };
+            let test = p.with_file_name(p.file_name().map_or(String::new(), |n| {
+                n.to_string_lossy().replace(".yaml", "_test.yaml")
+            }));
+            if let (Some(Value::Map(mut suite)), Value::Map(m)) = (read(&test), &mut policy) {
+                Arc::make_mut(&mut suite).remove("policy");
+                Arc::make_mut(m).insert(Str::from("tests"), Value::Map(suite));
+            }
+            out.push(policy);
+        }
+        out
+    }
+
+    fn compiled(r: Result<CompiledPolicy, crate::diagnostic::Diagnostics>) -> String {
+        match r {
+            Ok(p) => format!("ok {} {:?}", p.digest(), p.document()),
+            Err(e) => format!("error {}", e.render()),
+        }
+    }
+
+    /// The loader's result by the full path only: parse, read the value, compile.
+    fn compile_full(text: &str) -> String {
+        compiled(match source::parse("p.yaml", text, Format::Yaml) {
+            Ok(docs) => match docs.as_slice() {
+                [one] => {
+                    CompiledPolicy::compile_value("p.yaml", text, &one.value, Some(&one.spans))
+                }
+                _ => return "not one document".to_owned(),
+            },
+            Err(e) => Err(e),
+        })
+    }
+
+    pub(super) fn check_policy(name: &str, text: &str) -> (bool, bool) {
+        let taken = yaml_fast::parse_flat(text).is_some();
+        let direct: Option<PolicyDocument> = source::read_yaml_fast(text);
+        let docs = source::parse("p.yaml", text, Format::Yaml).ok();
+        let via = docs.as_deref().and_then(|d| match d {
+            [one] => PolicyDocument::deserialize(&one.value).ok(),
+            _ => None,
+        });
+        if let Some(direct) = &direct {
+            assert_eq!(
+                Some(format!("{direct:?}")),
+                via.map(|d| format!("{d:?}")),
+                "{name}: the direct read differs from the value's\n{text}"
+            );
+        }
+        let fast = compiled(CompiledPolicy::compile_str("p.yaml", text));
+        assert_eq!(
+            fast,
+            compile_full(text),
+            "{name}: compile_str differs\n{text}"
+        );
+        (taken, direct.is_some())
+    }
+
+    #[test]
+    fn policy_shaped_documents_agree() {
+        let total = std::env::var("YAML_FAST_POLICIES")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1500);
+        let seeds = seeds();
+        assert!(seeds.len() >= 5, "{}", seeds.len());
+        let mut rng = Rng(0x1234_5678_9abc_def1);
+        let (mut taken, mut read) = (0, 0);
+        for case in 0..total {
+            let Some(mut v) = seeds.get(case % seeds.len()).cloned() else {
+                continue;
+            };
+            for _ in 0..1 + rng.below(3) {
+                let mut target = rng.below(count(&v));
+                edit(&mut v, &mut target, &mut rng);
+            }
+            let mut text = String::new();
+            block(&v, 0, &mut text, &mut rng);
+            let (t, r) = check_policy(&format!("policy-shaped[{case}]"), &text);
+            taken += usize::from(t);
+            read += usize::from(r);
+        }
+        // Most are within the subset; a good share are valid documents.
+        assert!(taken > total * 9 / 10, "taken {taken} of {total}");
+        assert!(read > total / 10, "read {read} of {total}");
+    }
+}
+
+/// Documents at the typed read's corners: each must read (or fail) as the value does, and
+/// compile (or fail) as the full path does.
+#[test]
+fn typed_corners_agree() {
+    const BASE: &str = "govgate: 1\nname: p\nsubject: manifest\nverdicts: {allow: auto, deny: block}\ndefault_verdict: {verdict: allow}\n";
+    let edits: &[(&str, &str)] = &[
+        ("subject: manifest", "subject: {manifest: ~}"),
+        ("subject: manifest", "subject:\n  manifest:"),
+        ("subject: manifest", "subject:\n  manifest:\n  action:"),
+        ("subject: manifest", "subject: {manifest: []}"),
+        ("subject: manifest", "subject: {manifest: 1}"),
+        ("subject: manifest", "subject: {}"),
+        ("subject: manifest", "subject: [manifest]"),
+        ("allow: auto", "allow: {auto: null}"),
+        ("allow: auto", "allow: {auto: [1]}"),
+        ("{verdict: allow}", "[allow, code]"),
+        ("{verdict: allow}", "[allow]"),
+        ("{verdict: allow}", "[allow, c, x]"),
+        ("govgate: 1", "govgate: 1.0"),
+        ("govgate: 1", "govgate: 0x1"),
+        ("govgate: 1", "govgate: 4294967297"),
+        ("govgate: 1", "govgate: \"1\""),
+        ("govgate: 1", "govgate: -1"),
+        ("name: p", "name: 12"),
+        ("name: p", "name:"),
+        ("name: p", "\"na\\x6de\": p"),
+        ("name: p", "name: |\n  p\n  q"),
+        ("name: p", "name: p\nzzz: 1"),
+        ("name: p", "name: p\napproval: {role: r, quorum: -1}"),
+        ("name: p", "name: p\napproval: [r, 2, none, true]"),
+        (
+            "name: p",
+            "name: p\napproval: {role: r, justification: yes}",
+        ),
+        (
+            "name: p",
+            "name: p\napproval: {role: r, justification: \"true\"}",
+        ),
+        (
+            "name: p",
+            "name: p\napproval: {role: r, separation: {none: ~}}",
+        ),
+        (
+            "name: p",
+            "name: p\nparameters:\n  1: {type: number, default: 1}\n  0x10: {type: integer, default: 99999999999999999999, max: 18446744073709551615}",
+        ),
+        (
+            "name: p",
+            "name: p\ntests:\n  cases:\n    - name: t\n      input: 3\n      expect: {score: {max: 2, min: 1, other: 3}, allowed: ~}",
+        ),
+        (
+            "name: p",
+            "name: p\ntests:\n  cases:\n    - name: t\n      input:\n      expect: {score: 5}",
+        ),
+        (
+            "name: p",
+            "name: p\ntests:\n  cases:\n    - name: t\n      input: {}\n      expect: {score: [1, 2]}",
+        ),
+    ];
+    for (i, (from, to)) in edits.iter().enumerate() {
+        let text = BASE.replacen(from, to, 1);
+        policy_shaped::check_policy(&format!("corner[{i}]"), &text);
+    }
+}
