@@ -87,18 +87,22 @@ fn test_all() -> Result<(), String> {
                 "govgate-wasm",
             ])
         }),
-        ("clippy (core denies unwrap/expect/indexing/panic)", || {
-            cargo(&[
-                "clippy",
-                "--workspace",
-                "--exclude",
-                "govgate-bench",
-                "--all-targets",
-                "--",
-                "-D",
-                "warnings",
-            ])
-        }),
+        (
+            "rustfmt and clippy (core: no unwrap/expect/indexing/panic)",
+            || {
+                cargo(&["fmt", "--all", "--check"])?;
+                cargo(&[
+                    "clippy",
+                    "--workspace",
+                    "--exclude",
+                    "govgate-bench",
+                    "--all-targets",
+                    "--",
+                    "-D",
+                    "warnings",
+                ])
+            },
+        ),
         ("core compiles for wasm32-unknown-unknown", || {
             cargo(&[
                 "build",
