@@ -115,7 +115,7 @@ impl<'n> TreeBuilder<'n, '_> {
             Kind::Map { .. } => {
                 let first = self.kids.len();
                 let mut map = Map::new();
-                for child in children(self.nodes, at) {
+                for child in Children::of(self.nodes, at) {
                     let node = self.nodes.get(child)?;
                     let key = match node.key.as_ref()? {
                         Cow::Borrowed(k) => self.keys.get(k),
@@ -134,7 +134,7 @@ impl<'n> TreeBuilder<'n, '_> {
             Kind::List { .. } => {
                 let first = self.kids.len();
                 let first_item = self.items.len();
-                for child in children(self.nodes, at) {
+                for child in Children::of(self.nodes, at) {
                     let (value, span) = self.build(child)?;
                     self.items.push(value);
                     self.kids.push((None, span));
@@ -149,23 +149,9 @@ impl<'n> TreeBuilder<'n, '_> {
     }
 }
 
-/// The indices of the children of the container at `at`, in order.
-fn children<'n>(nodes: &'n [Node<'_>], at: usize) -> impl Iterator<Item = usize> + use<'n> {
-    let end = nodes.get(at).map_or(at, |n| n.end);
-    let mut next = at + 1;
-    std::iter::from_fn(move || {
-        if next >= end {
-            return None;
-        }
-        let child = next;
-        next = nodes.get(child).map_or(end, |n| n.end.max(child + 1));
-        Some(child)
-    })
-}
-
 /// Whether two children of the mapping at `at` have the same key.
 pub(crate) fn has_duplicate_keys(nodes: &[Node<'_>], at: usize) -> bool {
-    let mut keys: Vec<&str> = children(nodes, at)
+    let mut keys: Vec<&str> = Children::of(nodes, at)
         .filter_map(|c| nodes.get(c).and_then(|n| n.key.as_deref()))
         .collect();
     if keys.len() <= 12 {
@@ -216,21 +202,7 @@ impl<'de> NodeRef<'de> {
     }
 
     fn children(self) -> Children<'de> {
-        let (end, left) = match self.nodes.get(self.at) {
-            Some(Node {
-                end,
-                kind: Kind::Map { len } | Kind::List { len },
-                ..
-            }) => (*end, *len),
-            _ => (self.at, 0),
-        };
-        Children {
-            nodes: self.nodes,
-            next: self.at + 1,
-            end,
-            left,
-            value: None,
-        }
+        Children::of(self.nodes, self.at)
     }
 
     fn visit_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
@@ -421,7 +393,7 @@ impl<'de> Deserializer<'de> for NodeRef<'de> {
     }
 }
 
-/// The children of a container, as serde's sequence and map access.
+/// The indices of a container's children, in order; also serde's sequence and map access.
 struct Children<'de> {
     nodes: &'de [Node<'de>],
     next: usize,
@@ -433,7 +405,30 @@ struct Children<'de> {
 }
 
 impl<'de> Children<'de> {
-    fn advance(&mut self) -> Option<usize> {
+    /// The children of the node at `at` (none for a scalar).
+    fn of(nodes: &'de [Node<'de>], at: usize) -> Children<'de> {
+        let (end, left) = match nodes.get(at) {
+            Some(Node {
+                end,
+                kind: Kind::Map { len } | Kind::List { len },
+                ..
+            }) => (*end, *len),
+            _ => (at, 0),
+        };
+        Children {
+            nodes,
+            next: at + 1,
+            end,
+            left,
+            value: None,
+        }
+    }
+}
+
+impl Iterator for Children<'_> {
+    type Item = usize;
+
+    fn next(&mut self) -> Option<usize> {
         if self.next >= self.end {
             return None;
         }
@@ -454,7 +449,7 @@ impl<'de> de::SeqAccess<'de> for Children<'de> {
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Rejected> {
-        match self.advance() {
+        match self.next() {
             Some(at) => seed
                 .deserialize(NodeRef {
                     nodes: self.nodes,
@@ -477,7 +472,7 @@ impl<'de> de::MapAccess<'de> for Children<'de> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Rejected> {
-        let Some(at) = self.advance() else {
+        let Some(at) = self.next() else {
             return Ok(None);
         };
         self.value = Some(at);
