@@ -165,6 +165,112 @@ pub(crate) struct InvariantC {
     pub check: Program,
 }
 
+/// The first-match rules to try for each action type a rule names: the unkeyed rules and the
+/// rules keyed to that type, in policy order. Every list lives in one vector and a type finds
+/// its range through one lookup, so a policy with many keyed rules allocates once for all of
+/// them. The hash is unkeyed ([`NameBuild`]): the table's keys are the policy's own, so an
+/// action type chosen by a caller can only probe chains the policy made.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct RulesByType {
+    ranges: HashMap<Str, (u32, u32), NameBuild>,
+    indices: Vec<usize>,
+}
+
+impl RulesByType {
+    /// Indexes compiled rules by the `on` list of each (`rule_types`, beside the rules);
+    /// also returns the unkeyed rules, for action types no rule names.
+    fn build(rule_types: &[&[String]], session: &mut expr::Session) -> (RulesByType, Vec<usize>) {
+        // Each distinct type gets a number in order of first appearance; `last` is the last
+        // rule counted for it (a rule may name a type twice).
+        let named: usize = rule_types.iter().map(|on| on.len()).sum();
+        let mut number: HashMap<&str, usize, NameBuild> =
+            HashMap::with_capacity_and_hasher(named, NameBuild::default());
+        let mut keys: Vec<&str> = Vec::with_capacity(named);
+        let mut counts: Vec<usize> = Vec::with_capacity(named);
+        let mut last: Vec<usize> = Vec::with_capacity(named);
+        let mut unkeyed = Vec::new();
+        for (ix, on) in rule_types.iter().enumerate() {
+            if on.is_empty() {
+                unkeyed.push(ix);
+            }
+            for t in on.iter() {
+                let n = *number.entry(t.as_str()).or_insert_with(|| {
+                    keys.push(t.as_str());
+                    counts.push(0);
+                    last.push(usize::MAX);
+                    keys.len() - 1
+                });
+                if let (Some(seen), Some(count)) = (last.get_mut(n), counts.get_mut(n))
+                    && *seen != ix
+                {
+                    *seen = ix;
+                    *count += 1;
+                }
+            }
+        }
+        // Where each type's list starts; `cursor` then walks it while the lists are filled.
+        let mut cursor = Vec::with_capacity(keys.len());
+        let mut total = 0usize;
+        for count in &counts {
+            cursor.push(total);
+            total += count + unkeyed.len();
+        }
+        let starts = cursor.clone();
+        let mut indices = vec![0; total];
+        let mut place = |n: usize, ix: usize| {
+            if let Some(at) = cursor.get_mut(n) {
+                if let Some(slot) = indices.get_mut(*at) {
+                    *slot = ix;
+                }
+                *at += 1;
+            }
+        };
+        last.fill(usize::MAX);
+        for (ix, on) in rule_types.iter().enumerate() {
+            if on.is_empty() {
+                (0..keys.len()).for_each(|n| place(n, ix));
+            }
+            for t in on.iter() {
+                if let Some(&n) = number.get(t.as_str())
+                    && let Some(seen) = last.get_mut(n)
+                    && *seen != ix
+                {
+                    *seen = ix;
+                    place(n, ix);
+                }
+            }
+        }
+        let mut ranges = HashMap::with_capacity_and_hasher(keys.len(), NameBuild::default());
+        for ((key, start), end) in keys.iter().zip(starts).zip(cursor) {
+            let range = (
+                u32::try_from(start).unwrap_or(u32::MAX),
+                u32::try_from(end).unwrap_or(u32::MAX),
+            );
+            ranges.insert(session.share(key), range);
+        }
+        (RulesByType { ranges, indices }, unkeyed)
+    }
+
+    /// The rules to try for `action_type`, if a rule names it.
+    pub(crate) fn get(&self, action_type: &str) -> Option<&[usize]> {
+        let &(start, end) = self.ranges.get(action_type)?;
+        self.indices.get(start as usize..end as usize)
+    }
+
+    /// Whether no rule names an action type.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.ranges.is_empty()
+    }
+
+    /// Every type with its rules, in no particular order.
+    #[cfg(test)]
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &[usize])> {
+        self.ranges
+            .keys()
+            .filter_map(|k| Some((&**k, self.get(k)?)))
+    }
+}
+
 /// The compiled parts, shared behind an `Arc`.
 #[derive(Debug)]
 pub(crate) struct Inner {
@@ -188,7 +294,7 @@ pub(crate) struct Inner {
     pub action_types: HashMap<Str, Outcome>,
     pub rules: Vec<RuleC>,
     /// Rule indices per action type (keyed rules merged in order with unkeyed ones).
-    pub rules_by_type: HashMap<Str, Vec<usize>>,
+    pub rules_by_type: RulesByType,
     /// Whether anything depends on `input.type` (keyed rules, per-type overrides, `on` filters).
     pub reads_action_type: bool,
     /// Rules without `on`, for action types no keyed rule names.
@@ -918,38 +1024,7 @@ impl CompiledPolicy {
                 rule_types.push(r.on.as_slice());
             }
         }
-        // The lists are gathered by position, found through a fast hash, and moved into the
-        // map evaluation reads at the end: one lookup there per action type.
-        let named: usize = rule_types.iter().map(|on| on.len()).sum();
-        let mut type_at: HashMap<&str, usize, NameBuild> =
-            HashMap::with_capacity_and_hasher(named, NameBuild::default());
-        let mut by_type: Vec<(Str, Vec<usize>)> = Vec::with_capacity(named);
-        for t in rule_types.iter().flat_map(|on| on.iter()) {
-            if let std::collections::hash_map::Entry::Vacant(slot) = type_at.entry(t.as_str()) {
-                slot.insert(by_type.len());
-                by_type.push((c.session.share(t), Vec::new()));
-            }
-        }
-        let mut unkeyed_rules = Vec::new();
-        for (ix, on) in rule_types.iter().enumerate() {
-            if on.is_empty() {
-                unkeyed_rules.push(ix);
-                for (_, list) in &mut by_type {
-                    list.push(ix);
-                }
-            } else {
-                for t in on.iter() {
-                    if let Some((_, list)) =
-                        type_at.get(t.as_str()).and_then(|at| by_type.get_mut(*at))
-                        && list.last() != Some(&ix)
-                    {
-                        list.push(ix);
-                    }
-                }
-            }
-        }
-        let mut rules_by_type: HashMap<Str, Vec<usize>> = HashMap::with_capacity(by_type.len());
-        rules_by_type.extend(by_type);
+        let (rules_by_type, unkeyed_rules) = RulesByType::build(&rule_types, &mut c.session);
         let default_verdict = match &doc.default_verdict {
             Some(d) => match verdict_outcome(&d.verdict) {
                 Some(o) => Some((
@@ -1514,12 +1589,7 @@ mod tests {
             \x20 - {id: r4, on: [a, a, c], when: 'true', verdict: block}\n";
         let p = CompiledPolicy::compile_str("t.yaml", text).unwrap();
         assert_eq!(p.inner.unkeyed_rules, vec![0, 3]);
-        let mut by_type: Vec<(&str, &[usize])> = p
-            .inner
-            .rules_by_type
-            .iter()
-            .map(|(k, v)| (&**k, v.as_slice()))
-            .collect();
+        let mut by_type: Vec<(&str, &[usize])> = p.inner.rules_by_type.iter().collect();
         by_type.sort();
         assert_eq!(
             by_type,
