@@ -126,16 +126,25 @@ pub(crate) struct AssignmentC {
 
 #[derive(Clone, Debug)]
 pub(crate) struct RuleC {
-    pub id: Str,
+    /// What a match records: id, verdict, outcome, reason code, and the message when it is
+    /// static (or absent). Shared by the decisions it ends up in, not rebuilt per decision.
+    pub result: Arc<crate::decision::RuleResult>,
+    /// Whether `result` is complete; otherwise `message` renders the message per decision.
+    pub fixed: bool,
     pub when: Program,
-    pub verdict: Str,
-    pub outcome: Outcome,
-    pub reason_code: Str,
     pub message: Option<Template>,
     pub unless_flag: Option<String>,
     pub approval: Option<ApprovalSpec>,
-    /// The result when the message is static (or absent): shared, not rebuilt per decision.
-    pub fixed_result: Option<Arc<crate::decision::RuleResult>>,
+}
+
+impl RuleC {
+    pub(crate) fn id(&self) -> &str {
+        self.result.id.as_deref().unwrap_or_default()
+    }
+
+    pub(crate) fn outcome(&self) -> Outcome {
+        self.result.outcome
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -990,33 +999,25 @@ impl CompiledPolicy {
             if let Some(a) = &r.approval {
                 check_approval(&mut c, &at("approval"), a);
             }
-            let id = Str::from(r.id.as_str());
-            let verdict = c.session.share(&r.verdict);
-            let reason_code = c.session.share(&r.reason_code);
-            let fixed_result = match (&r.message, &message) {
-                (None, _) => Some(None),
+            let (fixed, message_text) = match (&r.message, &message) {
+                (None, _) => (true, None),
                 (Some(text), Some(t)) if t.is_static() => {
-                    Some(Some(text.replace("{{", "{").replace("}}", "}")))
+                    (true, Some(text.replace("{{", "{").replace("}}", "}")))
                 }
-                _ => None,
-            }
-            .map(|message| {
-                Arc::new(crate::decision::RuleResult {
-                    id: Some(id.clone()),
-                    verdict: verdict.clone(),
-                    outcome,
-                    reason_code: reason_code.clone(),
-                    message,
-                })
+                _ => (false, None),
+            };
+            let result = Arc::new(crate::decision::RuleResult {
+                id: Some(Str::from(r.id.as_str())),
+                verdict: c.session.share(&r.verdict),
+                outcome,
+                reason_code: c.session.share(&r.reason_code),
+                message: message_text,
             });
             if let Some(when) = when {
                 rules.push(RuleC {
-                    fixed_result,
-                    id,
+                    result,
+                    fixed,
                     when,
-                    verdict,
-                    outcome,
-                    reason_code,
                     message,
                     unless_flag: r.unless_flag.clone(),
                     approval: r.approval.clone(),

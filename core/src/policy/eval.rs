@@ -563,34 +563,32 @@ impl CompiledPolicy {
                         break;
                     }
                     Ok(false) => {}
-                    Err(e) => run.error(&format!("rule `{}`", rule.id), &e),
+                    Err(e) => run.error(&format!("rule `{}`", rule.id()), &e),
                 }
             }
             let result = match matched {
                 Some(rule) => {
-                    if rule.outcome == Outcome::Approval {
+                    if rule.outcome() == Outcome::Approval {
                         let spec = rule.approval.clone().unwrap_or_else(|| p.band_approval(0));
-                        verdicts.approvals.push((spec, format!("rule:{}", rule.id)));
+                        verdicts
+                            .approvals
+                            .push((spec, format!("rule:{}", rule.id())));
                     }
-                    match (&rule.fixed_result, &rule.message) {
-                        (Some(fixed), _) => Some(fixed.clone()),
-                        (None, Some(m)) => {
+                    match &rule.message {
+                        Some(m) if !rule.fixed => {
                             let message = match m.render(&roots) {
                                 Ok(s) => Some(s),
                                 Err(e) => {
-                                    run.error(&format!("rule `{}` message", rule.id), &e);
+                                    run.error(&format!("rule `{}` message", rule.id()), &e);
                                     None
                                 }
                             };
                             Some(Arc::new(RuleResult {
-                                id: Some(rule.id.clone()),
-                                verdict: rule.verdict.clone(),
-                                outcome: rule.outcome,
-                                reason_code: rule.reason_code.clone(),
                                 message,
+                                ..RuleResult::clone(&rule.result)
                             }))
                         }
-                        (None, None) => None,
+                        _ => Some(Arc::clone(&rule.result)),
                     }
                 }
                 None => {

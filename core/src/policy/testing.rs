@@ -364,7 +364,7 @@ impl CompiledPolicy {
         }
         report.invariants = inv_results;
         let mut all: Vec<String> = Vec::new();
-        all.extend(p.rules.iter().map(|r| format!("rule:{}", r.id)));
+        all.extend(p.rules.iter().map(|r| format!("rule:{}", r.id())));
         all.extend(p.deny.iter().map(|r| format!("deny:{}", r.id)));
         all.extend(p.warn.iter().map(|r| format!("warn:{}", r.id)));
         all.extend(p.triggers.iter().map(|t| format!("trigger:{}", t.id)));
