@@ -5,7 +5,7 @@
 use std::cell::Cell;
 use std::sync::Arc;
 
-use super::eval::{self, Base, Cx, Expr, Kind, Loop, LoopKind, Step};
+use super::eval::{self, Base, Cx, Expr, Kind, Loop, LoopKind, Step, Steps};
 use super::funcs::{self, Func, MACROS, SIGS, Style};
 use super::lexer::RESERVED;
 use super::parser::{Ast, AstKind, BinOp, Children, NodeId, Tree, UnOp};
@@ -98,6 +98,10 @@ fn list_names<'n>(names: impl IntoIterator<Item = &'n str>) -> String {
 
 fn boxed(e: Expr) -> Box<Expr> {
     Box::new(e)
+}
+
+fn pair(a: Expr, b: Expr) -> super::eval::Pair {
+    Box::new([a, b])
 }
 
 /// Whether a `math.greatest`/`math.least` argument can be a number: a number literal or
@@ -277,7 +281,7 @@ impl<'a> Checker<'a, '_> {
         }
         steps.reverse();
         Ok(Expr {
-            kind: Kind::Path(base_var, steps.into_boxed_slice()),
+            kind: Kind::Path(base_var, Steps::from_vec(steps)),
             span,
         })
     }
@@ -297,7 +301,7 @@ impl<'a> Checker<'a, '_> {
             return Ok(self.select(operand, key.clone(), span, true));
         }
         Ok(self.fold(Expr {
-            kind: Kind::Index(boxed(operand), boxed(index)),
+            kind: Kind::Index(pair(operand, index)),
             span,
         }))
     }
@@ -377,9 +381,9 @@ impl<'a> Checker<'a, '_> {
                     }
                 }
                 if op == BinOp::And {
-                    Kind::And(boxed(lhs), boxed(rhs))
+                    Kind::And(pair(lhs, rhs))
                 } else {
-                    Kind::Or(boxed(lhs), boxed(rhs))
+                    Kind::Or(pair(lhs, rhs))
                 }
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge
@@ -389,15 +393,17 @@ impl<'a> Checker<'a, '_> {
                     Kind::Const(v) => Kind::CmpConst(op, boxed(lhs), v),
                     other => Kind::Binary(
                         op,
-                        boxed(lhs),
-                        boxed(Expr {
-                            kind: other,
-                            span: rhs.span,
-                        }),
+                        pair(
+                            lhs,
+                            Expr {
+                                kind: other,
+                                span: rhs.span,
+                            },
+                        ),
                     ),
                 }
             }
-            _ => Kind::Binary(op, boxed(lhs), boxed(rhs)),
+            _ => Kind::Binary(op, pair(lhs, rhs)),
         };
         Ok(self.fold(Expr { kind, span }))
     }
@@ -501,12 +507,8 @@ impl<'a> Checker<'a, '_> {
             indexed,
         };
         let kind = match operand.kind {
-            Kind::Var(base) => Kind::Path(base, Box::new([step])),
-            Kind::Path(base, steps) => {
-                let mut steps = steps.into_vec();
-                steps.push(step);
-                Kind::Path(base, steps.into())
-            }
+            Kind::Var(base) => Kind::Path(base, Steps::One(step)),
+            Kind::Path(base, steps) => Kind::Path(base, steps.then(step)),
             other => {
                 let operand = Expr {
                     kind: other,
@@ -517,7 +519,7 @@ impl<'a> Checker<'a, '_> {
                         kind: Kind::Const(Value::String(step.key)),
                         span,
                     };
-                    Kind::Index(boxed(operand), boxed(key))
+                    Kind::Index(pair(operand, key))
                 } else {
                     Kind::Select(boxed(operand), step.key)
                 }
@@ -856,8 +858,8 @@ impl<'a> Checker<'a, '_> {
             | Kind::Neg(a)
             | Kind::Matches(a, _) => is_const(a),
             Kind::CmpConst(_, a, _) => is_const(a),
-            Kind::Index(a, b) | Kind::And(a, b) | Kind::Or(a, b) | Kind::Binary(_, a, b) => {
-                is_const(a) && is_const(b)
+            Kind::Index(p) | Kind::And(p) | Kind::Or(p) | Kind::Binary(_, p) => {
+                p.iter().all(is_const)
             }
             Kind::Cond(a, b, c) => is_const(a) && is_const(b) && is_const(c),
             Kind::List(items) => items.iter().all(is_const),

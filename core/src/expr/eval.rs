@@ -44,24 +44,68 @@ pub(crate) struct Step {
     pub(crate) indexed: bool,
 }
 
+/// The steps of a static path; the common single step is kept inline, not allocated.
+#[derive(Clone, Debug)]
+pub(crate) enum Steps {
+    One(Step),
+    Many(Box<[Step]>),
+}
+
+impl Steps {
+    /// The steps of `steps`, in order.
+    pub(crate) fn from_vec(mut steps: Vec<Step>) -> Steps {
+        match (steps.len(), steps.pop()) {
+            (1, Some(one)) => Steps::One(one),
+            (_, last) => {
+                steps.extend(last);
+                Steps::Many(steps.into_boxed_slice())
+            }
+        }
+    }
+
+    /// These steps followed by `step`.
+    pub(crate) fn then(self, step: Step) -> Steps {
+        let mut steps = match self {
+            Steps::One(one) => vec![one],
+            Steps::Many(many) => many.into_vec(),
+        };
+        steps.push(step);
+        Steps::Many(steps.into_boxed_slice())
+    }
+}
+
+impl std::ops::Deref for Steps {
+    type Target = [Step];
+
+    fn deref(&self) -> &[Step] {
+        match self {
+            Steps::One(one) => std::slice::from_ref(one),
+            Steps::Many(many) => many,
+        }
+    }
+}
+
+/// The two operands of a binary node, in one allocation.
+pub(crate) type Pair = Box<[Expr; 2]>;
+
 /// The compiled node kinds.
 #[derive(Clone, Debug)]
 pub(crate) enum Kind {
     Const(Value),
     Var(Base),
     /// `base.a.b["c"]`: a chain of map lookups with keys known at compile time.
-    Path(Base, Box<[Step]>),
+    Path(Base, Steps),
     Select(Box<Expr>, Str),
     Has(Box<Expr>, Str),
-    Index(Box<Expr>, Box<Expr>),
+    Index(Pair),
     List(Box<[Expr]>),
     Map(Box<[(Expr, Expr)]>),
     Not(Box<Expr>),
     Neg(Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    And(Pair),
+    Or(Pair),
     Cond(Box<Expr>, Box<Expr>, Box<Expr>),
-    Binary(BinOp, Box<Expr>, Box<Expr>),
+    Binary(BinOp, Pair),
     /// A comparison against a constant, the most common shape in policies.
     CmpConst(BinOp, Box<Expr>, Value),
     Call(Func, Box<[Expr]>),
@@ -190,7 +234,10 @@ pub(crate) fn eval<'c>(e: &'c Expr, cx: &Cx<'c>) -> Res<Cow<'c, Value>> {
         Kind::Path(base, steps) => path(*base, steps, e.span, cx).map(Cow::Borrowed),
         Kind::Select(operand, field) => eval_select(operand, field, e.span, cx),
         Kind::Has(operand, field) => eval_has(operand, field, e.span, cx),
-        Kind::Index(operand, index) => eval_index(operand, index, e.span, cx),
+        Kind::Index(pair) => {
+            let [operand, index] = &**pair;
+            eval_index(operand, index, e.span, cx)
+        }
         Kind::List(items) => eval_list(items, cx),
         Kind::Map(entries) => eval_map(entries, cx),
         Kind::Not(_)
@@ -204,7 +251,10 @@ pub(crate) fn eval<'c>(e: &'c Expr, cx: &Cx<'c>) -> Res<Cow<'c, Value>> {
         ) => eval_bool(e, cx).map(|b| Cow::Owned(Value::Bool(b))),
         Kind::Neg(operand) => eval_neg(operand, e.span, cx),
         Kind::Cond(cond, then, otherwise) => eval_cond(cond, then, otherwise, cx),
-        Kind::Binary(op, lhs, rhs) => eval_arith(*op, lhs, rhs, e.span, cx),
+        Kind::Binary(op, pair) => {
+            let [lhs, rhs] = &**pair;
+            eval_arith(*op, lhs, rhs, e.span, cx)
+        }
         Kind::Call(func, args) => call(*func, args, e.span, cx).map(Cow::Owned),
         Kind::Loop(lp) => eval_loop(lp, e.span, cx),
     }
@@ -332,8 +382,14 @@ fn eval_arith<'c>(
 pub(crate) fn eval_bool<'c>(e: &'c Expr, cx: &Cx<'c>) -> Res<bool> {
     match &e.kind {
         Kind::Const(Value::Bool(b)) => Ok(*b),
-        Kind::And(lhs, rhs) => eval_and(lhs, rhs, cx),
-        Kind::Or(lhs, rhs) => eval_or(lhs, rhs, cx),
+        Kind::And(pair) => {
+            let [lhs, rhs] = &**pair;
+            eval_and(lhs, rhs, cx)
+        }
+        Kind::Or(pair) => {
+            let [lhs, rhs] = &**pair;
+            eval_or(lhs, rhs, cx)
+        }
         Kind::CmpConst(op, lhs, rhs) => {
             // The hot shape: a field path compared with a literal.
             let l = match &lhs.kind {
@@ -348,9 +404,11 @@ pub(crate) fn eval_bool<'c>(e: &'c Expr, cx: &Cx<'c>) -> Res<bool> {
         Kind::Binary(
             op
             @ (BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In),
-            lhs,
-            rhs,
-        ) => eval_relation(*op, lhs, rhs, e.span, cx),
+            pair,
+        ) => {
+            let [lhs, rhs] = &**pair;
+            eval_relation(*op, lhs, rhs, e.span, cx)
+        }
         Kind::Not(operand) => eval_not(operand, e.span, cx),
         Kind::Matches(target, re) => eval_matches(target, re, e.span, cx),
         _ => {

@@ -494,9 +494,8 @@ fn collect_reads(e: &eval::Expr, out: &mut Vec<(usize, Vec<Str>)>) {
         | Kind::Neg(a)
         | Kind::Matches(a, _)
         | Kind::CmpConst(_, a, _) => collect_reads(a, out),
-        Kind::Index(a, b) | Kind::And(a, b) | Kind::Or(a, b) | Kind::Binary(_, a, b) => {
-            collect_reads(a, out);
-            collect_reads(b, out);
+        Kind::Index(p) | Kind::And(p) | Kind::Or(p) | Kind::Binary(_, p) => {
+            p.iter().for_each(|e| collect_reads(e, out))
         }
         Kind::Cond(a, b, c) => {
             collect_reads(a, out);
