@@ -52,8 +52,14 @@ const DEPTH_LIMIT: usize = if MAX_DEPTH < 64 { MAX_DEPTH } else { 64 };
 const KEY_LIMIT: usize = 512;
 
 /// Where the first byte a block plain scalar's scan must look at (`:`, `#`, a line break)
-/// is in `tail`, or its length: eight bytes at a time, then one by one.
+/// is in `tail`, or its length.
 fn find_block_special(tail: &[u8]) -> usize {
+    find_any(tail, [b':', b'#', b'\n'])
+}
+
+/// Where the first of the bytes `specials` is in `tail`, or its length: eight bytes at a
+/// time, then one by one.
+fn find_any(tail: &[u8], specials: [u8; 3]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     // A high bit for each byte of `w` equal to `b` (and maybe others after it).
@@ -61,6 +67,7 @@ fn find_block_special(tail: &[u8]) -> usize {
         let x = w ^ (ONES * u64::from(b));
         x.wrapping_sub(ONES) & !x & HIGHS
     };
+    let [a, b, c] = specials;
     let mut skipped = 0;
     let mut chunks = tail.chunks_exact(8);
     for chunk in &mut chunks {
@@ -68,7 +75,7 @@ fn find_block_special(tail: &[u8]) -> usize {
             break;
         };
         let w = u64::from_le_bytes(*word);
-        if has(w, b':') | has(w, b'#') | has(w, b'\n') != 0 {
+        if has(w, a) | has(w, b) | has(w, c) != 0 {
             break;
         }
         skipped += 8;
@@ -77,7 +84,7 @@ fn find_block_special(tail: &[u8]) -> usize {
     skipped
         + rest
             .iter()
-            .position(|&b| matches!(b, b':' | b'#' | b'\n'))
+            .position(|&x| x == a || x == b || x == c)
             .unwrap_or(rest.len())
 }
 
@@ -820,7 +827,20 @@ impl<'a> Fast<'a> {
         let start = self.pos + 1;
         let mut i = start;
         let mut decoded: Option<String> = None;
+        // What can end a run of characters taken as they are.
+        let specials = if quote == b'\'' {
+            [b'\'', b'\n', b'\'']
+        } else {
+            [b'"', b'\\', b'\n']
+        };
         loop {
+            let run = find_any(self.bytes.get(i..).unwrap_or_default(), specials);
+            if run > 0 {
+                if let Some(buf) = decoded.as_mut() {
+                    buf.push_str(self.slice(i, i + run)?);
+                }
+                i += run;
+            }
             let Some(b) = self.at(i) else {
                 return Err(decline());
             };
