@@ -151,17 +151,28 @@ impl<'n> TreeBuilder<'n, '_> {
 
 /// Whether two children of the mapping at `at` have the same key.
 pub(crate) fn has_duplicate_keys(nodes: &[Node<'_>], at: usize) -> bool {
-    let mut keys: Vec<&str> = Children::of(nodes, at)
-        .filter_map(|c| nodes.get(c).and_then(|n| n.key.as_deref()))
-        .collect();
-    if keys.len() <= 12 {
-        return keys
-            .iter()
-            .enumerate()
-            .any(|(i, k)| keys.get(i + 1..).is_some_and(|rest| rest.contains(k)));
+    let keys =
+        || Children::of(nodes, at).filter_map(|c| nodes.get(c).and_then(|n| n.key.as_deref()));
+    // Most mappings are small: each key is compared with the ones before it, kept on the
+    // stack; a larger mapping sorts a copy of its keys.
+    let mut seen: [&str; 12] = [""; 12];
+    for (count, key) in keys().enumerate() {
+        if count == seen.len() {
+            let mut all: Vec<&str> = keys().collect();
+            all.sort_unstable();
+            return all.windows(2).any(|w| w.first() == w.get(1));
+        }
+        if seen
+            .get(..count)
+            .is_some_and(|before| before.contains(&key))
+        {
+            return true;
+        }
+        if let Some(slot) = seen.get_mut(count) {
+            *slot = key;
+        }
     }
-    keys.sort_unstable();
-    keys.windows(2).any(|w| w.first() == w.get(1))
+    false
 }
 
 /// The data does not fit the type read: the caller reads the text the slow way for the

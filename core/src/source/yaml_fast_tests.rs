@@ -1111,3 +1111,39 @@ fn typed_corners_agree() {
         policy_shaped::check_policy(&format!("corner[{i}]"), &text);
     }
 }
+
+/// Mappings of every size around the in-place check's capacity (12 keys), with and without a
+/// repeated key at every pair of positions: the fast path declines exactly those the full
+/// parser rejects, and reads the rest as it does.
+#[test]
+fn duplicate_keys_are_found_in_mappings_of_any_size() {
+    for len in 1..=16 {
+        let keys: Vec<String> = (0..len).map(|i| format!("k{i}")).collect();
+        let text = |keys: &[String]| -> String {
+            keys.iter()
+                .enumerate()
+                .map(|(i, k)| format!("{k}: {i}\n"))
+                .collect()
+        };
+        assert!(
+            check(&format!("{len} distinct"), &text(&keys)),
+            "{len} distinct keys should take the fast path"
+        );
+        for first in 0..len {
+            for second in first + 1..len {
+                let mut repeated = keys.clone();
+                repeated[second] = keys[first].clone();
+                let text = text(&repeated);
+                let source = Arc::new(SourceText::new("dup.yaml", &text));
+                assert!(
+                    yaml_fast::parse(&text, &source).is_none(),
+                    "{len} keys, {first} repeated at {second}: the fast path accepted\n{text}"
+                );
+                assert!(
+                    yaml::parse_full("dup.yaml", &text, &source).is_err(),
+                    "{len} keys, {first} repeated at {second}: the full parser accepted"
+                );
+            }
+        }
+    }
+}
