@@ -123,14 +123,15 @@ pub struct EvalError {
     pub span: Range<usize>,
 }
 
-/// A compiled expression: immutable, cheap to clone, safe to share between threads.
+/// A compiled expression: immutable, safe to share between threads. The compiled tree is held
+/// in place (a policy owns its programs and is itself shared), so cloning copies it.
 #[derive(Clone, Debug)]
 pub struct Program {
     source: Str,
-    inner: Arc<Inner>,
+    inner: Inner,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Inner {
     expr: eval::Expr,
     /// Shared by the programs a [`Session`] compiles in the same scope.
@@ -399,11 +400,11 @@ impl Session {
         self.spare = tree.into_spare();
         Ok(Program {
             source: Str::from(source),
-            inner: Arc::new(Inner {
+            inner: Inner {
                 expr: expr?,
                 root_names: self.root_names(scope),
                 max_steps: limits.max_steps,
-            }),
+            },
         })
     }
 }
