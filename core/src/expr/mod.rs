@@ -123,15 +123,14 @@ pub struct EvalError {
     pub span: Range<usize>,
 }
 
-/// A compiled expression: immutable, safe to share between threads. The compiled tree is held
-/// in place (a policy owns its programs and is itself shared), so cloning copies it.
+/// A compiled expression: immutable, cheap to clone, safe to share between threads.
 #[derive(Clone, Debug)]
 pub struct Program {
     source: Str,
-    inner: Inner,
+    inner: Arc<Inner>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Inner {
     expr: eval::Expr,
     /// Shared by the programs a [`Session`] compiles in the same scope.
@@ -400,11 +399,11 @@ impl Session {
         self.spare = tree.into_spare();
         Ok(Program {
             source: Str::from(source),
-            inner: Inner {
+            inner: Arc::new(Inner {
                 expr: expr?,
                 root_names: self.root_names(scope),
                 max_steps: limits.max_steps,
-            },
+            }),
         })
     }
 }
