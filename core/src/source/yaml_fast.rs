@@ -111,25 +111,72 @@ struct Fast<'a> {
 
 /// Parses `text` if it is within the fast path's subset; `None` (nothing reported) otherwise.
 pub(crate) fn parse(text: &str, source: &Arc<SourceText>) -> Option<Vec<Document>> {
-    let nodes = parse_flat(text)?;
-    Some(vec![flat::to_document(&nodes, source)?])
+    with_flat(text, |nodes| Some(vec![flat::to_document(nodes, source)?]))
 }
 
 /// The document's nodes if `text` is within the fast path's subset (its root is the first).
+#[cfg(test)]
 pub(crate) fn parse_flat(text: &str) -> Option<Vec<Node<'_>>> {
-    if !plain_characters(text) {
-        return None;
+    let (nodes, read) = read_flat(text, Vec::new());
+    read.then_some(nodes)
+}
+
+/// `f` of the document's nodes if `text` is within the fast path's subset (its root is the
+/// first); `None` otherwise. The node vector is this thread's spare one, given back after.
+pub(crate) fn with_flat<R>(text: &str, f: impl FnOnce(&[Node<'_>]) -> Option<R>) -> Option<R> {
+    let spare = SPARE_NODES
+        .try_with(std::cell::Cell::take)
+        .unwrap_or_default();
+    let (nodes, read) = read_flat(text, spare);
+    let result = if read { f(&nodes) } else { None };
+    keep_nodes(nodes);
+    result
+}
+
+thread_local! {
+    /// The node vector of the last read on this thread, empty, for the next one: one large
+    /// allocation fewer per read, and no large free (which makes glibc consolidate its fast
+    /// bins) after it. A nested read, while it is taken, starts with an empty one.
+    static SPARE_NODES: std::cell::Cell<Vec<Node<'static>>> =
+        const { std::cell::Cell::new(Vec::new()) };
+}
+
+/// Keeps `nodes`' allocation as this thread's spare unless it is larger than worth keeping.
+fn keep_nodes(nodes: Vec<Node<'_>>) {
+    const KEEP_BYTES: usize = 1 << 20;
+    if nodes
+        .capacity()
+        .saturating_mul(std::mem::size_of::<Node<'_>>())
+        > KEEP_BYTES
+    {
+        return;
     }
+    // Emptied into a vector of the same layout, which the standard library collects in place
+    // (keeping the allocation); it only drops the nodes, whose strings borrow the text. (The
+    // `filter_map` is what changes the lifetime; `filter` could not.)
+    #[allow(clippy::unnecessary_filter_map)]
+    let empty: Vec<Node<'static>> = nodes.into_iter().filter_map(|_| None).collect();
+    let _ = SPARE_NODES.try_with(|spare| spare.set(empty));
+}
+
+/// Reads `text`'s nodes into `out` (emptied first); whether `text` is within the fast path's
+/// subset (if not, `out` holds what was read before it declined).
+fn read_flat<'a>(text: &'a str, mut out: Vec<Node<'a>>) -> (Vec<Node<'a>>, bool) {
+    out.clear();
+    if !plain_characters(text) {
+        return (out, false);
+    }
+    out.reserve((text.len() / 12).min(MAX_NODES));
     let mut fast = Fast {
         text,
         bytes: text.as_bytes(),
         pos: 0,
         line_start: 0,
-        out: Vec::with_capacity((text.len() / 12).min(MAX_NODES)),
+        out,
         nodes: 0,
     };
-    fast.document().ok()?;
-    Some(fast.out)
+    let read = fast.document().is_ok();
+    (fast.out, read)
 }
 
 /// Whether every character is one the fast path takes as it is: no tabs, CRs or other control
@@ -953,20 +1000,24 @@ impl<'a> Fast<'a> {
     /// A plain scalar resolved by the core schema.
     fn plain_leaf(&mut self, raw: &'a str, start: usize) -> Res<()> {
         self.count_node()?;
-        let kind = if may_resolve(raw) {
+        if may_resolve(raw) {
             match scalar::resolve_plain(raw).map_err(|_| decline())? {
-                Value::String(_) => None,
-                other => Some(Kind::Scalar(other)),
+                Value::String(_) => {}
+                other => {
+                    self.leaf(start, Kind::Scalar(other));
+                    return Ok(());
+                }
             }
-        } else {
-            None
-        };
-        let kind = kind.unwrap_or(Kind::Str {
-            text: Cow::Borrowed(raw),
-            style: ScalarKind::Plain,
-            end: start + raw.len(),
-        });
-        self.leaf(start, kind);
+        }
+        // Each node is written where it goes (a kind built first and then moved costs more).
+        self.leaf(
+            start,
+            Kind::Str {
+                text: Cow::Borrowed(raw),
+                style: ScalarKind::Plain,
+                end: start + raw.len(),
+            },
+        );
         Ok(())
     }
 
@@ -1002,8 +1053,22 @@ impl<'a> Fast<'a> {
         let end = self.out.len();
         let node = self.out.get_mut(at).ok_or_else(|| decline())?;
         node.end = end;
-        node.kind = kind;
-        if matches!(node.kind, Kind::Map { .. }) && flat::has_duplicate_keys(&self.out, at) {
+        // The node was opened as the same kind of container: only its length changes.
+        let is_map = match (&mut node.kind, kind) {
+            (Kind::Map { len }, Kind::Map { len: n }) => {
+                *len = n;
+                true
+            }
+            (Kind::List { len }, Kind::List { len: n }) => {
+                *len = n;
+                false
+            }
+            (old, new) => {
+                *old = new;
+                matches!(old, Kind::Map { .. })
+            }
+        };
+        if is_map && flat::has_duplicate_keys(&self.out, at) {
             return Err(decline());
         }
         Ok(())
@@ -1049,6 +1114,34 @@ fn utf8_len(b: u8) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_node_vector_is_kept_for_the_next_read() {
+        let text = "a: 1\nb: [x, 'y']\nc: {d: e}\n";
+        let _ = SPARE_NODES.with(std::cell::Cell::take);
+        let read = |text| with_flat(text, |nodes| Some(nodes.len()));
+        assert_eq!(read(text), Some(7));
+        let kept = SPARE_NODES.with(std::cell::Cell::take);
+        assert!(
+            kept.is_empty() && kept.capacity() >= 7,
+            "{}",
+            kept.capacity()
+        );
+        let at = kept.as_ptr();
+        SPARE_NODES.with(|spare| spare.set(kept));
+        // A read inside a read starts with its own vector.
+        let nested = with_flat(text, |outer| {
+            let inner = read("x: [1]\n")?;
+            Some((outer.len(), inner))
+        });
+        assert_eq!(nested, Some((7, 3)));
+        assert_eq!(read("- x\n- - y\n"), Some(4));
+        // Declined text gives nothing, and the vector still comes back.
+        assert_eq!(read("a: [\n"), None);
+        let kept = SPARE_NODES.with(std::cell::Cell::take);
+        assert!(kept.is_empty() && kept.capacity() >= 7);
+        assert!(std::ptr::eq(kept.as_ptr(), at));
+    }
 
     #[test]
     fn block_specials_are_found_in_any_position() {
