@@ -11,7 +11,6 @@
 //!   ([`Rejected`]): the caller then reads the text the slow way, which says what and where.
 //!   It gives what reading the `Value` would: the same visitor calls for the same nodes.
 
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
@@ -23,11 +22,12 @@ use crate::source::span::{ScalarSpan, SourceText, SpanBuilder, SpanNode};
 use crate::source::str_cache::StrCache;
 use crate::value::{Map, Str, Value};
 
-/// One node: a scalar, or a container whose children follow it.
-#[derive(Debug)]
+/// One node: a scalar, or a container whose children follow it. Plain data (nothing to drop),
+/// so a read's nodes cost nothing to clear.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct Node<'a> {
     /// The key, when the node is a mapping's value.
-    pub(crate) key: Option<Cow<'a, str>>,
+    pub(crate) key: Option<Text<'a>>,
     /// Where the key is written (byte offset), when there is one.
     pub(crate) key_at: usize,
     /// Where the value starts, as the span index reports it.
@@ -37,13 +37,13 @@ pub(crate) struct Node<'a> {
     pub(crate) kind: Kind<'a>,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) enum Kind<'a> {
     /// `null`, a boolean or a number (never a string or a collection).
-    Scalar(Value),
+    Scalar(Scalar),
     /// A string, how it was written and where its text ends.
     Str {
-        text: Cow<'a, str>,
+        text: Text<'a>,
         style: ScalarKind,
         end: usize,
     },
@@ -53,21 +53,83 @@ pub(crate) enum Kind<'a> {
     List { len: usize },
 }
 
+/// A string of the document: borrowed from the text where it is written as it reads, else
+/// decoded into the document's owned strings ([`Doc::owned`]).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Text<'a> {
+    Borrowed(&'a str),
+    Owned(usize),
+}
+
+/// A non-string scalar, as the core schema resolved it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Scalar {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Double(f64),
+}
+
+impl Scalar {
+    /// The scalar a resolved plain scalar is, if it is not a string (or a collection).
+    pub(crate) fn of(value: &Value) -> Option<Scalar> {
+        match value {
+            Value::Null => Some(Scalar::Null),
+            Value::Bool(b) => Some(Scalar::Bool(*b)),
+            Value::Int(i) => Some(Scalar::Int(*i)),
+            Value::Double(d) => Some(Scalar::Double(*d)),
+            Value::String(_) | Value::List(_) | Value::Map(_) => None,
+        }
+    }
+
+    fn value(self) -> Value {
+        match self {
+            Scalar::Null => Value::Null,
+            Scalar::Bool(b) => Value::Bool(b),
+            Scalar::Int(i) => Value::Int(i),
+            Scalar::Double(d) => Value::Double(d),
+        }
+    }
+}
+
 impl Node<'_> {
     fn is_json_null(&self) -> bool {
-        match &self.kind {
-            Kind::Scalar(Value::Null) => true,
-            Kind::Scalar(Value::Double(d)) => !d.is_finite(),
+        match self.kind {
+            Kind::Scalar(Scalar::Null) => true,
+            Kind::Scalar(Scalar::Double(d)) => !d.is_finite(),
             _ => false,
         }
     }
 }
 
+/// A read document: its nodes (the root first) and the strings decoded from its text.
+#[derive(Clone, Copy)]
+pub(crate) struct Doc<'a> {
+    pub(crate) nodes: &'a [Node<'a>],
+    pub(crate) owned: &'a [String],
+}
+
+impl<'a> Doc<'a> {
+    /// A string's text.
+    pub(crate) fn text(self, text: Text<'a>) -> Option<&'a str> {
+        match text {
+            Text::Borrowed(s) => Some(s),
+            Text::Owned(i) => self.owned.get(i).map(String::as_str),
+        }
+    }
+
+    /// The key of the node at `at`, if it has one.
+    fn key(self, at: usize) -> Option<&'a str> {
+        self.text(self.nodes.get(at)?.key?)
+    }
+}
+
 /// Builds the value tree and the span index of the document whose root is `nodes[0]`.
-pub(crate) fn to_document(nodes: &[Node<'_>], source: &Arc<SourceText>) -> Option<Document> {
+pub(crate) fn to_document(doc: Doc<'_>, source: &Arc<SourceText>) -> Option<Document> {
     let mut tree = TreeBuilder {
-        nodes,
-        spans: SpanBuilder::with_capacity(nodes.len()),
+        doc,
+        nodes: doc.nodes,
+        spans: SpanBuilder::with_capacity(doc.nodes.len()),
         keys: StrCache::new(true),
         values: StrCache::new(false),
         kids: Vec::with_capacity(64),
@@ -81,6 +143,7 @@ pub(crate) fn to_document(nodes: &[Node<'_>], source: &Arc<SourceText>) -> Optio
 }
 
 struct TreeBuilder<'n, 'a> {
+    doc: Doc<'n>,
     nodes: &'n [Node<'a>],
     spans: SpanBuilder,
     /// Mapping keys already allocated.
@@ -98,11 +161,11 @@ impl<'n> TreeBuilder<'n, '_> {
     fn build(&mut self, at: usize) -> Option<(Value, SpanNode)> {
         let node = self.nodes.get(at)?;
         let built = match &node.kind {
-            Kind::Scalar(v) => (v.clone(), self.spans.leaf(node.start, None)),
+            Kind::Scalar(v) => (v.value(), self.spans.leaf(node.start, None)),
             Kind::Str { text, style, end } => {
-                let s = match text {
-                    Cow::Borrowed(s) => self.values.get(s),
-                    Cow::Owned(s) => Str::from(s.as_str()),
+                let s = match *text {
+                    Text::Borrowed(s) => self.values.get(s),
+                    Text::Owned(_) => Str::from(self.doc.text(*text)?),
                 };
                 let span = ScalarSpan {
                     kind: *style,
@@ -115,11 +178,11 @@ impl<'n> TreeBuilder<'n, '_> {
             Kind::Map { .. } => {
                 let first = self.kids.len();
                 let mut map = Map::new();
-                for child in Children::of(self.nodes, at) {
+                for child in Children::of(self.doc, at) {
                     let node = self.nodes.get(child)?;
-                    let key = match node.key.as_ref()? {
-                        Cow::Borrowed(k) => self.keys.get(k),
-                        Cow::Owned(k) => Str::from(k.as_str()),
+                    let key = match node.key? {
+                        Text::Borrowed(k) => self.keys.get(k),
+                        text @ Text::Owned(_) => Str::from(self.doc.text(text)?),
                     };
                     let (value, span) = self.build(child)?;
                     map.insert(key.clone(), value);
@@ -134,7 +197,7 @@ impl<'n> TreeBuilder<'n, '_> {
             Kind::List { .. } => {
                 let first = self.kids.len();
                 let first_item = self.items.len();
-                for child in Children::of(self.nodes, at) {
+                for child in Children::of(self.doc, at) {
                     let (value, span) = self.build(child)?;
                     self.items.push(value);
                     self.kids.push((None, span));
@@ -150,9 +213,8 @@ impl<'n> TreeBuilder<'n, '_> {
 }
 
 /// Whether two children of the mapping at `at` have the same key.
-pub(crate) fn has_duplicate_keys(nodes: &[Node<'_>], at: usize) -> bool {
-    let keys =
-        || Children::of(nodes, at).filter_map(|c| nodes.get(c).and_then(|n| n.key.as_deref()));
+pub(crate) fn has_duplicate_keys(doc: Doc<'_>, at: usize) -> bool {
+    let keys = || Children::of(doc, at).filter_map(|c| doc.key(c));
     // Most mappings are small: each key is compared with the ones before it, kept on the
     // stack; a larger mapping sorts a copy of its keys.
     let mut seen: [&str; 12] = [""; 12];
@@ -198,22 +260,26 @@ impl de::Error for Rejected {
 #[derive(Clone, Copy)]
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) struct NodeRef<'de> {
-    nodes: &'de [Node<'de>],
+    doc: Doc<'de>,
     at: usize,
 }
 
 impl<'de> NodeRef<'de> {
     /// The document's root.
-    pub(crate) fn root(nodes: &'de [Node<'de>]) -> NodeRef<'de> {
-        NodeRef { nodes, at: 0 }
+    pub(crate) fn root(doc: Doc<'de>) -> NodeRef<'de> {
+        NodeRef { doc, at: 0 }
     }
 
     fn node(self) -> Result<&'de Node<'de>, Rejected> {
-        self.nodes.get(self.at).ok_or(Rejected)
+        self.doc.nodes.get(self.at).ok_or(Rejected)
+    }
+
+    fn text(self, text: Text<'de>) -> Result<&'de str, Rejected> {
+        self.doc.text(text).ok_or(Rejected)
     }
 
     fn children(self) -> Children<'de> {
-        Children::of(self.nodes, self.at)
+        Children::of(self.doc, self.at)
     }
 
     fn visit_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
@@ -234,24 +300,38 @@ impl<'de> NodeRef<'de> {
         Ok(out)
     }
 
-    /// A non-string scalar (null, a boolean, a number) read as `&Value` reads it.
-    fn scalar<V: Visitor<'de>>(
-        self,
-        visitor: V,
-        read: impl FnOnce(&'de Value, V) -> Result<V::Value, crate::value::DeError>,
-    ) -> Result<V::Value, Rejected> {
-        match &self.node()?.kind {
-            Kind::Scalar(v) => read(v, visitor).map_err(|_| Rejected),
+    /// A number (an int or a finite double) read as `&Value` reads it.
+    fn number<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        let node = self.node()?;
+        match node.kind {
+            Kind::Scalar(v @ (Scalar::Int(_) | Scalar::Double(_))) if !node.is_json_null() => {
+                visit_scalar(v, visitor)
+            }
             _ => Err(Rejected),
         }
     }
 }
 
-/// Methods that read only a non-string scalar (numbers), as `&Value` does.
-macro_rules! scalar_only {
+/// A non-string scalar visited as `&Value`'s `deserialize_any` visits it (a non-negative int
+/// as `u64`, a non-finite double as unit).
+fn visit_scalar<'de, V: Visitor<'de>>(scalar: Scalar, visitor: V) -> Result<V::Value, Rejected> {
+    match scalar {
+        Scalar::Null => visitor.visit_unit(),
+        Scalar::Bool(b) => visitor.visit_bool(b),
+        Scalar::Int(i) => match u64::try_from(i) {
+            Ok(u) => visitor.visit_u64(u),
+            Err(_) => visitor.visit_i64(i),
+        },
+        Scalar::Double(d) if d.is_finite() => visitor.visit_f64(d),
+        Scalar::Double(_) => visitor.visit_unit(),
+    }
+}
+
+/// Methods that read only a number, as `&Value` does.
+macro_rules! number_only {
     ($($method:ident)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
-            self.scalar(visitor, |v, visitor| v.$method(visitor))
+            self.number(visitor)
         }
     )*};
 }
@@ -260,18 +340,33 @@ impl<'de> Deserializer<'de> for NodeRef<'de> {
     type Error = Rejected;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
-        match &self.node()?.kind {
-            Kind::Scalar(v) => v.deserialize_any(visitor).map_err(|_| Rejected),
-            Kind::Str { text, .. } => visitor.visit_borrowed_str(text),
+        match self.node()?.kind {
+            Kind::Scalar(v) => visit_scalar(v, visitor),
+            Kind::Str { text, .. } => visitor.visit_borrowed_str(self.text(text)?),
             Kind::Map { .. } => self.visit_map(visitor),
             Kind::List { .. } => self.visit_list(visitor),
         }
     }
 
-    scalar_only! {
+    number_only! {
         deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64 deserialize_i128
         deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64 deserialize_u128
-        deserialize_f32 deserialize_f64 deserialize_bool deserialize_unit
+        deserialize_f32 deserialize_f64
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        match self.node()?.kind {
+            Kind::Scalar(Scalar::Bool(b)) => visitor.visit_bool(b),
+            _ => Err(Rejected),
+        }
+    }
+
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
+        if self.node()?.is_json_null() {
+            visitor.visit_unit()
+        } else {
+            Err(Rejected)
+        }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
@@ -288,17 +383,17 @@ impl<'de> Deserializer<'de> for NodeRef<'de> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Rejected> {
-        match &self.node()?.kind {
+        match self.node()?.kind {
             Kind::Str { text, .. } => visitor.visit_enum(EnumRef {
-                variant: text,
+                variant: self.text(text)?,
                 value: None,
             }),
             Kind::Map { len: 1 } => {
                 let value = NodeRef {
-                    nodes: self.nodes,
+                    doc: self.doc,
                     at: self.at + 1,
                 };
-                let variant = value.node()?.key.as_deref().ok_or(Rejected)?;
+                let variant = self.doc.key(value.at).ok_or(Rejected)?;
                 visitor.visit_enum(EnumRef {
                     variant,
                     value: Some(value),
@@ -321,8 +416,8 @@ impl<'de> Deserializer<'de> for NodeRef<'de> {
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
-        match &self.node()?.kind {
-            Kind::Str { text, .. } => visitor.visit_borrowed_str(text),
+        match self.node()?.kind {
+            Kind::Str { text, .. } => visitor.visit_borrowed_str(self.text(text)?),
             _ => Err(Rejected),
         }
     }
@@ -332,8 +427,8 @@ impl<'de> Deserializer<'de> for NodeRef<'de> {
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
-        match &self.node()?.kind {
-            Kind::Str { text, .. } => visitor.visit_borrowed_str(text),
+        match self.node()?.kind {
+            Kind::Str { text, .. } => visitor.visit_borrowed_str(self.text(text)?),
             Kind::List { .. } => self.visit_list(visitor),
             _ => Err(Rejected),
         }
@@ -352,7 +447,7 @@ impl<'de> Deserializer<'de> for NodeRef<'de> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
-        match &self.node()?.kind {
+        match self.node()?.kind {
             Kind::List { .. } => self.visit_list(visitor),
             _ => Err(Rejected),
         }
@@ -376,7 +471,7 @@ impl<'de> Deserializer<'de> for NodeRef<'de> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Rejected> {
-        match &self.node()?.kind {
+        match self.node()?.kind {
             Kind::Map { .. } => self.visit_map(visitor),
             _ => Err(Rejected),
         }
@@ -388,7 +483,7 @@ impl<'de> Deserializer<'de> for NodeRef<'de> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Rejected> {
-        match &self.node()?.kind {
+        match self.node()?.kind {
             Kind::List { .. } => self.visit_list(visitor),
             Kind::Map { .. } => self.visit_map(visitor),
             _ => Err(Rejected),
@@ -406,7 +501,7 @@ impl<'de> Deserializer<'de> for NodeRef<'de> {
 
 /// The indices of a container's children, in order; also serde's sequence and map access.
 struct Children<'de> {
-    nodes: &'de [Node<'de>],
+    doc: Doc<'de>,
     next: usize,
     end: usize,
     /// How many children are still to come.
@@ -417,8 +512,8 @@ struct Children<'de> {
 
 impl<'de> Children<'de> {
     /// The children of the node at `at` (none for a scalar).
-    fn of(nodes: &'de [Node<'de>], at: usize) -> Children<'de> {
-        let (end, left) = match nodes.get(at) {
+    fn of(doc: Doc<'de>, at: usize) -> Children<'de> {
+        let (end, left) = match doc.nodes.get(at) {
             Some(Node {
                 end,
                 kind: Kind::Map { len } | Kind::List { len },
@@ -427,7 +522,7 @@ impl<'de> Children<'de> {
             _ => (at, 0),
         };
         Children {
-            nodes,
+            doc,
             next: at + 1,
             end,
             left,
@@ -445,6 +540,7 @@ impl Iterator for Children<'_> {
         }
         let child = self.next;
         self.next = self
+            .doc
             .nodes
             .get(child)
             .map_or(self.end, |n| n.end.max(child + 1));
@@ -461,12 +557,7 @@ impl<'de> de::SeqAccess<'de> for Children<'de> {
         seed: T,
     ) -> Result<Option<T::Value>, Rejected> {
         match self.next() {
-            Some(at) => seed
-                .deserialize(NodeRef {
-                    nodes: self.nodes,
-                    at,
-                })
-                .map(Some),
+            Some(at) => seed.deserialize(NodeRef { doc: self.doc, at }).map(Some),
             None => Ok(None),
         }
     }
@@ -487,21 +578,14 @@ impl<'de> de::MapAccess<'de> for Children<'de> {
             return Ok(None);
         };
         self.value = Some(at);
-        let nodes: &'de [Node<'de>] = self.nodes;
-        let key: &'de str = nodes
-            .get(at)
-            .and_then(|n| n.key.as_deref())
-            .ok_or(Rejected)?;
+        let key: &'de str = self.doc.key(at).ok_or(Rejected)?;
         seed.deserialize(de::value::BorrowedStrDeserializer::new(key))
             .map(Some)
     }
 
     fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, Rejected> {
         let at = self.value.take().ok_or(Rejected)?;
-        seed.deserialize(NodeRef {
-            nodes: self.nodes,
-            at,
-        })
+        seed.deserialize(NodeRef { doc: self.doc, at })
     }
 
     fn size_hint(&self) -> Option<usize> {

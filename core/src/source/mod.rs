@@ -209,8 +209,7 @@ pub fn parse(file: &str, text: &str, format: Format) -> Result<Vec<Document>, Di
 /// would give. Tests check that on the policy document with keys written in shuffled orders.
 #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
 pub(crate) fn read_yaml_fast<T: serde::de::DeserializeOwned>(text: &str) -> Option<T> {
-    let nodes = yaml_fast::parse_flat(text)?;
-    T::deserialize(flat::NodeRef::root(&nodes)).ok()
+    yaml_fast::with_flat(text, |doc| T::deserialize(flat::NodeRef::root(doc)).ok())
 }
 
 /// Like [`parse`], but when a multi-document YAML stream has an error in one document, the

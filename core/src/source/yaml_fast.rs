@@ -18,7 +18,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
-use crate::source::flat::{self, Kind, Node};
+use crate::source::flat::{self, Doc, Kind, Node, Scalar, Text};
 use crate::source::scalar::{self, ScalarKind};
 use crate::source::span::SourceText;
 use crate::source::{Document, MAX_DEPTH, MAX_NODES};
@@ -105,31 +105,96 @@ struct Fast<'a> {
     line_start: usize,
     /// The nodes read so far, in document order.
     out: Vec<Node<'a>>,
+    /// The strings decoded so far (the nodes' [`Text::Owned`]).
+    owned: Vec<String>,
     /// Nodes counted against [`MAX_NODES`] (keys count too, as in the full parser).
     nodes: usize,
 }
 
 /// Parses `text` if it is within the fast path's subset; `None` (nothing reported) otherwise.
 pub(crate) fn parse(text: &str, source: &Arc<SourceText>) -> Option<Vec<Document>> {
-    let nodes = parse_flat(text)?;
-    Some(vec![flat::to_document(&nodes, source)?])
+    with_flat(text, |doc| Some(vec![flat::to_document(doc, source)?]))
 }
 
-/// The document's nodes if `text` is within the fast path's subset (its root is the first).
-pub(crate) fn parse_flat(text: &str) -> Option<Vec<Node<'_>>> {
-    if !plain_characters(text) {
-        return None;
+/// Whether `text` is within the fast path's subset.
+#[cfg(test)]
+pub(crate) fn parse_flat(text: &str) -> Option<usize> {
+    with_flat(text, |doc| Some(doc.nodes.len()))
+}
+
+/// `f` of the document read if `text` is within the fast path's subset; `None` otherwise.
+/// The vectors read into are this thread's spare ones, given back after.
+pub(crate) fn with_flat<R>(text: &str, f: impl FnOnce(Doc<'_>) -> Option<R>) -> Option<R> {
+    let (nodes, owned) = SPARE.try_with(std::cell::Cell::take).unwrap_or_default();
+    let (nodes, owned, read) = read_flat(text, nodes, owned);
+    let result = if read {
+        f(Doc {
+            nodes: &nodes,
+            owned: &owned,
+        })
+    } else {
+        None
+    };
+    keep(nodes, owned);
+    result
+}
+
+type Spare = (Vec<Node<'static>>, Vec<String>);
+
+thread_local! {
+    /// The vectors of the last read on this thread, empty, for the next one: one large
+    /// allocation fewer per read, and no large free (which makes glibc consolidate its fast
+    /// bins) after it. A nested read, while they are taken, starts with empty ones.
+    static SPARE: std::cell::Cell<Spare> =
+        const { std::cell::Cell::new((Vec::new(), Vec::new())) };
+}
+
+/// Keeps the vectors' allocations as this thread's spares unless larger than worth keeping.
+fn keep(mut nodes: Vec<Node<'_>>, mut owned: Vec<String>) {
+    const KEEP_BYTES: usize = 1 << 20;
+    if nodes
+        .capacity()
+        .saturating_mul(std::mem::size_of::<Node<'_>>())
+        > KEEP_BYTES
+    {
+        return;
     }
+    // Nodes are plain data: clearing them is free.
+    nodes.clear();
+    owned.clear();
+    owned.shrink_to(64);
+    // Moved into a vector of the same layout, which the standard library collects in place
+    // (keeping the allocation): the nodes borrowed the text. (The `filter_map` is what
+    // changes the lifetime; `filter` could not.)
+    #[allow(clippy::unnecessary_filter_map)]
+    let nodes: Vec<Node<'static>> = nodes.into_iter().filter_map(|_| None).collect();
+    let _ = SPARE.try_with(|spare| spare.set((nodes, owned)));
+}
+
+/// Reads `text` into `nodes` and `owned` (emptied first); whether `text` is within the fast
+/// path's subset (if not, they hold what was read before it declined).
+fn read_flat<'a>(
+    text: &'a str,
+    mut nodes: Vec<Node<'a>>,
+    mut owned: Vec<String>,
+) -> (Vec<Node<'a>>, Vec<String>, bool) {
+    nodes.clear();
+    owned.clear();
+    if !plain_characters(text) {
+        return (nodes, owned, false);
+    }
+    nodes.reserve((text.len() / 12).min(MAX_NODES));
     let mut fast = Fast {
         text,
         bytes: text.as_bytes(),
         pos: 0,
         line_start: 0,
-        out: Vec::with_capacity((text.len() / 12).min(MAX_NODES)),
+        out: nodes,
+        owned,
         nodes: 0,
     };
-    fast.document().ok()?;
-    Some(fast.out)
+    let read = fast.document().is_ok();
+    (fast.out, fast.owned, read)
 }
 
 /// Whether every character is one the fast path takes as it is: no tabs, CRs or other control
@@ -384,7 +449,7 @@ impl<'a> Fast<'a> {
                     }
                     _ => {
                         self.count_node()?;
-                        self.leaf(colon, Kind::Scalar(Value::Null));
+                        self.leaf(colon, Kind::Scalar(Scalar::Null));
                     }
                 }
             } else {
@@ -946,6 +1011,7 @@ impl<'a> Fast<'a> {
         end: usize,
     ) -> Res<()> {
         self.count_node()?;
+        let text = self.text(text);
         self.leaf(start, Kind::Str { text, style, end });
         Ok(())
     }
@@ -953,21 +1019,34 @@ impl<'a> Fast<'a> {
     /// A plain scalar resolved by the core schema.
     fn plain_leaf(&mut self, raw: &'a str, start: usize) -> Res<()> {
         self.count_node()?;
-        let kind = if may_resolve(raw) {
-            match scalar::resolve_plain(raw).map_err(|_| decline())? {
-                Value::String(_) => None,
-                other => Some(Kind::Scalar(other)),
+        if may_resolve(raw) {
+            let value = scalar::resolve_plain(raw).map_err(|_| decline())?;
+            if let Some(scalar) = Scalar::of(&value) {
+                self.leaf(start, Kind::Scalar(scalar));
+                return Ok(());
             }
-        } else {
-            None
-        };
-        let kind = kind.unwrap_or(Kind::Str {
-            text: Cow::Borrowed(raw),
-            style: ScalarKind::Plain,
-            end: start + raw.len(),
-        });
-        self.leaf(start, kind);
+        }
+        // Each node is written where it goes (a kind built first and then moved costs more).
+        self.leaf(
+            start,
+            Kind::Str {
+                text: Text::Borrowed(raw),
+                style: ScalarKind::Plain,
+                end: start + raw.len(),
+            },
+        );
         Ok(())
+    }
+
+    /// A string as a node holds it: decoded ones go to the owned strings.
+    fn text(&mut self, text: Cow<'a, str>) -> Text<'a> {
+        match text {
+            Cow::Borrowed(s) => Text::Borrowed(s),
+            Cow::Owned(s) => {
+                self.owned.push(s);
+                Text::Owned(self.owned.len() - 1)
+            }
+        }
     }
 
     /// Adds a scalar node whose value starts at byte `start`.
@@ -1002,8 +1081,13 @@ impl<'a> Fast<'a> {
         let end = self.out.len();
         let node = self.out.get_mut(at).ok_or_else(|| decline())?;
         node.end = end;
+        // The node was opened as the same kind of container: only its length changes.
         node.kind = kind;
-        if matches!(node.kind, Kind::Map { .. }) && flat::has_duplicate_keys(&self.out, at) {
+        let doc = Doc {
+            nodes: &self.out,
+            owned: &self.owned,
+        };
+        if matches!(kind, Kind::Map { .. }) && flat::has_duplicate_keys(doc, at) {
             return Err(decline());
         }
         Ok(())
@@ -1011,6 +1095,7 @@ impl<'a> Fast<'a> {
 
     /// Makes the node at `at` a mapping's value under `key`, written at byte `key_at`.
     fn set_key(&mut self, at: usize, key: Cow<'a, str>, key_at: usize) -> Res<()> {
+        let key = self.text(key);
         let node = self.out.get_mut(at).ok_or_else(|| decline())?;
         node.key = Some(key);
         node.key_at = key_at;
@@ -1049,6 +1134,35 @@ fn utf8_len(b: u8) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_vectors_are_kept_for_the_next_read() {
+        let text = "a: 1\nb: [x, 'y']\nc: {d: \"e\\n\"}\n";
+        let _ = SPARE.with(std::cell::Cell::take);
+        let read = |text| with_flat(text, |doc| Some((doc.nodes.len(), doc.owned.len())));
+        assert_eq!(read(text), Some((7, 1)));
+        let (nodes, owned) = SPARE.with(std::cell::Cell::take);
+        assert!(
+            nodes.is_empty() && nodes.capacity() >= 7,
+            "{}",
+            nodes.capacity()
+        );
+        assert!(owned.is_empty() && owned.capacity() >= 1);
+        let at = nodes.as_ptr();
+        SPARE.with(|spare| spare.set((nodes, owned)));
+        // A read inside a read starts with its own vectors.
+        let nested = with_flat(text, |outer| {
+            let inner = read("x: [1]\n")?;
+            Some((outer.nodes.len(), inner))
+        });
+        assert_eq!(nested, Some((7, (3, 0))));
+        assert_eq!(read("- x\n- - y\n"), Some((4, 0)));
+        // Declined text gives nothing, and the vectors still come back.
+        assert_eq!(read("a: [\n"), None);
+        let (nodes, _) = SPARE.with(std::cell::Cell::take);
+        assert!(nodes.is_empty() && nodes.capacity() >= 7);
+        assert!(std::ptr::eq(nodes.as_ptr(), at));
+    }
 
     #[test]
     fn block_specials_are_found_in_any_position() {
