@@ -258,12 +258,11 @@ impl<'s> Lexer<'s> {
 
     fn ident(&mut self) {
         let start = self.pos;
-        while self
-            .peek()
-            .is_some_and(|c| c == b'_' || c.is_ascii_alphanumeric())
-        {
-            self.pos += 1;
-        }
+        let rest = self.bytes.get(start..).unwrap_or_default();
+        self.pos += rest
+            .iter()
+            .position(|&c| c != b'_' && !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
         let word = self.src.get(start..self.pos).unwrap_or_default();
         let tok = match word {
             "true" => Tok::True,
@@ -347,6 +346,22 @@ impl<'s> Lexer<'s> {
         }
     }
 
+    /// Skips decimal digits, returning their value (`None` past `u64::MAX`).
+    fn decimal(&mut self) -> Option<u64> {
+        let rest = self.bytes.get(self.pos..).unwrap_or_default();
+        let len = rest
+            .iter()
+            .position(|c| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        self.pos += len;
+        rest.get(..len)
+            .unwrap_or_default()
+            .iter()
+            .try_fold(0u64, |n, d| {
+                n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+            })
+    }
+
     fn number(&mut self) -> Result<(), CompileError> {
         let start = self.pos;
         if self.peek() == Some(b'0') && matches!(self.peek_at(1), Some(b'x' | b'X')) {
@@ -368,7 +383,7 @@ impl<'s> Lexer<'s> {
             self.push(Tok::Int(value), start);
             return Ok(());
         }
-        self.digits(10);
+        let integer = self.decimal();
         let mut is_double = false;
         if self.peek() == Some(b'.') && self.peek_at(1).is_some_and(|c| c.is_ascii_digit()) {
             is_double = true;
@@ -393,7 +408,7 @@ impl<'s> Lexer<'s> {
             self.suffix(start)?;
             self.push(Tok::Double(value), start);
         } else {
-            let value: u64 = text.parse().map_err(|_| {
+            let value: u64 = integer.ok_or_else(|| {
                 err(
                     format!("integer literal `{text}` is out of range"),
                     start,
@@ -456,6 +471,12 @@ impl<'s> Lexer<'s> {
         let mut run = self.pos;
         let mut out: Option<String> = None;
         let end = loop {
+            // Ordinary bytes in one scan; the loop below steps through the special ones.
+            let rest = self.bytes.get(self.pos..).unwrap_or_default();
+            self.pos += rest
+                .iter()
+                .position(|&c| c == quote || c == b'\\' || c == b'\n' || c == b'\r')
+                .unwrap_or(rest.len());
             let Some(c) = self.peek() else {
                 return Err(CompileError {
                     message: "unterminated string".into(),

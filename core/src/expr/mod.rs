@@ -258,20 +258,34 @@ impl Interner {
     }
 
     /// `text` as a shared string: the copy an earlier call made, if there was one.
+    #[inline]
     pub(crate) fn share(&mut self, text: &str) -> Str {
+        let hash = text_hash(text);
+        // An empty table has no slot at any index: the first text goes to `insert`.
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut at = hash as usize & mask;
+        // The table is never full, so the probe ends at a free slot if not at the text.
+        while let Some((kept_hash, Some(kept))) = self.slots.get(at) {
+            if *kept_hash == hash && same_text(kept, text) {
+                return Str::clone(kept);
+            }
+            at = (at + 1) & mask;
+        }
+        self.insert(text, hash)
+    }
+
+    /// A new copy of `text`, kept for the next call (a text not in the table).
+    #[cold]
+    #[inline(never)]
+    fn insert(&mut self, text: &str, hash: u64) -> Str {
         if self.len * 4 >= self.slots.len() * 3 {
             self.grow();
         }
-        let hash = text_hash(text);
         let mask = self.slots.len() - 1;
         let mut at = hash as usize & mask;
         loop {
             match self.slots.get_mut(at) {
-                Some((kept_hash, Some(kept))) => {
-                    if *kept_hash == hash && same_text(kept, text) {
-                        return Str::clone(kept);
-                    }
-                }
+                Some((_, Some(_))) => {}
                 Some(free) => {
                     let kept = Str::from(text);
                     *free = (hash, Some(Str::clone(&kept)));
@@ -333,6 +347,7 @@ impl Session {
     }
 
     /// `text` as a shared string: the copy an earlier call made, if there was one.
+    #[inline]
     pub(crate) fn share(&mut self, text: &str) -> Str {
         match &mut self.strings {
             Some(strings) => strings.share(text),
@@ -395,16 +410,26 @@ impl Session {
             locals: Vec::new(),
             session: self,
         };
-        let expr = checker.lower(root);
+        let expr = checker.lower(root).map_err(|e| *e);
         self.spare = tree.into_spare();
-        Ok(Program {
+        Ok(self.program(source, expr?, scope, limits))
+    }
+
+    fn program(
+        &mut self,
+        source: &str,
+        expr: eval::Expr,
+        scope: &Scope,
+        limits: &Limits,
+    ) -> Program {
+        Program {
             source: Str::from(source),
             inner: Arc::new(Inner {
-                expr: expr?,
+                expr,
                 root_names: self.root_names(scope),
                 max_steps: limits.max_steps,
             }),
-        })
+        }
     }
 }
 
