@@ -32,6 +32,7 @@ use crate::value::{Str, Value};
 
 mod check;
 mod eval;
+mod fast;
 mod funcs;
 mod lexer;
 mod parser;
@@ -376,6 +377,18 @@ impl Session {
         scope: &Scope,
         limits: &Limits,
     ) -> Result<Program, CompileError> {
+        self.compile_with(source, scope, limits, true)
+    }
+
+    /// [`Session::compile`]; `fast` lets the commonest shape of condition skip the syntax tree
+    /// (`fast.rs`; tests turn it off to compare).
+    fn compile_with(
+        &mut self,
+        source: &str,
+        scope: &Scope,
+        limits: &Limits,
+        fast: bool,
+    ) -> Result<Program, CompileError> {
         let max_len = limits.max_source_len.min(u32::MAX as usize);
         if source.len() > max_len {
             return Err(CompileError {
@@ -390,6 +403,18 @@ impl Session {
         }
         let lexed = lexer::lex(source, parser::recycle(std::mem::take(&mut self.tokens)))?;
         let max_depth = limits.max_depth.min(MAX_DEPTH_CEILING) as u32;
+        if fast
+            && let Some(expr) = fast::lower(
+                &lexed.tokens,
+                &lexed.strings,
+                scope,
+                self,
+                (max_depth as usize).min(limits.max_nodes),
+            )
+        {
+            self.tokens = parser::recycle(lexed.tokens);
+            return Ok(self.program(source, expr, scope, limits));
+        }
         let spare = std::mem::take(&mut self.spare);
         let parsed = parser::parse(
             &lexed.tokens,
