@@ -361,7 +361,11 @@ impl Session {
     fn root_names(&mut self, scope: &Scope) -> Arc<[Str]> {
         if let Some(names) = &self.root_names
             && names.len() == scope.roots.len()
-            && names.iter().zip(&scope.roots).all(|(n, r)| n == &r.name)
+            // A policy's scopes share their names, so comparing pointers usually settles it.
+            && names
+                .iter()
+                .zip(&scope.roots)
+                .all(|(n, r)| Arc::ptr_eq(n, &r.name) || n == &r.name)
         {
             return Arc::clone(names);
         }
