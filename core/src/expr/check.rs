@@ -23,12 +23,18 @@ pub(crate) struct Checker<'a, 's> {
     pub(crate) session: &'s mut Session,
 }
 
-fn cerr(message: String, span: Span, help: Option<String>) -> CompileError {
-    CompileError {
+/// Errors travel boxed, so that a result is no larger than the node it carries.
+pub(crate) type Error = Box<CompileError>;
+
+type Res<T> = Result<T, Error>;
+
+#[cold]
+fn cerr(message: String, span: Span, help: Option<String>) -> Error {
+    Box::new(CompileError {
         message,
         span: span.range(),
         help,
-    }
+    })
 }
 
 /// Edit distance over characters, counting a swap of neighbours as one edit (optimal string
@@ -115,7 +121,7 @@ fn may_be_numeric(arg: &Ast<'_>) -> bool {
 
 /// CEL's math extension rejects literal arguments that cannot be numbers when it expands the
 /// call: `math.greatest([])`, `math.greatest('a')`, `math.least(1, [2])`.
-fn check_extreme_args(shown: &str, tree: &Tree<'_>, args: &[NodeId]) -> Result<(), CompileError> {
+fn check_extreme_args(shown: &str, tree: &Tree<'_>, args: &[NodeId]) -> Res<()> {
     match args {
         [arg] => {
             let arg = tree.get(*arg);
@@ -158,9 +164,27 @@ fn is_const(e: &Expr) -> bool {
     matches!(e.kind, Kind::Const(_))
 }
 
+/// Whether `e` is an operation on constants only (which [`Checker::fold`] evaluates).
+fn foldable(e: &Expr) -> bool {
+    match &e.kind {
+        Kind::Const(_) | Kind::Var(_) | Kind::Path(..) | Kind::Loop(_) => false,
+        Kind::Select(a, _)
+        | Kind::Has(a, _)
+        | Kind::Not(a)
+        | Kind::Neg(a)
+        | Kind::Matches(a, _) => is_const(a),
+        Kind::CmpConst(_, a, _) => is_const(a),
+        Kind::Index(p) | Kind::And(p) | Kind::Or(p) | Kind::Binary(_, p) => p.iter().all(is_const),
+        Kind::Cond(a, b, c) => is_const(a) && is_const(b) && is_const(c),
+        Kind::List(items) => items.iter().all(is_const),
+        Kind::Map(entries) => entries.iter().all(|(k, v)| is_const(k) && is_const(v)),
+        Kind::Call(_, args) => args.iter().all(is_const),
+    }
+}
+
 impl<'a> Checker<'a, '_> {
     /// Lowers one node. A thin dispatcher, so that one level of nesting costs little stack.
-    pub(crate) fn lower(&mut self, id: NodeId) -> Result<Expr, CompileError> {
+    pub(crate) fn lower(&mut self, id: NodeId) -> Res<Expr> {
         let tree = self.tree;
         let ast = tree.get(id);
         let span = ast.span;
@@ -208,7 +232,7 @@ impl<'a> Checker<'a, '_> {
         field: &str,
         field_span: Span,
         span: Span,
-    ) -> Result<Expr, CompileError> {
+    ) -> Res<Expr> {
         if let AstKind::Select { .. } = self.tree.get(operand).kind {
             return self.lower_path(operand, field, span);
         }
@@ -222,7 +246,7 @@ impl<'a> Checker<'a, '_> {
     /// static path, built at its final length (what selecting one field at a time gives, without
     /// growing the path once per field); otherwise it is lowered one field at a time.
     #[inline(never)]
-    fn lower_path(&mut self, inner: NodeId, field: &str, span: Span) -> Result<Expr, CompileError> {
+    fn lower_path(&mut self, inner: NodeId, field: &str, span: Span) -> Res<Expr> {
         let tree = self.tree;
         let mut len = 1;
         let mut base = inner;
@@ -287,12 +311,7 @@ impl<'a> Checker<'a, '_> {
     }
 
     #[inline(never)]
-    fn lower_index(
-        &mut self,
-        operand: NodeId,
-        index: NodeId,
-        span: Span,
-    ) -> Result<Expr, CompileError> {
+    fn lower_index(&mut self, operand: NodeId, index: NodeId, span: Span) -> Res<Expr> {
         let operand = self.lower(operand)?;
         let index = self.lower(index)?;
         if let Kind::Const(Value::String(key)) = &index.kind
@@ -307,7 +326,7 @@ impl<'a> Checker<'a, '_> {
     }
 
     #[inline(never)]
-    fn lower_list(&mut self, items: Children, span: Span) -> Result<Expr, CompileError> {
+    fn lower_list(&mut self, items: Children, span: Span) -> Res<Expr> {
         let items = self.lower_all(self.tree.children(items))?;
         Ok(self.fold(Expr {
             kind: Kind::List(items.into()),
@@ -316,7 +335,7 @@ impl<'a> Checker<'a, '_> {
     }
 
     #[inline(never)]
-    fn lower_map(&mut self, entries: Children, span: Span) -> Result<Expr, CompileError> {
+    fn lower_map(&mut self, entries: Children, span: Span) -> Res<Expr> {
         let entries = self.tree.children(entries);
         let mut out = Vec::with_capacity(entries.len() / 2);
         let mut seen: Vec<Str> = Vec::new();
@@ -349,7 +368,7 @@ impl<'a> Checker<'a, '_> {
     }
 
     #[inline(never)]
-    fn lower_unary(&mut self, op: UnOp, operand: NodeId, span: Span) -> Result<Expr, CompileError> {
+    fn lower_unary(&mut self, op: UnOp, operand: NodeId, span: Span) -> Res<Expr> {
         let operand = boxed(self.lower(operand)?);
         let kind = match op {
             UnOp::Not => Kind::Not(operand),
@@ -359,13 +378,7 @@ impl<'a> Checker<'a, '_> {
     }
 
     #[inline(never)]
-    fn lower_binary(
-        &mut self,
-        op: BinOp,
-        lhs: NodeId,
-        rhs: NodeId,
-        span: Span,
-    ) -> Result<Expr, CompileError> {
+    fn lower_binary(&mut self, op: BinOp, lhs: NodeId, rhs: NodeId, span: Span) -> Res<Expr> {
         let lhs = self.lower(lhs)?;
         let rhs = self.lower(rhs)?;
         let kind = match op {
@@ -390,7 +403,13 @@ impl<'a> Checker<'a, '_> {
                 if !is_const(&lhs) =>
             {
                 match rhs.kind {
-                    Kind::Const(v) => Kind::CmpConst(op, boxed(lhs), v),
+                    // Its operand is not a constant, so it does not fold.
+                    Kind::Const(v) => {
+                        return Ok(Expr {
+                            kind: Kind::CmpConst(op, boxed(lhs), v),
+                            span,
+                        });
+                    }
                     other => Kind::Binary(
                         op,
                         pair(
@@ -409,12 +428,7 @@ impl<'a> Checker<'a, '_> {
     }
 
     #[inline(never)]
-    fn lower_cond(
-        &mut self,
-        cond: NodeId,
-        then: NodeId,
-        otherwise: NodeId,
-    ) -> Result<Expr, CompileError> {
+    fn lower_cond(&mut self, cond: NodeId, then: NodeId, otherwise: NodeId) -> Res<Expr> {
         let span = self.tree.get(cond).span.to(self.tree.get(otherwise).span);
         let cond = self.lower(cond)?;
         let then = self.lower(then)?;
@@ -429,7 +443,7 @@ impl<'a> Checker<'a, '_> {
     }
 
     /// Resolves a free name: a loop variable, else a root.
-    fn resolve(&self, name: &str, span: Span, leading_dot: bool) -> Result<Base, CompileError> {
+    fn resolve(&self, name: &str, span: Span, leading_dot: bool) -> Res<Base> {
         if !leading_dot && let Some(pos) = self.locals.iter().rposition(|l| *l == name) {
             let depth = self.locals.len() - 1 - pos;
             return Ok(Base::Local(depth as u32));
@@ -465,12 +479,7 @@ impl<'a> Checker<'a, '_> {
     }
 
     /// For `root.field` on a root whose fields are declared, checks `field` is one of them.
-    fn check_field(
-        &self,
-        operand: &Expr,
-        field: &str,
-        field_span: Span,
-    ) -> Result<(), CompileError> {
+    fn check_field(&self, operand: &Expr, field: &str, field_span: Span) -> Res<()> {
         let Kind::Var(Base::Root(index)) = operand.kind else {
             return Ok(());
         };
@@ -506,9 +515,20 @@ impl<'a> Checker<'a, '_> {
             end: span.end,
             indexed,
         };
+        // A path reads the roots, so it never folds.
         let kind = match operand.kind {
-            Kind::Var(base) => Kind::Path(base, Steps::One(step)),
-            Kind::Path(base, steps) => Kind::Path(base, steps.then(step)),
+            Kind::Var(base) => {
+                return Expr {
+                    kind: Kind::Path(base, Steps::One(step)),
+                    span,
+                };
+            }
+            Kind::Path(base, steps) => {
+                return Expr {
+                    kind: Kind::Path(base, steps.then(step)),
+                    span,
+                };
+            }
             other => {
                 let operand = Expr {
                     kind: other,
@@ -528,14 +548,7 @@ impl<'a> Checker<'a, '_> {
         self.fold(Expr { kind, span })
     }
 
-    fn arity_error(
-        &self,
-        shown: &str,
-        min: usize,
-        max: usize,
-        got: usize,
-        span: Span,
-    ) -> CompileError {
+    fn arity_error(&self, shown: &str, min: usize, max: usize, got: usize, span: Span) -> Error {
         let expected = if min == max {
             format!("{min} argument{}", if min == 1 { "" } else { "s" })
         } else if max == usize::MAX {
@@ -554,7 +567,7 @@ impl<'a> Checker<'a, '_> {
         name_span: Span,
         args: Children,
         span: Span,
-    ) -> Result<Expr, CompileError> {
+    ) -> Res<Expr> {
         let args = self.tree.children(args);
         let Some(target) = target else {
             return self.global_call(name, name_span, args, span);
@@ -619,7 +632,7 @@ impl<'a> Checker<'a, '_> {
         name_span: Span,
         args: &[NodeId],
         span: Span,
-    ) -> Result<Expr, CompileError> {
+    ) -> Res<Expr> {
         if name == "has" {
             return self.has(args, span);
         }
@@ -655,13 +668,7 @@ impl<'a> Checker<'a, '_> {
     }
 
     #[inline(never)]
-    fn math_call(
-        &mut self,
-        name: &str,
-        name_span: Span,
-        args: &[NodeId],
-        span: Span,
-    ) -> Result<Expr, CompileError> {
+    fn math_call(&mut self, name: &str, name_span: Span, args: &[NodeId], span: Span) -> Res<Expr> {
         let Some(sig) = SIGS
             .iter()
             .find(|s| s.name == name && s.style == Style::Math)
@@ -701,12 +708,7 @@ impl<'a> Checker<'a, '_> {
         self.finish_call(sig.func, lowered, span)
     }
 
-    fn finish_call(
-        &self,
-        func: Func,
-        mut args: Vec<Expr>,
-        span: Span,
-    ) -> Result<Expr, CompileError> {
+    fn finish_call(&self, func: Func, mut args: Vec<Expr>, span: Span) -> Res<Expr> {
         if func == Func::Matches
             && args.len() == 2
             && let Some(Expr {
@@ -744,7 +746,7 @@ impl<'a> Checker<'a, '_> {
 
     /// `has(a.b.c)`: whether the map `a.b` has the key `c`.
     #[inline(never)]
-    fn has(&mut self, args: &[NodeId], span: Span) -> Result<Expr, CompileError> {
+    fn has(&mut self, args: &[NodeId], span: Span) -> Res<Expr> {
         let usage = || {
             cerr(
                 "`has` takes one field selection".into(),
@@ -781,7 +783,7 @@ impl<'a> Checker<'a, '_> {
         name: &str,
         args: &[NodeId],
         span: Span,
-    ) -> Result<Expr, CompileError> {
+    ) -> Res<Expr> {
         let kind = match name {
             "all" => LoopKind::All,
             "exists" => LoopKind::Exists,
@@ -839,7 +841,7 @@ impl<'a> Checker<'a, '_> {
     }
 
     /// Lowers each of `ids`, in order.
-    fn lower_all(&mut self, ids: &[NodeId]) -> Result<Vec<Expr>, CompileError> {
+    fn lower_all(&mut self, ids: &[NodeId]) -> Res<Vec<Expr>> {
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(self.lower(*id)?);
@@ -849,26 +851,14 @@ impl<'a> Checker<'a, '_> {
 
     /// Evaluates a node whose operands are all constants, when that succeeds; a node that
     /// fails is kept, so the error surfaces at evaluation (where `false && 1/0 == 1` absorbs it).
+    #[inline]
     fn fold(&self, e: Expr) -> Expr {
-        let foldable = match &e.kind {
-            Kind::Const(_) | Kind::Var(_) | Kind::Path(..) | Kind::Loop(_) => false,
-            Kind::Select(a, _)
-            | Kind::Has(a, _)
-            | Kind::Not(a)
-            | Kind::Neg(a)
-            | Kind::Matches(a, _) => is_const(a),
-            Kind::CmpConst(_, a, _) => is_const(a),
-            Kind::Index(p) | Kind::And(p) | Kind::Or(p) | Kind::Binary(_, p) => {
-                p.iter().all(is_const)
-            }
-            Kind::Cond(a, b, c) => is_const(a) && is_const(b) && is_const(c),
-            Kind::List(items) => items.iter().all(is_const),
-            Kind::Map(entries) => entries.iter().all(|(k, v)| is_const(k) && is_const(v)),
-            Kind::Call(_, args) => args.iter().all(is_const),
-        };
-        if !foldable {
-            return e;
-        }
+        if foldable(&e) { self.fold_now(e) } else { e }
+    }
+
+    /// [`Checker::fold`] of a node whose operands are all constants.
+    #[inline(never)]
+    fn fold_now(&self, e: Expr) -> Expr {
         let steps = Cell::new(0);
         let cx = Cx {
             roots: &[],

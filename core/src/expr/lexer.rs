@@ -150,12 +150,16 @@ pub(crate) const RESERVED: &[&str] = &[
     "while",
 ];
 
-fn err(message: impl Into<String>, start: usize, end: usize) -> CompileError {
-    CompileError {
+/// Errors travel boxed, so that the many small results of the scan are one word.
+type Error = Box<CompileError>;
+
+#[cold]
+fn err(message: impl Into<String>, start: usize, end: usize) -> Error {
+    Box::new(CompileError {
         message: message.into(),
         span: start..end,
         help: None,
-    }
+    })
 }
 
 /// Splits `src` into tokens, ending with [`Tok::Eof`], into `out` (emptied first), whose
@@ -171,7 +175,7 @@ pub(crate) fn lex<'s>(src: &'s str, mut out: Vec<Token<'s>>) -> Result<Lexed<'s>
         out,
         strings: Vec::new(),
     };
-    lexer.run()?;
+    lexer.run().map_err(|e| *e)?;
     Ok(Lexed {
         tokens: lexer.out,
         strings: lexer.strings,
@@ -206,7 +210,7 @@ impl<'s> Lexer<'s> {
         self.out.last().is_some_and(|t| t.tok.ends_operand())
     }
 
-    fn run(&mut self) -> Result<(), CompileError> {
+    fn run(&mut self) -> Result<(), Error> {
         loop {
             self.skip_trivia();
             let start = self.pos;
@@ -258,12 +262,11 @@ impl<'s> Lexer<'s> {
 
     fn ident(&mut self) {
         let start = self.pos;
-        while self
-            .peek()
-            .is_some_and(|c| c == b'_' || c.is_ascii_alphanumeric())
-        {
-            self.pos += 1;
-        }
+        let rest = self.bytes.get(start..).unwrap_or_default();
+        self.pos += rest
+            .iter()
+            .position(|&c| c != b'_' && !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
         let word = self.src.get(start..self.pos).unwrap_or_default();
         let tok = match word {
             "true" => Tok::True,
@@ -275,7 +278,7 @@ impl<'s> Lexer<'s> {
         self.push(tok, start);
     }
 
-    fn punct(&mut self, start: usize, c: u8) -> Result<(), CompileError> {
+    fn punct(&mut self, start: usize, c: u8) -> Result<(), Error> {
         let next = self.peek_at(1);
         let (tok, len) = match (c, next) {
             (b'&', Some(b'&')) => (Tok::AndAnd, 2),
@@ -303,25 +306,25 @@ impl<'s> Lexer<'s> {
             (b'/', _) => (Tok::Slash, 1),
             (b'%', _) => (Tok::Percent, 1),
             (b'=', _) => {
-                return Err(CompileError {
+                return Err(Box::new(CompileError {
                     message: "unexpected `=`".into(),
                     span: start..start + 1,
                     help: Some("use `==` to compare".into()),
-                });
+                }));
             }
             (b'&', _) => {
-                return Err(CompileError {
+                return Err(Box::new(CompileError {
                     message: "unexpected `&`".into(),
                     span: start..start + 1,
                     help: Some("use `&&` for logical and".into()),
-                });
+                }));
             }
             (b'|', _) => {
-                return Err(CompileError {
+                return Err(Box::new(CompileError {
                     message: "unexpected `|`".into(),
                     span: start..start + 1,
                     help: Some("use `||` for logical or".into()),
-                });
+                }));
             }
             _ => {
                 let ch = self
@@ -347,7 +350,17 @@ impl<'s> Lexer<'s> {
         }
     }
 
-    fn number(&mut self) -> Result<(), CompileError> {
+    /// Skips decimal digits, returning their value (`None` past `u64::MAX`).
+    fn decimal(&mut self) -> Option<u64> {
+        let mut value = Some(0u64);
+        while let Some(d) = self.peek().filter(u8::is_ascii_digit) {
+            value = value.and_then(|n| n.checked_mul(10)?.checked_add(u64::from(d - b'0')));
+            self.pos += 1;
+        }
+        value
+    }
+
+    fn number(&mut self) -> Result<(), Error> {
         let start = self.pos;
         if self.peek() == Some(b'0') && matches!(self.peek_at(1), Some(b'x' | b'X')) {
             self.pos += 2;
@@ -368,7 +381,7 @@ impl<'s> Lexer<'s> {
             self.push(Tok::Int(value), start);
             return Ok(());
         }
-        self.digits(10);
+        let integer = self.decimal();
         let mut is_double = false;
         if self.peek() == Some(b'.') && self.peek_at(1).is_some_and(|c| c.is_ascii_digit()) {
             is_double = true;
@@ -393,7 +406,7 @@ impl<'s> Lexer<'s> {
             self.suffix(start)?;
             self.push(Tok::Double(value), start);
         } else {
-            let value: u64 = text.parse().map_err(|_| {
+            let value: u64 = integer.ok_or_else(|| {
                 err(
                     format!("integer literal `{text}` is out of range"),
                     start,
@@ -411,18 +424,18 @@ impl<'s> Lexer<'s> {
     }
 
     /// Rejects `1u` (unsigned) and letters glued to a number (`12abc`).
-    fn suffix(&mut self, start: usize) -> Result<(), CompileError> {
+    fn suffix(&mut self, start: usize) -> Result<(), Error> {
         match self.peek() {
             Some(b'u' | b'U')
                 if !self
                     .peek_at(1)
                     .is_some_and(|c| c == b'_' || c.is_ascii_alphanumeric()) =>
             {
-                Err(CompileError {
+                Err(Box::new(CompileError {
                     message: "unsigned integer literals are not supported".into(),
                     span: start..self.pos + 1,
                     help: Some("write the number without the `u` suffix".into()),
-                })
+                }))
             }
             Some(c) if c == b'_' || c.is_ascii_alphabetic() => {
                 let mut end = self.pos;
@@ -446,7 +459,7 @@ impl<'s> Lexer<'s> {
         }
     }
 
-    fn string(&mut self, start: usize, raw: bool) -> Result<(), CompileError> {
+    fn string(&mut self, start: usize, raw: bool) -> Result<(), Error> {
         let quote = self.peek().unwrap_or(b'"');
         let triple = self.peek_at(1) == Some(quote) && self.peek_at(2) == Some(quote);
         self.pos += if triple { 3 } else { 1 };
@@ -456,8 +469,14 @@ impl<'s> Lexer<'s> {
         let mut run = self.pos;
         let mut out: Option<String> = None;
         let end = loop {
+            // Ordinary bytes in one scan; the loop below steps through the special ones.
+            let rest = self.bytes.get(self.pos..).unwrap_or_default();
+            self.pos += rest
+                .iter()
+                .position(|&c| c == quote || c == b'\\' || c == b'\n' || c == b'\r')
+                .unwrap_or(rest.len());
             let Some(c) = self.peek() else {
-                return Err(CompileError {
+                return Err(Box::new(CompileError {
                     message: "unterminated string".into(),
                     span: start..self.pos,
                     help: Some(format!(
@@ -468,7 +487,7 @@ impl<'s> Lexer<'s> {
                             (quote as char).to_string()
                         }
                     )),
-                });
+                }));
             };
             if c == quote {
                 if !triple {
@@ -481,13 +500,13 @@ impl<'s> Lexer<'s> {
                 }
             }
             if !triple && (c == b'\n' || c == b'\r') {
-                return Err(CompileError {
+                return Err(Box::new(CompileError {
                     message: "unterminated string".into(),
                     span: start..self.pos,
                     help: Some(
                         "use a triple-quoted string (`'''...'''`) for text on several lines".into(),
                     ),
-                });
+                }));
             }
             if c == b'\\' && !raw {
                 let decoded = out.get_or_insert_with(String::new);
@@ -513,7 +532,7 @@ impl<'s> Lexer<'s> {
         Ok(())
     }
 
-    fn escape(&mut self, out: &mut String) -> Result<(), CompileError> {
+    fn escape(&mut self, out: &mut String) -> Result<(), Error> {
         let start = self.pos;
         self.pos += 1;
         let Some(c) = self.peek() else {
@@ -609,7 +628,7 @@ impl<'s> Lexer<'s> {
         }
     }
 
-    fn hex_digits(&mut self, start: usize, n: usize) -> Result<u32, CompileError> {
+    fn hex_digits(&mut self, start: usize, n: usize) -> Result<u32, Error> {
         let digits_start = self.pos;
         for _ in 0..n {
             if !self.peek().is_some_and(|c| c.is_ascii_hexdigit()) {

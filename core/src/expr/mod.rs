@@ -32,6 +32,7 @@ use crate::value::{Str, Value};
 
 mod check;
 mod eval;
+mod fast;
 mod funcs;
 mod lexer;
 mod parser;
@@ -258,20 +259,34 @@ impl Interner {
     }
 
     /// `text` as a shared string: the copy an earlier call made, if there was one.
+    #[inline]
     pub(crate) fn share(&mut self, text: &str) -> Str {
+        let hash = text_hash(text);
+        // An empty table has no slot at any index: the first text goes to `insert`.
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut at = hash as usize & mask;
+        // The table is never full, so the probe ends at a free slot if not at the text.
+        while let Some((kept_hash, Some(kept))) = self.slots.get(at) {
+            if *kept_hash == hash && same_text(kept, text) {
+                return Str::clone(kept);
+            }
+            at = (at + 1) & mask;
+        }
+        self.insert(text, hash)
+    }
+
+    /// A new copy of `text`, kept for the next call (a text not in the table).
+    #[cold]
+    #[inline(never)]
+    fn insert(&mut self, text: &str, hash: u64) -> Str {
         if self.len * 4 >= self.slots.len() * 3 {
             self.grow();
         }
-        let hash = text_hash(text);
         let mask = self.slots.len() - 1;
         let mut at = hash as usize & mask;
         loop {
             match self.slots.get_mut(at) {
-                Some((kept_hash, Some(kept))) => {
-                    if *kept_hash == hash && same_text(kept, text) {
-                        return Str::clone(kept);
-                    }
-                }
+                Some((_, Some(_))) => {}
                 Some(free) => {
                     let kept = Str::from(text);
                     *free = (hash, Some(Str::clone(&kept)));
@@ -333,6 +348,7 @@ impl Session {
     }
 
     /// `text` as a shared string: the copy an earlier call made, if there was one.
+    #[inline]
     pub(crate) fn share(&mut self, text: &str) -> Str {
         match &mut self.strings {
             Some(strings) => strings.share(text),
@@ -345,7 +361,11 @@ impl Session {
     fn root_names(&mut self, scope: &Scope) -> Arc<[Str]> {
         if let Some(names) = &self.root_names
             && names.len() == scope.roots.len()
-            && names.iter().zip(&scope.roots).all(|(n, r)| n == &r.name)
+            // A policy's scopes share their names, so comparing pointers usually settles it.
+            && names
+                .iter()
+                .zip(&scope.roots)
+                .all(|(n, r)| Arc::ptr_eq(n, &r.name) || n == &r.name)
         {
             return Arc::clone(names);
         }
@@ -361,6 +381,18 @@ impl Session {
         scope: &Scope,
         limits: &Limits,
     ) -> Result<Program, CompileError> {
+        self.compile_with(source, scope, limits, true)
+    }
+
+    /// [`Session::compile`]; `fast` lets the commonest shape of condition skip the syntax tree
+    /// (`fast.rs`; tests turn it off to compare).
+    fn compile_with(
+        &mut self,
+        source: &str,
+        scope: &Scope,
+        limits: &Limits,
+        fast: bool,
+    ) -> Result<Program, CompileError> {
         let max_len = limits.max_source_len.min(u32::MAX as usize);
         if source.len() > max_len {
             return Err(CompileError {
@@ -375,6 +407,18 @@ impl Session {
         }
         let lexed = lexer::lex(source, parser::recycle(std::mem::take(&mut self.tokens)))?;
         let max_depth = limits.max_depth.min(MAX_DEPTH_CEILING) as u32;
+        if fast
+            && let Some(expr) = fast::lower(
+                &lexed.tokens,
+                &lexed.strings,
+                scope,
+                self,
+                (max_depth as usize).min(limits.max_nodes),
+            )
+        {
+            self.tokens = parser::recycle(lexed.tokens);
+            return Ok(self.program(source, expr, scope, limits));
+        }
         let spare = std::mem::take(&mut self.spare);
         let parsed = parser::parse(
             &lexed.tokens,
@@ -395,16 +439,26 @@ impl Session {
             locals: Vec::new(),
             session: self,
         };
-        let expr = checker.lower(root);
+        let expr = checker.lower(root).map_err(|e| *e);
         self.spare = tree.into_spare();
-        Ok(Program {
+        Ok(self.program(source, expr?, scope, limits))
+    }
+
+    fn program(
+        &mut self,
+        source: &str,
+        expr: eval::Expr,
+        scope: &Scope,
+        limits: &Limits,
+    ) -> Program {
+        Program {
             source: Str::from(source),
             inner: Arc::new(Inner {
-                expr: expr?,
+                expr,
                 root_names: self.root_names(scope),
                 max_steps: limits.max_steps,
             }),
-        })
+        }
     }
 }
 

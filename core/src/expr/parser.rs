@@ -297,6 +297,12 @@ impl<'s> Parser<'_, 's> {
         self.tokens.get(self.pos + 1).map_or(&Tok::Eof, |t| &t.tok)
     }
 
+    /// Whether the token at the cursor is `tok`, a punctuation token (one without a payload,
+    /// so comparing the kinds is comparing the tokens).
+    fn at(&self, tok: &Tok<'_>) -> bool {
+        std::mem::discriminant(self.peek_tok()) == std::mem::discriminant(tok)
+    }
+
     fn bump(&mut self) -> Token<'s> {
         let tok = *self.peek();
         if self.pos < self.tokens.len() {
@@ -306,7 +312,7 @@ impl<'s> Parser<'_, 's> {
     }
 
     fn eat(&mut self, tok: &Tok<'_>) -> bool {
-        if self.peek_tok() == tok {
+        if self.at(tok) {
             self.pos += 1;
             true
         } else {
@@ -316,7 +322,7 @@ impl<'s> Parser<'_, 's> {
 
     /// Consumes `tok` or fails with "unexpected X, expected `what`".
     fn expect_span(&mut self, tok: &Tok<'_>, what: &str) -> Result<Span, Error> {
-        if self.peek_tok() == tok {
+        if self.at(tok) {
             let span = self.peek().span;
             self.pos += 1;
             Ok(span)
@@ -408,7 +414,7 @@ impl<'s> Parser<'_, 's> {
 
     fn conditional(&mut self) -> Result<Built, Error> {
         let cond = self.binary(0)?;
-        if self.peek_tok() != &Tok::Question {
+        if !matches!(self.peek_tok(), Tok::Question) {
             return Ok(cond);
         }
         self.conditional_rest(cond)
@@ -537,7 +543,7 @@ impl<'s> Parser<'_, 's> {
     fn member_dot(&mut self, operand: Built) -> Result<Built, Error> {
         self.pos += 1;
         let (field, field_span) = self.ident("a field or method name after `.`")?;
-        if self.peek_tok() == &Tok::LParen {
+        if matches!(self.peek_tok(), Tok::LParen) {
             let (args, close, depth) = self.args()?;
             let kind = AstKind::Call {
                 target: Some(operand.id),
@@ -624,7 +630,7 @@ impl<'s> Parser<'_, 's> {
     }
 
     fn close(&mut self, tok: &Tok<'_>) -> Option<Span> {
-        if self.peek_tok() == tok {
+        if self.at(tok) {
             let span = self.peek().span;
             self.pos += 1;
             Some(span)
@@ -705,7 +711,7 @@ impl<'s> Parser<'_, 's> {
             "a name"
         })?;
         let span = start.to(name_span);
-        if self.peek_tok() == &Tok::LParen {
+        if matches!(self.peek_tok(), Tok::LParen) {
             return self.global_call(name, span, name_span);
         }
         self.node(AstKind::Ident { name, leading_dot }, span, 0)

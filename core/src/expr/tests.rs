@@ -972,3 +972,119 @@ fn the_interner_keeps_one_copy_of_each_text() {
     assert_eq!(&*strings.share("a\0"), "a\0");
     assert_eq!(&*strings.share("a"), "a");
 }
+
+/// The fast path (`fast.rs`) builds exactly the tree the parser and checker build, and leaves
+/// every text it does not take, errors and limits included, to them: compared on generated
+/// conditions, most of them near the shape it takes.
+#[test]
+fn the_fast_path_builds_what_the_full_path_builds() {
+    const ROOTS: &[&str] = &["input", "params", "nope", ".input", "true", "in", "input "];
+    const FIELDS: &[&str] = &[
+        "mode",
+        "threshold",
+        "names",
+        "treshold",
+        "type",
+        "amount",
+        "in",
+        "null",
+        "size()",
+        "a",
+        "[\"k\"]",
+        " mode",
+    ];
+    const OPS: &[&str] = &["==", "!=", "<", "<=", ">", ">=", "in", "+", "=", " == "];
+    const LITERALS: &[&str] = &[
+        "\"t7\"",
+        "359",
+        "1",
+        "0",
+        "-5",
+        "359",
+        "9223372036854775807",
+        "9223372036854775808",
+        "18446744073709551616",
+        "2.5",
+        "1e3",
+        "'x'",
+        "\"a\\tb\"",
+        "r\"\\d\"",
+        "\"\"",
+        "true",
+        "false",
+        "null",
+        "[1]",
+        "input.mode",
+        "1u",
+        "(1)",
+    ];
+    const JOINERS: &[&str] = &[" && ", " || ", " ? 1 : 2", ")", "", "&&", " && (", " + 1"];
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let pick = |next: &mut dyn FnMut(usize) -> usize, from: &[&'static str]| {
+        // Mostly the first few (the shape the fast path takes), sometimes anything.
+        if next(4) == 0 {
+            from[next(from.len())]
+        } else {
+            from[next(from.len().min(2))]
+        }
+    };
+    let scope = scope();
+    let limits = [
+        Limits::default(),
+        Limits {
+            max_depth: 4,
+            ..Limits::default()
+        },
+        Limits {
+            max_nodes: 6,
+            ..Limits::default()
+        },
+    ];
+    let mut fast = Session::new(16);
+    let mut full = Session::new(16);
+    let mut taken = 0;
+    for case in 0..20_000 {
+        let mut src = String::new();
+        for clause in 0..1 + next(4) {
+            if clause > 0 {
+                src += pick(&mut next, JOINERS);
+            }
+            src += pick(&mut next, ROOTS);
+            for _ in 0..next(4) {
+                src += ".";
+                src += pick(&mut next, FIELDS);
+            }
+            src += pick(&mut next, OPS);
+            src += pick(&mut next, LITERALS);
+        }
+        let limits = &limits[case % limits.len()];
+        let lexed = lexer::lex(&src, Vec::new());
+        if let Ok(lexed) = &lexed
+            && fast::lower(&lexed.tokens, &lexed.strings, &scope, &mut fast, usize::MAX).is_some()
+        {
+            taken += 1;
+        }
+        match (
+            fast.compile_with(&src, &scope, limits, true),
+            full.compile_with(&src, &scope, limits, false),
+        ) {
+            (Ok(a), Ok(b)) => {
+                assert_eq!(a.source(), b.source());
+                assert_eq!(
+                    format!("{:?}", a.inner.expr),
+                    format!("{:?}", b.inner.expr),
+                    "{src}"
+                );
+            }
+            (Err(a), Err(b)) => assert_eq!(a, b, "{src}"),
+            (a, b) => panic!("{src}: fast {a:?}, full {b:?}"),
+        }
+    }
+    assert!(taken > 2_000, "the fast path took only {taken} texts");
+}
