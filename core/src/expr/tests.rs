@@ -1019,13 +1019,8 @@ fn the_fast_path_builds_what_the_full_path_builds() {
         "(1)",
     ];
     const JOINERS: &[&str] = &[" && ", " || ", " ? 1 : 2", ")", "", "&&", " && (", " + 1"];
-    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-    let mut next = move |n: usize| {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        (seed % n as u64) as usize
-    };
+    let mut rng = crate::source::test_rng::Rng(0x2545_f491_4f6c_dd1d);
+    let mut next = move |n: usize| rng.below(n);
     let pick = |next: &mut dyn FnMut(usize) -> usize, from: &[&'static str]| {
         // Mostly the first few (the shape the fast path takes), sometimes anything.
         if next(4) == 0 {

@@ -1328,13 +1328,8 @@ mod tests {
             "\"2345678",
         ];
         // A small deterministic generator, so failures reproduce.
-        let mut state = 0x2545_f491_4f6c_dd1du64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut rng = crate::source::test_rng::Rng(0x2545_f491_4f6c_dd1d);
+        let mut next = move |n: usize| rng.below(n);
         let mut value = |next: &mut dyn FnMut(usize) -> usize, depth: usize| -> Value {
             let mut v = Value::Null;
             for _ in 0..=depth {

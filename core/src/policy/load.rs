@@ -354,13 +354,8 @@ mod tests {
             f64::MAX,
             333_333_333.333_333_3,
         ];
-        let mut state = 0x853c_49e6_748f_ea9bu64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut rng = crate::source::test_rng::Rng(0x853c_49e6_748f_ea9b);
+        let mut next = move |n: usize| rng.below(n);
         for round in 0..200 {
             let mut doc = PolicyDocument {
                 govgate: 1,

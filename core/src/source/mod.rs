@@ -327,7 +327,7 @@ pub fn parse_one(file: &str, text: &str, format: Format) -> Result<Document, Dia
 }
 
 #[cfg(test)]
-mod test_rng;
+pub(crate) mod test_rng;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
