@@ -54,13 +54,12 @@ pub(crate) enum Steps {
 impl Steps {
     /// The steps of `steps`, in order.
     pub(crate) fn from_vec(mut steps: Vec<Step>) -> Steps {
-        match (steps.len(), steps.pop()) {
-            (1, Some(one)) => Steps::One(one),
-            (_, last) => {
-                steps.extend(last);
-                Steps::Many(steps.into_boxed_slice())
-            }
+        if steps.len() == 1
+            && let Some(one) = steps.pop()
+        {
+            return Steps::One(one);
         }
+        Steps::Many(steps.into_boxed_slice())
     }
 
     /// These steps followed by `step`.
