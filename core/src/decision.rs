@@ -260,7 +260,7 @@ pub struct TriggerResult {
 pub struct RuleResult {
     /// The rule id (`None` for the default verdict).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub id: Option<Str>,
+    pub id: Option<crate::policy::document::Text>,
     /// The verdict.
     pub verdict: Str,
     /// The outcome the verdict maps to.

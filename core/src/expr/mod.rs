@@ -381,7 +381,21 @@ impl Session {
         scope: &Scope,
         limits: &Limits,
     ) -> Result<Program, CompileError> {
-        self.compile_with(source, scope, limits, true)
+        self.compile_with(source, None, scope, limits, true)
+    }
+
+    /// [`Session::compile`] of a text the program may keep as its own `source` (a shared
+    /// pointer when the text is longer than an inline one) instead of a copy.
+    pub(crate) fn compile_text(
+        &mut self,
+        source: &crate::policy::document::Text,
+        scope: &Scope,
+        limits: &Limits,
+    ) -> Result<Program, CompileError> {
+        let kept = source
+            .is_heap_allocated()
+            .then(|| Str::from(source.clone()));
+        self.compile_with(source, kept, scope, limits, true)
     }
 
     /// [`Session::compile`]; `fast` lets the commonest shape of condition skip the syntax tree
@@ -389,6 +403,7 @@ impl Session {
     fn compile_with(
         &mut self,
         source: &str,
+        kept: Option<Str>,
         scope: &Scope,
         limits: &Limits,
         fast: bool,
@@ -417,7 +432,7 @@ impl Session {
             )
         {
             self.tokens = parser::recycle(lexed.tokens);
-            return Ok(self.program(source, expr, scope, limits));
+            return Ok(self.program(source, kept, expr, scope, limits));
         }
         let spare = std::mem::take(&mut self.spare);
         let parsed = parser::parse(
@@ -441,18 +456,19 @@ impl Session {
         };
         let expr = checker.lower(root).map_err(|e| *e);
         self.spare = tree.into_spare();
-        Ok(self.program(source, expr?, scope, limits))
+        Ok(self.program(source, kept, expr?, scope, limits))
     }
 
     fn program(
         &mut self,
         source: &str,
+        kept: Option<Str>,
         expr: eval::Expr,
         scope: &Scope,
         limits: &Limits,
     ) -> Program {
         Program {
-            source: Str::from(source),
+            source: kept.unwrap_or_else(|| Str::from(source)),
             inner: Arc::new(Inner {
                 expr,
                 root_names: self.root_names(scope),

@@ -1066,8 +1066,8 @@ fn the_fast_path_builds_what_the_full_path_builds() {
             taken += 1;
         }
         match (
-            fast.compile_with(&src, &scope, limits, true),
-            full.compile_with(&src, &scope, limits, false),
+            fast.compile_with(&src, None, &scope, limits, true),
+            full.compile_with(&src, None, &scope, limits, false),
         ) {
             (Ok(a), Ok(b)) => {
                 assert_eq!(a.source(), b.source());

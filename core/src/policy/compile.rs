@@ -153,7 +153,7 @@ pub(crate) struct MessageRuleC {
     pub each: Option<Program>,
     pub when: Program,
     pub message: Template,
-    pub on: Vec<String>,
+    pub on: Vec<Text>,
 }
 
 #[derive(Clone, Debug)]
@@ -188,7 +188,7 @@ pub(crate) struct RulesByType {
 impl RulesByType {
     /// Indexes compiled rules by the `on` list of each (`rule_types`, beside the rules);
     /// also returns the unkeyed rules, for action types no rule names.
-    fn build(rule_types: &[&[String]], session: &mut expr::Session) -> (RulesByType, Vec<usize>) {
+    fn build(rule_types: &[&[Text]], session: &mut expr::Session) -> (RulesByType, Vec<usize>) {
         // Each distinct type gets a number in order of first appearance; `last` is the last
         // rule counted for it (a rule may name a type twice).
         let named: usize = rule_types.iter().map(|on| on.len()).sum();
@@ -386,6 +386,23 @@ impl Compiler {
         scope: &Scope,
     ) -> Option<Program> {
         match self.session.compile(source, scope, &self.limits) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.expr_issue(&path(), e);
+                None
+            }
+        }
+    }
+
+    /// A rule's condition: like [`Compiler::program_in_at`], the program sharing the
+    /// document's text.
+    fn condition_at(
+        &mut self,
+        path: impl FnOnce() -> String,
+        source: &Text,
+        scope: &Scope,
+    ) -> Option<Program> {
+        match self.session.compile_text(source, scope, &self.limits) {
             Ok(p) => Some(p),
             Err(e) => {
                 self.expr_issue(&path(), e);
@@ -970,7 +987,7 @@ impl CompiledPolicy {
         };
         let mut rules = Vec::with_capacity(doc.rules.len());
         // The action types of each compiled rule, beside `rules`.
-        let mut rule_types: Vec<&[String]> = Vec::with_capacity(doc.rules.len());
+        let mut rule_types: Vec<&[Text]> = Vec::with_capacity(doc.rules.len());
         let mut rule_ids: HashSet<&str, NameBuild> =
             HashSet::with_capacity_and_hasher(doc.rules.len(), NameBuild::default());
         for (i, r) in doc.rules.iter().enumerate() {
@@ -978,8 +995,8 @@ impl CompiledPolicy {
             if !rule_ids.insert(r.id.as_str()) {
                 c.issue(at("id"), format!("duplicate rule id `{}`", r.id), None);
             }
-            let when = c.program_at(|| at("when"), &r.when);
             let scope = std::rc::Rc::clone(&c.base_scope);
+            let when = c.condition_at(|| at("when"), &r.when, &scope);
             let message = match &r.message {
                 Some(m) => c.template_at(|| at("message"), m, &scope),
                 None => None,
@@ -1007,7 +1024,7 @@ impl CompiledPolicy {
                 _ => (false, None),
             };
             let result = Arc::new(crate::decision::RuleResult {
-                id: Some(Str::from(r.id.as_str())),
+                id: Some(r.id.clone()),
                 verdict: c.session.share(&r.verdict),
                 outcome,
                 reason_code: c.session.share(&r.reason_code),
@@ -1515,7 +1532,7 @@ fn compile_message_rules(
             }
         };
         let scope = own_scope.as_ref().unwrap_or(&base_scope);
-        let when = c.program_in_at(|| at("when"), &r.when, scope);
+        let when = c.condition_at(|| at("when"), &r.when, scope);
         let message = c.template_at(|| at("message"), &r.message, scope);
         if let (Some(when), Some(message)) = (when, message) {
             if r.each.is_some() && each.is_none() {

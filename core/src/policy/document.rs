@@ -9,6 +9,11 @@ use serde::{Deserialize, Serialize};
 
 use crate::value::Value;
 
+/// A text of the document that the compiled policy keeps: up to 23 bytes inline (rule ids,
+/// verdicts, action types), longer ones (conditions) behind a shared pointer, so compiling
+/// shares them instead of copying.
+pub use smol_str::SmolStr as Text;
+
 /// The format version this engine reads.
 pub const FORMAT_VERSION: u32 = 1;
 
@@ -547,17 +552,17 @@ pub struct AssignmentSpec {
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
     /// Identifier, unique in the policy.
-    pub id: String,
+    pub id: Text,
     /// Action types the rule applies to (`input.type`); all when omitted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub on: Vec<String>,
+    pub on: Vec<Text>,
     /// The condition.
-    pub when: String,
+    pub when: Text,
     /// The verdict (from `verdicts`, or auto/approval/block).
-    pub verdict: String,
+    pub verdict: Text,
     /// Short code recorded when the rule matches.
     #[serde(default)]
-    pub reason_code: String,
+    pub reason_code: Text,
     /// Explanation; `{expr}` placeholders interpolate.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -587,7 +592,7 @@ pub struct DefaultVerdict {
 #[serde(deny_unknown_fields)]
 pub struct MessageRuleSpec {
     /// Identifier, unique in the policy; exceptions name it.
-    pub id: String,
+    pub id: Text,
     /// Evaluate once per item of this list (or key of this map), bound to `as`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub each: Option<String>,
@@ -595,12 +600,12 @@ pub struct MessageRuleSpec {
     #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
     pub bind: Option<String>,
     /// The condition; over a missing field it is undefined and the rule does not fire.
-    pub when: String,
+    pub when: Text,
     /// The message; `{expr}` and `{expr:.2}` placeholders interpolate.
     pub message: String,
     /// Action types the rule applies to (`input.type`); all when omitted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub on: Vec<String>,
+    pub on: Vec<Text>,
 }
 
 /// A waiver of a named rule.

@@ -315,6 +315,7 @@ mod tests {
     fn digest_of_generated_documents_matches_definition() {
         use super::super::document::{
             AutonomySpec, LevelSpec, Outcome, ParameterSpec, ParameterType, RuleSpec, TestCaseSpec,
+            Text,
         };
         use std::collections::BTreeMap;
 
@@ -390,13 +391,13 @@ mod tests {
             }
             for i in 0..next(6) {
                 doc.rules.push(RuleSpec {
-                    id: format!("r{i}{}", names[next(names.len())]),
+                    id: format!("r{i}{}", names[next(names.len())]).into(),
                     on: (0..next(3))
-                        .map(|_| texts[next(texts.len())].to_owned())
+                        .map(|_| Text::from(texts[next(texts.len())]))
                         .collect(),
-                    when: texts[next(texts.len())].to_owned(),
-                    verdict: names[next(names.len())].to_owned(),
-                    reason_code: texts[next(texts.len())].to_owned(),
+                    when: texts[next(texts.len())].into(),
+                    verdict: names[next(names.len())].into(),
+                    reason_code: texts[next(texts.len())].into(),
                     message: (next(2) == 0).then(|| texts[next(texts.len())].to_owned()),
                     unless_flag: (next(3) == 0).then(|| texts[next(texts.len())].to_owned()),
                     approval: None,
