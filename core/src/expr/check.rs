@@ -167,7 +167,7 @@ fn is_const(e: &Expr) -> bool {
 /// Whether `e` is an operation on constants only (which [`Checker::fold`] evaluates).
 fn foldable(e: &Expr) -> bool {
     match &e.kind {
-        Kind::Const(_) | Kind::Var(_) | Kind::Path(..) | Kind::Loop(_) => false,
+        Kind::Const(_) | Kind::Var(_) | Kind::Path(..) | Kind::AllCmp(_) | Kind::Loop(_) => false,
         Kind::Select(a, _)
         | Kind::Has(a, _)
         | Kind::Not(a)

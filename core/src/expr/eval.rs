@@ -107,10 +107,116 @@ pub(crate) enum Kind {
     Binary(BinOp, Pair),
     /// A comparison against a constant, the most common shape in policies.
     CmpConst(BinOp, Box<Expr>, Value),
+    /// Two or more comparisons of static paths with constants joined by `&&`
+    /// (`input.type == "t7" && input.amount > 359`), the commonest whole condition, in one
+    /// allocation. It evaluates exactly as the tree of `And` and `CmpConst` nodes it replaces.
+    AllCmp(Box<[PathCmp]>),
     Call(Func, Box<[Expr]>),
     /// `s.matches(re)` with the pattern compiled ahead of time.
     Matches(Box<Expr>, Arc<regex_lite::Regex>),
     Loop(Box<Loop>),
+}
+
+/// One comparison of [`Kind::AllCmp`]: `base.steps <op> value`.
+#[derive(Clone, Debug)]
+pub(crate) struct PathCmp {
+    pub(crate) op: BinOp,
+    pub(crate) base: Base,
+    pub(crate) steps: Steps,
+    pub(crate) value: Value,
+    /// Where the path is written.
+    pub(crate) path_span: Span,
+    /// Where the whole comparison is written.
+    pub(crate) span: Span,
+}
+
+impl PathCmp {
+    /// The comparison as a node of its own.
+    pub(crate) fn into_expr(self) -> Expr {
+        Expr {
+            kind: Kind::CmpConst(
+                self.op,
+                Box::new(Expr {
+                    kind: Kind::Path(self.base, self.steps),
+                    span: self.path_span,
+                }),
+                self.value,
+            ),
+            span: self.span,
+        }
+    }
+
+    /// The comparison of `e` if it is a static path compared with a constant; `e` otherwise.
+    fn of(e: Expr) -> Result<PathCmp, Expr> {
+        match e.kind {
+            Kind::CmpConst(op, lhs, value) => match *lhs {
+                Expr {
+                    kind: Kind::Path(base, steps),
+                    span: path_span,
+                } => Ok(PathCmp {
+                    op,
+                    base,
+                    steps,
+                    value,
+                    path_span,
+                    span: e.span,
+                }),
+                lhs => Err(Expr {
+                    kind: Kind::CmpConst(op, Box::new(lhs), value),
+                    span: e.span,
+                }),
+            },
+            kind => Err(Expr { kind, span: e.span }),
+        }
+    }
+}
+
+/// Whether `e` is a comparison of a static path with a constant, or an `&&` of such.
+fn is_path_cmp_tree(e: &Expr) -> bool {
+    match &e.kind {
+        Kind::CmpConst(_, lhs, _) => matches!(lhs.kind, Kind::Path(..)),
+        Kind::And(pair) => pair.iter().all(is_path_cmp_tree),
+        _ => false,
+    }
+}
+
+fn count_leaves(e: &Expr) -> usize {
+    match &e.kind {
+        Kind::And(pair) => pair.iter().map(count_leaves).sum(),
+        _ => 1,
+    }
+}
+
+fn push_leaves(e: Expr, out: &mut Vec<PathCmp>) -> Result<(), Expr> {
+    match e.kind {
+        Kind::And(pair) => {
+            let [lhs, rhs] = *pair;
+            push_leaves(lhs, out)?;
+            push_leaves(rhs, out)
+        }
+        _ => {
+            out.push(PathCmp::of(e)?);
+            Ok(())
+        }
+    }
+}
+
+/// `e` with an `&&` tree of two or more path comparisons at its root made one
+/// [`Kind::AllCmp`] (their order kept); any other `e` as it is.
+pub(crate) fn fuse_comparisons(e: Expr) -> Expr {
+    if !matches!(e.kind, Kind::And(_)) || !is_path_cmp_tree(&e) {
+        return e;
+    }
+    let span = e.span;
+    let mut all = Vec::with_capacity(count_leaves(&e));
+    match push_leaves(e, &mut all) {
+        Ok(()) => Expr {
+            kind: Kind::AllCmp(all.into_boxed_slice()),
+            span,
+        },
+        // Not reached: the tree was checked above. Kept whole rather than lost.
+        Err(e) => e,
+    }
 }
 
 /// Which comprehension macro a loop is.
@@ -243,6 +349,7 @@ pub(crate) fn eval<'c>(e: &'c Expr, cx: &Cx<'c>) -> Res<Cow<'c, Value>> {
         | Kind::And(..)
         | Kind::Or(..)
         | Kind::CmpConst(..)
+        | Kind::AllCmp(..)
         | Kind::Matches(..)
         | Kind::Binary(
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In,
@@ -400,6 +507,7 @@ pub(crate) fn eval_bool<'c>(e: &'c Expr, cx: &Cx<'c>) -> Res<bool> {
                 None => relation(*op, &l, rhs, e.span),
             }
         }
+        Kind::AllCmp(all) => eval_all_cmp(all, cx),
         Kind::Binary(
             op
             @ (BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge | BinOp::In),
@@ -448,6 +556,35 @@ fn eval_and<'c>(lhs: &'c Expr, rhs: &'c Expr, cx: &Cx<'c>) -> Res<bool> {
             Err(limit) if is_limit(&limit) => Err(limit),
             _ => Err(err),
         },
+    }
+}
+
+/// [`Kind::AllCmp`]: as `eval_and` over the comparisons' `&&` tree: false when one is false
+/// (even if another fails), a limit error at once, otherwise the first error in order.
+#[inline(never)]
+fn eval_all_cmp<'c>(all: &'c [PathCmp], cx: &Cx<'c>) -> Res<bool> {
+    let mut first_error: Option<Error> = None;
+    for c in all {
+        let error = match path(c.base, &c.steps, c.path_span, cx) {
+            Ok(l) => match fast_relation(c.op, l, &c.value) {
+                Some(true) => continue,
+                Some(false) => return Ok(false),
+                None => match relation(c.op, l, &c.value, c.span) {
+                    Ok(true) => continue,
+                    Ok(false) => return Ok(false),
+                    Err(err) => err,
+                },
+            },
+            Err(err) => err,
+        };
+        if is_limit(&error) {
+            return Err(error);
+        }
+        first_error.get_or_insert(error);
+    }
+    match first_error {
+        Some(err) => Err(err),
+        None => Ok(true),
     }
 }
 
@@ -514,7 +651,7 @@ fn eval_matches<'c>(
 }
 
 /// `relation` for the common same-type cases, without building errors or closures.
-#[inline]
+#[inline(always)]
 fn fast_relation(op: BinOp, l: &Value, r: &Value) -> Option<bool> {
     fn by<T: PartialOrd + ?Sized>(op: BinOp, a: &T, b: &T) -> Option<bool> {
         Some(match op {
@@ -538,7 +675,7 @@ fn fast_relation(op: BinOp, l: &Value, r: &Value) -> Option<bool> {
 
 /// The value of `key` in a map. Small maps (most inputs) are scanned comparing lengths
 /// first, which avoids most string comparisons; larger ones are searched.
-#[inline]
+#[inline(always)]
 pub(crate) fn get_field<'v>(m: &'v Map, key: &str) -> Option<&'v Value> {
     if m.len() <= 12 {
         m.iter()

@@ -8,7 +8,7 @@
 //! text takes the full path, which also reports every error. So this never fails a text.
 
 use super::Session;
-use super::eval::{Base, Expr, Kind, Step, Steps};
+use super::eval::{Base, Expr, Kind, PathCmp, Step, Steps};
 use super::lexer::{Lit, Tok, Token};
 use super::parser::BinOp;
 use crate::value::Value;
@@ -28,20 +28,31 @@ pub(crate) fn lower(
         return None;
     }
     let mut at = 0;
-    // `a && b && c` is `(a && b) && c`.
-    let mut tree = comparison(tokens, &mut at, strings, scope, session)?;
+    // `a && b && c` is `(a && b) && c`, which the session makes one `AllCmp` of the
+    // comparisons (`eval::fuse_comparisons`): built here as that directly.
+    let first = comparison(tokens, &mut at, strings, scope, session)?;
+    if let Tok::Eof = tokens.get(at)?.tok {
+        return Some(first.into_expr());
+    }
+    let ands = tokens
+        .iter()
+        .filter(|t| matches!(t.tok, Tok::AndAnd))
+        .count();
+    let mut all = Vec::with_capacity(ands + 1);
+    all.push(first);
     loop {
         match tokens.get(at)?.tok {
-            Tok::Eof => return Some(tree),
+            Tok::Eof => break,
             Tok::AndAnd => at += 1,
             _ => return None,
         }
-        let rhs = comparison(tokens, &mut at, strings, scope, session)?;
-        tree = Expr {
-            span: tree.span.to(rhs.span),
-            kind: Kind::And(Box::new([tree, rhs])),
-        };
+        all.push(comparison(tokens, &mut at, strings, scope, session)?);
     }
+    let span = all.first()?.span.to(all.last()?.span);
+    Some(Expr {
+        kind: Kind::AllCmp(all.into_boxed_slice()),
+        span,
+    })
 }
 
 /// `root.a.b <op> literal` at `at`, which it moves past the literal.
@@ -51,7 +62,7 @@ fn comparison(
     strings: &[String],
     scope: &super::Scope,
     session: &mut Session,
-) -> Option<Expr> {
+) -> Option<PathCmp> {
     let root = tokens.get(*at)?;
     let Tok::Ident(name) = root.tok else {
         return None;
@@ -132,15 +143,12 @@ fn comparison(
         start: root.span.start,
         end: path_end,
     };
-    Some(Expr {
-        kind: Kind::CmpConst(
-            op,
-            Box::new(Expr {
-                kind: Kind::Path(Base::Root(u32::try_from(index).ok()?), steps),
-                span: path_span,
-            }),
-            value,
-        ),
+    Some(PathCmp {
+        op,
+        base: Base::Root(u32::try_from(index).ok()?),
+        steps,
+        value,
+        path_span,
         span: path_span.to(literal.span),
     })
 }

@@ -470,7 +470,7 @@ impl Session {
         Program {
             source: kept.unwrap_or_else(|| Str::from(source)),
             inner: Arc::new(Inner {
-                expr,
+                expr: eval::fuse_comparisons(expr),
                 root_names: self.root_names(scope),
                 max_steps: limits.max_steps,
             }),
@@ -559,6 +559,16 @@ fn collect_reads(e: &eval::Expr, out: &mut Vec<(usize, Vec<Str>)>) {
             _ => collect_reads(operand, out),
         },
         Kind::Const(_) | Kind::Var(_) | Kind::Path(..) => {}
+        Kind::AllCmp(all) => {
+            for c in all.iter() {
+                if let Base::Root(index) = c.base {
+                    push((
+                        index as usize,
+                        c.steps.iter().map(|s| s.key.clone()).collect(),
+                    ));
+                }
+            }
+        }
         Kind::Select(a, _)
         | Kind::Not(a)
         | Kind::Neg(a)

@@ -1083,3 +1083,118 @@ fn the_fast_path_builds_what_the_full_path_builds() {
     }
     assert!(taken > 2_000, "the fast path took only {taken} texts");
 }
+
+/// The `&&` tree of `AllCmp`'s comparisons, as the checker builds it before
+/// [`eval::fuse_comparisons`].
+fn unfused(e: &eval::Expr) -> eval::Expr {
+    let eval::Kind::AllCmp(all) = &e.kind else {
+        return e.clone();
+    };
+    let mut all = all.iter().cloned().map(eval::PathCmp::into_expr);
+    let Some(mut tree) = all.next() else {
+        return e.clone();
+    };
+    for leaf in all {
+        tree = eval::Expr {
+            span: tree.span.to(leaf.span),
+            kind: eval::Kind::And(Box::new([tree, leaf])),
+        };
+    }
+    tree
+}
+
+#[test]
+fn fused_comparisons_decide_as_the_and_tree_they_replace() {
+    // Paths present, missing, of every type and through a non-map; constants of every type:
+    // so that comparisons are true, false, type errors and missing fields in every order.
+    const PATHS: &[&str] = &[
+        "input.mode",
+        "input.scope_count",
+        "input.ratio",
+        "input.absent",
+        "input.mode.deeper",
+        "input.spec.owner",
+        "input.labels.env",
+        "params.threshold",
+    ];
+    const OPS: &[&str] = &["==", "!=", "<", "<=", ">", ">="];
+    const LITERALS: &[&str] = &["\"live\"", "12", "0.5", "true", "null", "\"prod\"", "3"];
+    const VALUES: &[&str] = &[
+        "\"live\"",
+        "\"paper\"",
+        "12",
+        "3",
+        "0.5",
+        "true",
+        "null",
+        "[1]",
+        "{\"x\": 1}",
+    ];
+    let mut rng = crate::source::test_rng::Rng(0x9e37_79b9_7f4a_7c15);
+    let mut next = move |n: usize| rng.below(n);
+    let scope = scope();
+    let mut session = Session::new(16);
+    let (mut fused, mut errors, mut falses) = (0, 0, 0);
+    for _ in 0..4_000 {
+        let mut src = String::new();
+        for clause in 0..2 + next(3) {
+            if clause > 0 {
+                src += " && ";
+            }
+            src += PATHS[next(PATHS.len())];
+            src += " ";
+            src += OPS[next(OPS.len())];
+            src += " ";
+            src += LITERALS[next(LITERALS.len())];
+        }
+        let Ok(program) = session.compile(&src, &scope, &Limits::default()) else {
+            continue;
+        };
+        assert!(
+            matches!(program.inner.expr.kind, eval::Kind::AllCmp(_)),
+            "{src} was not fused"
+        );
+        fused += 1;
+        let tree = Program {
+            source: program.source.clone(),
+            inner: Arc::new(Inner {
+                expr: unfused(&program.inner.expr),
+                root_names: program.inner.root_names.clone(),
+                max_steps: program.inner.max_steps,
+            }),
+        };
+        for _ in 0..8 {
+            let mut fields = Vec::new();
+            for key in ["mode", "scope_count", "ratio", "spec", "labels"] {
+                if next(5) > 0 {
+                    let value = match key {
+                        "spec" => format!("{{\"owner\": {}}}", VALUES[next(VALUES.len())]),
+                        "labels" => format!("{{\"env\": {}}}", VALUES[next(VALUES.len())]),
+                        _ => VALUES[next(VALUES.len())].to_owned(),
+                    };
+                    fields.push(format!("\"{key}\": {value}"));
+                }
+            }
+            let input: Value =
+                serde_json::from_str(&format!("{{{}}}", fields.join(", "))).unwrap_or_default();
+            let params: Value = serde_json::from_str(&format!(
+                "{{\"threshold\": {}}}",
+                VALUES[next(VALUES.len())]
+            ))
+            .unwrap_or_default();
+            let (a, b) = (
+                program.eval_bool(&[&input, &params]),
+                tree.eval_bool(&[&input, &params]),
+            );
+            assert_eq!(a, b, "{src} on {input:?}");
+            errors += usize::from(a.is_err());
+            falses += usize::from(a == Ok(false));
+        }
+    }
+    // Every outcome is exercised often, errors included.
+    assert!(fused > 3_000, "only {fused} conditions compiled");
+    assert!(
+        errors > 2_000 && falses > 2_000,
+        "errors {errors}, false {falses}"
+    );
+}
