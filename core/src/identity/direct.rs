@@ -57,6 +57,25 @@ pub(crate) fn canonical_digest_of<T: serde::Serialize + ?Sized>(
     })
 }
 
+/// The struct types (by name) whose fields this thread's writer has had to put in canonical
+/// order since its buffers were made: none, for the policy document's types, whose fields are
+/// declared in that order so that they are written in place.
+#[cfg(test)]
+pub(crate) fn reordered_struct_types() -> Vec<&'static str> {
+    SPARE.with(|spare| {
+        let buffers = spare.take();
+        let names = buffers.as_ref().map_or_else(Vec::new, |b| {
+            b.orders
+                .iter()
+                .filter(|o| o.order.is_some())
+                .map(|o| o.name)
+                .collect()
+        });
+        spare.set(buffers);
+        names
+    })
+}
+
 /// What a writer allocates, kept per thread from one run to the next: its buffers, and the
 /// struct member orders it has worked out (they depend only on field names, so they hold for
 /// any value).

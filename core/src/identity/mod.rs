@@ -22,7 +22,7 @@ pub use canonical::{CanonicalError, MAX_DEPTH, canonical_json};
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) use direct::canonical_digest_of;
 #[cfg(all(test, not(target_arch = "wasm32")))]
-pub(crate) use direct::canonical_json_of;
+pub(crate) use direct::{canonical_json_of, reordered_struct_types};
 pub use signing::{
     KeyError, OverridePayload, SIGNING_DOMAIN, SignatureError, TrustedKey, public_key_base64,
     sign_override, signing_bytes, verify_override,

@@ -2,6 +2,10 @@
 //!
 //! This is the authoring format; [`super::CompiledPolicy`] is what it compiles into. Every
 //! struct denies unknown fields so a typo is an error with a location, never a silent default.
+//!
+//! Every struct declares its fields in canonical JSON key order (sorted by their serialized
+//! names): the policy digest's writer then puts each member in place as it is serialized,
+//! with no reordering (`policy::load` tests hold every type to it).
 
 use std::collections::BTreeMap;
 
@@ -22,34 +26,9 @@ pub const FORMAT_VERSION: u32 = 1;
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PolicyDocument {
-    /// Format version; must be 1.
-    pub govgate: u32,
-    /// Short name, shown in decisions and the dashboard.
-    pub name: String,
-    /// What the policy is for.
+    /// Waivers read from the input's own annotations (a manifest's `metadata.annotations`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// What `input` is: an action envelope (`eval`, the API) or a manifest (`check`).
-    #[serde(default)]
-    pub subject: Subject,
-    /// `enforce` (the default) or `shadow` (decide, record, but always let the action run).
-    #[serde(default)]
-    pub mode: Mode,
-    /// Named, typed, tunable thresholds that conditions read as `params.NAME`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub parameters: BTreeMap<String, ParameterSpec>,
-    /// How factor points combine into a score.
-    #[serde(default)]
-    pub score: ScoreSpec,
-    /// Risk factors, each mapping the action to points.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub factors: Vec<FactorSpec>,
-    /// Special cases that raise the score, the band or the outcome.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub triggers: Vec<TriggerSpec>,
-    /// Consecutive score bands, lowest first; the last has no upper bound.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub bands: Vec<BandSpec>,
+    pub annotation_exceptions: Option<AnnotationExceptionSpec>,
     /// Who approves when a rule, trigger or override requires approval without naming anyone
     /// and no approval band applies; defaults to one `admin`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -57,36 +36,61 @@ pub struct PolicyDocument {
     /// Autonomy levels, scope assignments and per-action-type overrides.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub autonomy: Option<AutonomySpec>,
-    /// The policy's verdict vocabulary mapped to outcomes (`promote: auto`, `demote: block`).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub verdicts: BTreeMap<String, Outcome>,
-    /// Ordered first-match rules.
+    /// Consecutive score bands, lowest first; the last has no upper bound.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub rules: Vec<RuleSpec>,
+    pub bands: Vec<BandSpec>,
     /// The verdict when no first-match rule matches.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_verdict: Option<DefaultVerdict>,
     /// Deny rules: every one that fires is reported; any unwaived one blocks.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub deny: Vec<MessageRuleSpec>,
-    /// Warn rules: every one that fires is reported.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub warn: Vec<MessageRuleSpec>,
+    /// What the policy is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// Waivers of named rules for a scope, with reason, approver and expiry.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub exceptions: Vec<ExceptionSpec>,
-    /// Waivers read from the input's own annotations (a manifest's `metadata.annotations`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub annotation_exceptions: Option<AnnotationExceptionSpec>,
+    /// Risk factors, each mapping the action to points.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub factors: Vec<FactorSpec>,
+    /// Format version; must be 1.
+    pub govgate: u32,
+    /// `enforce` (the default) or `shadow` (decide, record, but always let the action run).
+    #[serde(default)]
+    pub mode: Mode,
+    /// Short name, shown in decisions and the dashboard.
+    pub name: String,
     /// Keys whose Ed25519-signed overrides the policy honours.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrides: Option<OverridesSpec>,
+    /// Named, typed, tunable thresholds that conditions read as `params.NAME`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub parameters: BTreeMap<String, ParameterSpec>,
+    /// Ordered first-match rules.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<RuleSpec>,
+    /// How factor points combine into a score.
+    #[serde(default)]
+    pub score: ScoreSpec,
     /// Input fields (dotted paths under `input`) hashed before an action is stored.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secret_fields: Vec<String>,
+    /// What `input` is: an action envelope (`eval`, the API) or a manifest (`check`).
+    #[serde(default)]
+    pub subject: Subject,
     /// Policy tests: cases and invariants (also accepted in a `*_test.yaml` beside the policy).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tests: Option<TestSuiteSpec>,
+    /// Special cases that raise the score, the band or the outcome.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<TriggerSpec>,
+    /// The policy's verdict vocabulary mapped to outcomes (`promote: auto`, `demote: block`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub verdicts: BTreeMap<String, Outcome>,
+    /// Warn rules: every one that fires is reported.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warn: Vec<MessageRuleSpec>,
 }
 
 /// What `input` is.
@@ -164,23 +168,23 @@ pub enum ParameterType {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ParameterSpec {
-    /// The parameter's type.
-    #[serde(rename = "type")]
-    pub kind: ParameterType,
     /// The value used unless a call or the dashboard overrides it.
     pub default: Value,
     /// What the parameter means.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
-    /// Lowest accepted value (numbers).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min: Option<f64>,
     /// Highest accepted value (numbers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
+    /// Lowest accepted value (numbers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
     /// Slider step for the dashboard (numbers).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub step: Option<f64>,
+    /// The parameter's type.
+    #[serde(rename = "type")]
+    pub kind: ParameterType,
 }
 
 /// How factor points combine.
@@ -204,15 +208,15 @@ pub enum Aggregate {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScoreSpec {
-    /// Lowest possible score (for display and band checks).
-    #[serde(default)]
-    pub min: f64,
-    /// Highest possible score.
-    #[serde(default = "default_scale_max")]
-    pub max: f64,
     /// How factor points combine.
     #[serde(default)]
     pub aggregate: Aggregate,
+    /// Highest possible score.
+    #[serde(default = "default_scale_max")]
+    pub max: f64,
+    /// Lowest possible score (for display and band checks).
+    #[serde(default)]
+    pub min: f64,
     /// A factor is listed among the decision's reasons when its contribution reaches this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason_min_contribution: Option<f64>,
@@ -238,10 +242,10 @@ impl Default for ScoreSpec {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FactorOption {
-    /// Points on the factor's scale.
-    pub points: f64,
     /// How the decision explains this outcome ("Production branch").
     pub label: String,
+    /// Points on the factor's scale.
+    pub points: f64,
     /// How a suggestion proposes moving to this option ("Use paper mode").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggest: Option<String>,
@@ -252,35 +256,35 @@ pub struct FactorOption {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FactorSpec {
-    /// Identifier, unique in the policy.
-    pub id: String,
-    /// Human name ("Trading mode").
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// What the factor measures.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Weight in the aggregate (default 1).
-    #[serde(default = "default_weight")]
-    pub weight: f64,
-    /// `lookup:` a value looked up in a table (`live: 100, paper: 50, inactive: 0`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lookup: Option<LookupFactor>,
-    /// `tiers:` a number placed in ordered tiers (conservative / moderate / aggressive).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tiers: Option<TiersFactor>,
-    /// `buckets:` a count (of a list, a map, or an int) placed in buckets (single / bulk).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub buckets: Option<BucketsFactor>,
     /// `boolean:` a condition that is true or false.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub boolean: Option<BooleanFactor>,
+    /// `buckets:` a count (of a list, a map, or an int) placed in buckets (single / bulk).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub buckets: Option<BucketsFactor>,
     /// `cases:` the first of several conditions that holds.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cases: Option<CasesFactor>,
+    /// What the factor measures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// `expression:` an expression yielding the points directly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expression: Option<ExpressionFactor>,
+    /// Identifier, unique in the policy.
+    pub id: String,
+    /// `lookup:` a value looked up in a table (`live: 100, paper: 50, inactive: 0`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lookup: Option<LookupFactor>,
+    /// Human name ("Trading mode").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// `tiers:` a number placed in ordered tiers (conservative / moderate / aggressive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tiers: Option<TiersFactor>,
+    /// Weight in the aggregate (default 1).
+    #[serde(default = "default_weight")]
+    pub weight: f64,
 }
 
 fn default_weight() -> f64 {
@@ -292,13 +296,13 @@ fn default_weight() -> f64 {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LookupFactor {
-    /// The expression whose value is looked up (usually a field path).
-    pub value: String,
     /// Points and label per value (keys compare with the value's string form).
     pub cases: BTreeMap<String, FactorOption>,
     /// What an unlisted value scores; without it an unlisted value is an error (fail safe).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<FactorOption>,
+    /// The expression whose value is looked up (usually a field path).
+    pub value: String,
 }
 
 /// One tier: values up to `upto` (inclusive); the last tier has no bound.
@@ -306,16 +310,16 @@ pub struct LookupFactor {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Tier {
-    /// Inclusive upper bound; omitted on the last tier.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upto: Option<f64>,
-    /// Points in this tier.
-    pub points: f64,
     /// How the decision explains this tier ("Aggressive stop loss").
     pub label: String,
+    /// Points in this tier.
+    pub points: f64,
     /// How a suggestion proposes moving into this tier.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggest: Option<String>,
+    /// Inclusive upper bound; omitted on the last tier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upto: Option<f64>,
 }
 
 /// `tiers:` a number placed in ordered tiers.
@@ -323,10 +327,10 @@ pub struct Tier {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TiersFactor {
-    /// The expression yielding the number.
-    pub value: String,
     /// Tiers in increasing order of `upto`.
     pub tiers: Vec<Tier>,
+    /// The expression yielding the number.
+    pub value: String,
 }
 
 /// `buckets:` a count placed in buckets.
@@ -334,10 +338,10 @@ pub struct TiersFactor {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BucketsFactor {
-    /// The expression whose size (list, map, string) or int value is counted.
-    pub count: String,
     /// Buckets in increasing order of `upto`.
     pub buckets: Vec<Tier>,
+    /// The expression whose size (list, map, string) or int value is counted.
+    pub count: String,
 }
 
 /// `boolean:` a condition.
@@ -345,14 +349,14 @@ pub struct BucketsFactor {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BooleanFactor {
-    /// The condition.
-    pub when: String,
-    /// Points and label when it holds.
-    #[serde(rename = "then")]
-    pub if_true: FactorOption,
     /// Points and label when it does not.
     #[serde(rename = "else")]
     pub if_false: FactorOption,
+    /// Points and label when it holds.
+    #[serde(rename = "then")]
+    pub if_true: FactorOption,
+    /// The condition.
+    pub when: String,
 }
 
 /// One case of a `cases:` factor.
@@ -360,15 +364,15 @@ pub struct BooleanFactor {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Case {
-    /// The condition.
-    pub when: String,
-    /// Points when this is the first case that holds.
-    pub points: f64,
     /// How the decision explains this case.
     pub label: String,
+    /// Points when this is the first case that holds.
+    pub points: f64,
     /// How a suggestion proposes moving to this case.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub suggest: Option<String>,
+    /// The condition.
+    pub when: String,
 }
 
 /// `cases:` the first condition that holds.
@@ -387,10 +391,10 @@ pub struct CasesFactor {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExpressionFactor {
-    /// The expression yielding a number.
-    pub value: String,
     /// The explanation; `{expr}` placeholders interpolate values.
     pub label: String,
+    /// The expression yielding a number.
+    pub value: String,
 }
 
 /// A special case.
@@ -398,24 +402,24 @@ pub struct ExpressionFactor {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TriggerSpec {
-    /// Identifier, unique in the policy.
-    pub id: String,
-    /// The condition.
-    pub when: String,
-    /// Why it matters ("Switching to live trading"); `{expr}` placeholders interpolate.
-    pub reason: String,
+    /// Who approves when this trigger is what requires approval.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub approval: Option<ApprovalSpec>,
     /// Raise the score to at least this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub floor: Option<f64>,
+    /// Identifier, unique in the policy.
+    pub id: String,
     /// Force at least this band.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_band: Option<String>,
     /// Force at least this outcome.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<Outcome>,
-    /// Who approves when this trigger is what requires approval.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub approval: Option<ApprovalSpec>,
+    /// Why it matters ("Switching to live trading"); `{expr}` placeholders interpolate.
+    pub reason: String,
+    /// The condition.
+    pub when: String,
 }
 
 /// A score band.
@@ -423,16 +427,16 @@ pub struct TriggerSpec {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct BandSpec {
-    /// Band name ("low", "medium", "high").
-    pub name: String,
-    /// Inclusive upper bound; omitted on the last band.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub upto: Option<f64>,
-    /// What a score in this band means.
-    pub outcome: Outcome,
     /// Who must approve, when the outcome is `approval`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<ApprovalSpec>,
+    /// Band name ("low", "medium", "high").
+    pub name: String,
+    /// What a score in this band means.
+    pub outcome: Outcome,
+    /// Inclusive upper bound; omitted on the last band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub upto: Option<f64>,
 }
 
 /// Who may approve, how many, and for how long.
@@ -440,26 +444,26 @@ pub struct BandSpec {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ApprovalSpec {
-    /// The role approvers must hold (viewer, reviewer, admin, or a custom role or group).
-    pub role: String,
-    /// How many distinct approvers (default 1).
-    #[serde(default = "default_quorum")]
-    pub quorum: u32,
-    /// Who may not approve.
-    #[serde(default)]
-    pub separation: Separation,
-    /// Whether approvers must write a justification.
-    #[serde(default)]
-    pub justification: bool,
-    /// How long the request stays open (`30m`, `4h`, `7d`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub expires_in: Option<String>,
-    /// What happens when it expires.
-    #[serde(default)]
-    pub on_timeout: OnTimeout,
     /// The role to escalate to when `on_timeout` is `escalate`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub escalate_to: Option<String>,
+    /// How long the request stays open (`30m`, `4h`, `7d`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<String>,
+    /// Whether approvers must write a justification.
+    #[serde(default)]
+    pub justification: bool,
+    /// What happens when it expires.
+    #[serde(default)]
+    pub on_timeout: OnTimeout,
+    /// How many distinct approvers (default 1).
+    #[serde(default = "default_quorum")]
+    pub quorum: u32,
+    /// The role approvers must hold (viewer, reviewer, admin, or a custom role or group).
+    pub role: String,
+    /// Who may not approve.
+    #[serde(default)]
+    pub separation: Separation,
 }
 
 fn default_quorum() -> u32 {
@@ -499,17 +503,17 @@ pub enum OnTimeout {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AutonomySpec {
-    /// The level used when no assignment matches.
-    pub default: String,
-    /// Levels by name (minimal, standard, elevated, full, or your own).
-    pub levels: BTreeMap<String, LevelSpec>,
-    /// Who gets which level; the most specific match wins (user+repository, user, role).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub assignments: Vec<AssignmentSpec>,
     /// Per action type: `auto` lowers the band's outcome (never beating a deny or a block);
     /// `approval`/`block` are a minimum.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub action_types: BTreeMap<String, Outcome>,
+    /// Who gets which level; the most specific match wins (user+repository, user, role).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assignments: Vec<AssignmentSpec>,
+    /// The level used when no assignment matches.
+    pub default: String,
+    /// Levels by name (minimal, standard, elevated, full, or your own).
+    pub levels: BTreeMap<String, LevelSpec>,
 }
 
 /// One autonomy level.
@@ -517,15 +521,15 @@ pub struct AutonomySpec {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LevelSpec {
-    /// What the level is for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// Upper bound per band name, replacing the band's own `upto` at this level.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub bands: BTreeMap<String, f64>,
     /// Per-action-type overrides at this level (on top of the autonomy-wide ones).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub action_types: BTreeMap<String, Outcome>,
+    /// Upper bound per band name, replacing the band's own `upto` at this level.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bands: BTreeMap<String, f64>,
+    /// What the level is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
 }
 
 /// A scope assignment.
@@ -533,17 +537,17 @@ pub struct LevelSpec {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AssignmentSpec {
-    /// The actor id (`input.actor.id`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
+    /// The level assigned.
+    pub level: String,
     /// The repository (`input.context.repository`); only with `user`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
     /// A role the actor holds (`input.actor.roles`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
-    /// The level assigned.
-    pub level: String,
+    /// The actor id (`input.actor.id`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
 }
 
 /// A first-match rule.
@@ -551,27 +555,27 @@ pub struct AssignmentSpec {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RuleSpec {
-    /// Identifier, unique in the policy.
-    pub id: Text,
-    /// Action types the rule applies to (`input.type`); all when omitted.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub on: Vec<Text>,
-    /// The condition.
-    pub when: Text,
-    /// The verdict (from `verdicts`, or auto/approval/block).
-    pub verdict: Text,
-    /// Short code recorded when the rule matches.
-    #[serde(default)]
-    pub reason_code: Text,
-    /// Explanation; `{expr}` placeholders interpolate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-    /// Skip this rule when a valid signed override carries this flag.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unless_flag: Option<String>,
     /// Who approves when this rule's verdict requires approval.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval: Option<ApprovalSpec>,
+    /// Identifier, unique in the policy.
+    pub id: Text,
+    /// Explanation; `{expr}` placeholders interpolate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Action types the rule applies to (`input.type`); all when omitted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on: Vec<Text>,
+    /// Short code recorded when the rule matches.
+    #[serde(default)]
+    pub reason_code: Text,
+    /// Skip this rule when a valid signed override carries this flag.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unless_flag: Option<String>,
+    /// The verdict (from `verdicts`, or auto/approval/block).
+    pub verdict: Text,
+    /// The condition.
+    pub when: Text,
 }
 
 /// The verdict when no rule matches.
@@ -579,11 +583,11 @@ pub struct RuleSpec {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DefaultVerdict {
-    /// The verdict.
-    pub verdict: String,
     /// Its reason code.
     #[serde(default)]
     pub reason_code: String,
+    /// The verdict.
+    pub verdict: String,
 }
 
 /// A deny or warn rule.
@@ -591,21 +595,21 @@ pub struct DefaultVerdict {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MessageRuleSpec {
-    /// Identifier, unique in the policy; exceptions name it.
-    pub id: Text,
-    /// Evaluate once per item of this list (or key of this map), bound to `as`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub each: Option<String>,
     /// The loop variable's name (default `item`).
     #[serde(default, rename = "as", skip_serializing_if = "Option::is_none")]
     pub bind: Option<String>,
-    /// The condition; over a missing field it is undefined and the rule does not fire.
-    pub when: Text,
+    /// Evaluate once per item of this list (or key of this map), bound to `as`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub each: Option<String>,
+    /// Identifier, unique in the policy; exceptions name it.
+    pub id: Text,
     /// The message; `{expr}` and `{expr:.2}` placeholders interpolate.
     pub message: String,
     /// Action types the rule applies to (`input.type`); all when omitted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub on: Vec<Text>,
+    /// The condition; over a missing field it is undefined and the rule does not fire.
+    pub when: Text,
 }
 
 /// A waiver of a named rule.
@@ -613,17 +617,17 @@ pub struct MessageRuleSpec {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionSpec {
+    /// Who approved the waiver.
+    pub approver: String,
+    /// When it stops applying (RFC 3339, or a date meaning the end of that UTC day).
+    pub expires: String,
+    /// Why.
+    pub reason: String,
     /// The id of the deny, warn or first-match rule waived.
     pub rule: String,
     /// Where the waiver applies; everywhere when omitted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<ExceptionScope>,
-    /// Why.
-    pub reason: String,
-    /// Who approved the waiver.
-    pub approver: String,
-    /// When it stops applying (RFC 3339, or a date meaning the end of that UTC day).
-    pub expires: String,
 }
 
 /// Where a waiver applies: every given field must match.
@@ -631,18 +635,18 @@ pub struct ExceptionSpec {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionScope {
-    /// `input.actor.id`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub user: Option<String>,
-    /// `input.context.repository`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repository: Option<String>,
     /// `input.agent`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub agent: Option<String>,
+    /// `input.context.repository`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
     /// `input.type`.
     #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
     pub action_type: Option<String>,
+    /// `input.actor.id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
     /// Any condition over `input`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
@@ -690,16 +694,16 @@ pub struct TrustedKeySpec {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TestSuiteSpec {
-    /// The policy file a `*_test.yaml` tests (relative to the test file); defaults to the file
-    /// of the same name without `_test`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub policy: Option<String>,
     /// Cases: an input and what the decision must be.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cases: Vec<TestCaseSpec>,
     /// Properties every decision must have.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub invariants: Vec<InvariantSpec>,
+    /// The policy file a `*_test.yaml` tests (relative to the test file); defaults to the file
+    /// of the same name without `_test`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<String>,
 }
 
 /// A test case.
@@ -707,18 +711,18 @@ pub struct TestSuiteSpec {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TestCaseSpec {
-    /// Case name.
-    pub name: String,
+    /// What the decision must be.
+    pub expect: ExpectSpec,
     /// The action envelope or manifest.
     pub input: Value,
-    /// Parameter overrides for this case.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub params: BTreeMap<String, Value>,
+    /// Case name.
+    pub name: String,
     /// The evaluation time (RFC 3339); defaults to 2026-01-01T00:00:00Z.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub now: Option<String>,
-    /// What the decision must be.
-    pub expect: ExpectSpec,
+    /// Parameter overrides for this case.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub params: BTreeMap<String, Value>,
 }
 
 /// Expectations; only what is given is checked.
@@ -726,45 +730,45 @@ pub struct TestCaseSpec {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExpectSpec {
-    /// The effective outcome.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<Outcome>,
-    /// The verdict.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub verdict: Option<String>,
-    /// The band.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub band: Option<String>,
-    /// The score: a number (equal to 2 decimals) or `{min, max}` (inclusive).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub score: Option<ScoreExpectation>,
-    /// Each must be (or start) one of the decision's reasons.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reasons: Vec<String>,
-    /// Each must be one of the reason codes.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub reason_codes: Vec<String>,
-    /// Each must be one of the deny messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deny: Option<Vec<String>>,
-    /// Each must be one of the warn messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub warn: Option<Vec<String>>,
-    /// Each trigger id must have fired.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub triggers: Vec<String>,
     /// True: no unwaived deny; false: at least one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed: Option<bool>,
     /// The approval role required.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub approval_role: Option<String>,
+    /// The band.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub band: Option<String>,
+    /// Each must be one of the deny messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deny: Option<Vec<String>>,
     /// Evaluation errors the case expects, each a substring of one of the decision's errors;
     /// every error must be listed. Absent: the case fails if the decision has any error (a
     /// fail-safe outcome that happens to match `outcome` is not a pass); `[]` states that
     /// explicitly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<String>>,
+    /// The effective outcome.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<Outcome>,
+    /// Each must be one of the reason codes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reason_codes: Vec<String>,
+    /// Each must be (or start) one of the decision's reasons.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reasons: Vec<String>,
+    /// The score: a number (equal to 2 decimals) or `{min, max}` (inclusive).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub score: Option<ScoreExpectation>,
+    /// Each trigger id must have fired.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<String>,
+    /// The verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
+    /// Each must be one of the warn messages.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warn: Option<Vec<String>>,
 }
 
 /// A score expectation.
@@ -791,12 +795,12 @@ pub enum ScoreExpectation {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct InvariantSpec {
+    /// What must hold.
+    #[serde(rename = "assert")]
+    pub check: String,
     /// Invariant name.
     pub name: String,
     /// Which decisions it constrains (all when omitted).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<String>,
-    /// What must hold.
-    #[serde(rename = "assert")]
-    pub check: String,
 }

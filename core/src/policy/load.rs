@@ -306,6 +306,12 @@ mod tests {
                 digest_via_value(&document).unwrap()
             );
         }
+        // The document types declare their fields in canonical key order, so the writer puts
+        // every struct in place and reorders none (a field added out of order fails here).
+        assert_eq!(
+            crate::identity::reordered_struct_types(),
+            Vec::<&str>::new()
+        );
     }
 
     /// Generated documents: parameter, verdict, level and band names needing UTF-16 order,
