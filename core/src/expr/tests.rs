@@ -978,7 +978,22 @@ fn the_interner_keeps_one_copy_of_each_text() {
 /// conditions, most of them near the shape it takes.
 #[test]
 fn the_fast_path_builds_what_the_full_path_builds() {
-    const ROOTS: &[&str] = &["input", "params", "nope", ".input", "true", "in", "input "];
+    const ROOTS: &[&str] = &[
+        "input",
+        "params",
+        "nope",
+        ".input",
+        "true",
+        "in",
+        "input ",
+        " input",
+        "r",
+        "_x",
+        "\tinput",
+        "é",
+        "//c\ninput",
+        "input\u{a0}",
+    ];
     const FIELDS: &[&str] = &[
         "mode",
         "threshold",
@@ -992,8 +1007,19 @@ fn the_fast_path_builds_what_the_full_path_builds() {
         "a",
         "[\"k\"]",
         " mode",
+        "if",
+        "x1",
+        "_",
+        "mode ",
+        "\nmode",
+        "é",
+        "mode\"",
+        "1x",
     ];
-    const OPS: &[&str] = &["==", "!=", "<", "<=", ">", ">=", "in", "+", "=", " == "];
+    const OPS: &[&str] = &[
+        "==", "!=", "<", "<=", ">", ">=", "in", "+", "=", " == ", "< =", "=>", "!==", "<<", " !",
+        "\r\n>=", "/**/==",
+    ];
     const LITERALS: &[&str] = &[
         "\"t7\"",
         "359",
@@ -1017,8 +1043,46 @@ fn the_fast_path_builds_what_the_full_path_builds() {
         "input.mode",
         "1u",
         "(1)",
+        "''",
+        "'''x'''",
+        "\"\"\"x\"\"\"",
+        "\"\"",
+        "1e",
+        "1e+",
+        "1.",
+        "1.5e-3",
+        "2E8",
+        "0x1F",
+        "01",
+        "1_000",
+        "truex",
+        "nul",
+        ".5",
+        "r'x'",
+        "b\"x\"",
+        "\"é\"",
+        "\"a\nb\"",
+        "'it''s'",
+        "\"x\" // c",
+        "1 ",
+        "\"unterminated",
+        "-1",
     ];
-    const JOINERS: &[&str] = &[" && ", " || ", " ? 1 : 2", ")", "", "&&", " && (", " + 1"];
+    const JOINERS: &[&str] = &[
+        " && ",
+        " || ",
+        " ? 1 : 2",
+        ")",
+        "",
+        "&&",
+        " && (",
+        " + 1",
+        "&&&",
+        " & ",
+        " //x\n && ",
+        "\n&&\t",
+        ".x && ",
+    ];
     let mut rng = crate::source::test_rng::Rng(0x2545_f491_4f6c_dd1d);
     let mut next = move |n: usize| rng.below(n);
     let pick = |next: &mut dyn FnMut(usize) -> usize, from: &[&'static str]| {
