@@ -29,6 +29,7 @@ pub mod diagnostic;
 pub mod expr;
 pub mod identity;
 pub mod policy;
+pub(crate) mod sorting;
 pub mod source;
 pub mod value;
 

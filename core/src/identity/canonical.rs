@@ -178,7 +178,7 @@ pub(crate) fn write_map(
         write_members(entries, out, depth)?;
     } else {
         let mut sorted: Vec<(&str, &Value)> = entries.collect();
-        sorted.sort_by(|(a, _), (b, _)| utf16_cmp(a, b));
+        crate::sorting::sort_by(&mut sorted, |(a, _), (b, _)| utf16_cmp(a, b));
         write_members(sorted.into_iter(), out, depth)?;
     }
     out.push('}');

@@ -786,7 +786,9 @@ impl CompiledPolicy {
             .iter()
             .filter(|r| r.contribution > 0.0 && threshold.is_none_or(|t| r.contribution >= t))
             .collect();
-        ranked.sort_by(|a, b| b.contribution.total_cmp(&a.contribution));
+        crate::sorting::sort_by(&mut ranked, |a, b| {
+            b.contribution.total_cmp(&a.contribution)
+        });
         let reasons = ranked
             .iter()
             .map(|r| {

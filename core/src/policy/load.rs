@@ -235,10 +235,11 @@ pub(crate) fn locate_issues(
         })
         .collect();
     // A stable sort: issues at the same place keep the compiler's order.
-    located.sort_by_key(|d| {
+    let place = |d: &Diagnostic| {
         d.location
             .map_or((u32::MAX, u32::MAX), |l| (l.line, l.column))
-    });
+    };
+    crate::sorting::sort_by(&mut located, |a, b| place(a).cmp(&place(b)));
     Diagnostics(located)
 }
 

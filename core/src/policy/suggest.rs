@@ -111,7 +111,7 @@ impl CompiledPolicy {
             }
         }
         // Smallest change first.
-        out.sort_by(|a, b| b.delta.total_cmp(&a.delta));
+        crate::sorting::sort_by(&mut out, |a, b| b.delta.total_cmp(&a.delta));
         out
     }
 }
@@ -217,7 +217,7 @@ fn candidates<'a>(
         }
         FactorKindC::Cases { .. } | FactorKindC::Expression { .. } => return None,
     };
-    list.sort_by(|a, b| b.to.points.total_cmp(&a.to.points));
+    crate::sorting::sort_by(&mut list, |a, b| b.to.points.total_cmp(&a.to.points));
     Some((path, list))
 }
 

@@ -221,7 +221,7 @@ pub(crate) fn has_duplicate_keys(doc: Doc<'_>, at: usize) -> bool {
     for (count, key) in keys().enumerate() {
         if count == seen.len() {
             let mut all: Vec<&str> = keys().collect();
-            all.sort_unstable();
+            crate::sorting::sort_by(&mut all, |a, b| a.cmp(b));
             return all.windows(2).any(|w| w.first() == w.get(1));
         }
         if seen

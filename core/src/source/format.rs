@@ -375,7 +375,9 @@ pub(crate) fn format_once(text: &str) -> String {
     let mut cont: Vec<Option<Continuation>> = vec![None; lines.len()];
     let mut in_scalar: Vec<bool> = vec![false; lines.len()];
     let mut regions = lay.regions;
-    regions.sort_by_key(|r| (r.owner, std::cmp::Reverse(r.last)));
+    crate::sorting::sort_by(&mut regions, |a, b| {
+        (a.owner, std::cmp::Reverse(a.last)).cmp(&(b.owner, std::cmp::Reverse(b.last)))
+    });
     for r in &regions {
         let owner = match cont.get(r.owner).copied().flatten() {
             Some(c) => c.owner,

@@ -431,9 +431,7 @@ impl SpanBuilder {
                 key: Some(key),
                 node,
             }));
-        if let Some(added) = self.tree.entries.get_mut(first..) {
-            added.sort_unstable_by(|a, b| a.key.cmp(&b.key));
-        }
+        crate::sorting::sort_tail_by(&mut self.tree.entries, first, |a, b| a.key.cmp(&b.key));
         self.container(value, Kind::Map, first)
     }
 
