@@ -385,13 +385,8 @@ impl Compiler {
         source: &str,
         scope: &Scope,
     ) -> Option<Program> {
-        match self.session.compile(source, scope, &self.limits) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                self.expr_issue(&path(), e);
-                None
-            }
-        }
+        let compiled = self.session.compile(source, scope, &self.limits);
+        self.program_or_issue(path, compiled)
     }
 
     /// A rule's condition: like [`Compiler::program_in_at`], the program sharing the
@@ -402,13 +397,17 @@ impl Compiler {
         source: &Text,
         scope: &Scope,
     ) -> Option<Program> {
-        match self.session.compile_text(source, scope, &self.limits) {
-            Ok(p) => Some(p),
-            Err(e) => {
-                self.expr_issue(&path(), e);
-                None
-            }
-        }
+        let compiled = self.session.compile_text(source, scope, &self.limits);
+        self.program_or_issue(path, compiled)
+    }
+
+    /// The program, or `None` with its error recorded at `path`.
+    fn program_or_issue(
+        &mut self,
+        path: impl FnOnce() -> String,
+        compiled: Result<Program, CompileError>,
+    ) -> Option<Program> {
+        compiled.map_err(|e| self.expr_issue(&path(), e)).ok()
     }
 
     fn template(&mut self, path: &str, text: &str, scope: &Scope) -> Option<Template> {
