@@ -145,37 +145,27 @@ impl PathCmp {
             span: self.span,
         }
     }
-
-    /// The comparison of `e` if it is a static path compared with a constant; `e` otherwise.
-    fn of(e: Expr) -> Result<PathCmp, Expr> {
-        match e.kind {
-            Kind::CmpConst(op, lhs, value) => match *lhs {
-                Expr {
-                    kind: Kind::Path(base, steps),
-                    span: path_span,
-                } => Ok(PathCmp {
-                    op,
-                    base,
-                    steps,
-                    value,
-                    path_span,
-                    span: e.span,
-                }),
-                lhs => Err(Expr {
-                    kind: Kind::CmpConst(op, Box::new(lhs), value),
-                    span: e.span,
-                }),
-            },
-            kind => Err(Expr { kind, span: e.span }),
-        }
-    }
 }
 
-/// Whether `e` is a comparison of a static path with a constant, or an `&&` of such.
-fn is_path_cmp_tree(e: &Expr) -> bool {
+/// Copies the comparisons of `e`, an `&&` tree of static paths compared with constants, into
+/// `out` in order; false (with `out` partly filled) when `e` is anything else.
+fn copy_comparisons(e: &Expr, out: &mut Vec<PathCmp>) -> bool {
     match &e.kind {
-        Kind::CmpConst(_, lhs, _) => matches!(lhs.kind, Kind::Path(..)),
-        Kind::And(pair) => pair.iter().all(is_path_cmp_tree),
+        Kind::And(pair) => pair.iter().all(|side| copy_comparisons(side, out)),
+        Kind::CmpConst(op, lhs, value) => match &lhs.kind {
+            Kind::Path(base, steps) => {
+                out.push(PathCmp {
+                    op: *op,
+                    base: *base,
+                    steps: steps.clone(),
+                    value: value.clone(),
+                    path_span: lhs.span,
+                    span: e.span,
+                });
+                true
+            }
+            _ => false,
+        },
         _ => false,
     }
 }
@@ -187,35 +177,20 @@ fn count_leaves(e: &Expr) -> usize {
     }
 }
 
-fn push_leaves(e: Expr, out: &mut Vec<PathCmp>) -> Result<(), Expr> {
-    match e.kind {
-        Kind::And(pair) => {
-            let [lhs, rhs] = *pair;
-            push_leaves(lhs, out)?;
-            push_leaves(rhs, out)
-        }
-        _ => {
-            out.push(PathCmp::of(e)?);
-            Ok(())
-        }
-    }
-}
-
 /// `e` with an `&&` tree of two or more path comparisons at its root made one
-/// [`Kind::AllCmp`] (their order kept); any other `e` as it is.
+/// [`Kind::AllCmp`] (their order kept); any other `e` as it is. (The condition fast path
+/// builds that node directly; this serves the conditions the checker lowers.)
 pub(crate) fn fuse_comparisons(e: Expr) -> Expr {
-    if !matches!(e.kind, Kind::And(_)) || !is_path_cmp_tree(&e) {
+    if !matches!(e.kind, Kind::And(_)) {
         return e;
     }
-    let span = e.span;
     let mut all = Vec::with_capacity(count_leaves(&e));
-    match push_leaves(e, &mut all) {
-        Ok(()) => Expr {
-            kind: Kind::AllCmp(all.into_boxed_slice()),
-            span,
-        },
-        // Not reached: the tree was checked above. Kept whole rather than lost.
-        Err(e) => e,
+    if !copy_comparisons(&e, &mut all) {
+        return e;
+    }
+    Expr {
+        kind: Kind::AllCmp(all.into_boxed_slice()),
+        span: e.span,
     }
 }
 
