@@ -1390,6 +1390,68 @@ mod tests {
         assert_eq!(canonical_json_of(&deep, None), None);
     }
 
+    /// Strings of every length up to past five words, with a character to escape (or a
+    /// multi-byte one) at every position, and random ones: written as the reference writer
+    /// writes them.
+    #[test]
+    fn strings_written_as_the_reference_writes_them() {
+        let check = |s: &str| {
+            let mut reference = String::new();
+            crate::identity::canonical::write_string(s, &mut reference);
+            let mut out = b"prefix".to_vec();
+            write_str(s, &mut out);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!("prefix{reference}"),
+                "{s:?}"
+            );
+        };
+        let specials = [
+            "\"",
+            "\\",
+            "\u{0}",
+            "\u{1}",
+            "\u{8}",
+            "\t",
+            "\n",
+            "\u{c}",
+            "\r",
+            "\u{1f}",
+            " ",
+            "\u{7f}",
+            "é",
+            "\u{2028}",
+            "\u{e000}",
+            "\u{1f600}",
+        ];
+        for len in 0..44 {
+            let plain: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
+            check(&plain);
+            for special in specials {
+                for at in 0..=len {
+                    let mut s = plain.clone();
+                    s.insert_str(at, special);
+                    check(&s);
+                    // And a second one further on.
+                    s.push_str(special);
+                    check(&s);
+                }
+                check(&special.repeat(len));
+            }
+        }
+        let mut rng = crate::source::test_rng::Rng(0x9e37_79b9_7f4a_7c15);
+        let alphabet = ["a", "b", "\"", "\\", "\n", "\u{3}", "é", "\u{1f600}", "xyz"];
+        for _ in 0..2000 {
+            let len = rng.below(40);
+            let s: String = (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect();
+            check(&s);
+        }
+    }
+
     /// Key order: the byte-based comparison agrees with comparing UTF-16 code units.
     #[test]
     fn utf16_key_cmp_is_utf16_order() {
