@@ -829,7 +829,7 @@ impl MapWriter<'_, '_> {
 
     /// [`MapWriter::begin`] for a struct field that is the next one of the predicted order:
     /// its key as written last time. `None` (and no prediction from now on) otherwise.
-    #[inline]
+    #[inline(always)]
     fn begin_predicted(&mut self, key: &'static str) -> Option<usize> {
         if !self.predicting {
             return None;
@@ -859,7 +859,7 @@ impl MapWriter<'_, '_> {
         Some(at + usize::from(field.comma))
     }
 
-    #[inline]
+    #[inline(always)]
     fn member<T: serde::Serialize + ?Sized>(
         &mut self,
         key: Key,
