@@ -253,7 +253,7 @@ fn needs_escape(b: u8) -> bool {
 /// The high bit of every byte of `word` that needs escaping, and possibly of bytes above the
 /// lowest such byte (borrows run upward): the lowest set bit is exact, and the mask is zero
 /// exactly when no byte needs escaping.
-fn escape_mask(word: u64) -> u64 {
+pub(super) fn escape_mask(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     // A byte below 0x20 (holds for thresholds up to 0x80).

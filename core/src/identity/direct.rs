@@ -5,8 +5,9 @@
 //! gone through `serde_json::to_value` and `Value::from_json` (tests compare the two on every
 //! reference policy and on generated data). How it stays fast:
 //!
-//! * one output buffer: every member of a map or struct is written in place, `"key":value`,
-//!   as it is serialized, and its key and byte range are recorded on a shared stack;
+//! * one output buffer of bytes: every member of a map or struct is written in place,
+//!   `"key":value`, as it is serialized, and its key and byte range are recorded on a shared
+//!   stack;
 //! * members that arrive in canonical key order (map keys always do unless a key holds a
 //!   character at or above U+E000; struct fields do when declared in that order) are already
 //!   where they belong, and nothing more happens;
@@ -14,8 +15,12 @@
 //!   text is put back in that order through one scratch copy (members already in place at its
 //!   front stay). The permutation a struct needs depends only on its field names, so it is
 //!   worked out once per set of fields and remembered, with each field's key as written
-//!   (`"name":`): a struct whose fields match the last ones of its type writes those keys as
-//!   they are and takes the remembered order without looking it up;
+//!   (`,"name":`, up to [`KEY_INLINE`] bytes, kept inline so it is copied as one fixed-size
+//!   block): a struct whose fields match the last ones of its type writes those keys as they
+//!   are and takes the remembered order without looking it up;
+//! * strings are copied eight bytes at a time, each word checked for bytes to escape as it is
+//!   copied; a string's last few bytes are gathered into one word the same way, so no string
+//!   costs a call to `memcpy`;
 //! * buffers and remembered orders are kept per thread from one run to the next.
 //!
 //! Not in the wasm build (see `policy::load::digest_of`).
@@ -23,7 +28,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use super::canonical::{MAX_DEPTH, write_es_number, write_i64, write_string, write_u64};
+use super::canonical::{MAX_DEPTH, escape_mask, write_es_number};
 
 /// The canonical JSON of anything serializable, written as it is serialized, exactly as
 /// `canonical_json(&Value::from_json(&serde_json::to_value(value)?))` would write it, with the
@@ -42,7 +47,7 @@ pub(crate) fn canonical_json_of<T: serde::Serialize + ?Sized>(
 ) -> Option<String> {
     with_writer(skip, |w| {
         value.serialize(&mut *w).ok()?;
-        Some(w.out.clone())
+        String::from_utf8(w.out.clone()).ok()
     })
 }
 
@@ -53,7 +58,7 @@ pub(crate) fn canonical_digest_of<T: serde::Serialize + ?Sized>(
 ) -> Option<String> {
     with_writer(skip, |w| {
         value.serialize(&mut *w).ok()?;
-        Some(super::sha256_hex(w.out.as_bytes()))
+        Some(super::sha256_hex(&w.out))
     })
 }
 
@@ -80,26 +85,26 @@ pub(crate) fn reordered_struct_types() -> Vec<&'static str> {
 /// struct member orders it has worked out (they depend only on field names, so they hold for
 /// any value).
 struct Buffers {
-    out: String,
+    out: Vec<u8>,
     keys: String,
     members: Vec<Member>,
-    scratch: String,
+    scratch: Vec<u8>,
+    number: String,
     orders: Vec<StructOrder>,
     order_fields: Vec<Field>,
-    field_text: String,
     order_slots: Vec<usize>,
 }
 
 impl Buffers {
     fn new() -> Buffers {
         Buffers {
-            out: String::with_capacity(8 * 1024),
+            out: Vec::with_capacity(8 * 1024),
             keys: String::new(),
             members: Vec::with_capacity(64),
-            scratch: String::with_capacity(8 * 1024),
+            scratch: Vec::with_capacity(8 * 1024),
+            number: String::new(),
             orders: Vec::new(),
             order_fields: Vec::new(),
-            field_text: String::new(),
             order_slots: Vec::new(),
         }
     }
@@ -124,10 +129,11 @@ fn with_writer<R>(skip: Option<&str>, f: impl FnOnce(&mut Writer<'_>) -> R) -> R
         keys: b.keys,
         members: b.members,
         scratch: b.scratch,
+        number: b.number,
         orders: b.orders,
         order_fields: b.order_fields,
-        field_text: b.field_text,
         order_slots: b.order_slots,
+        pending: None,
         skip,
         depth: 0,
     };
@@ -144,7 +150,6 @@ fn with_writer<R>(skip: Option<&str>, f: impl FnOnce(&mut Writer<'_>) -> R) -> R
     {
         w.orders.clear();
         w.order_fields.clear();
-        w.field_text.clear();
         w.order_slots.clear();
     }
     if w.out.capacity() <= KEEP_BYTES && w.scratch.capacity() <= KEEP_BYTES {
@@ -153,9 +158,9 @@ fn with_writer<R>(skip: Option<&str>, f: impl FnOnce(&mut Writer<'_>) -> R) -> R
             keys: w.keys,
             members: w.members,
             scratch: w.scratch,
+            number: w.number,
             orders: w.orders,
             order_fields: w.order_fields,
-            field_text: w.field_text,
             order_slots: w.order_slots,
         };
         // A thread being torn down keeps nothing.
@@ -212,27 +217,67 @@ struct StructOrder {
     order: Option<(usize, usize)>,
 }
 
-/// A field of a remembered struct order: its name, and its key as written (`"name":`) in
-/// `Writer::field_text`.
+/// The longest key text (with its comma) a remembered field keeps inline.
+const KEY_INLINE: usize = 32;
+
+/// A field of a remembered struct order: its name, and its key as written (`,"name":`, or
+/// `"name":` for the first field) in `key[..len]`; a longer key is written from its name.
 #[derive(Clone, Copy)]
 struct Field {
     name: &'static str,
-    text: (usize, usize),
+    key: [u8; KEY_INLINE],
+    len: usize,
+    /// Whether the key text starts with a comma (every field but the first).
+    comma: bool,
+}
+
+impl Field {
+    fn new(name: &'static str, comma: bool) -> Field {
+        let mut text = Vec::with_capacity(name.len() + 4);
+        if comma {
+            text.push(b',');
+        }
+        write_str(name, &mut text);
+        text.push(b':');
+        let mut key = [0; KEY_INLINE];
+        let len = match key.get_mut(..text.len()) {
+            Some(slot) => {
+                slot.copy_from_slice(&text);
+                text.len()
+            }
+            None => usize::MAX,
+        };
+        Field {
+            name,
+            key,
+            len,
+            comma,
+        }
+    }
+}
+
+/// Whether two field names are the same; usually the same `'static` text, so its address says.
+fn same_name(a: &str, b: &str) -> bool {
+    std::ptr::eq(a, b) || a == b
 }
 
 struct Writer<'s> {
-    out: String,
+    out: Vec<u8>,
     /// Raw text of the keys of every open map.
     keys: String,
     /// Members of every open map or struct, the innermost one's last.
     members: Vec<Member>,
     /// Where an object's text is copied while its members are put in order.
-    scratch: String,
+    scratch: Vec<u8>,
+    /// Where a double's digits are written before they are appended.
+    number: String,
     /// Member orders of the struct types (and sets of fields) met so far.
     orders: Vec<StructOrder>,
     order_fields: Vec<Field>,
-    field_text: String,
     order_slots: Vec<usize>,
+    /// The current map member's key and where it starts in `out`, once its key is written
+    /// (taken before its value is written, so nested maps use it in turn).
+    pending: Option<(Key, usize)>,
     /// The top-level member to leave out.
     skip: Option<&'s str>,
     depth: usize,
@@ -250,9 +295,9 @@ impl<'s> Writer<'s> {
     /// Opens `{"variant":` for an enum variant written as a one-member map.
     fn open_variant(&mut self, variant: &str) -> Result<(), Unsupported> {
         self.enter()?;
-        self.out.push('{');
-        write_string(variant, &mut self.out);
-        self.out.push(':');
+        self.out.push(b'{');
+        write_str(variant, &mut self.out);
+        self.out.push(b':');
         Ok(())
     }
 
@@ -266,15 +311,22 @@ impl<'s> Writer<'s> {
         }
         let skip = if self.depth == 0 { self.skip } else { None };
         self.enter()?;
-        self.out.push('{');
+        self.out.push(b'{');
         // Expect the fields this struct type had last time.
         let predicted = name.and_then(|name| {
             self.orders
                 .iter()
-                .rposition(|o| std::ptr::eq(o.name, name) || o.name == name)
+                .enumerate()
+                .rev()
+                .find(|(_, o)| same_name(o.name, name))
+                .map(|(i, o)| (i, o.fields))
         });
+        let (order, (cursor, fields_end)) = predicted.unwrap_or((usize::MAX, (0, 0)));
         Ok(MapWriter {
-            predicted,
+            order,
+            cursor,
+            fields_end,
+            predicting: predicted.is_some(),
             body: self.out.len(),
             keys_base: self.keys.len(),
             members_base: self.members.len(),
@@ -282,7 +334,6 @@ impl<'s> Writer<'s> {
             skip,
             skipping: false,
             in_order: true,
-            pending: None,
             close_variant: variant.is_some(),
             w: self,
         })
@@ -293,7 +344,7 @@ impl<'s> Writer<'s> {
             self.open_variant(variant)?;
         }
         self.enter()?;
-        self.out.push('[');
+        self.out.push(b'[');
         Ok(SeqWriter {
             first: true,
             close_variant: variant.is_some(),
@@ -303,11 +354,161 @@ impl<'s> Writer<'s> {
 
     fn float(&mut self, d: f64) {
         if d.is_finite() {
-            write_es_number(d, &mut self.out);
+            self.number.clear();
+            write_es_number(d, &mut self.number);
+            self.out.extend_from_slice(self.number.as_bytes());
         } else {
-            self.out.push_str("null");
+            self.out.extend_from_slice(b"null");
         }
     }
+}
+
+/// Appends an unsigned integer's decimal digits.
+fn write_u64(mut n: u64, out: &mut Vec<u8>) {
+    if n < 10 {
+        // The common case: one digit.
+        out.push(b'0' + n as u8);
+        return;
+    }
+    let mut buf = [b'0'; 20];
+    let mut at = buf.len();
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
+        at -= 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(buf.get(at..).unwrap_or(&[]));
+}
+
+/// Appends a signed integer's decimal digits.
+fn write_i64(i: i64, out: &mut Vec<u8>) {
+    if i < 0 {
+        out.push(b'-');
+    }
+    write_u64(i.unsigned_abs(), out);
+}
+
+/// What [`write_str`] pads a string's last few bytes with: a byte that needs no escape.
+const PAD: u64 = 0x4141_4141_4141_4141;
+
+/// The bytes of `tail` (one to seven of them) as a little-endian word, the bytes past them
+/// [`PAD`]: read as two overlapping halves, or as the first, middle and last bytes.
+fn tail_word(tail: &[u8]) -> u64 {
+    let n = tail.len();
+    let raw = if n >= 4 {
+        let half = |b: Option<&[u8]>| {
+            b.and_then(|b| <[u8; 4]>::try_from(b).ok())
+                .map_or(0, |b| u64::from(u32::from_le_bytes(b)))
+        };
+        half(tail.get(..4)) | half(tail.get(n - 4..)) << (8 * (n - 4))
+    } else {
+        let byte = |i: usize| u64::from(tail.get(i).copied().unwrap_or(0));
+        byte(0) | byte(n / 2) << (8 * (n / 2)) | byte(n - 1) << (8 * (n - 1))
+    };
+    raw | PAD.checked_shl(8 * n as u32).unwrap_or(0)
+}
+
+/// Appends `s` as a JSON string literal with JCS's escapes, exactly as
+/// [`write_string`](super::canonical::write_string) does. The bytes up to the next one to
+/// escape are found eight at a time (the last eight overlapping the words before) and copied
+/// as one run; a run of fewer than eight bytes is gathered into one word, written whole and cut
+/// back, so short strings cost no call to `memcpy`. Only ASCII bytes need escaping, so every
+/// cut falls on a character boundary.
+fn write_str(s: &str, out: &mut Vec<u8>) {
+    out.reserve(s.len() + 2);
+    out.push(b'"');
+    let mut rest = s.as_bytes();
+    loop {
+        let n = rest.len();
+        if n < 8 {
+            if n == 0 {
+                break;
+            }
+            let word = tail_word(rest);
+            let at = out.len();
+            out.extend_from_slice(&word.to_le_bytes());
+            let mask = escape_mask(word);
+            if mask == 0 {
+                out.truncate(at + n);
+                break;
+            }
+            // The lowest flagged byte is exact: the first to escape.
+            let i = (mask.trailing_zeros() / 8) as usize;
+            out.truncate(at + i);
+            write_escape(rest.get(i).copied().unwrap_or(0), out);
+            rest = rest.get(i + 1..).unwrap_or(&[]);
+            continue;
+        }
+        let next = first_escape(rest);
+        let (run, after) = rest.split_at_checked(next).unwrap_or((rest, &[]));
+        out.extend_from_slice(run);
+        let Some((&b, after)) = after.split_first() else {
+            break;
+        };
+        write_escape(b, out);
+        rest = after;
+    }
+    out.push(b'"');
+}
+
+/// Where the first byte to escape is in `bytes` (eight or more of them), or its length: whole
+/// words, then the last eight bytes.
+fn first_escape(bytes: &[u8]) -> usize {
+    let word = |c: &[u8]| <[u8; 8]>::try_from(c).map_or(0, u64::from_le_bytes);
+    let mut at = 0;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let mask = escape_mask(word(chunk));
+        if mask != 0 {
+            return at + (mask.trailing_zeros() / 8) as usize;
+        }
+        at += 8;
+    }
+    let n = bytes.len();
+    if at == n {
+        return n;
+    }
+    // The bytes before `at` are clean, so the lowest flagged byte of the last word is the
+    // first to escape.
+    let last = n.saturating_sub(8);
+    let mask = bytes.get(last..).map_or(0, |c| escape_mask(word(c)));
+    if mask == 0 {
+        n
+    } else {
+        last + (mask.trailing_zeros() / 8) as usize
+    }
+}
+
+/// Appends the escape of a byte that needs one.
+#[inline]
+fn write_escape(b: u8, out: &mut Vec<u8>) {
+    if b == b'"' || b == b'\\' {
+        out.extend_from_slice(&[b'\\', b]);
+    } else {
+        write_control(b, out);
+    }
+}
+
+/// Appends the escape of a control character (or of any byte that needs one).
+#[inline(never)]
+fn write_control(b: u8, out: &mut Vec<u8>) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short = match b {
+        b'"' | b'\\' => b,
+        0x08 => b'b',
+        0x0c => b'f',
+        b'\n' => b'n',
+        b'\r' => b'r',
+        b'\t' => b't',
+        _ => {
+            let hex = |nibble: u8| HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
+            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hex(b >> 4), hex(b & 0x0f)]);
+            return;
+        }
+    };
+    out.extend_from_slice(&[b'\\', short]);
 }
 
 /// The text of a member's key.
@@ -352,7 +553,8 @@ impl<'a, 's> serde::Serializer for &'a mut Writer<'s> {
     type SerializeStructVariant = MapWriter<'a, 's>;
 
     fn serialize_bool(self, v: bool) -> Result<(), Unsupported> {
-        self.out.push_str(if v { "true" } else { "false" });
+        self.out
+            .extend_from_slice(if v { b"true" } else { b"false" });
         Ok(())
     }
     fn serialize_i8(self, v: i8) -> Result<(), Unsupported> {
@@ -404,7 +606,7 @@ impl<'a, 's> serde::Serializer for &'a mut Writer<'s> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
     fn serialize_str(self, v: &str) -> Result<(), Unsupported> {
-        write_string(v, &mut self.out);
+        write_str(v, &mut self.out);
         Ok(())
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Unsupported> {
@@ -422,7 +624,7 @@ impl<'a, 's> serde::Serializer for &'a mut Writer<'s> {
         value.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), Unsupported> {
-        self.out.push_str("null");
+        self.out.extend_from_slice(b"null");
         Ok(())
     }
     fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Unsupported> {
@@ -455,7 +657,7 @@ impl<'a, 's> serde::Serializer for &'a mut Writer<'s> {
         }
         self.open_variant(variant)?;
         value.serialize(&mut *self)?;
-        self.out.push('}');
+        self.out.push(b'}');
         self.depth -= 1;
         Ok(())
     }
@@ -518,17 +720,17 @@ pub(crate) struct SeqWriter<'a, 's> {
 impl SeqWriter<'_, '_> {
     fn element<T: serde::Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Unsupported> {
         if !self.first {
-            self.w.out.push(',');
+            self.w.out.push(b',');
         }
         self.first = false;
         value.serialize(&mut *self.w)
     }
 
     fn finish(self) -> Result<(), Unsupported> {
-        self.w.out.push(']');
+        self.w.out.push(b']');
         self.w.depth -= 1;
         if self.close_variant {
-            self.w.out.push('}');
+            self.w.out.push(b'}');
             self.w.depth -= 1;
         }
         Ok(())
@@ -601,17 +803,19 @@ pub(crate) struct MapWriter<'a, 's> {
     members_base: usize,
     /// The struct's type name (for its remembered member order); `None` for maps.
     name: Option<&'static str>,
-    /// The remembered order (index in `Writer::orders`) this struct's fields have matched so
-    /// far, field by field.
-    predicted: Option<usize>,
+    /// Every field so far matched the remembered order `Writer::orders[order]` (the last one
+    /// of this struct type), whose next field is `Writer::order_fields[cursor]` and whose
+    /// fields end at `fields_end`.
+    predicting: bool,
+    order: usize,
+    cursor: usize,
+    fields_end: usize,
     /// The member to leave out (at the top level).
     skip: Option<&'s str>,
     /// The current map member is the one left out.
     skipping: bool,
     /// Every member so far came after the one before it in canonical order.
     in_order: bool,
-    /// The current map member's key and where it starts in `out`, once its key is written.
-    pending: Option<(Key, usize)>,
     close_variant: bool,
 }
 
@@ -626,7 +830,7 @@ impl MapWriter<'_, '_> {
             None
         };
         if let Some(previous) = previous {
-            w.out.push(',');
+            w.out.push(b',');
             // A struct's order is looked up when it ends.
             if self.name.is_none()
                 && self.in_order
@@ -637,36 +841,44 @@ impl MapWriter<'_, '_> {
             }
         }
         let start = w.out.len();
-        write_string(key_text(&w.keys, key), &mut w.out);
-        w.out.push(':');
+        write_str(key_text(&w.keys, key), &mut w.out);
+        w.out.push(b':');
         start
     }
 
     /// [`MapWriter::begin`] for a struct field that is the next one of the predicted order:
     /// its key as written last time. `None` (and no prediction from now on) otherwise.
+    #[inline(always)]
     fn begin_predicted(&mut self, key: &'static str) -> Option<usize> {
-        let p = self.predicted?;
+        if !self.predicting {
+            return None;
+        }
         let w = &mut *self.w;
-        let n = w.members.len() - self.members_base;
         let field = w
-            .orders
-            .get(p)
-            .filter(|o| o.fields.0 + n < o.fields.1)
-            .and_then(|o| w.order_fields.get(o.fields.0 + n))
-            .filter(|f| std::ptr::eq(f.name, key) || f.name == key)
-            .and_then(|f| w.field_text.get(f.text.0..f.text.1));
-        let Some(text) = field else {
-            self.predicted = None;
+            .order_fields
+            .get(self.cursor)
+            .filter(|f| self.cursor < self.fields_end && same_name(f.name, key));
+        let Some(field) = field else {
+            self.predicting = false;
             return None;
         };
-        if n > 0 {
-            w.out.push(',');
+        self.cursor += 1;
+        let at = w.out.len();
+        if field.len <= KEY_INLINE {
+            // One fixed-size copy, cut back to the key's length.
+            w.out.extend_from_slice(&field.key);
+            w.out.truncate(at + field.len);
+        } else {
+            if field.comma {
+                w.out.push(b',');
+            }
+            write_str(key, &mut w.out);
+            w.out.push(b':');
         }
-        let start = w.out.len();
-        w.out.push_str(text);
-        Some(start)
+        Some(at + usize::from(field.comma))
     }
 
+    #[inline(always)]
     fn member<T: serde::Serialize + ?Sized>(
         &mut self,
         key: Key,
@@ -686,12 +898,12 @@ impl MapWriter<'_, '_> {
             None => {}
         }
         let w = &mut *self.w;
-        w.out.push('}');
+        w.out.push(b'}');
         w.keys.truncate(self.keys_base);
         w.members.truncate(self.members_base);
         w.depth -= 1;
         if self.close_variant {
-            w.out.push('}');
+            w.out.push(b'}');
             w.depth -= 1;
         }
         Ok(())
@@ -700,14 +912,9 @@ impl MapWriter<'_, '_> {
     /// Puts a struct's members in canonical order, through the order remembered for its type
     /// and fields, found (and remembered) the first time they are met.
     fn order_struct(&mut self, name: &'static str) -> Result<(), Unsupported> {
-        // Every field matched the prediction: its order is the one.
-        let members_now = self.w.members.len() - self.members_base;
-        if let Some(o) = self
-            .predicted
-            .and_then(|p| self.w.orders.get(p))
-            .filter(|o| o.fields.1 - o.fields.0 == members_now)
-        {
-            return match o.order {
+        // Every field matched the prediction, and none is missing: its order is the one.
+        if self.predicting && self.cursor == self.fields_end {
+            return match self.w.orders.get(self.order).and_then(|o| o.order) {
                 Some(slots) => self.rewrite(slots),
                 None => Ok(()),
             };
@@ -720,13 +927,13 @@ impl MapWriter<'_, '_> {
         } = &mut *self.w;
         let own = members.get(self.members_base..).unwrap_or(&[]);
         let same_fields = |o: &StructOrder| {
-            (std::ptr::eq(o.name, name) || o.name == name)
+            same_name(o.name, name)
                 && order_fields
                     .get(o.fields.0..o.fields.1)
                     .is_some_and(|fields| {
                         fields.len() == own.len()
                             && fields.iter().zip(own).all(|(f, m)| match m.key {
-                                Key::Field(k) => std::ptr::eq(f.name, k) || f.name == k,
+                                Key::Field(k) => same_name(f.name, k),
                                 Key::Raw(..) => false,
                             })
                     })
@@ -750,7 +957,6 @@ impl MapWriter<'_, '_> {
             members,
             orders,
             order_fields,
-            field_text,
             order_slots,
             ..
         } = &mut *self.w;
@@ -780,14 +986,8 @@ impl MapWriter<'_, '_> {
             Some((start, order_slots.len()))
         };
         let start = order_fields.len();
-        for name in fields {
-            let text_start = field_text.len();
-            write_string(name, field_text);
-            field_text.push(':');
-            order_fields.push(Field {
-                name,
-                text: (text_start, field_text.len()),
-            });
+        for (n, name) in fields.into_iter().enumerate() {
+            order_fields.push(Field::new(name, n > 0));
         }
         orders.push(StructOrder {
             name,
@@ -853,20 +1053,20 @@ impl MapWriter<'_, '_> {
             // buffers rather than copy it, and copy back what stays.
             std::mem::swap(out, scratch);
             out.clear();
-            out.push_str(scratch.get(..stays).ok_or(Unsupported)?);
+            out.extend_from_slice(scratch.get(..stays).ok_or(Unsupported)?);
             0
         } else {
             scratch.clear();
-            scratch.push_str(out.get(cut..).ok_or(Unsupported)?);
+            scratch.extend_from_slice(out.get(cut..).ok_or(Unsupported)?);
             out.truncate(stays);
             cut
         };
         for &i in rest {
             let m = own.get(i).ok_or(Unsupported)?;
             if out.len() > self.body {
-                out.push(',');
+                out.push(b',');
             }
-            out.push_str(
+            out.extend_from_slice(
                 scratch
                     .get(m.start - from..m.end - from)
                     .ok_or(Unsupported)?,
@@ -892,7 +1092,7 @@ impl serde::ser::SerializeMap for MapWriter<'_, '_> {
         } else {
             let key = Key::Raw(start, end);
             let member_start = self.begin(key);
-            self.pending = Some((key, member_start));
+            self.w.pending = Some((key, member_start));
         }
         Ok(())
     }
@@ -903,7 +1103,7 @@ impl serde::ser::SerializeMap for MapWriter<'_, '_> {
         if std::mem::take(&mut self.skipping) {
             return Ok(());
         }
-        let (key, start) = self.pending.take().ok_or(Unsupported)?;
+        let (key, start) = self.w.pending.take().ok_or(Unsupported)?;
         self.member(key, start, value)
     }
     fn end(self) -> Result<(), Unsupported> {
@@ -981,7 +1181,7 @@ impl serde::Serializer for KeyWriter<'_> {
         self.serialize_i64(i64::from(v))
     }
     fn serialize_i64(self, v: i64) -> Result<(), Unsupported> {
-        write_i64(v, self.0);
+        super::canonical::write_i64(v, self.0);
         Ok(())
     }
     fn serialize_u8(self, v: u8) -> Result<(), Unsupported> {
@@ -994,7 +1194,7 @@ impl serde::Serializer for KeyWriter<'_> {
         self.serialize_u64(u64::from(v))
     }
     fn serialize_u64(self, v: u64) -> Result<(), Unsupported> {
-        write_u64(v, self.0);
+        super::canonical::write_u64(v, self.0);
         Ok(())
     }
     fn serialize_unit_variant(
@@ -1207,6 +1407,68 @@ mod tests {
             deep = Value::list(vec![deep]);
         }
         assert_eq!(canonical_json_of(&deep, None), None);
+    }
+
+    /// Strings of every length up to past five words, with a character to escape (or a
+    /// multi-byte one) at every position, and random ones: written as the reference writer
+    /// writes them.
+    #[test]
+    fn strings_written_as_the_reference_writes_them() {
+        let check = |s: &str| {
+            let mut reference = String::new();
+            crate::identity::canonical::write_string(s, &mut reference);
+            let mut out = b"prefix".to_vec();
+            write_str(s, &mut out);
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!("prefix{reference}"),
+                "{s:?}"
+            );
+        };
+        let specials = [
+            "\"",
+            "\\",
+            "\u{0}",
+            "\u{1}",
+            "\u{8}",
+            "\t",
+            "\n",
+            "\u{c}",
+            "\r",
+            "\u{1f}",
+            " ",
+            "\u{7f}",
+            "é",
+            "\u{2028}",
+            "\u{e000}",
+            "\u{1f600}",
+        ];
+        for len in 0..44 {
+            let plain: String = (0..len)
+                .map(|i| char::from(b'a' + (i % 26) as u8))
+                .collect();
+            check(&plain);
+            for special in specials {
+                for at in 0..=len {
+                    let mut s = plain.clone();
+                    s.insert_str(at, special);
+                    check(&s);
+                    // And a second one further on.
+                    s.push_str(special);
+                    check(&s);
+                }
+                check(&special.repeat(len));
+            }
+        }
+        let mut rng = crate::source::test_rng::Rng(0x9e37_79b9_7f4a_7c15);
+        let alphabet = ["a", "b", "\"", "\\", "\n", "\u{3}", "é", "\u{1f600}", "xyz"];
+        for _ in 0..2000 {
+            let len = rng.below(40);
+            let s: String = (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len())])
+                .collect();
+            check(&s);
+        }
     }
 
     /// Key order: the byte-based comparison agrees with comparing UTF-16 code units.
