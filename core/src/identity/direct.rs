@@ -18,9 +18,9 @@
 //!   (`,"name":`, up to [`KEY_INLINE`] bytes, kept inline so it is copied as one fixed-size
 //!   block): a struct whose fields match the last ones of its type writes those keys as they
 //!   are and takes the remembered order without looking it up;
-//! * strings are copied eight bytes at a time, each word checked for bytes to escape as it is
-//!   copied; a string's last few bytes are gathered into one word the same way, so no string
-//!   costs a call to `memcpy`;
+//! * a string's bytes up to the next one to escape are found eight at a time and copied as one
+//!   run; a string (or what is left of it) shorter than eight bytes is gathered into one word,
+//!   written whole and cut back, without a call to `memcpy`;
 //! * buffers and remembered orders are kept per thread from one run to the next.
 //!
 //! Not in the wasm build (see `policy::load::digest_of`).
