@@ -484,7 +484,6 @@ impl<'de> Deserializer<'de> for NodeRef<'de> {
         visitor: V,
     ) -> Result<V::Value, Rejected> {
         match self.node()?.kind {
-            Kind::List { .. } => self.visit_list(visitor),
             Kind::Map { .. } => self.visit_map(visitor),
             _ => Err(Rejected),
         }
