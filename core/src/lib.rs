@@ -28,6 +28,7 @@ pub mod decision;
 pub mod diagnostic;
 pub mod expr;
 pub mod identity;
+pub mod json_text;
 pub mod policy;
 pub(crate) mod sorting;
 pub mod source;

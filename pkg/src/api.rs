@@ -20,8 +20,8 @@ pub const MAX_INPUT_CHARS: usize = 8 << 20;
 pub const MAX_BATCH_CHARS: usize = 256 << 20;
 /// Longest accepted policy source text (4 MiB).
 pub const MAX_POLICY_CHARS: usize = 4 << 20;
-/// Deepest accepted nesting of an input (serde_json's own recursion limit is 128; a lower,
-/// documented bound keeps the wasm stack, which has no guard page, far from its end).
+/// Deepest accepted nesting of an input: a documented bound that keeps the wasm stack, which
+/// has no guard page, far from its end (the reader stops at it before recursing further).
 pub const MAX_DEPTH: usize = 64;
 
 /// The source formats a policy is written in.
@@ -256,7 +256,8 @@ pub fn json_schema() -> &'static str {
     engine::json_schema()
 }
 
-/// Parses JSON text into a value, within the size and depth limits.
+/// Parses JSON text into a value, within the size and depth limits (core's `json_text`
+/// reader: the values `serde_json` would give, without its text deserializer in the wasm).
 pub fn parse_input(what: &str, text: &str) -> Result<Value, Error> {
     let limit = if what == "actions" {
         MAX_BATCH_CHARS
@@ -264,8 +265,7 @@ pub fn parse_input(what: &str, text: &str) -> Result<Value, Error> {
         MAX_INPUT_CHARS
     };
     check_len(what, text.len(), limit)?;
-    check_depth(what, text)?;
-    serde_json::from_str(text).map_err(|e| Error::input(what, e))
+    govgate_core::json_text::parse_value(text, MAX_DEPTH).map_err(|e| Error::input(what, e))
 }
 
 fn check_len(what: &str, len: usize, limit: usize) -> Result<(), Error> {
@@ -279,7 +279,8 @@ fn check_len(what: &str, len: usize, limit: usize) -> Result<(), Error> {
     }
 }
 
-/// Rejects JSON nested deeper than [`MAX_DEPTH`] before anything recurses into it.
+/// Rejects JSON nested deeper than [`MAX_DEPTH`] before anything recurses into it (for test
+/// suites, which core's document reader reads with its own, larger bound).
 fn check_depth(what: &str, text: &str) -> Result<(), Error> {
     // Each level takes at least two bytes (`[` and `]`): short texts cannot nest too deep.
     if text.len() <= 2 * MAX_DEPTH {

@@ -29,7 +29,7 @@ const SORT_BY_MATCHING: usize = 12;
 
 /// How many bytes at the start of `tail` a string may hold as they are: up to the first `"`,
 /// `\` or control character (or the end). Eight bytes at a time, then one by one.
-fn plain_run(tail: &[u8]) -> usize {
+pub(crate) fn plain_run(tail: &[u8]) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     let mut skipped = 0;

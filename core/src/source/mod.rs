@@ -35,6 +35,7 @@
 mod flat;
 mod format;
 mod json;
+pub(crate) use json::plain_run;
 mod lines;
 mod scalar;
 mod span;
