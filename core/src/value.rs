@@ -160,7 +160,13 @@ impl Value {
                 Value::list(items.iter().map(Value::from_json).collect())
             }
             serde_json::Value::Object(map) => {
-                Value::map(map.iter().map(|(k, v)| (k.as_str(), Value::from_json(v))))
+                // By insertion rather than `collect`: collecting into a `BTreeMap` sorts, and
+                // each element type compiles its own copy of the sort (wasm size).
+                let mut out = Map::new();
+                for (k, v) in map {
+                    out.insert(Arc::from(k.as_str()), Value::from_json(v));
+                }
+                Value::Map(Arc::new(out))
             }
         }
     }
@@ -223,7 +229,12 @@ impl fmt::Display for Value {
             Value::Int(i) => write!(f, "{i}"),
             Value::Double(d) => write!(f, "{d}"),
             Value::String(s) => f.write_str(s),
-            Value::List(_) | Value::Map(_) => write!(f, "{}", self.to_json()),
+            // Compact JSON, as `serde_json` writes it (this value's `Serialize` maps it as
+            // `to_json` does), without building `serde_json`'s tree.
+            Value::List(_) | Value::Map(_) => {
+                let text = serde_json::to_vec(self).map_err(|_| fmt::Error)?;
+                f.write_str(std::str::from_utf8(&text).map_err(|_| fmt::Error)?)
+            }
         }
     }
 }
@@ -947,6 +958,33 @@ mod tests {
             Some(&Value::Double(0.78))
         );
         assert_eq!(v.get_path("spec.fairness"), None);
+    }
+
+    /// Containers display as `serde_json` displays their `to_json` tree, without building it.
+    #[test]
+    fn containers_display_as_serde_json_does() {
+        let nested = Value::map([
+            ("z", Value::Int(-3)),
+            (
+                "a",
+                Value::list(vec![Value::Double(-0.0), Value::Double(1e21)]),
+            ),
+            ("é", Value::Double(f64::NAN)),
+            ("q", Value::string("say \"hi\"\n\u{1}")),
+            (
+                "m",
+                Value::map([("k", Value::Null), ("b", Value::Bool(true))]),
+            ),
+            ("f", Value::Double(2.5)),
+            ("i", Value::Double(3.0)),
+        ]);
+        for v in [
+            nested.clone(),
+            Value::list(vec![nested, Value::list(vec![]), Value::map::<&str>([])]),
+        ] {
+            assert_eq!(v.to_string(), v.to_json().to_string());
+        }
+        assert_eq!(Value::list(vec![Value::Int(1)]).to_string(), "[1]");
     }
 
     /// Reading typed data straight from a value behaves as going through `to_json` does:

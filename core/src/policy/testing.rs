@@ -297,11 +297,12 @@ impl CompiledPolicy {
                 None => default_now,
             };
             let mut ctx = EvalContext::new(now);
-            ctx.parameters = case
-                .params
-                .iter()
-                .map(|(k, v)| (Str::from(k.as_str()), v.clone()))
-                .collect::<Map>();
+            // By insertion, not `collect` (which sorts, one sort copy per element type).
+            let mut parameters = Map::new();
+            for (k, v) in &case.params {
+                parameters.insert(Str::from(k.as_str()), v.clone());
+            }
+            ctx.parameters = parameters;
             let action = Action::new(case.input.clone());
             let decision = self.evaluate(&action, &ctx);
             record_coverage(&decision, &mut exercised);

@@ -204,7 +204,7 @@ impl CompiledPolicy {
             let signature = item.get("signature").and_then(Value::as_str);
             let payload: Option<OverridePayload> = item
                 .get("payload")
-                .and_then(|p| serde_json::from_value(p.to_json()).ok());
+                .and_then(|p| serde::Deserialize::deserialize(p).ok());
             let (Some(signature), Some(payload)) = (signature, payload) else {
                 decision.overrides.push(OverrideResult {
                     status: OverrideStatus::Malformed,
