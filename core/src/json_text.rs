@@ -20,7 +20,7 @@ use std::collections::btree_map::Entry;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::source::plain_run;
+use crate::source::{plain_run, simple_escape};
 use crate::value::{Map, Value};
 
 /// Why a JSON text could not be read, and where.
@@ -246,14 +246,6 @@ impl<'a> Reader<'a> {
     /// The character an escape stands for; `self.pos` is just after its backslash.
     fn escape(&mut self) -> Result<char, JsonTextError> {
         let c = match self.peek() {
-            Some(b'"') => '"',
-            Some(b'\\') => '\\',
-            Some(b'/') => '/',
-            Some(b'b') => '\u{8}',
-            Some(b'f') => '\u{c}',
-            Some(b'n') => '\n',
-            Some(b'r') => '\r',
-            Some(b't') => '\t',
             Some(b'u') => {
                 let at = self.pos - 1;
                 self.pos += 1;
@@ -274,7 +266,12 @@ impl<'a> Reader<'a> {
                 return char::from_u32(code)
                     .ok_or_else(|| self.error_at(at, "lone surrogate in a `\\u` escape".into()));
             }
-            _ => return Err(self.error("expected an escape (`\\\"`, `\\n`, `\\u00e9`, ...)")),
+            other => match other.and_then(simple_escape) {
+                Some(c) => c,
+                None => {
+                    return Err(self.error("expected an escape (`\\\"`, `\\n`, `\\u00e9`, ...)"));
+                }
+            },
         };
         self.pos += 1;
         Ok(c)

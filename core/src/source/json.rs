@@ -27,6 +27,21 @@ use crate::value::{Map, Str, Value};
 /// object's map (quadratic, but cheaper than sorting for a few).
 const SORT_BY_MATCHING: usize = 12;
 
+/// The character a one-letter JSON escape (`\n`, `\"`, ...) stands for.
+pub(crate) fn simple_escape(letter: u8) -> Option<char> {
+    Some(match letter {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        _ => return None,
+    })
+}
+
 /// How many bytes at the start of `tail` a string may hold as they are: up to the first `"`,
 /// `\` or control character (or the end). Eight bytes at a time, then one by one.
 pub(crate) fn plain_run(tail: &[u8]) -> usize {
@@ -418,14 +433,6 @@ impl<'a> JsonParser<'a> {
         let esc = self.pos;
         self.pos += 1;
         let c = match self.peek() {
-            Some(b'"') => '"',
-            Some(b'\\') => '\\',
-            Some(b'/') => '/',
-            Some(b'b') => '\u{8}',
-            Some(b'f') => '\u{c}',
-            Some(b'n') => '\n',
-            Some(b'r') => '\r',
-            Some(b't') => '\t',
             Some(b'u') => {
                 self.pos += 1;
                 let hi = self.hex4(esc)?;
@@ -448,9 +455,12 @@ impl<'a> JsonParser<'a> {
                 out.push(c);
                 return Ok(());
             }
-            _ => {
-                return Err(self.error_at(esc, "invalid json: unknown escape sequence"));
-            }
+            other => match other.and_then(simple_escape) {
+                Some(c) => c,
+                None => {
+                    return Err(self.error_at(esc, "invalid json: unknown escape sequence"));
+                }
+            },
         };
         self.pos += 1;
         out.push(c);

@@ -35,7 +35,7 @@
 mod flat;
 mod format;
 mod json;
-pub(crate) use json::plain_run;
+pub(crate) use json::{plain_run, simple_escape};
 mod lines;
 mod scalar;
 mod span;
