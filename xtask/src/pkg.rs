@@ -9,6 +9,8 @@
 //!   package as ESM and as CommonJS, and `tsc --noEmit --strict` over a TypeScript consumer.
 //! - `cargo xtask bench pkg [--markdown]`: sizes and timings against the budgets, side by side
 //!   with `@cedar-policy/cedar-wasm`.
+//! - `cargo xtask size pkg [--top N]`: what takes the space in the package's wasm, by origin
+//!   and by function (the same build, optimised the same way, keeping its function names).
 //!
 //! A tool that is missing and cannot be installed is an error, never a skip (CI sets `CI=true`;
 //! it changes nothing here but the log line).
@@ -50,7 +52,10 @@ const BINDGEN_TARGETS: [&str; 3] = ["web", "bundler", "nodejs"];
 /// package's part of `cargo xtask test`).
 pub fn handles(args: &[String]) -> bool {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    matches!(args.as_slice(), ["bench", "pkg", ..] | ["test-pkg"])
+    matches!(
+        args.as_slice(),
+        ["bench", "pkg", ..] | ["size", "pkg", ..] | ["test-pkg"]
+    )
 }
 
 /// Runs a command [`handles`] accepts.
@@ -59,7 +64,14 @@ pub fn run(args: &[String]) -> Result<(), String> {
     match args.as_slice() {
         ["test-pkg"] => test(),
         ["bench", "pkg", rest @ ..] => bench(rest.contains(&"--markdown")),
-        _ => Err("usage: cargo xtask dist pkg | test-pkg | bench pkg [--markdown]".to_owned()),
+        ["size", "pkg"] => size(40),
+        ["size", "pkg", "--top", n] => {
+            size(n.parse().map_err(|_| format!("--top {n}: not a number"))?)
+        }
+        _ => Err(
+            "usage: cargo xtask dist pkg | test-pkg | bench pkg [--markdown] | size pkg [--top N]"
+                .to_owned(),
+        ),
     }
 }
 
@@ -642,4 +654,59 @@ pub fn bench(markdown: bool) -> Result<(), String> {
         node.arg("--markdown");
     }
     run_cmd(&mut node)
+}
+
+/// `cargo xtask size pkg`: builds the package, then the same wasm optimised the same way but
+/// keeping the `name` section, and prints its code by origin and its `top` largest functions.
+pub fn size(top: usize) -> Result<(), String> {
+    let dist = build_dist()?;
+    let shipped = fs::read(dist.join("govgate_bg.wasm")).map_err(|e| format!("read wasm: {e}"))?;
+    let named = target_dir().join("pkg").join("govgate_bg.names.wasm");
+    let flags = WASM_OPT_FLAGS.iter().filter(|f| **f != "--strip-debug");
+    run_cmd(
+        Command::new("wasm-opt")
+            .args(flags)
+            .arg("--debuginfo")
+            .arg(target_dir().join("pkg/bindgen/nodejs/govgate_bg.wasm"))
+            .arg("-o")
+            .arg(&named),
+    )?;
+    let bytes = fs::read(&named).map_err(|e| format!("read {}: {e}", named.display()))?;
+    let functions = crate::wasm_size::functions(&bytes)?;
+    let code: usize = functions.iter().map(|f| f.size).sum();
+    let mut by_origin: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for f in &functions {
+        let entry = by_origin
+            .entry(crate::wasm_size::origin(&f.name))
+            .or_default();
+        entry.0 += f.size;
+        entry.1 += 1;
+    }
+    let mut origins: Vec<(String, (usize, usize))> = by_origin.into_iter().collect();
+    origins.sort_by(|a, b| b.1.0.cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
+    let kb = |n: usize| n as f64 / 1024.0;
+    println!(
+        "\nThe shipped wasm: {:.1} KB ({} bytes); its code: {:.1} KB in {} functions \
+         (function bodies, from {}).\n",
+        kb(shipped.len()),
+        shipped.len(),
+        kb(code),
+        functions.len(),
+        named.display()
+    );
+    println!("| share of code | KB | functions | origin |\n| --- | --- | --- | --- |");
+    for (origin, (size, count)) in &origins {
+        let share = 100.0 * *size as f64 / code.max(1) as f64;
+        if share >= 0.3 {
+            println!("| {share:.1}% | {:.1} | {count} | {origin} |", kb(*size));
+        }
+    }
+    let mut largest: Vec<&crate::wasm_size::Function> = functions.iter().collect();
+    largest.sort_by(|a, b| b.size.cmp(&a.size).then_with(|| a.name.cmp(&b.name)));
+    println!("\n| bytes | function |\n| --- | --- |");
+    for f in largest.into_iter().take(top) {
+        let name: String = f.name.chars().take(140).collect();
+        println!("| {} | `{}` |", f.size, name.replace('|', "\\|"));
+    }
+    Ok(())
 }
