@@ -1549,6 +1549,30 @@ fn compile_message_rules(
     out
 }
 
+impl CompiledPolicy {
+    /// Compiles a test suite's invariants on their own: they read only `decision` and
+    /// `input`, so nothing of the policy is needed. The same programs and issues (at
+    /// `tests.invariants[i]`) as compiling the policy with the suite as its `tests:`.
+    pub(crate) fn compile_suite_invariants(
+        &self,
+        specs: &[InvariantSpec],
+    ) -> Result<Vec<InvariantC>, Vec<CompileIssue>> {
+        let mut c = Compiler {
+            issues: Vec::new(),
+            envelope_input: self.inner.subject == Subject::Action,
+            limits: Limits::default(),
+            base_scope: std::rc::Rc::new(Scope { roots: Vec::new() }),
+            session: expr::Session::new(16),
+        };
+        let invariants = compile_invariants(&mut c, "tests.invariants", specs);
+        if c.issues.is_empty() {
+            Ok(invariants)
+        } else {
+            Err(c.issues)
+        }
+    }
+}
+
 fn compile_invariants(c: &mut Compiler, path: &str, specs: &[InvariantSpec]) -> Vec<InvariantC> {
     let scope = Scope {
         roots: vec![

@@ -15,7 +15,6 @@ use super::document::{ExpectSpec, ScoreExpectation, TestSuiteSpec};
 use super::eval::{Action, EvalContext};
 use crate::decision::Decision;
 use crate::diagnostic::Diagnostics;
-use crate::expr::Limits;
 use crate::value::{Map, Str, Value};
 
 /// The default evaluation time of a test case.
@@ -259,15 +258,8 @@ impl CompiledPolicy {
         let invariants = if own {
             p.invariants.clone()
         } else {
-            let doc = super::document::PolicyDocument {
-                tests: Some(suite.clone()),
-                ..p.document.clone()
-            };
-            CompiledPolicy::compile_document(&doc, p.digest.clone(), Limits::default())
+            self.compile_suite_invariants(&suite.invariants)
                 .map_err(|issues| super::load::locate_issues("<tests>", "", None, issues))?
-                .inner
-                .invariants
-                .clone()
         };
         let default_now = parse_time(DEFAULT_TEST_TIME).unwrap_or_default();
         let mut report = TestReport {
