@@ -363,3 +363,57 @@ fn expect_errors_must_list_every_error_and_no_empty_entry() {
         "one entry may match several"
     );
 }
+
+/// A test file's invariants compile on their own (not with a copy of the policy): they still
+/// find violations, and a broken one is reported at its path in the suite.
+#[test]
+fn a_separate_suites_invariants_check_and_report_their_errors() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/policies/agent-trading.yaml"
+    ))
+    .unwrap();
+    let p = CompiledPolicy::compile_str("agent-trading.yaml", &text).unwrap();
+    let case = "cases:\n  - name: c\n    input: {agent: a, type: modify_strategy, args: {trading_mode: live}}\n    expect: {}\n";
+    let suite = |invariants: &str| {
+        govgate_core::policy::load_test_suite("t_test.yaml", &format!("{case}{invariants}"))
+            .unwrap()
+    };
+    let report = p
+        .run_tests(&suite(
+            "invariants:\n  - name: never auto\n    assert: 'decision.outcome != \"auto\"'\n  - name: always auto\n    assert: 'decision.outcome == \"auto\"'\n",
+        ))
+        .unwrap();
+    let violations: Vec<(String, usize)> = report
+        .invariants
+        .iter()
+        .map(|i| (i.name.clone(), i.violations.len()))
+        .collect();
+    assert!(
+        report.invariants.iter().all(|i| i.checked > 0),
+        "{violations:?}"
+    );
+    assert_eq!(
+        violations.iter().filter(|(_, n)| *n > 0).count(),
+        1,
+        "{violations:?}"
+    );
+    let err = p
+        .run_tests(&suite(
+            "invariants:\n  - name: bad\n    assert: 'decision.outcome =='\n  - name: worse\n    when: 'nope(1)'\n    assert: 'true'\n",
+        ))
+        .unwrap_err();
+    let paths: Vec<_> = err
+        .0
+        .iter()
+        .map(|d| d.path.clone().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        paths,
+        ["tests.invariants[0].assert", "tests.invariants[1].when"]
+    );
+    assert!(
+        err.0[1].message.contains("unknown function `nope`"),
+        "{err:?}"
+    );
+}
