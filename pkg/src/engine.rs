@@ -78,10 +78,10 @@ impl CompiledPolicy {
     pub fn run_tests(&self, suite: Option<&TestSuiteSpec>) -> Result<TestReport, Diagnostics> {
         match suite {
             Some(suite) => self.inner.run_tests(suite),
-            None => {
-                let own = self.inner.document().tests.clone().unwrap_or_default();
-                self.inner.run_tests(&own)
-            }
+            None => match &self.inner.document().tests {
+                Some(own) => self.inner.run_tests(own),
+                None => self.inner.run_tests(&TestSuiteSpec::default()),
+            },
         }
     }
 }
