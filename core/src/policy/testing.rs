@@ -305,17 +305,34 @@ impl CompiledPolicy {
                     suggestions: false,
                     ..ctx.clone()
                 };
-                let mut variants = vec![(Vec::new(), case.input.clone(), decision.clone())];
+                // Each variant's decision as the value invariants read, and the summary a
+                // violation reports, made once (not once per invariant).
+                let as_value = |d: &Decision| {
+                    serde_json::to_value(d)
+                        .map(|j| Value::from_json(&j))
+                        .unwrap_or_default()
+                };
+                let summary = |d: &Decision| {
+                    format!(
+                        "outcome `{}`, band `{}`, score {}",
+                        d.outcome.as_str(),
+                        d.band.as_deref().unwrap_or("-"),
+                        round2(d.score)
+                    )
+                };
+                let mut variants = vec![(
+                    Vec::new(),
+                    case.input.clone(),
+                    as_value(&decision),
+                    summary(&decision),
+                )];
                 for (changes, input) in self.variants(&case.input) {
                     let d = self.evaluate(&Action::new(input.clone()), &quiet);
-                    variants.push((changes, input, d));
+                    variants.push((changes, input, as_value(&d), summary(&d)));
                 }
                 for (inv, result) in invariants.iter().zip(inv_results.iter_mut()) {
-                    for (changes, input, d) in &variants {
-                        let dv = serde_json::to_value(d)
-                            .map(|j| Value::from_json(&j))
-                            .unwrap_or_default();
-                        let roots: [&Value; 2] = [&dv, input];
+                    for (changes, input, dv, summary) in &variants {
+                        let roots: [&Value; 2] = [dv, input];
                         let applies = match &inv.when {
                             None => Ok(true),
                             Some(w) => w.eval_bool(&roots),
@@ -330,12 +347,7 @@ impl CompiledPolicy {
                         });
                         let detail = match verdict {
                             Ok(true) => continue,
-                            Ok(false) => format!(
-                                "outcome `{}`, band `{}`, score {}",
-                                d.outcome.as_str(),
-                                d.band.as_deref().unwrap_or("-"),
-                                round2(d.score)
-                            ),
+                            Ok(false) => summary.clone(),
                             Err(e) => format!("could not evaluate: {}", e.message),
                         };
                         if result.violations.len() < 10 {
