@@ -171,6 +171,21 @@ impl Value {
         }
     }
 
+    /// Serializable data as the value its JSON is: written as JSON text by `serde_json` and
+    /// read back by [`crate::json_text`]. The value `from_json(&serde_json::to_value(data)?)`
+    /// gives (integers that fit `i64` as `Int`, other numbers as `Double`, non-finite ones as
+    /// `null`), through the JSON writer every decision already uses rather than a second,
+    /// tree-building serializer of every type (wasm size). Nesting deeper than `max_depth` is
+    /// an error.
+    pub(crate) fn of_serialized<T: Serialize + ?Sized>(
+        data: &T,
+        max_depth: usize,
+    ) -> Result<Value, String> {
+        let text = serde_json::to_vec(data).map_err(|e| e.to_string())?;
+        let text = std::str::from_utf8(&text).map_err(|e| e.to_string())?;
+        crate::json_text::parse_value(text, max_depth).map_err(|e| e.to_string())
+    }
+
     /// Converts to `serde_json`'s tree (a non-finite double becomes `null`).
     pub fn to_json(&self) -> serde_json::Value {
         match self {

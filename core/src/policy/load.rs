@@ -138,9 +138,12 @@ pub(crate) fn digest_of(document: &PolicyDocument) -> Result<String, Diagnostics
 
 /// The digest by its definition: the document as a [`Value`], `tests` removed, canonicalized.
 fn digest_via_value(document: &PolicyDocument) -> Result<String, Diagnostics> {
-    let mut value = serde_json::to_value(document)
-        .map(|j| Value::from_json(&j))
-        .unwrap_or_default();
+    let mut value = Value::of_serialized(document, crate::identity::MAX_DEPTH).map_err(|e| {
+        Diagnostics(vec![Diagnostic::new(
+            "<policy>",
+            format!("the policy cannot be canonicalized: {e}"),
+        )])
+    })?;
     if let Value::Map(m) = &mut value {
         std::sync::Arc::make_mut(m).remove("tests");
     }

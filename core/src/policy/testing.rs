@@ -308,9 +308,8 @@ impl CompiledPolicy {
                 // Each variant's decision as the value invariants read, and the summary a
                 // violation reports, made once (not once per invariant).
                 let as_value = |d: &Decision| {
-                    serde_json::to_value(d)
-                        .map(|j| Value::from_json(&j))
-                        .unwrap_or_default()
+                    // Deeper than any input the loaders accept, plus the decision's own levels.
+                    Value::of_serialized(d, crate::source::MAX_DEPTH + 16).unwrap_or_default()
                 };
                 let summary = |d: &Decision| {
                     format!(
