@@ -289,14 +289,19 @@ fn a_test_case_fails_on_evaluation_errors_it_does_not_expect() {
     assert!(!report.cases.iter().all(|c| c.passed));
 }
 
-#[test]
-fn a_decision_whose_factors_all_failed_scores_positive_zero() {
+/// The reference agent-trading policy, compiled.
+fn agent_trading() -> CompiledPolicy {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../examples/policies/agent-trading.yaml"
     ))
     .unwrap();
-    let p = CompiledPolicy::compile_str("agent-trading.yaml", &text).unwrap();
+    CompiledPolicy::compile_str("agent-trading.yaml", &text).unwrap()
+}
+
+#[test]
+fn a_decision_whose_factors_all_failed_scores_positive_zero() {
+    let p = agent_trading();
     let d = decide(&p, "\"text\"");
     assert!(!d.errors.is_empty());
     assert_eq!(d.score.to_bits(), 0.0f64.to_bits(), "score {:?}", d.score);
@@ -368,12 +373,7 @@ fn expect_errors_must_list_every_error_and_no_empty_entry() {
 /// find violations, and a broken one is reported at its path in the suite.
 #[test]
 fn a_separate_suites_invariants_check_and_report_their_errors() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/policies/agent-trading.yaml"
-    ))
-    .unwrap();
-    let p = CompiledPolicy::compile_str("agent-trading.yaml", &text).unwrap();
+    let p = agent_trading();
     let case = "cases:\n  - name: c\n    input: {agent: a, type: modify_strategy, args: {trading_mode: live}}\n    expect: {}\n";
     let suite = |invariants: &str| {
         govgate_core::policy::load_test_suite("t_test.yaml", &format!("{case}{invariants}"))
