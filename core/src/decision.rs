@@ -442,21 +442,10 @@ pub fn push_number(out: &mut String, x: f64) {
     }
 }
 
-fn push_digits(out: &mut String, mut n: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        if let Some(slot) = buf.get_mut(i) {
-            *slot = b'0' + (n % 10) as u8;
-        }
-        n /= 10;
-        if n == 0 || i == 0 {
-            break;
-        }
-    }
-    for b in buf.iter().skip(i) {
-        out.push(char::from(*b));
+fn push_digits(out: &mut String, n: u64) {
+    let mut buf = [b'0'; 20];
+    for &b in crate::identity::decimal_digits(n, &mut buf) {
+        out.push(char::from(b));
     }
 }
 

@@ -223,26 +223,48 @@ pub(crate) fn write_i64(i: i64, out: &mut String) {
 }
 
 /// Appends an unsigned integer's decimal digits.
-pub(crate) fn write_u64(mut n: u64, out: &mut String) {
+pub(crate) fn write_u64(n: u64, out: &mut String) {
     if n < 10 {
         // The common case: one digit.
         out.push(char::from(b'0' + n as u8));
         return;
     }
     let mut buf = [b'0'; 20];
+    out.push_str(std::str::from_utf8(decimal_digits(n, &mut buf)).unwrap_or("0"));
+}
+
+/// The decimal digits of `n`, written at the end of `buf`: what every integer writer of the
+/// crate appends (canonical JSON, the digest's direct writer, explanations' numbers).
+#[inline]
+pub(crate) fn decimal_digits(mut n: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut at = buf.len();
-    loop {
+    for slot in buf.iter_mut().rev() {
+        *slot = b'0' + (n % 10) as u8;
         at -= 1;
-        if let Some(slot) = buf.get_mut(at) {
-            *slot = b'0' + (n % 10) as u8;
-        }
         n /= 10;
-        if n == 0 || at == 0 {
+        if n == 0 {
             break;
         }
     }
-    let digits = buf.get(at..).unwrap_or(&[]);
-    out.push_str(std::str::from_utf8(digits).unwrap_or("0"));
+    buf.get(at..).unwrap_or(&[])
+}
+
+/// The escape JCS writes for a byte that needs one (`\"`, `\n`, `\u001f`), and its length.
+pub(super) fn escape_of(b: u8) -> ([u8; 6], usize) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let short = match b {
+        b'"' | b'\\' => b,
+        0x08 => b'b',
+        0x0c => b'f',
+        b'\n' => b'n',
+        b'\r' => b'r',
+        b'\t' => b't',
+        _ => {
+            let hex = |nibble: u8| HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
+            return ([b'\\', b'u', b'0', b'0', hex(b >> 4), hex(b & 0x0f)], 6);
+        }
+    };
+    ([b'\\', short, 0, 0, 0, 0], 2)
 }
 
 /// Whether a byte must be escaped in a JSON string: a control character, `"` or `\`.
@@ -324,7 +346,6 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
 /// [`write_string`] for a string with something to escape.
 #[inline(never)]
 fn write_escaped(s: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     out.reserve(s.len() + 8);
     out.push('"');
     // Runs of characters written as themselves are copied whole; only ASCII bytes need
@@ -358,22 +379,9 @@ fn write_escaped(s: &str, out: &mut String) {
         at = i + 1;
         out.push_str(s.get(run..i).unwrap_or(""));
         run = i + 1;
-        out.push('\\');
-        match b {
-            b'"' | b'\\' => out.push(char::from(b)),
-            0x08 => out.push('b'),
-            0x0c => out.push('f'),
-            b'\n' => out.push('n'),
-            b'\r' => out.push('r'),
-            b'\t' => out.push('t'),
-            _ => {
-                out.push_str("u00");
-                for nibble in [b >> 4, b & 0x0f] {
-                    out.push(char::from(
-                        HEX.get(usize::from(nibble)).copied().unwrap_or(b'0'),
-                    ));
-                }
-            }
+        let (escape, len) = escape_of(b);
+        for &c in escape.get(..len).unwrap_or(&[]) {
+            out.push(char::from(c));
         }
     }
     out.push_str(s.get(run..).unwrap_or(""));

@@ -28,7 +28,7 @@
 use std::cmp::Ordering;
 use std::fmt;
 
-use super::canonical::{MAX_DEPTH, escape_mask, write_es_number};
+use super::canonical::{MAX_DEPTH, decimal_digits, escape_mask, escape_of, write_es_number};
 
 /// The canonical JSON of anything serializable, written as it is serialized, exactly as
 /// `canonical_json(&Value::from_json(&serde_json::to_value(value)?))` would write it, with the
@@ -364,23 +364,14 @@ impl<'s> Writer<'s> {
 }
 
 /// Appends an unsigned integer's decimal digits.
-fn write_u64(mut n: u64, out: &mut Vec<u8>) {
+fn write_u64(n: u64, out: &mut Vec<u8>) {
     if n < 10 {
         // The common case: one digit.
         out.push(b'0' + n as u8);
         return;
     }
     let mut buf = [b'0'; 20];
-    let mut at = buf.len();
-    for slot in buf.iter_mut().rev() {
-        *slot = b'0' + (n % 10) as u8;
-        at -= 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(buf.get(at..).unwrap_or(&[]));
+    out.extend_from_slice(decimal_digits(n, &mut buf));
 }
 
 /// Appends a signed integer's decimal digits.
@@ -494,21 +485,8 @@ fn write_escape(b: u8, out: &mut Vec<u8>) {
 /// Appends the escape of a control character (or of any byte that needs one).
 #[inline(never)]
 fn write_control(b: u8, out: &mut Vec<u8>) {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let short = match b {
-        b'"' | b'\\' => b,
-        0x08 => b'b',
-        0x0c => b'f',
-        b'\n' => b'n',
-        b'\r' => b'r',
-        b'\t' => b't',
-        _ => {
-            let hex = |nibble: u8| HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
-            out.extend_from_slice(&[b'\\', b'u', b'0', b'0', hex(b >> 4), hex(b & 0x0f)]);
-            return;
-        }
-    };
-    out.extend_from_slice(&[b'\\', short]);
+    let (escape, len) = escape_of(b);
+    out.extend_from_slice(escape.get(..len).unwrap_or(&[]));
 }
 
 /// The text of a member's key.

@@ -18,6 +18,7 @@ mod signing;
 
 pub use binding::{Expiry, OverrideRejection, check_binding};
 // The wasm build digests documents through `Value` only (see `policy::load::digest_of`).
+pub(crate) use canonical::decimal_digits;
 pub use canonical::{CanonicalError, MAX_DEPTH, canonical_json};
 #[cfg(not(target_arch = "wasm32"))]
 pub(crate) use direct::canonical_digest_of;
