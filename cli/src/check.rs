@@ -252,7 +252,11 @@ fn assign_params(policies: &mut [Loaded], params: &Map) -> Result<(), Failure> {
         let declaring: Vec<usize> = policies
             .iter()
             .enumerate()
-            .filter(|(_, l)| l.policy.document().parameters.contains_key(&**name))
+            .filter(|(_, l)| {
+                crate::io::document_of(&l.policy)
+                    .parameters
+                    .contains_key(&**name)
+            })
             .map(|(i, _)| i)
             .collect();
         if declaring.is_empty() {
@@ -387,7 +391,7 @@ fn judge(d: &Decision, policy: &CompiledPolicy, doc: &io::Doc) -> Judged {
     // Successes: deny/warn rules that said nothing, and the decision itself when it is one.
     // A rule whose evaluation failed said nothing too, but did not pass: core words its
     // errors "rule `id`: ..." (or "rule `id` each: ...").
-    let doc = policy.document();
+    let doc = crate::io::document_of(policy);
     let fired = |id: &str| d.deny.iter().chain(d.warn.iter()).any(|m| &*m.rule == id);
     let errored = |id: &str| {
         let prefix = format!("rule `{id}`");

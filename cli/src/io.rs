@@ -15,6 +15,16 @@ static STDOUT_FAILURE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(
 /// Writes to standard output. A closed pipe (`govgate ... | head`) is not an error worth a
 /// message; any other failure (a full disk) is remembered for [`stdout_failure`], so that
 /// output that was lost never goes with a passing exit code.
+/// The document `policy` was compiled from. The CLI compiles every policy it evaluates from its
+/// source, so this is always that document; a policy read from a compiled artifact has none,
+/// and then the summaries built from it (declared parameters, rule counts, score scale) show an
+/// empty document's.
+pub fn document_of(policy: &CompiledPolicy) -> &govgate_core::PolicyDocument {
+    static EMPTY: std::sync::LazyLock<govgate_core::PolicyDocument> =
+        std::sync::LazyLock::new(govgate_core::PolicyDocument::default);
+    policy.document().unwrap_or(&EMPTY)
+}
+
 pub fn print(text: &str) {
     let mut out = std::io::stdout().lock();
     let result = out.write_all(text.as_bytes()).and_then(|()| out.flush());
@@ -313,8 +323,7 @@ pub fn check_params(policy: &CompiledPolicy, params: &Map) -> Result<(), Failure
     if problems.is_empty() {
         return Ok(());
     }
-    let declared: Vec<&str> = policy
-        .document()
+    let declared: Vec<&str> = document_of(policy)
         .parameters
         .keys()
         .map(String::as_str)

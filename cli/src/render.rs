@@ -141,7 +141,7 @@ pub fn decision_text(
     locate: Locate,
 ) -> String {
     let mut out = String::new();
-    let doc = policy.document();
+    let doc = crate::io::document_of(policy);
     let line = |out: &mut String, key: &str, value: &str| {
         out.push_str(&format!("{}{value}\n", style.bold(&format!("{key:<12}"))));
     };

@@ -230,7 +230,7 @@ pub fn run(args: &TestArgs, style: Style) -> Result<u8, Failure> {
             let Some(policy) = policies.get(&f.path, &mut errors) else {
                 continue;
             };
-            if let Some(suite) = policy.document().tests.clone() {
+            if let Some(suite) = crate::io::document_of(&policy).tests.clone() {
                 run_suite(name, &f.path, &policy, &suite, &mut errors);
             }
         }

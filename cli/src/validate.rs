@@ -48,8 +48,7 @@ fn validate_one(path: &Path, style: Style) -> Result<String, Failure> {
         ));
     }
     let policy = CompiledPolicy::compile_str(&name, &text)?;
-    let tests = policy
-        .document()
+    let tests = crate::io::document_of(&policy)
         .tests
         .as_ref()
         .map(|t| {

@@ -24,6 +24,7 @@
     )
 )]
 
+pub mod artifact;
 pub mod decision;
 pub mod diagnostic;
 pub mod expr;

@@ -43,6 +43,11 @@ struct Vector {
 fn decide(v: &Vector) -> String {
     let policy = CompiledPolicy::compile_str("vector.yaml", &v.policy)
         .unwrap_or_else(|d| panic!("{}", d.render()));
+    decide_with(&policy, v)
+}
+
+/// The decision JSON `policy` gives for the vector's input, time and parameters.
+fn decide_with(policy: &CompiledPolicy, v: &Vector) -> String {
     let now = chrono::DateTime::parse_from_rfc3339(&v.now)
         .unwrap()
         .with_timezone(&chrono::Utc);
@@ -52,10 +57,9 @@ fn decide(v: &Vector) -> String {
     serde_json::to_string(&policy.evaluate(&Action::new(v.input.clone()), &ctx)).unwrap()
 }
 
-#[test]
-fn vectors_replay_byte_identically() {
+/// The vector files, in name order.
+fn vector_files() -> Vec<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
-    let bless = std::env::var("GOVGATE_BLESS").is_ok();
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -67,6 +71,37 @@ fn vectors_replay_byte_identically() {
         "expected at least 10 vectors, found {}",
         files.len()
     );
+    files
+}
+
+/// A policy read back from its compiled artifact decides every vector with the same bytes,
+/// and compiling the same policy twice gives the same artifact.
+#[test]
+fn vectors_replay_byte_identically_from_compiled_artifacts() {
+    let mut failures = Vec::new();
+    for file in vector_files() {
+        let v: Vector = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let policy = CompiledPolicy::compile_str("vector.yaml", &v.policy).unwrap();
+        let artifact = policy.to_artifact();
+        let again = CompiledPolicy::compile_str("vector.yaml", &v.policy).unwrap();
+        assert_eq!(artifact, again.to_artifact(), "{}", file.display());
+        let loaded = CompiledPolicy::from_artifact(&artifact)
+            .unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert!(loaded.document().is_none());
+        assert_eq!(loaded.digest(), policy.digest());
+        let actual = decide_with(&loaded, &v);
+        if v.decision_json.as_deref() != Some(actual.as_str()) {
+            failures.push(format!("{}:\n  artifact gave {actual}", file.display()));
+        }
+        assert_eq!(loaded.to_artifact(), artifact, "{}", file.display());
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn vectors_replay_byte_identically() {
+    let bless = std::env::var("GOVGATE_BLESS").is_ok();
+    let files = vector_files();
     let mut failures = Vec::new();
     for file in &files {
         let mut v: Vector = serde_json::from_str(&std::fs::read_to_string(file).unwrap())

@@ -78,7 +78,7 @@ impl CompiledPolicy {
     pub fn run_tests(&self, suite: Option<&TestSuiteSpec>) -> Result<TestReport, Diagnostics> {
         match suite {
             Some(suite) => self.inner.run_tests(suite),
-            None => match &self.inner.document().tests {
+            None => match self.inner.document().and_then(|d| d.tests.as_ref()) {
                 Some(own) => self.inner.run_tests(own),
                 None => self.inner.run_tests(&TestSuiteSpec::default()),
             },

@@ -30,6 +30,7 @@ use std::sync::Arc;
 
 use crate::value::{Str, Value};
 
+mod artifact;
 mod check;
 mod eval;
 mod fast;
@@ -39,6 +40,8 @@ mod parser;
 
 #[cfg(test)]
 mod tests;
+
+pub(crate) use artifact::{read_program, write_program};
 
 /// A root variable a program may read (`input`, `params`, a loop variable).
 #[derive(Clone, Debug)]

@@ -125,6 +125,11 @@ pub struct TrustedKey {
 }
 
 impl TrustedKey {
+    /// The public key in standard padded base64, as [`TrustedKey::from_base64`] reads it.
+    pub fn to_base64(&self) -> String {
+        STANDARD.encode(self.public_key)
+    }
+
     /// Reads a public key from standard padded base64 (surrounding whitespace ignored).
     ///
     /// Rejects text that is not canonical base64, is not 32 bytes, is not a point on the curve,

@@ -181,8 +181,8 @@ pub(crate) struct InvariantC {
 /// action type chosen by a caller can only probe chains the policy made.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct RulesByType {
-    ranges: HashMap<Str, (u32, u32), NameBuild>,
-    indices: Vec<usize>,
+    pub(crate) ranges: HashMap<Str, (u32, u32), NameBuild>,
+    pub(crate) indices: Vec<usize>,
 }
 
 impl RulesByType {
@@ -283,7 +283,14 @@ impl RulesByType {
 /// The compiled parts, shared behind an `Arc`.
 #[derive(Debug)]
 pub(crate) struct Inner {
-    pub document: PolicyDocument,
+    /// The document the policy was compiled from; `None` when it was read from an artifact.
+    pub document: Option<PolicyDocument>,
+    /// The policy-wide approval (`approval:`), for bands and errors that name none.
+    pub approval: Option<ApprovalSpec>,
+    /// Whether the policy has an `autonomy:` section.
+    pub has_autonomy: bool,
+    /// Whether the policy has an `overrides:` section (otherwise overrides are not read).
+    pub has_overrides: bool,
     pub name: Str,
     pub digest: Str,
     pub identity: Arc<crate::decision::PolicyIdentity>,
@@ -1205,7 +1212,10 @@ impl CompiledPolicy {
         let verdicts = doc.verdicts.clone();
         Ok(CompiledPolicy {
             inner: Arc::new(Inner {
-                document,
+                approval: document.approval.clone(),
+                has_autonomy: document.autonomy.is_some(),
+                has_overrides: document.overrides.is_some(),
+                document: Some(document),
                 identity: Arc::new(crate::decision::PolicyIdentity {
                     policy: name.clone(),
                     policy_digest: digest.clone(),
@@ -1229,15 +1239,7 @@ impl CompiledPolicy {
                 reads_action_type,
                 rules_by_type,
                 unkeyed_rules,
-                default_result: default_verdict.as_ref().map(|(verdict, outcome, code)| {
-                    Arc::new(crate::decision::RuleResult {
-                        id: None,
-                        verdict: verdict.clone(),
-                        outcome: *outcome,
-                        reason_code: code.clone(),
-                        message: None,
-                    })
-                }),
+                default_result: super::artifact::default_result(&default_verdict),
                 default_verdict,
                 deny,
                 warn,

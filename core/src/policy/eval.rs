@@ -151,7 +151,6 @@ impl Inner {
                 .clone()
                 .unwrap_or_else(|| default_approval("reviewer")),
             None => self
-                .document
                 .approval
                 .clone()
                 .unwrap_or_else(|| default_approval("admin")),
@@ -165,7 +164,7 @@ impl Inner {
             .iter()
             .rev()
             .find(|b| b.outcome == Outcome::Approval);
-        let policy = self.document.approval.clone();
+        let policy = self.approval.clone();
         match (band, policy) {
             (Some(b), Some(p)) => {
                 let b = b
@@ -285,9 +284,10 @@ impl CompiledPolicy {
         out
     }
 
-    /// The document the policy was compiled from.
-    pub fn document(&self) -> &super::document::PolicyDocument {
-        &self.inner.document
+    /// The document the policy was compiled from; `None` for a policy read from a compiled
+    /// artifact ([`CompiledPolicy::from_artifact`]), which keeps only what evaluation reads.
+    pub fn document(&self) -> Option<&super::document::PolicyDocument> {
+        self.inner.document.as_ref()
     }
 
     /// The `input` fields a deny or warn rule reads, as paths from the input's root: its
@@ -715,7 +715,7 @@ impl CompiledPolicy {
 
     fn resolve_level(&self, input: &Value, run: &mut Run<'_>) -> usize {
         let p = &*self.inner;
-        if p.document.autonomy.is_none() {
+        if !p.has_autonomy {
             return 0;
         }
         let user = str_at(input, &["actor", "id"]);

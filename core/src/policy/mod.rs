@@ -3,6 +3,7 @@
 //! [`CompiledPolicy::compile_str`] turns a YAML/JSON/TOML document into a [`CompiledPolicy`];
 //! [`CompiledPolicy::evaluate`] decides on an [`Action`] given an [`EvalContext`].
 
+mod artifact;
 mod compile;
 pub mod document;
 mod eval;

@@ -23,6 +23,43 @@ pub struct Template {
 }
 
 impl Template {
+    /// Writes the template to a compiled-policy artifact.
+    pub(crate) fn write(&self, out: &mut crate::artifact::Out) {
+        out.list(&self.pieces, |o, piece| match piece {
+            Piece::Text(text) => {
+                o.byte(0);
+                o.str(text);
+            }
+            Piece::Value { program, decimals } => {
+                o.byte(1);
+                crate::expr::write_program(o, program);
+                o.bool(decimals.is_some());
+                o.usize(decimals.unwrap_or(0));
+            }
+        });
+    }
+
+    /// Reads a template [`Template::write`] wrote.
+    pub(crate) fn read(
+        r: &mut crate::artifact::In<'_>,
+        roots: &mut Option<std::sync::Arc<[crate::value::Str]>>,
+    ) -> crate::artifact::Read<Template> {
+        let pieces = r.list(|r| match r.byte()? {
+            0 => Ok(Piece::Text(r.string()?)),
+            1 => {
+                let program = crate::expr::read_program(r, roots)?;
+                let has = r.bool()?;
+                let n = r.usize()?;
+                Ok(Piece::Value {
+                    program,
+                    decimals: has.then_some(n),
+                })
+            }
+            t => r.error(format!("unknown template piece {t}")),
+        })?;
+        Ok(Template { pieces })
+    }
+
     /// Compiles `text`; errors carry byte offsets into `text`.
     pub fn compile(text: &str, scope: &Scope, limits: &Limits) -> Result<Template, CompileError> {
         let mut pieces = Vec::new();

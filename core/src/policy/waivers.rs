@@ -168,7 +168,7 @@ impl CompiledPolicy {
         decision: &mut Decision,
     ) -> (Option<(String, Outcome, String)>, Vec<String>) {
         // A policy that trusts no keys does not look at overrides at all.
-        if self.inner.document.overrides.is_none() {
+        if !self.inner.has_overrides {
             return (None, Vec::new());
         }
         let Some(list) = input.get("overrides") else {
