@@ -6,7 +6,9 @@
 
 use chrono::{DateTime, Utc};
 use govgate_core::decision::Decision;
-use govgate_core::{Diagnostic, Diagnostics, Map, Value};
+#[cfg(feature = "compiler")]
+use govgate_core::{Diagnostic, Diagnostics};
+use govgate_core::{Map, Value};
 
 use govgate_wire::BatchResult;
 
@@ -86,8 +88,25 @@ impl Compiled {
         }
     }
 
+    /// Reads a compiled-policy artifact (what [`Compiled::to_artifact`] and `govgate compile`
+    /// write).
+    pub fn from_artifact(bytes: &[u8]) -> Result<Compiled, Error> {
+        check_len("bytes", bytes.len(), MAX_POLICY_CHARS)?;
+        engine::CompiledPolicy::from_artifact(bytes)
+            .map(|policy| Compiled { policy })
+            .map_err(|e| Error::input("bytes", e))
+    }
+
+    /// The policy as a compiled-policy artifact: bytes [`Compiled::from_artifact`] reads back,
+    /// here or in the evaluate-only scorer.
+    #[cfg(feature = "compiler")]
+    pub fn to_artifact(&self) -> Vec<u8> {
+        self.policy.to_artifact()
+    }
+
     /// Runs the test suite in a test file's text (`*_test.yaml`, or JSON); the report as JSON
     /// text.
+    #[cfg(feature = "compiler")]
     pub fn test_source(&self, file_name: &str, text: &str) -> Result<String, Error> {
         check_len("cases", text.len(), MAX_POLICY_CHARS)?;
         let suite =
@@ -99,6 +118,7 @@ impl Compiled {
     /// Runs policy tests: `suite` is JSON text of an array of cases or of a whole test suite
     /// (`{cases, invariants}`); `None` runs the policy's own `tests:` section. The report as
     /// JSON text.
+    #[cfg(feature = "compiler")]
     pub fn test_json(&self, suite: Option<&str>) -> Result<String, Error> {
         let suite = match suite {
             None => None,
@@ -181,6 +201,7 @@ impl Compiled {
 }
 
 /// Compiles a policy; every diagnostic on failure.
+#[cfg(feature = "compiler")]
 pub fn compile(file_name: &str, text: &str, format: Format) -> Result<Compiled, Error> {
     check_len("source", text.len(), MAX_POLICY_CHARS)?;
     engine::CompiledPolicy::compile(file_name, text, format)
@@ -189,6 +210,7 @@ pub fn compile(file_name: &str, text: &str, format: Format) -> Result<Compiled, 
 }
 
 /// Every problem in a policy (empty when it compiles).
+#[cfg(feature = "compiler")]
 pub fn validate(file_name: &str, text: &str, format: Format) -> Vec<Diagnostic> {
     if text.len() > MAX_POLICY_CHARS {
         return vec![Diagnostic::new(
@@ -252,6 +274,7 @@ pub fn fingerprint_json(action: &str) -> Result<String, Error> {
 }
 
 /// The JSON Schema of the policy document, as JSON text.
+#[cfg(feature = "compiler")]
 pub fn json_schema() -> &'static str {
     engine::json_schema()
 }
@@ -281,6 +304,7 @@ fn check_len(what: &str, len: usize, limit: usize) -> Result<(), Error> {
 
 /// Rejects JSON nested deeper than [`MAX_DEPTH`] before anything recurses into it (for test
 /// suites, which core's document reader reads with its own, larger bound).
+#[cfg(feature = "compiler")]
 fn check_depth(what: &str, text: &str) -> Result<(), Error> {
     // Each level takes at least two bytes (`[` and `]`): short texts cannot nest too deep.
     if text.len() <= 2 * MAX_DEPTH {

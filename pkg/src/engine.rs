@@ -1,12 +1,19 @@
 //! The one place that calls govgate-core's engine, so the bindings follow core's API in one file.
 
 use govgate_core::decision::Decision;
+#[cfg(feature = "compiler")]
 use govgate_core::policy::document::TestSuiteSpec;
+#[cfg(feature = "compiler")]
 use govgate_core::policy::testing::TestReport;
+#[cfg(feature = "compiler")]
 use govgate_core::source::{self, Format as SourceFormat};
-use govgate_core::{Action, Diagnostic, Diagnostics, EvalContext, Map, Value};
+#[cfg(feature = "compiler")]
+use govgate_core::{Diagnostic, Diagnostics};
+use govgate_core::{Action, EvalContext, Map, Value};
 
-use crate::api::{Format, Options};
+use crate::api::Options;
+#[cfg(feature = "compiler")]
+use crate::api::Format;
 
 /// A compiled policy.
 pub struct CompiledPolicy {
@@ -14,8 +21,22 @@ pub struct CompiledPolicy {
 }
 
 impl CompiledPolicy {
+    /// Reads a compiled-policy artifact (`to_artifact`).
+    pub fn from_artifact(
+        bytes: &[u8],
+    ) -> Result<CompiledPolicy, govgate_core::artifact::ArtifactError> {
+        govgate_core::CompiledPolicy::from_artifact(bytes).map(|inner| CompiledPolicy { inner })
+    }
+
+    /// The policy as a compiled-policy artifact.
+    #[cfg(feature = "compiler")]
+    pub fn to_artifact(&self) -> Vec<u8> {
+        self.inner.to_artifact()
+    }
+
     /// Compiles source text in `format` (whatever `file_name`'s extension says), naming it
     /// `file_name` in diagnostics.
+    #[cfg(feature = "compiler")]
     pub fn compile(
         file_name: &str,
         text: &str,
@@ -75,6 +96,7 @@ impl CompiledPolicy {
     }
 
     /// Runs a test suite (the policy's own `tests:` when `suite` is `None`).
+    #[cfg(feature = "compiler")]
     pub fn run_tests(&self, suite: Option<&TestSuiteSpec>) -> Result<TestReport, Diagnostics> {
         match suite {
             Some(suite) => self.inner.run_tests(suite),
@@ -100,6 +122,7 @@ pub fn fingerprint(action: &Value) -> Result<String, String> {
 }
 
 /// The JSON Schema of the policy document (generated from core's types by `build.rs`).
+#[cfg(feature = "compiler")]
 pub fn json_schema() -> &'static str {
     include_str!(concat!(env!("OUT_DIR"), "/policy.schema.json"))
 }

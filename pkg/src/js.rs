@@ -4,7 +4,9 @@
 use chrono::{DateTime, Utc};
 use wasm_bindgen::prelude::*;
 
-use crate::api::{self, Compiled, Format, Options};
+use crate::api::{self, Compiled, Options};
+#[cfg(feature = "compiler")]
+use crate::api::Format;
 use crate::error::Error;
 use crate::tape;
 
@@ -79,31 +81,22 @@ pub struct Policy {
 
 #[wasm_bindgen]
 impl Policy {
-    /// Compiles a policy written in YAML. Throws a `GovgateError` whose `diagnostics` list every
-    /// problem, each with line, column and path. `fileName` (default `policy.yaml`) names the
-    /// source in diagnostics.
-    #[wasm_bindgen(js_name = fromYaml)]
-    pub fn from_yaml(
-        #[wasm_bindgen(unchecked_param_type = "string")] source: &JsValue,
-        #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")]
-        file_name: &JsValue,
+    /// Reads a compiled policy: the bytes `policy.compiled()` or `govgate compile` wrote (a
+    /// `Uint8Array`). Throws a `GovgateError` saying what is wrong and at which byte when the
+    /// bytes are not a compiled policy, are damaged, or come from another format version.
+    #[wasm_bindgen(js_name = fromCompiled)]
+    pub fn from_compiled(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: &JsValue,
     ) -> Result<Policy, Error> {
-        let text = string_arg("source", source)?;
-        let file = file_name_arg(file_name, Format::Yaml)?;
-        api::compile(&file, &text, Format::Yaml).map(|inner| Policy { inner })
-    }
-
-    /// Compiles a policy given as a JavaScript object (or JSON text). Diagnostics' lines and
-    /// columns refer to `JSON.stringify(doc, null, 2)` when `doc` is an object.
-    #[wasm_bindgen(js_name = fromJson)]
-    pub fn from_json(
-        #[wasm_bindgen(unchecked_param_type = "PolicyDocument | string")] doc: &JsValue,
-        #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")]
-        file_name: &JsValue,
-    ) -> Result<Policy, Error> {
-        let text = document_text(doc)?;
-        let file = file_name_arg(file_name, Format::Json)?;
-        api::compile(&file, &text, Format::Json).map(|inner| Policy { inner })
+        // Keeps the shared wire crate's TypeScript declarations in the module (see there).
+        std::hint::black_box(govgate_wire::ts::keep_declarations());
+        let Some(array) = bytes.dyn_ref::<js_sys::Uint8Array>() else {
+            return Err(Error::input(
+                "bytes",
+                format_args!("expected a Uint8Array, found {}", js_kind(bytes)),
+            ));
+        };
+        api::Compiled::from_artifact(&array.to_vec()).map(|inner| Policy { inner })
     }
 
     /// The policy's name.
@@ -161,6 +154,46 @@ impl Policy {
         let options = read_options(options)?;
         let text = to_json("actions", actions, api::MAX_BATCH_CHARS)?;
         to_js("actions", &self.inner.evaluate_many(&text, &options)?)
+    }
+}
+
+/// What only the full module has: compiling policies from source, running tests, writing
+/// compiled artifacts.
+#[cfg(feature = "compiler")]
+#[wasm_bindgen]
+impl Policy {
+    /// Compiles a policy written in YAML. Throws a `GovgateError` whose `diagnostics` list every
+    /// problem, each with line, column and path. `fileName` (default `policy.yaml`) names the
+    /// source in diagnostics.
+    #[wasm_bindgen(js_name = fromYaml)]
+    pub fn from_yaml(
+        #[wasm_bindgen(unchecked_param_type = "string")] source: &JsValue,
+        #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")]
+        file_name: &JsValue,
+    ) -> Result<Policy, Error> {
+        let text = string_arg("source", source)?;
+        let file = file_name_arg(file_name, Format::Yaml)?;
+        api::compile(&file, &text, Format::Yaml).map(|inner| Policy { inner })
+    }
+
+    /// Compiles a policy given as a JavaScript object (or JSON text). Diagnostics' lines and
+    /// columns refer to `JSON.stringify(doc, null, 2)` when `doc` is an object.
+    #[wasm_bindgen(js_name = fromJson)]
+    pub fn from_json(
+        #[wasm_bindgen(unchecked_param_type = "PolicyDocument | string")] doc: &JsValue,
+        #[wasm_bindgen(js_name = fileName, unchecked_optional_param_type = "string")]
+        file_name: &JsValue,
+    ) -> Result<Policy, Error> {
+        let text = document_text(doc)?;
+        let file = file_name_arg(file_name, Format::Json)?;
+        api::compile(&file, &text, Format::Json).map(|inner| Policy { inner })
+    }
+
+    /// The policy compiled, as bytes (a `Uint8Array`): what `Policy.fromCompiled` reads back
+    /// here or in the evaluate-only scorer (`govgate/scorer`), deciding exactly as this policy.
+    /// The same policy always gives the same bytes.
+    pub fn compiled(&self) -> Vec<u8> {
+        self.inner.to_artifact()
     }
 
     /// Runs policy tests: the policy's own `tests:` section when `cases` is omitted; else the
@@ -289,6 +322,7 @@ fn via_json<T: serde::Serialize + ?Sized>(what: &str, value: &T) -> Result<JsVal
 /// Every problem in a policy, without throwing: an empty array when it compiles. `source` is
 /// YAML or JSON text (or a policy object); `fileName` (default `policy.yaml`, or `policy.json`
 /// for an object) names it in diagnostics, and its extension picks the format.
+#[cfg(feature = "compiler")]
 #[wasm_bindgen(js_name = validatePolicy, unchecked_return_type = "Diagnostic[]")]
 pub fn validate_policy(
     #[wasm_bindgen(unchecked_param_type = "string | PolicyDocument")] source: &JsValue,
@@ -314,6 +348,7 @@ pub fn validate_policy(
 }
 
 /// The JSON Schema (draft 2020-12) of the policy document, for editors and form builders.
+#[cfg(feature = "compiler")]
 #[wasm_bindgen(js_name = jsonSchema, unchecked_return_type = "Record<string, JsonValue>")]
 pub fn json_schema() -> Result<JsValue, Error> {
     // Keeps the shared wire crate's TypeScript declarations in the module (see there).
@@ -493,6 +528,7 @@ fn string_arg(what: &str, value: &JsValue) -> Result<String, Error> {
 }
 
 /// An optional file name, defaulting to the format's.
+#[cfg(feature = "compiler")]
 fn file_name_arg(value: &JsValue, format: Format) -> Result<String, Error> {
     if value.is_undefined() || value.is_null() {
         Ok(format.default_file_name().to_owned())
@@ -502,6 +538,7 @@ fn file_name_arg(value: &JsValue, format: Format) -> Result<String, Error> {
 }
 
 /// A policy document given as an object (pretty-printed, so diagnostics point at lines) or text.
+#[cfg(feature = "compiler")]
 fn document_text(doc: &JsValue) -> Result<String, Error> {
     if let Some(text) = doc.as_string() {
         return Ok(text);
