@@ -41,6 +41,12 @@ pub enum Command {
         after_help = "Exit codes:\n  0  all tests passed\n  1  error (a policy or test file does not load, no tests found)\n  2  usage error\n  4  a test failed"
     )]
     Test(TestArgs),
+    /// Compile a policy into a compiled-policy artifact (`.ggc`), for the npm package's
+    /// evaluate-only scorer (`govgate/scorer`, `Policy.fromCompiled`).
+    #[command(
+        after_help = "The artifact decides exactly as the policy; it holds no policy text to edit, only what\nevaluation reads, and a checksum.\n\nExit codes:\n  0  written\n  1  error (unreadable or invalid policy, unwritable output)\n  2  usage error"
+    )]
+    Compile(CompileArgs),
     /// Format policy files: YAML keeps its comments; JSON is pretty-printed.
     #[command(
         after_help = "Exit codes:\n  0  formatted (or, with --check, already formatted)\n  1  error (unreadable or unparsable file)\n  2  usage error\n  4  --check: some files would change"
@@ -160,6 +166,17 @@ pub struct FmtArgs {
     /// Rewrite the files in place (atomically: a temporary file, then a rename).
     #[arg(long, short = 'w')]
     pub write: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// The policy file (YAML, JSON or TOML).
+    #[arg(value_name = "POLICY")]
+    pub policy: PathBuf,
+    /// Where to write the artifact (default: the policy's path with the extension `.ggc`;
+    /// `-` writes it to standard output). Written atomically.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

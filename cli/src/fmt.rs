@@ -72,7 +72,7 @@ pub fn run(args: &FmtArgs) -> Result<u8, Failure> {
             }
         } else if args.write {
             if formatted != original {
-                match io::write_atomic(path, &formatted) {
+                match io::write_atomic(path, formatted.as_bytes()) {
                     Ok(()) => io::eprint(&format!("formatted {name}\n")),
                     Err(f) => {
                         io::eprint(&f.message);

@@ -12,9 +12,6 @@ use crate::exit::Failure;
 /// The first failure to write standard output, other than a closed pipe.
 static STDOUT_FAILURE: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
 
-/// Writes to standard output. A closed pipe (`govgate ... | head`) is not an error worth a
-/// message; any other failure (a full disk) is remembered for [`stdout_failure`], so that
-/// output that was lost never goes with a passing exit code.
 /// The document `policy` was compiled from. The CLI compiles every policy it evaluates from its
 /// source, so this is always that document; a policy read from a compiled artifact has none,
 /// and then the summaries built from it (declared parameters, rule counts, score scale) show an
@@ -25,9 +22,17 @@ pub fn document_of(policy: &CompiledPolicy) -> &govgate_core::PolicyDocument {
     policy.document().unwrap_or(&EMPTY)
 }
 
+/// Writes to standard output. A closed pipe (`govgate ... | head`) is not an error worth a
+/// message; any other failure (a full disk) is remembered for [`stdout_failure`], so that
+/// output that was lost never goes with a passing exit code.
 pub fn print(text: &str) {
+    print_bytes(text.as_bytes());
+}
+
+/// [`print`] for bytes that need not be text (a compiled artifact).
+pub fn print_bytes(bytes: &[u8]) {
     let mut out = std::io::stdout().lock();
-    let result = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+    let result = out.write_all(bytes).and_then(|()| out.flush());
     if let Err(e) = result
         && e.kind() != std::io::ErrorKind::BrokenPipe
         && let Ok(mut failure) = STDOUT_FAILURE.lock()
@@ -378,11 +383,11 @@ pub fn parse_now(now: Option<&str>) -> Result<DateTime<Utc>, Failure> {
     }
 }
 
-/// Writes `text` to `path` atomically: a temporary file in the same directory, then a rename,
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, then a rename,
 /// so readers never see half a file. Keeps the original file's permissions; a symbolic link
 /// is followed (the file it points to is replaced, the link stays); a read-only file is
 /// refused rather than replaced.
-pub fn write_atomic(path: &Path, text: &str) -> Result<(), Failure> {
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     let fail = |what: &str, e: std::io::Error| {
         Failure::error(format!("cannot {what} `{}`: {e}", display(path)))
     };
@@ -433,8 +438,7 @@ pub fn write_atomic(path: &Path, text: &str) -> Result<(), Failure> {
             }
         };
         created = true;
-        file.write_all(text.as_bytes())
-            .map_err(|e| fail("write", e))?;
+        file.write_all(bytes).map_err(|e| fail("write", e))?;
         file.sync_all().map_err(|e| fail("write", e))?;
         if let Some(meta) = &meta {
             let _ = std::fs::set_permissions(&tmp, meta.permissions());
@@ -461,7 +465,7 @@ mod tests {
         // What a killed run with this process id would have left behind.
         let stale = dir.join(format!(".p.yaml.govgate-{}.tmp", std::process::id()));
         std::fs::write(&stale, "stale").unwrap();
-        assert!(write_atomic(&target, "a: 2\n").is_ok());
+        assert!(write_atomic(&target, b"a: 2\n").is_ok());
         assert_eq!(std::fs::read_to_string(&target).unwrap(), "a: 2\n");
         assert_eq!(std::fs::read_to_string(&stale).unwrap(), "stale");
         let _ = std::fs::remove_dir_all(&dir);

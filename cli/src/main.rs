@@ -1,4 +1,4 @@
-//! `govgate`: evaluate actions, check manifests, test, format and validate policies, and sign
+//! `govgate`: evaluate actions, check manifests, test, format, validate and compile policies, and sign
 //! overrides, from the command line.
 //!
 //! Every command exits with the same codes (see [`exit`]): 0 auto / allowed / passed,
@@ -15,6 +15,7 @@
 
 mod args;
 mod check;
+mod compile;
 mod eval;
 mod exit;
 mod fmt;
@@ -56,6 +57,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Eval(a) => eval::run(&a, style),
         Command::Check(a) => check::run(&a, style),
+        Command::Compile(a) => compile::run(&a),
         Command::Test(a) => test::run(&a, style),
         Command::Fmt(a) => fmt::run(&a),
         Command::Validate(a) => validate::run(&a, style),
