@@ -170,17 +170,22 @@ impl Out {
 }
 
 /// Reads an artifact's parts, in the order [`Out`] wrote them.
+///
+/// The first problem is kept ([`In::failed`]) and every read after it gives an empty or zero
+/// value without reading: callers read straight through, and the caller of the whole read
+/// checks [`In::finish`] once. (Threading a `Result` through every field read made this reader
+/// about twice the code in the npm package's scorer, where size is the point.) An empty read
+/// never loops or allocates: counts come back 0.
 pub(crate) struct In<'a> {
     bytes: &'a [u8],
     pos: usize,
     depth: u32,
+    error: Option<ArtifactError>,
 }
-
-pub(crate) type Read<T> = Result<T, ArtifactError>;
 
 impl<'a> In<'a> {
     /// A reader of `artifact`'s body, once its header and checksum are checked.
-    pub(crate) fn open(artifact: &'a [u8]) -> Read<In<'a>> {
+    pub(crate) fn open(artifact: &'a [u8]) -> Result<In<'a>, ArtifactError> {
         let fail = |message: String, offset| Err(ArtifactError { message, offset });
         if artifact.get(..MAGIC.len()) != Some(MAGIC.as_slice()) {
             return fail(
@@ -216,162 +221,186 @@ impl<'a> In<'a> {
             bytes: covered,
             pos: MAGIC.len() + 1,
             depth: 0,
+            error: None,
         })
     }
 
-    /// An error at the current position.
-    pub(crate) fn error<T>(&self, message: impl Into<String>) -> Read<T> {
-        Err(ArtifactError {
-            message: message.into(),
-            offset: self.pos,
-        })
+    /// Records a problem at the current position (the first one is kept) and stops reading.
+    pub(crate) fn fail(&mut self, message: impl Into<String>) {
+        if self.error.is_none() {
+            self.error = Some(ArtifactError {
+                message: message.into(),
+                offset: self.pos,
+            });
+        }
+        self.pos = self.bytes.len();
     }
 
-    /// Succeeds when every byte was read.
-    pub(crate) fn end(&self) -> Read<()> {
-        if self.pos == self.bytes.len() {
-            Ok(())
-        } else {
-            self.error("unexpected bytes after the last part")
+    /// Whether a problem was found.
+    pub(crate) fn failed(&self) -> bool {
+        self.error.is_some()
+    }
+
+    /// `value` when every byte was read without a problem; the first problem otherwise.
+    pub(crate) fn finish<T>(mut self, value: T) -> Result<T, ArtifactError> {
+        if self.error.is_none() && self.pos != self.bytes.len() {
+            self.fail("unexpected bytes after the last part");
+        }
+        match self.error {
+            Some(e) => Err(e),
+            None => Ok(value),
         }
     }
 
-    pub(crate) fn byte(&mut self) -> Read<u8> {
+    pub(crate) fn byte(&mut self) -> u8 {
         match self.bytes.get(self.pos) {
             Some(&b) => {
                 self.pos += 1;
-                Ok(b)
+                b
             }
-            None => self.error("unexpected end"),
+            None => {
+                self.fail("unexpected end");
+                0
+            }
         }
     }
 
-    fn take(&mut self, n: usize) -> Read<&'a [u8]> {
+    fn take(&mut self, n: usize) -> &'a [u8] {
         let end = self.pos.saturating_add(n);
         match self.bytes.get(self.pos..end) {
             Some(b) => {
                 self.pos = end;
-                Ok(b)
+                b
             }
-            None => self.error(format!("{n} bytes announced, fewer left")),
+            None => {
+                self.fail(format!("{n} bytes announced, fewer left"));
+                &[]
+            }
         }
     }
 
-    pub(crate) fn bool(&mut self) -> Read<bool> {
-        match self.byte()? {
-            0 => Ok(false),
-            1 => Ok(true),
-            b => self.error(format!("expected a flag (0 or 1), found {b}")),
+    pub(crate) fn bool(&mut self) -> bool {
+        match self.byte() {
+            0 => false,
+            1 => true,
+            b => {
+                self.fail(format!("expected a flag (0 or 1), found {b}"));
+                false
+            }
         }
     }
 
-    pub(crate) fn uint(&mut self) -> Read<u64> {
+    pub(crate) fn uint(&mut self) -> u64 {
         let mut n = 0u64;
         for shift in (0..64).step_by(7) {
-            let b = self.byte()?;
+            let b = self.byte();
             n |= u64::from(b & 0x7f) << shift;
             if b & 0x80 == 0 {
-                return Ok(n);
+                return n;
             }
         }
-        self.error("a number longer than 64 bits")
+        self.fail("a number longer than 64 bits");
+        0
     }
 
     /// A count of things each at least one byte long: never more than the bytes left, so a
     /// damaged count cannot make the reader allocate more than the artifact's size.
-    pub(crate) fn count(&mut self) -> Read<usize> {
-        let n = self.usize()?;
+    pub(crate) fn count(&mut self) -> usize {
+        let n = self.usize();
         if n > self.bytes.len().saturating_sub(self.pos) {
-            return self.error(format!("a count of {n}, more than the bytes left"));
+            self.fail(format!("a count of {n}, more than the bytes left"));
+            return 0;
         }
-        Ok(n)
+        n
     }
 
-    pub(crate) fn usize(&mut self) -> Read<usize> {
-        let n = self.uint()?;
-        match usize::try_from(n) {
-            Ok(n) => Ok(n),
-            Err(_) => self.error(format!("{n} is too large here")),
-        }
-    }
-
-    pub(crate) fn u32(&mut self) -> Read<u32> {
-        let n = self.uint()?;
-        match u32::try_from(n) {
-            Ok(n) => Ok(n),
-            Err(_) => self.error(format!("{n} is too large here")),
-        }
-    }
-
-    pub(crate) fn int(&mut self) -> Read<i64> {
-        let z = self.uint()?;
-        Ok(((z >> 1) as i64) ^ -((z & 1) as i64))
-    }
-
-    pub(crate) fn float(&mut self) -> Read<f64> {
-        let bytes = self.take(8)?;
-        let mut b = [0u8; 8];
-        b.iter_mut().zip(bytes).for_each(|(to, from)| *to = *from);
-        Ok(f64::from_bits(u64::from_le_bytes(b)))
-    }
-
-    pub(crate) fn str(&mut self) -> Read<&'a str> {
-        let n = self.usize()?;
-        let at = self.pos;
-        let bytes = self.take(n)?;
-        std::str::from_utf8(bytes).map_err(|_| ArtifactError {
-            message: "a string that is not UTF-8".into(),
-            offset: at,
+    pub(crate) fn usize(&mut self) -> usize {
+        let n = self.uint();
+        usize::try_from(n).unwrap_or_else(|_| {
+            self.fail(format!("{n} is too large here"));
+            0
         })
     }
 
-    pub(crate) fn string(&mut self) -> Read<String> {
-        self.str().map(String::from)
+    pub(crate) fn u32(&mut self) -> u32 {
+        let n = self.uint();
+        u32::try_from(n).unwrap_or_else(|_| {
+            self.fail(format!("{n} is too large here"));
+            0
+        })
     }
 
-    pub(crate) fn shared(&mut self) -> Read<Str> {
-        self.str().map(Str::from)
+    pub(crate) fn int(&mut self) -> i64 {
+        let z = self.uint();
+        ((z >> 1) as i64) ^ -((z & 1) as i64)
     }
 
-    pub(crate) fn opt_string(&mut self) -> Read<Option<String>> {
-        if self.bool()? {
-            self.string().map(Some)
-        } else {
-            Ok(None)
-        }
+    pub(crate) fn float(&mut self) -> f64 {
+        let bytes = self.take(8);
+        let mut b = [0u8; 8];
+        b.iter_mut().zip(bytes).for_each(|(to, from)| *to = *from);
+        f64::from_bits(u64::from_le_bytes(b))
     }
 
-    pub(crate) fn opt_float(&mut self) -> Read<Option<f64>> {
-        if self.bool()? {
-            self.float().map(Some)
-        } else {
-            Ok(None)
-        }
+    pub(crate) fn str(&mut self) -> &'a str {
+        let n = self.usize();
+        let at = self.pos;
+        let bytes = self.take(n);
+        std::str::from_utf8(bytes).unwrap_or_else(|_| {
+            self.pos = at;
+            self.fail("a string that is not UTF-8");
+            ""
+        })
+    }
+
+    pub(crate) fn string(&mut self) -> String {
+        self.str().into()
+    }
+
+    pub(crate) fn shared(&mut self) -> Str {
+        self.str().into()
+    }
+
+    pub(crate) fn opt_string(&mut self) -> Option<String> {
+        self.bool().then(|| self.string())
+    }
+
+    pub(crate) fn opt_float(&mut self) -> Option<f64> {
+        self.bool().then(|| self.float())
     }
 
     /// A list [`Out::list`] wrote.
-    pub(crate) fn list<T>(&mut self, mut each: impl FnMut(&mut In<'a>) -> Read<T>) -> Read<Vec<T>> {
-        let n = self.count()?;
-        let mut items = Vec::with_capacity(n);
+    pub(crate) fn list<T>(&mut self, mut each: impl FnMut(&mut In<'a>) -> T) -> Vec<T> {
+        let n = self.count();
+        let mut items = Vec::with_capacity(n.min(256));
         for _ in 0..n {
-            items.push(each(self)?);
+            if self.failed() {
+                break;
+            }
+            items.push(each(self));
         }
-        Ok(items)
+        items
     }
 
-    /// A value of `table` [`Out::choice`] wrote; `what` names it in the error.
-    pub(crate) fn choice<T: Copy>(&mut self, table: &[T], what: &str) -> Read<T> {
-        let at = self.usize()?;
+    /// A value of `table` [`Out::choice`] wrote (`fallback` after a problem); `what` names it in
+    /// the error.
+    pub(crate) fn choice<T: Copy>(&mut self, table: &[T], fallback: T, what: &str) -> T {
+        let at = self.usize();
         match table.get(at) {
-            Some(&t) => Ok(t),
-            None => self.error(format!("unknown {what} number {at}")),
+            Some(&t) => t,
+            None => {
+                self.fail(format!("unknown {what} number {at}"));
+                fallback
+            }
         }
     }
 
-    /// Runs `read` one nesting level deeper, refusing past [`MAX_NESTING`].
-    pub(crate) fn nested<T>(&mut self, read: impl FnOnce(&mut In<'a>) -> Read<T>) -> Read<T> {
+    /// Runs `read` one nesting level deeper; past [`MAX_NESTING`] it fails and gives
+    /// `fallback`.
+    pub(crate) fn nested<T>(&mut self, fallback: T, read: impl FnOnce(&mut In<'a>) -> T) -> T {
         if self.depth >= MAX_NESTING {
-            return self.error("nested too deeply");
+            self.fail("nested too deeply");
+            return fallback;
         }
         self.depth += 1;
         let out = read(self);
@@ -379,28 +408,29 @@ impl<'a> In<'a> {
         out
     }
 
-    pub(crate) fn value(&mut self) -> Read<Value> {
-        self.nested(|r| {
-            Ok(match r.byte()? {
-                0 => Value::Null,
-                1 => Value::Bool(false),
-                2 => Value::Bool(true),
-                3 => Value::Int(r.int()?),
-                4 => Value::Double(r.float()?),
-                5 => Value::String(r.shared()?),
-                6 => Value::List(Arc::new(r.list(In::value)?)),
-                7 => {
-                    let n = r.count()?;
-                    let mut m = Map::new();
-                    for _ in 0..n {
-                        let k = r.shared()?;
-                        let v = r.value()?;
-                        m.insert(k, v);
-                    }
-                    Value::Map(Arc::new(m))
+    pub(crate) fn value(&mut self) -> Value {
+        self.nested(Value::Null, |r| match r.byte() {
+            0 => Value::Null,
+            1 => Value::Bool(false),
+            2 => Value::Bool(true),
+            3 => Value::Int(r.int()),
+            4 => Value::Double(r.float()),
+            5 => Value::String(r.shared()),
+            6 => Value::List(Arc::new(r.list(In::value))),
+            7 => {
+                let n = r.count();
+                let mut m = Map::new();
+                for _ in 0..n {
+                    let k = r.shared();
+                    let v = r.value();
+                    m.insert(k, v);
                 }
-                tag => return r.error(format!("unknown value tag {tag}")),
-            })
+                Value::Map(Arc::new(m))
+            }
+            tag => {
+                r.fail(format!("unknown value tag {tag}"));
+                Value::Null
+            }
         })
     }
 }
@@ -430,14 +460,14 @@ mod tests {
         });
         let mut r = In::open(&bytes).unwrap();
         for n in ints {
-            assert_eq!(r.int().unwrap(), n);
+            assert_eq!(r.int(), n);
         }
-        assert_eq!(r.uint().unwrap(), u64::MAX);
-        assert_eq!(r.float().unwrap().to_bits(), (-0.0f64).to_bits());
-        assert!(r.float().unwrap().is_nan());
-        assert_eq!(r.str().unwrap(), "héllo");
-        assert_eq!(r.opt_string().unwrap(), None);
-        r.end().unwrap();
+        assert_eq!(r.uint(), u64::MAX);
+        assert_eq!(r.float().to_bits(), (-0.0f64).to_bits());
+        assert!(r.float().is_nan());
+        assert_eq!(r.str(), "héllo");
+        assert_eq!(r.opt_string(), None);
+        r.finish(()).unwrap();
     }
 
     #[test]
@@ -448,8 +478,8 @@ mod tests {
         .unwrap();
         let bytes = round_trip(|o| o.value(&v));
         let mut r = In::open(&bytes).unwrap();
-        assert_eq!(r.value().unwrap(), v);
-        r.end().unwrap();
+        assert_eq!(r.value(), v);
+        r.finish(()).unwrap();
     }
 
     #[test]
@@ -475,7 +505,8 @@ mod tests {
     fn counts_beyond_the_bytes_left_are_refused_before_allocating() {
         let bytes = round_trip(|o| o.uint(1 << 40));
         let mut r = In::open(&bytes).unwrap();
-        let e = r.list(In::value).err().unwrap();
+        assert!(r.list(In::value).is_empty());
+        let e = r.finish(()).unwrap_err();
         assert!(e.message.contains("more than the bytes left"), "{e}");
     }
 
@@ -488,7 +519,9 @@ mod tests {
             }
             o.byte(0);
         });
-        let e = In::open(&bytes).unwrap().value().err().unwrap();
+        let mut r = In::open(&bytes).unwrap();
+        assert!(matches!(r.value(), Value::List(_)));
+        let e = r.finish(()).unwrap_err();
         assert!(e.message.contains("nested too deeply"), "{e}");
     }
 }

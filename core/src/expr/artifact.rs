@@ -6,8 +6,9 @@ use super::eval::{Base, Expr, Kind, Loop, LoopKind, PathCmp, Step, Steps};
 use super::funcs::{self, Func};
 use super::parser::BinOp;
 use super::{Inner, Program, Span};
-use crate::artifact::{In, Out, Read};
+use crate::artifact::{In, Out};
 use crate::value::Str;
+use crate::value::Value;
 use std::sync::Arc;
 
 const FUNCS: [Func; 18] = [
@@ -90,9 +91,9 @@ pub(crate) fn write_program(out: &mut Out, program: &Program) {
 
 /// Reads a program [`write_program`] wrote. Consecutive programs of one scope share their root
 /// names, as a compiling session's do: `last_roots` carries them from one call to the next.
-pub(crate) fn read_program(r: &mut In<'_>, last_roots: &mut Option<Arc<[Str]>>) -> Read<Program> {
-    let source = r.shared()?;
-    let names = r.list(In::shared)?;
+pub(crate) fn read_program(r: &mut In<'_>, last_roots: &mut Option<Arc<[Str]>>) -> Program {
+    let source = r.shared();
+    let names = r.list(In::shared);
     let root_names = match last_roots {
         Some(last) if **last == *names => Arc::clone(last),
         _ => {
@@ -101,16 +102,16 @@ pub(crate) fn read_program(r: &mut In<'_>, last_roots: &mut Option<Arc<[Str]>>) 
             fresh
         }
     };
-    let max_steps = r.uint()?;
-    let expr = read_expr(r)?;
-    Ok(Program {
+    let max_steps = r.uint();
+    let expr = read_expr(r);
+    Program {
         source,
         inner: Arc::new(Inner {
             expr,
             root_names,
             max_steps,
         }),
-    })
+    }
 }
 
 fn write_span(out: &mut Out, span: Span) {
@@ -118,11 +119,11 @@ fn write_span(out: &mut Out, span: Span) {
     out.uint(u64::from(span.end));
 }
 
-fn read_span(r: &mut In<'_>) -> Read<Span> {
-    Ok(Span {
-        start: r.u32()?,
-        end: r.u32()?,
-    })
+fn read_span(r: &mut In<'_>) -> Span {
+    Span {
+        start: r.u32(),
+        end: r.u32(),
+    }
 }
 
 fn write_base(out: &mut Out, base: Base) {
@@ -132,13 +133,16 @@ fn write_base(out: &mut Out, base: Base) {
     }
 }
 
-fn read_base(r: &mut In<'_>) -> Read<Base> {
-    let n = r.uint()?;
-    let at = u32::try_from(n >> 1);
-    match (at, n & 1) {
-        (Ok(at), 0) => Ok(Base::Root(at)),
-        (Ok(at), _) => Ok(Base::Local(at)),
-        (Err(_), _) => r.error(format!("variable number {n} is too large")),
+fn read_base(r: &mut In<'_>) -> Base {
+    let n = r.uint();
+    let Ok(at) = u32::try_from(n >> 1) else {
+        r.fail(format!("variable number {n} is too large"));
+        return Base::Root(0);
+    };
+    if n & 1 == 0 {
+        Base::Root(at)
+    } else {
+        Base::Local(at)
     }
 }
 
@@ -150,18 +154,16 @@ fn write_steps(out: &mut Out, steps: &Steps) {
     });
 }
 
-fn read_steps(r: &mut In<'_>) -> Read<Steps> {
-    let steps = r.list(|r| {
-        Ok(Step {
-            key: r.shared()?,
-            end: r.u32()?,
-            indexed: r.bool()?,
-        })
-    })?;
+fn read_steps(r: &mut In<'_>) -> Steps {
+    let steps = r.list(|r| Step {
+        key: r.shared(),
+        end: r.u32(),
+        indexed: r.bool(),
+    });
     if steps.is_empty() {
-        return r.error("a field path without steps");
+        r.fail("a field path without steps");
     }
-    Ok(Steps::from_vec(steps))
+    Steps::from_vec(steps)
 }
 
 fn write_exprs(out: &mut Out, items: &[Expr]) {
@@ -279,71 +281,80 @@ fn write_expr(out: &mut Out, e: &Expr) {
     }
 }
 
-fn read_pair(r: &mut In<'_>) -> Read<Box<[Expr; 2]>> {
-    if r.usize()? != 2 {
-        return r.error("a binary node without exactly two operands");
+/// The node a failed read stands in with (never evaluated: the whole read fails).
+fn placeholder() -> Expr {
+    Expr {
+        kind: Kind::Const(Value::Null),
+        span: Span { start: 0, end: 0 },
     }
-    Ok(Box::new([read_expr(r)?, read_expr(r)?]))
 }
 
-fn read_boxed(r: &mut In<'_>) -> Read<Box<Expr>> {
-    read_expr(r).map(Box::new)
+fn read_pair(r: &mut In<'_>) -> Box<[Expr; 2]> {
+    if r.usize() != 2 {
+        r.fail("a binary node without exactly two operands");
+        return Box::new([placeholder(), placeholder()]);
+    }
+    Box::new([read_expr(r), read_expr(r)])
 }
 
-fn read_expr(r: &mut In<'_>) -> Read<Expr> {
-    r.nested(|r| {
-        let span = read_span(r)?;
-        let kind = match r.byte()? {
-            tag::CONST => Kind::Const(r.value()?),
-            tag::VAR => Kind::Var(read_base(r)?),
-            tag::PATH => Kind::Path(read_base(r)?, read_steps(r)?),
-            tag::SELECT => Kind::Select(read_boxed(r)?, r.shared()?),
-            tag::HAS => Kind::Has(read_boxed(r)?, r.shared()?),
-            tag::INDEX => Kind::Index(read_pair(r)?),
-            tag::LIST => Kind::List(r.list(read_expr)?.into_boxed_slice()),
-            tag::MAP => Kind::Map(
-                r.list(|r| Ok((read_expr(r)?, read_expr(r)?)))?
-                    .into_boxed_slice(),
-            ),
-            tag::NOT => Kind::Not(read_boxed(r)?),
-            tag::NEG => Kind::Neg(read_boxed(r)?),
-            tag::AND => Kind::And(read_pair(r)?),
-            tag::OR => Kind::Or(read_pair(r)?),
-            tag::COND => Kind::Cond(read_boxed(r)?, read_boxed(r)?, read_boxed(r)?),
-            tag::BINARY => Kind::Binary(r.choice(&BIN_OPS, "operator")?, read_pair(r)?),
-            tag::CMP_CONST => {
-                Kind::CmpConst(r.choice(&BIN_OPS, "operator")?, read_boxed(r)?, r.value()?)
-            }
+fn read_boxed(r: &mut In<'_>) -> Box<Expr> {
+    Box::new(read_expr(r))
+}
+
+fn read_op(r: &mut In<'_>) -> BinOp {
+    r.choice(&BIN_OPS, BinOp::Eq, "operator")
+}
+
+fn read_expr(r: &mut In<'_>) -> Expr {
+    r.nested(placeholder(), |r| {
+        let span = read_span(r);
+        let kind = match r.byte() {
+            tag::CONST => Kind::Const(r.value()),
+            tag::VAR => Kind::Var(read_base(r)),
+            tag::PATH => Kind::Path(read_base(r), read_steps(r)),
+            tag::SELECT => Kind::Select(read_boxed(r), r.shared()),
+            tag::HAS => Kind::Has(read_boxed(r), r.shared()),
+            tag::INDEX => Kind::Index(read_pair(r)),
+            tag::LIST => Kind::List(r.list(read_expr).into_boxed_slice()),
+            tag::MAP => Kind::Map(r.list(|r| (read_expr(r), read_expr(r))).into_boxed_slice()),
+            tag::NOT => Kind::Not(read_boxed(r)),
+            tag::NEG => Kind::Neg(read_boxed(r)),
+            tag::AND => Kind::And(read_pair(r)),
+            tag::OR => Kind::Or(read_pair(r)),
+            tag::COND => Kind::Cond(read_boxed(r), read_boxed(r), read_boxed(r)),
+            tag::BINARY => Kind::Binary(read_op(r), read_pair(r)),
+            tag::CMP_CONST => Kind::CmpConst(read_op(r), read_boxed(r), r.value()),
             tag::ALL_CMP => Kind::AllCmp(
-                r.list(|r| {
-                    Ok(PathCmp {
-                        op: r.choice(&BIN_OPS, "operator")?,
-                        base: read_base(r)?,
-                        steps: read_steps(r)?,
-                        value: r.value()?,
-                        path_span: read_span(r)?,
-                        span: read_span(r)?,
-                    })
-                })?
+                r.list(|r| PathCmp {
+                    op: read_op(r),
+                    base: read_base(r),
+                    steps: read_steps(r),
+                    value: r.value(),
+                    path_span: read_span(r),
+                    span: read_span(r),
+                })
                 .into_boxed_slice(),
             ),
             tag::CALL => Kind::Call(
-                r.choice(&FUNCS, "function")?,
-                r.list(read_expr)?.into_boxed_slice(),
+                r.choice(&FUNCS, Func::Size, "function"),
+                r.list(read_expr).into_boxed_slice(),
             ),
             tag::MATCHES => {
-                let x = read_boxed(r)?;
-                let pattern = r.str()?;
+                let x = read_boxed(r);
+                let pattern = r.str();
                 match funcs::compile_regex(pattern) {
                     Ok(re) => Kind::Matches(x, Arc::new(re)),
-                    Err(e) => return r.error(format!("regular expression `{pattern}`: {e}")),
+                    Err(e) => {
+                        r.fail(format!("regular expression `{pattern}`: {e}"));
+                        Kind::Const(Value::Null)
+                    }
                 }
             }
             tag::LOOP => {
-                let kind = r.choice(&LOOP_KINDS, "comprehension")?;
-                let range = read_expr(r)?;
-                let body = read_expr(r)?;
-                let transform = if r.bool()? { Some(read_expr(r)?) } else { None };
+                let kind = r.choice(&LOOP_KINDS, LoopKind::All, "comprehension");
+                let range = read_expr(r);
+                let body = read_expr(r);
+                let transform = r.bool().then(|| read_expr(r));
                 Kind::Loop(Box::new(Loop {
                     kind,
                     range,
@@ -351,8 +362,11 @@ fn read_expr(r: &mut In<'_>) -> Read<Expr> {
                     transform,
                 }))
             }
-            t => return r.error(format!("unknown expression node {t}")),
+            t => {
+                r.fail(format!("unknown expression node {t}"));
+                Kind::Const(Value::Null)
+            }
         };
-        Ok(Expr { kind, span })
+        Expr { kind, span }
     })
 }

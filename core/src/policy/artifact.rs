@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::compile::*;
 use super::document::*;
 use super::template::Template;
-use crate::artifact::{ArtifactError, In, Out, Read};
+use crate::artifact::{ArtifactError, In, Out};
 use crate::decision::{PolicyIdentity, RuleResult};
 use crate::expr::{NameBuild, Program, read_program, write_program};
 use crate::identity::{Expiry, TrustedKey};
@@ -54,9 +54,8 @@ impl CompiledPolicy {
     /// index out of range, a regular expression or trusted key that does not compile.
     pub fn from_artifact(bytes: &[u8]) -> Result<CompiledPolicy, ArtifactError> {
         let mut r = In::open(bytes)?;
-        let inner = read_inner(&mut r)?;
-        r.end()?;
-        Ok(CompiledPolicy {
+        let inner = read_inner(&mut r);
+        r.finish(CompiledPolicy {
             inner: Arc::new(inner),
         })
     }
@@ -76,14 +75,18 @@ fn write_outcomes(out: &mut Out, map: &HashMap<Str, Outcome>) {
     });
 }
 
-fn read_outcomes(r: &mut In<'_>) -> Read<HashMap<Str, Outcome>> {
-    let n = r.count()?;
-    let mut map = HashMap::with_capacity(n);
+fn read_outcome(r: &mut In<'_>) -> Outcome {
+    r.choice(&OUTCOMES, Outcome::Block, "outcome")
+}
+
+fn read_outcomes(r: &mut In<'_>) -> HashMap<Str, Outcome> {
+    let n = r.count();
+    let mut map = HashMap::with_capacity(n.min(256));
     for _ in 0..n {
-        let k = r.shared()?;
-        map.insert(k, r.choice(&OUTCOMES, "outcome")?);
+        let k = r.shared();
+        map.insert(k, read_outcome(r));
     }
-    Ok(map)
+    map
 }
 
 fn write_approval(out: &mut Out, a: &Option<ApprovalSpec>) {
@@ -99,19 +102,16 @@ fn write_approval(out: &mut Out, a: &Option<ApprovalSpec>) {
     }
 }
 
-fn read_approval(r: &mut In<'_>) -> Read<Option<ApprovalSpec>> {
-    if !r.bool()? {
-        return Ok(None);
-    }
-    Ok(Some(ApprovalSpec {
-        escalate_to: r.opt_string()?,
-        expires_in: r.opt_string()?,
-        justification: r.bool()?,
-        on_timeout: r.choice(&ON_TIMEOUTS, "timeout rule")?,
-        quorum: r.u32()?,
-        role: r.string()?,
-        separation: r.choice(&SEPARATIONS, "separation rule")?,
-    }))
+fn read_approval(r: &mut In<'_>) -> Option<ApprovalSpec> {
+    r.bool().then(|| ApprovalSpec {
+        escalate_to: r.opt_string(),
+        expires_in: r.opt_string(),
+        justification: r.bool(),
+        on_timeout: r.choice(&ON_TIMEOUTS, OnTimeout::Deny, "timeout rule"),
+        quorum: r.u32(),
+        role: r.string(),
+        separation: r.choice(&SEPARATIONS, Separation::NotRequester, "separation rule"),
+    })
 }
 
 fn write_opt_program(out: &mut Out, p: &Option<Program>) {
@@ -124,12 +124,8 @@ fn write_opt_program(out: &mut Out, p: &Option<Program>) {
 /// What reading the programs of one policy shares: the root names of the last scope read.
 type Roots = Option<Arc<[Str]>>;
 
-fn read_opt_program(r: &mut In<'_>, roots: &mut Roots) -> Read<Option<Program>> {
-    if r.bool()? {
-        read_program(r, roots).map(Some)
-    } else {
-        Ok(None)
-    }
+fn read_opt_program(r: &mut In<'_>, roots: &mut Roots) -> Option<Program> {
+    r.bool().then(|| read_program(r, roots))
 }
 
 fn write_option(out: &mut Out, o: &OptionC) {
@@ -142,13 +138,13 @@ fn write_option(out: &mut Out, o: &OptionC) {
     }
 }
 
-fn read_option(r: &mut In<'_>) -> Read<OptionC> {
-    Ok(OptionC {
-        points: r.float()?,
-        label: r.shared()?,
-        suggest: r.opt_string()?,
-        witness: if r.bool()? { Some(r.value()?) } else { None },
-    })
+fn read_option(r: &mut In<'_>) -> OptionC {
+    OptionC {
+        points: r.float(),
+        label: r.shared(),
+        suggest: r.opt_string(),
+        witness: r.bool().then(|| r.value()),
+    }
 }
 
 fn write_steps(out: &mut Out, steps: &[(f64, OptionC)]) {
@@ -158,8 +154,8 @@ fn write_steps(out: &mut Out, steps: &[(f64, OptionC)]) {
     });
 }
 
-fn read_steps(r: &mut In<'_>) -> Read<Vec<(f64, OptionC)>> {
-    r.list(|r| Ok((r.float()?, read_option(r)?)))
+fn read_steps(r: &mut In<'_>) -> Vec<(f64, OptionC)> {
+    r.list(|r| (r.float(), read_option(r)))
 }
 
 fn write_factor(out: &mut Out, f: &FactorC) {
@@ -220,59 +216,58 @@ fn write_factor(out: &mut Out, f: &FactorC) {
     }
 }
 
-fn read_factor(r: &mut In<'_>, roots: &mut Roots) -> Read<FactorC> {
-    let id = r.shared()?;
-    let weight = r.float()?;
-    let exclusive = r.bool()?;
-    let kind = match r.byte()? {
+fn read_factor(r: &mut In<'_>, roots: &mut Roots) -> FactorC {
+    let id = r.shared();
+    let weight = r.float();
+    let exclusive = r.bool();
+    let kind = match r.byte() {
         0 => {
-            let value = read_program(r, roots)?;
-            let n = r.count()?;
+            let value = read_program(r, roots);
+            let n = r.count();
             let mut cases = BTreeMap::new();
             for _ in 0..n {
-                let k = r.string()?;
-                cases.insert(k, read_option(r)?);
+                let k = r.string();
+                cases.insert(k, read_option(r));
             }
-            let default = if r.bool()? {
-                Some(read_option(r)?)
-            } else {
-                None
-            };
             FactorKindC::Lookup {
                 value,
                 cases,
-                default,
+                default: r.bool().then(|| read_option(r)),
             }
         }
         1 => FactorKindC::Tiers {
-            value: read_program(r, roots)?,
-            tiers: read_steps(r)?,
+            value: read_program(r, roots),
+            tiers: read_steps(r),
         },
         2 => FactorKindC::Buckets {
-            count: read_program(r, roots)?,
-            buckets: read_steps(r)?,
+            count: read_program(r, roots),
+            buckets: read_steps(r),
         },
         3 => FactorKindC::Boolean {
-            when: read_program(r, roots)?,
-            if_true: read_option(r)?,
-            if_false: read_option(r)?,
+            when: read_program(r, roots),
+            if_true: read_option(r),
+            if_false: read_option(r),
         },
         4 => FactorKindC::Cases {
-            cases: r.list(|r| Ok((read_program(r, roots)?, read_option(r)?)))?,
-            default: read_option(r)?,
+            cases: r.list(|r| (read_program(r, roots), read_option(r))),
+            default: read_option(r),
         },
-        5 => FactorKindC::Expression {
-            value: read_program(r, roots)?,
-            label: Template::read(r, roots)?,
-        },
-        t => return r.error(format!("unknown factor kind {t}")),
+        t => {
+            if t != 5 {
+                r.fail(format!("unknown factor kind {t}"));
+            }
+            FactorKindC::Expression {
+                value: read_program(r, roots),
+                label: Template::read(r, roots),
+            }
+        }
     };
-    Ok(FactorC {
+    FactorC {
         id,
         weight,
         kind,
         exclusive,
-    })
+    }
 }
 
 fn write_message_rule(out: &mut Out, m: &MessageRuleC) {
@@ -283,14 +278,14 @@ fn write_message_rule(out: &mut Out, m: &MessageRuleC) {
     out.list(&m.on, |o, t| o.str(t));
 }
 
-fn read_message_rule(r: &mut In<'_>, roots: &mut Roots) -> Read<MessageRuleC> {
-    Ok(MessageRuleC {
-        id: r.shared()?,
-        each: read_opt_program(r, roots)?,
-        when: read_program(r, roots)?,
-        message: Template::read(r, roots)?,
-        on: r.list(|r| r.str().map(Text::from))?,
-    })
+fn read_message_rule(r: &mut In<'_>, roots: &mut Roots) -> MessageRuleC {
+    MessageRuleC {
+        id: r.shared(),
+        each: read_opt_program(r, roots),
+        when: read_program(r, roots),
+        message: Template::read(r, roots),
+        on: r.list(|r| Text::from(r.str())),
+    }
 }
 
 fn write_rule(out: &mut Out, rule: &RuleC) {
@@ -310,30 +305,22 @@ fn write_rule(out: &mut Out, rule: &RuleC) {
     write_approval(out, &rule.approval);
 }
 
-fn read_rule(r: &mut In<'_>, roots: &mut Roots) -> Read<RuleC> {
+fn read_rule(r: &mut In<'_>, roots: &mut Roots) -> RuleC {
     let result = RuleResult {
-        id: if r.bool()? {
-            Some(Text::from(r.str()?))
-        } else {
-            None
-        },
-        verdict: r.shared()?,
-        outcome: r.choice(&OUTCOMES, "outcome")?,
-        reason_code: r.shared()?,
-        message: r.opt_string()?,
+        id: r.bool().then(|| Text::from(r.str())),
+        verdict: r.shared(),
+        outcome: read_outcome(r),
+        reason_code: r.shared(),
+        message: r.opt_string(),
     };
-    Ok(RuleC {
+    RuleC {
         result: Arc::new(result),
-        fixed: r.bool()?,
-        when: read_program(r, roots)?,
-        message: if r.bool()? {
-            Some(Template::read(r, roots)?)
-        } else {
-            None
-        },
-        unless_flag: r.opt_string()?,
-        approval: read_approval(r)?,
-    })
+        fixed: r.bool(),
+        when: read_program(r, roots),
+        message: r.bool().then(|| Template::read(r, roots)),
+        unless_flag: r.opt_string(),
+        approval: read_approval(r),
+    }
 }
 
 fn write_exception(out: &mut Out, e: &ExceptionC) {
@@ -352,26 +339,22 @@ fn write_exception(out: &mut Out, e: &ExceptionC) {
     out.str(&e.expires_text);
 }
 
-fn read_exception(r: &mut In<'_>, roots: &mut Roots) -> Read<ExceptionC> {
-    let rule = r.shared()?;
-    let scope = if r.bool()? {
-        Some(ExceptionScope {
-            agent: r.opt_string()?,
-            repository: r.opt_string()?,
-            action_type: r.opt_string()?,
-            user: r.opt_string()?,
-            when: r.opt_string()?,
-        })
-    } else {
-        None
-    };
-    let scope_when = read_opt_program(r, roots)?;
-    let reason = r.string()?;
-    let approver = r.string()?;
-    let expires_text = r.string()?;
+fn read_exception(r: &mut In<'_>, roots: &mut Roots) -> ExceptionC {
+    let rule = r.shared();
+    let scope = r.bool().then(|| ExceptionScope {
+        agent: r.opt_string(),
+        repository: r.opt_string(),
+        action_type: r.opt_string(),
+        user: r.opt_string(),
+        when: r.opt_string(),
+    });
+    let scope_when = read_opt_program(r, roots);
+    let reason = r.string();
+    let approver = r.string();
+    let expires_text = r.string();
     // Read again as the compiler read it: an expiry that does not parse stays `None`.
     let expires = Expiry::parse(&expires_text);
-    Ok(ExceptionC {
+    ExceptionC {
         rule,
         scope,
         scope_when,
@@ -379,7 +362,7 @@ fn read_exception(r: &mut In<'_>, roots: &mut Roots) -> Read<ExceptionC> {
         approver,
         expires_text,
         expires,
-    })
+    }
 }
 
 fn write_inner(out: &mut Out, p: &Inner) {
@@ -484,168 +467,152 @@ fn write_inner(out: &mut Out, p: &Inner) {
     }
 }
 
-/// Fails unless every index is below `len`.
-fn check_indices(r: &In<'_>, what: &str, indices: &[usize], len: usize) -> Read<()> {
-    match indices.iter().find(|&&i| i >= len) {
-        Some(i) => r.error(format!("{what} {i} out of range (there are {len})")),
-        None => Ok(()),
+/// Records a problem unless every index is below `len`.
+fn check_indices(r: &mut In<'_>, what: &str, indices: &[usize], len: usize) {
+    if let Some(i) = indices.iter().find(|&&i| i >= len) {
+        r.fail(format!("{what} {i} out of range (there are {len})"));
     }
 }
 
-fn read_inner(r: &mut In<'_>) -> Read<Inner> {
+fn read_inner(r: &mut In<'_>) -> Inner {
     let roots = &mut None;
-    let name = r.shared()?;
-    let digest = r.shared()?;
-    let mode = r.choice(&MODES, "mode")?;
-    let subject = r.choice(&SUBJECTS, "subject")?;
-    let approval = read_approval(r)?;
-    let has_autonomy = r.bool()?;
-    let has_overrides = r.bool()?;
+    let name = r.shared();
+    let digest = r.shared();
+    let mode = r.choice(&MODES, Mode::Enforce, "mode");
+    let subject = r.choice(&SUBJECTS, Subject::Action, "subject");
+    let approval = read_approval(r);
+    let has_autonomy = r.bool();
+    let has_overrides = r.bool();
 
-    let n = r.count()?;
+    let n = r.count();
     let mut param_specs = BTreeMap::new();
     for _ in 0..n {
-        let name = r.shared()?;
+        let name = r.shared();
         let spec = ParameterSpec {
-            default: r.value()?,
-            description: r.opt_string()?,
-            max: r.opt_float()?,
-            min: r.opt_float()?,
-            step: r.opt_float()?,
-            kind: r.choice(&PARAMETER_TYPES, "parameter type")?,
+            default: r.value(),
+            description: r.opt_string(),
+            max: r.opt_float(),
+            min: r.opt_float(),
+            step: r.opt_float(),
+            kind: r.choice(&PARAMETER_TYPES, ParameterType::Map, "parameter type"),
         };
         param_specs.insert(name, spec);
     }
-    let param_defaults = r.value()?;
+    let param_defaults = r.value();
     if !matches!(param_defaults, Value::Map(_)) {
-        return r.error("parameter defaults that are not a map");
+        r.fail("parameter defaults that are not a map");
     }
 
     let score = ScoreSpec {
-        aggregate: r.choice(&AGGREGATES, "aggregate")?,
-        max: r.float()?,
-        min: r.float()?,
-        reason_min_contribution: r.opt_float()?,
+        aggregate: r.choice(&AGGREGATES, Aggregate::WeightedSum, "aggregate"),
+        max: r.float(),
+        min: r.float(),
+        reason_min_contribution: r.opt_float(),
     };
 
-    let factors = r.list(|r| read_factor(r, roots))?;
+    let factors = r.list(|r| read_factor(r, roots));
     let triggers = r.list(|r| {
-        let id = r.shared()?;
-        let when = read_program(r, roots)?;
-        let reason = Template::read(r, roots)?;
-        let floor = r.opt_float()?;
-        let has_band = r.bool()?;
-        let band = r.usize()?;
-        let has_outcome = r.bool()?;
-        let outcome = r.choice(&OUTCOMES, "outcome")?;
-        Ok(TriggerC {
+        let id = r.shared();
+        let when = read_program(r, roots);
+        let reason = Template::read(r, roots);
+        let floor = r.opt_float();
+        let has_band = r.bool();
+        let band = r.usize();
+        let has_outcome = r.bool();
+        let outcome = read_outcome(r);
+        TriggerC {
             id,
             when,
             reason,
             floor,
             min_band: has_band.then_some(band),
             outcome: has_outcome.then_some(outcome),
-            approval: read_approval(r)?,
-        })
-    })?;
-    let bands = r.list(|r| {
-        Ok(BandC {
-            name: r.shared()?,
-            outcome: r.choice(&OUTCOMES, "outcome")?,
-            approval: read_approval(r)?,
-        })
-    })?;
+            approval: read_approval(r),
+        }
+    });
+    let bands = r.list(|r| BandC {
+        name: r.shared(),
+        outcome: read_outcome(r),
+        approval: read_approval(r),
+    });
     let band_of_triggers: Vec<usize> = triggers.iter().filter_map(|t| t.min_band).collect();
-    check_indices(r, "band", &band_of_triggers, bands.len())?;
-    let levels = r.list(|r| {
-        Ok(LevelC {
-            name: r.shared()?,
-            uptos: r.list(In::float)?,
-            action_types: read_outcomes(r)?,
-        })
-    })?;
-    let default_level = r.usize()?;
-    let assignments = r.list(|r| {
-        Ok(AssignmentC {
-            user: r.opt_string()?,
-            repository: r.opt_string()?,
-            role: r.opt_string()?,
-            level: r.usize()?,
-        })
-    })?;
+    check_indices(r, "band", &band_of_triggers, bands.len());
+    let levels = r.list(|r| LevelC {
+        name: r.shared(),
+        uptos: r.list(In::float),
+        action_types: read_outcomes(r),
+    });
+    let default_level = r.usize();
+    let assignments = r.list(|r| AssignmentC {
+        user: r.opt_string(),
+        repository: r.opt_string(),
+        role: r.opt_string(),
+        level: r.usize(),
+    });
     let mut level_refs: Vec<usize> = assignments.iter().map(|a| a.level).collect();
     if has_autonomy {
         level_refs.push(default_level);
     }
-    check_indices(r, "autonomy level", &level_refs, levels.len())?;
-    let action_types = read_outcomes(r)?;
+    check_indices(r, "autonomy level", &level_refs, levels.len());
+    let action_types = read_outcomes(r);
 
-    let rules = r.list(|r| read_rule(r, roots))?;
-    let n = r.count()?;
-    let mut ranges = HashMap::with_capacity_and_hasher(n, NameBuild::default());
-    let mut ends = Vec::with_capacity(n);
+    let rules = r.list(|r| read_rule(r, roots));
+    let n = r.count();
+    let mut ranges = HashMap::with_capacity_and_hasher(n.min(256), NameBuild::default());
+    let mut ends = Vec::with_capacity(n.min(256));
     for _ in 0..n {
-        let key = r.shared()?;
-        let (start, end) = (r.u32()?, r.u32()?);
+        let key = r.shared();
+        let (start, end) = (r.u32(), r.u32());
         if start > end {
-            return r.error(format!("a rule range from {start} to {end}"));
+            r.fail(format!("a rule range from {start} to {end}"));
         }
         ends.push(end as usize);
         ranges.insert(key, (start, end));
     }
-    let indices = r.list(In::usize)?;
+    let indices = r.list(In::usize);
     if let Some(&end) = ends.iter().find(|&&e| e > indices.len()) {
-        return r.error(format!(
+        r.fail(format!(
             "a rule range ending at {end}, past the {} listed",
             indices.len()
         ));
     }
-    check_indices(r, "rule", &indices, rules.len())?;
-    let reads_action_type = r.bool()?;
-    let unkeyed_rules = r.list(In::usize)?;
-    check_indices(r, "rule", &unkeyed_rules, rules.len())?;
-    let default_verdict = if r.bool()? {
-        Some((r.shared()?, r.choice(&OUTCOMES, "outcome")?, r.shared()?))
-    } else {
-        None
-    };
+    check_indices(r, "rule", &indices, rules.len());
+    let reads_action_type = r.bool();
+    let unkeyed_rules = r.list(In::usize);
+    check_indices(r, "rule", &unkeyed_rules, rules.len());
+    let default_verdict = r.bool().then(|| (r.shared(), read_outcome(r), r.shared()));
 
-    let deny = r.list(|r| read_message_rule(r, roots))?;
-    let warn = r.list(|r| read_message_rule(r, roots))?;
-    let exceptions = r.list(|r| read_exception(r, roots))?;
-    let annotation_exceptions = if r.bool()? {
-        Some(AnnotationExceptionSpec {
-            key: r.string()?,
-            path: r.string()?,
-        })
-    } else {
-        None
-    };
-    let trusted_keys = r.list(|r| {
-        let id = r.str()?;
-        let key = r.str()?;
+    let deny = r.list(|r| read_message_rule(r, roots));
+    let warn = r.list(|r| read_message_rule(r, roots));
+    let exceptions = r.list(|r| read_exception(r, roots));
+    let annotation_exceptions = r.bool().then(|| AnnotationExceptionSpec {
+        key: r.string(),
+        path: r.string(),
+    });
+    let mut trusted_keys = Vec::new();
+    for _ in 0..r.count() {
+        let id = r.str();
+        let key = r.str();
         match TrustedKey::from_base64(id, key) {
-            Ok(k) => Ok(k),
-            Err(e) => r.error(format!("trusted key `{id}`: {e}")),
+            Ok(k) => trusted_keys.push(k),
+            Err(e) => r.fail(format!("trusted key `{id}`: {e}")),
         }
-    })?;
-    let secret_fields = r.list(|r| r.list(In::shared))?;
-    let invariants = r.list(|r| {
-        Ok(InvariantC {
-            name: r.string()?,
-            when: read_opt_program(r, roots)?,
-            check: read_program(r, roots)?,
-        })
-    })?;
-    let role_ladder = r.list(In::string)?;
-    let n = r.count()?;
+    }
+    let secret_fields = r.list(|r| r.list(In::shared));
+    let invariants = r.list(|r| InvariantC {
+        name: r.string(),
+        when: read_opt_program(r, roots),
+        check: read_program(r, roots),
+    });
+    let role_ladder = r.list(In::string);
+    let n = r.count();
     let mut verdicts = BTreeMap::new();
     for _ in 0..n {
-        let k = r.string()?;
-        verdicts.insert(k, r.choice(&OUTCOMES, "outcome")?);
+        let k = r.string();
+        verdicts.insert(k, read_outcome(r));
     }
 
-    Ok(Inner {
+    Inner {
         document: None,
         identity: Arc::new(PolicyIdentity {
             policy: name.clone(),
@@ -684,7 +651,7 @@ fn read_inner(r: &mut In<'_>) -> Read<Inner> {
         invariants,
         role_ladder,
         verdicts,
-    })
+    }
 }
 
 /// What a decision records when no rule matched and the default verdict applies.
@@ -732,6 +699,48 @@ mod tests {
         let p = compiled(text);
         let back = CompiledPolicy::from_artifact(&p.to_artifact()).unwrap();
         assert_eq!(back.inner.rules_by_type.get("deploy"), Some(&[0usize][..]));
+    }
+
+    /// Every byte of a real artifact's body changed in turn, the checksum made to match: the
+    /// read never panics or hangs, and what it accepts is a policy that decides.
+    #[test]
+    fn any_one_damaged_byte_is_read_or_refused_never_a_panic() {
+        let text = include_str!("../../../examples/policies/agent-trading.yaml");
+        let bytes = compiled(text).to_artifact();
+        let body = bytes.len() - 32;
+        let (mut refused, mut accepted) = (0, 0);
+        let action = crate::Action::new(
+            serde_json::from_str(
+                r#"{"type": "switch_to_live", "actor": {"id": "a", "roles": ["junior-trader"]},
+                    "args": {"trading_mode": "live", "stop_loss_pct": 9, "strategy_ids": ["s"]}}"#,
+            )
+            .unwrap(),
+        );
+        let ctx = crate::EvalContext::new(chrono::DateTime::UNIX_EPOCH);
+        for at in 5..body {
+            for change in [0x01u8, 0x80, 0xff] {
+                let mut damaged = bytes.clone();
+                damaged[at] ^= change;
+                let sum = <sha2::Sha256 as sha2::Digest>::digest(&damaged[..body]);
+                damaged[body..].copy_from_slice(&sum);
+                match CompiledPolicy::from_artifact(&damaged) {
+                    Ok(p) => {
+                        // A changed number or string, or a spare byte the reader ignores:
+                        // a policy all the same, which decides without panicking.
+                        accepted += 1;
+                        let _ = p.evaluate(&action, &ctx);
+                    }
+                    Err(e) => {
+                        refused += 1;
+                        assert!(e.offset <= body, "{e}");
+                    }
+                }
+            }
+        }
+        assert!(
+            refused > 0 && accepted > 0,
+            "{refused} refused, {accepted} accepted"
+        );
     }
 
     #[test]

@@ -43,21 +43,25 @@ impl Template {
     pub(crate) fn read(
         r: &mut crate::artifact::In<'_>,
         roots: &mut Option<std::sync::Arc<[crate::value::Str]>>,
-    ) -> crate::artifact::Read<Template> {
-        let pieces = r.list(|r| match r.byte()? {
-            0 => Ok(Piece::Text(r.string()?)),
+    ) -> Template {
+        let pieces = r.list(|r| match r.byte() {
             1 => {
-                let program = crate::expr::read_program(r, roots)?;
-                let has = r.bool()?;
-                let n = r.usize()?;
-                Ok(Piece::Value {
+                let program = crate::expr::read_program(r, roots);
+                let has = r.bool();
+                let n = r.usize();
+                Piece::Value {
                     program,
                     decimals: has.then_some(n),
-                })
+                }
             }
-            t => r.error(format!("unknown template piece {t}")),
-        })?;
-        Ok(Template { pieces })
+            t => {
+                if t != 0 {
+                    r.fail(format!("unknown template piece {t}"));
+                }
+                Piece::Text(r.string())
+            }
+        });
+        Template { pieces }
     }
 
     /// Compiles `text`; errors carry byte offsets into `text`.
