@@ -1,15 +1,18 @@
 // A Node agent front end that scores every tool call with govgate before running it.
 //
 //   node agent.mjs [policy.yaml]      (default: ../policies/agent-trading.yaml)
+//   node agent.mjs policy.ggc         a compiled policy (`govgate compile policy.yaml`), scored
+//                                     by the smaller evaluate-only `govgate/scorer`
 
 import { readFile } from "node:fs/promises";
-import { Policy } from "govgate";
 
 import { ToolGate } from "./gate.mjs";
 import { plan, tools } from "./tools.mjs";
 
 const policyPath = process.argv[2] ?? new URL("../policies/agent-trading.yaml", import.meta.url);
-const policy = Policy.fromYaml(await readFile(policyPath, "utf8"), String(policyPath).split("/").pop());
+const policy = String(policyPath).endsWith(".ggc")
+  ? (await import("govgate/scorer")).Policy.fromCompiled(new Uint8Array(await readFile(policyPath)))
+  : (await import("govgate")).Policy.fromYaml(await readFile(policyPath, "utf8"), String(policyPath).split("/").pop());
 
 const gate = new ToolGate(policy, { actor: { id: "trader-1", roles: ["trader"] }, agent: "strategy_optimizer" });
 
