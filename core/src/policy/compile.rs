@@ -283,8 +283,10 @@ impl RulesByType {
 /// The compiled parts, shared behind an `Arc`.
 #[derive(Debug)]
 pub(crate) struct Inner {
-    /// The document the policy was compiled from; `None` when it was read from an artifact.
-    pub document: Option<PolicyDocument>,
+    /// The document the policy was compiled from (a [`PolicyDocument`]); `None` when it was
+    /// read from an artifact. Held as `Any` so that a build that only reads artifacts (the npm
+    /// package's scorer) carries no code to drop the document's types.
+    pub document: Option<Box<dyn std::any::Any + Send + Sync>>,
     /// The policy-wide approval (`approval:`), for bands and errors that name none.
     pub approval: Option<ApprovalSpec>,
     /// Whether the policy has an `autonomy:` section.
@@ -1215,7 +1217,7 @@ impl CompiledPolicy {
                 approval: document.approval.clone(),
                 has_autonomy: document.autonomy.is_some(),
                 has_overrides: document.overrides.is_some(),
-                document: Some(document),
+                document: Some(Box::new(document)),
                 identity: Arc::new(crate::decision::PolicyIdentity {
                     policy: name.clone(),
                     policy_digest: digest.clone(),

@@ -287,7 +287,7 @@ impl CompiledPolicy {
     /// The document the policy was compiled from; `None` for a policy read from a compiled
     /// artifact ([`CompiledPolicy::from_artifact`]), which keeps only what evaluation reads.
     pub fn document(&self) -> Option<&super::document::PolicyDocument> {
-        self.inner.document.as_ref()
+        self.inner.document.as_ref()?.downcast_ref()
     }
 
     /// The `input` fields a deny or warn rule reads, as paths from the input's root: its

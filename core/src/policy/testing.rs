@@ -254,7 +254,7 @@ impl CompiledPolicy {
         let p = &*self.inner;
         // Invariants of a separate test file are compiled here; the policy's own were compiled
         // with it.
-        let own = p.document.as_ref().and_then(|d| d.tests.as_ref()) == Some(suite);
+        let own = self.document().and_then(|d| d.tests.as_ref()) == Some(suite);
         let invariants = if own {
             p.invariants.clone()
         } else {
