@@ -9,3 +9,12 @@ const outcome: govgate.Outcome = decision.outcome;
 decision.allowed;
 
 void outcome;
+
+import scorer = require("govgate/scorer");
+
+const loaded: scorer.Policy = scorer.Policy.fromCompiled(policy.compiled());
+const scored: scorer.Decision = loaded.evaluate({ type: "deploy" });
+// @ts-expect-error: the scorer compiles no policies
+scorer.Policy.fromJson({});
+
+void scored;

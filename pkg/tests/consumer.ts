@@ -132,3 +132,30 @@ async function inBrowser(): Promise<Decision> {
 
 void [outcome, score, band, reasons, digest, name, json, firstOutcome, scores, line, schema, print, v, options];
 void [wrong, incomplete, typo, badVerdict, inBrowser];
+
+// The evaluate-only scorer: compiled policies in, the same decisions out.
+import { Policy as ScorerPolicy, fingerprint as scorerFingerprint, type Decision as ScorerDecision } from "govgate/scorer";
+import initScorerWeb, { Policy as WebScorerPolicy } from "govgate/scorer/web";
+
+const compiled: Uint8Array = policy.compiled();
+const scorerPolicy: ScorerPolicy = ScorerPolicy.fromCompiled(compiled);
+const scored: ScorerDecision = scorerPolicy.evaluate(action, { now: "2026-01-01T00:00:00Z" });
+const scoredOutcome: Outcome = scored.outcome;
+const scoredJson: string = scorerPolicy.evaluateJson(JSON.stringify(action));
+const scoredBatch: BatchResult = scorerPolicy.evaluateMany([action]);
+const scorerPrint: string = scorerFingerprint(action);
+// @ts-expect-error: the scorer compiles no policies
+ScorerPolicy.fromYaml("govgate: 1\nname: x\n");
+// @ts-expect-error: compiled policies are bytes, not text
+ScorerPolicy.fromCompiled("GGCP");
+// @ts-expect-error: the scorer runs no tests
+scorerPolicy.test();
+// @ts-expect-error: decisions carry no `allowed` flag
+scored.allowed;
+
+async function scorerInBrowser(bytes: Uint8Array): Promise<Decision> {
+  await initScorerWeb();
+  return WebScorerPolicy.fromCompiled(bytes).evaluate(action);
+}
+
+void [scoredOutcome, scoredJson, scoredBatch, scorerPrint, scorerInBrowser];

@@ -38,3 +38,17 @@ test("an approval hook that gets a yes runs the call", async () => {
   assert.equal(out.result, "set strategies 7, 9 to live with a 8% stop loss");
   assert.deepEqual(seen, ["admin"]);
 });
+
+test("the same plan through the evaluate-only scorer and a compiled policy: the same decisions", async () => {
+  const { Policy: ScorerPolicy } = await import("govgate/scorer");
+  const compiled = ScorerPolicy.fromCompiled(policy.compiled());
+  const outcomes = async (p) => {
+    const decided = [];
+    const gate = new ToolGate(p, who, { onDecision: (action, decision) => decided.push(JSON.stringify(decision)) });
+    for (const call of plan) await gate.run(call, tools[call.tool]);
+    return decided;
+  };
+  const [fromYaml, fromCompiled] = [await outcomes(policy), await outcomes(compiled)];
+  assert.equal(fromCompiled.length, plan.length);
+  assert.deepEqual(fromCompiled, fromYaml);
+});

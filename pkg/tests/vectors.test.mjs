@@ -8,53 +8,10 @@ import { readdirSync, readFileSync } from "node:fs";
 
 import { Policy } from "govgate";
 
+import { rawMember } from "./fixtures.mjs";
+
 const dir = new URL("../../core/tests/vectors/", import.meta.url);
 const files = readdirSync(dir).filter((f) => f.endsWith(".json")).sort();
-
-/**
- * The raw text of a top-level member of a JSON object, as written. The input is passed to the
- * package as that text, so a double written `1.0` stays a double as it does natively
- * (`JSON.parse` would make it the integer 1).
- */
-function rawMember(text, key) {
-  let depth = 0;
-  let i = 0;
-  const skipString = () => {
-    for (i++; i < text.length; i++) {
-      if (text[i] === "\\") i++;
-      else if (text[i] === '"') return i++;
-    }
-  };
-  while (i < text.length) {
-    const c = text[i];
-    if (c === '"') {
-      const start = i;
-      skipString();
-      if (depth === 1 && JSON.parse(text.slice(start, i)) === key && /^\s*:/.test(text.slice(i))) {
-        i = text.indexOf(":", i) + 1;
-        while (/\s/.test(text[i])) i++;
-        const valueStart = i;
-        let d = 0;
-        do {
-          const ch = text[i];
-          if (ch === '"') {
-            skipString();
-            continue;
-          }
-          if (ch === "{" || ch === "[") d++;
-          else if (ch === "}" || ch === "]") d--;
-          i++;
-        } while (i < text.length && (d > 0 || !/[,}\s]/.test(text[i])));
-        return text.slice(valueStart, i);
-      }
-      continue;
-    }
-    if (c === "{" || c === "[") depth++;
-    else if (c === "}" || c === "]") depth--;
-    i++;
-  }
-  return undefined;
-}
 
 test("the core vectors are there", () => {
   assert.ok(files.length >= 10, `expected at least 10 vectors in ${dir.pathname}, found ${files.length}`);

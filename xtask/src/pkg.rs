@@ -1,15 +1,17 @@
 //! The npm package `govgate` (crate `govgate-wasm` in `pkg/`):
 //!
 //! - `cargo xtask dist pkg`: installs what is missing (the wasm32 target, wasm-bindgen-cli at
-//!   exactly the crate's version, wasm-opt from binaryen), builds the wasm, runs wasm-bindgen for
-//!   the `web`, `bundler` and `nodejs` targets and `wasm-opt -Oz` ([`WASM_OPT_FLAGS`]), and assembles one package in
-//!   `pkg/dist/` whose `exports` serve ESM, CommonJS and the browser.
+//!   exactly the crate's version, wasm-opt from binaryen), then builds each of the package's two
+//!   wasm modules ([`MODULES`]: the whole API, and the evaluate-only scorer, the same crate
+//!   without its `compiler` feature): cargo, wasm-bindgen for the `web`, `bundler` and `nodejs`
+//!   targets, `wasm-opt -Oz` ([`WASM_OPT_FLAGS`]), and assembles one package in `pkg/dist/`
+//!   whose `exports` serve ESM, CommonJS and the browser for `govgate` and `govgate/scorer`.
 //! - [`test`] (run by `cargo xtask test`, or alone as `cargo xtask test-pkg`): the native
 //!   tests of the crate, the dist build, `npm pack`, the `node:test` suites importing the packed
 //!   package as ESM and as CommonJS, and `tsc --noEmit --strict` over a TypeScript consumer.
 //! - `cargo xtask bench pkg [--markdown]`: sizes and timings against the budgets, side by side
 //!   with `@cedar-policy/cedar-wasm`.
-//! - `cargo xtask size pkg [--top N]`: what takes the space in the package's wasm, by origin
+//! - `cargo xtask size pkg [--top N]`: what takes the space in each module's wasm, by origin
 //!   and by function (the same build, optimised the same way, keeping its function names).
 //!
 //! A tool that is missing and cannot be installed is an error, never a skip (CI sets `CI=true`;
@@ -46,6 +48,38 @@ const WASM_OPT_FLAGS: [&str; 6] = [
 ];
 /// wasm-bindgen's targets, combined into one package.
 const BINDGEN_TARGETS: [&str; 3] = ["web", "bundler", "nodejs"];
+
+/// One wasm of the package, with its glue for every target.
+struct Module {
+    /// wasm-bindgen's `--out-name`: the stem of the module's files (`govgate_bg.wasm`, ...).
+    name: &'static str,
+    /// Where in the package its files go (`""`: the package root).
+    dir: &'static str,
+    /// The crate's cargo feature flags for this module.
+    cargo_flags: &'static [&'static str],
+    /// Whether its declarations get the policy document's types (it has `jsonSchema`).
+    document_types: bool,
+}
+
+/// The whole API: `import { Policy } from "govgate"`.
+const FULL: Module = Module {
+    name: "govgate",
+    dir: "",
+    cargo_flags: &[],
+    document_types: true,
+};
+
+/// The evaluate-only scorer: `import { Policy } from "govgate/scorer"`, which reads compiled
+/// policies (`Policy.fromCompiled`) and has no policy compiler.
+const SCORER: Module = Module {
+    name: "govgate_scorer",
+    dir: "scorer",
+    cargo_flags: &["--no-default-features"],
+    document_types: false,
+};
+
+/// The package's modules, in build order.
+const MODULES: [&Module; 2] = [&FULL, &SCORER];
 
 /// Whether these arguments are one of this module's commands besides `dist pkg`:
 /// `bench pkg [--markdown]` (plain `bench` belongs to bench.rs) and `test-pkg` (only the
@@ -224,112 +258,138 @@ fn build_dist() -> Result<PathBuf, String> {
     step("building the npm package (pkg/dist)");
     ensure_tools()?;
     let root = root();
-    let target = target_dir();
-    run_cmd(Command::new(cargo()).current_dir(&root).args([
-        "build",
-        "-p",
-        "govgate-wasm",
-        "--profile",
-        WASM_PROFILE,
-        "--target",
-        WASM_TARGET,
-    ]))?;
-    let wasm = target
+    let dist = root.join("pkg").join("dist");
+    let _ = fs::remove_dir_all(&dist);
+    fs::create_dir_all(&dist).map_err(|e| format!("create {}: {e}", dist.display()))?;
+    for module in MODULES {
+        build_module(&root, module, &dist.join(module.dir))?;
+    }
+    let version = crate_version(&root)?;
+    write(&dist.join("package.json"), &package_json(&version))?;
+    fs::copy(root.join("pkg/README.md"), dist.join("README.md"))
+        .map_err(|e| format!("copy README.md: {e}"))?;
+    Ok(dist)
+}
+
+/// Where wasm-bindgen's output for `module` goes, one folder per target.
+fn bindgen_dir(module: &Module) -> PathBuf {
+    target_dir().join("pkg").join("bindgen").join(module.name)
+}
+
+/// Builds one module: cargo, wasm-bindgen for every target, `wasm-opt`, and its files in `out`.
+fn build_module(root: &Path, module: &Module, out: &Path) -> Result<(), String> {
+    run_cmd(
+        Command::new(cargo())
+            .current_dir(root)
+            .args([
+                "build",
+                "-p",
+                "govgate-wasm",
+                "--profile",
+                WASM_PROFILE,
+                "--target",
+                WASM_TARGET,
+            ])
+            .args(module.cargo_flags),
+    )?;
+    let wasm = target_dir()
         .join(WASM_TARGET)
         .join(WASM_PROFILE)
         .join("govgate_wasm.wasm");
 
-    let bindgen = target.join("pkg").join("bindgen");
+    let bindgen = bindgen_dir(module);
     let _ = fs::remove_dir_all(&bindgen);
     for t in BINDGEN_TARGETS {
-        let out = bindgen.join(t);
         run_cmd(
             Command::new("wasm-bindgen")
                 .arg("--target")
                 .arg(t)
                 .arg("--out-dir")
-                .arg(&out)
-                .args(["--out-name", "govgate"])
+                .arg(bindgen.join(t))
+                .args(["--out-name", module.name])
                 .arg(&wasm),
         )?;
     }
     // The three targets differ only in their JavaScript glue; ship one wasm.
+    let wasm_name = format!("{}_bg.wasm", module.name);
     let bytes: Vec<Vec<u8>> = BINDGEN_TARGETS
         .iter()
-        .map(|t| {
-            fs::read(bindgen.join(t).join("govgate_bg.wasm")).map_err(|e| format!("read wasm: {e}"))
-        })
+        .map(|t| fs::read(bindgen.join(t).join(&wasm_name)).map_err(|e| format!("read wasm: {e}")))
         .collect::<Result<_, _>>()?;
     if bytes.windows(2).any(|w| w.first() != w.get(1)) {
         return Err("wasm-bindgen produced different wasm for web, bundler and nodejs".to_owned());
     }
-
-    let dist = root.join("pkg").join("dist");
-    let _ = fs::remove_dir_all(&dist);
-    fs::create_dir_all(&dist).map_err(|e| format!("create {}: {e}", dist.display()))?;
+    fs::create_dir_all(out).map_err(|e| format!("create {}: {e}", out.display()))?;
     run_cmd(
         Command::new("wasm-opt")
             .args(WASM_OPT_FLAGS)
-            .arg(bindgen.join("nodejs").join("govgate_bg.wasm"))
+            .arg(bindgen.join("nodejs").join(&wasm_name))
             .arg("-o")
-            .arg(dist.join("govgate_bg.wasm")),
+            .arg(out.join(&wasm_name)),
     )?;
-    assemble(&root, &bindgen, &dist)?;
-    Ok(dist)
+    assemble(root, module, &bindgen, out)
 }
 
-/// Lays out `dist/` from wasm-bindgen's three outputs.
-fn assemble(root: &Path, bindgen: &Path, dist: &Path) -> Result<(), String> {
+/// Lays out a module's files in `dist` (the package root, or the module's folder in it) from
+/// wasm-bindgen's three outputs.
+fn assemble(root: &Path, module: &Module, bindgen: &Path, dist: &Path) -> Result<(), String> {
     let web = bindgen.join("web");
     let bundler = bindgen.join("bundler");
     let nodejs = bindgen.join("nodejs");
+    let name = module.name;
+    let dts_name = format!("{name}.d.ts");
 
-    // TypeScript: wasm-bindgen's declarations (tsify's wire types included), plus the policy
-    // document's types generated from its JSON Schema (core's serde types, via schemars).
-    let mut command = Command::new("node");
-    command
-        .arg(root.join("pkg/scripts/schema-to-ts.mjs"))
-        .arg(nodejs.join("govgate.js"))
-        .arg(nodejs.join("govgate.d.ts"));
-    println!("$ {command:?}");
-    let out = command
-        .output()
-        .map_err(|e| format!("cannot run node: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "schema-to-ts.mjs failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    let document_types = String::from_utf8_lossy(&out.stdout).into_owned();
+    // TypeScript: wasm-bindgen's declarations (tsify's wire types included), plus, for the
+    // module that compiles policies, the policy document's types generated from its JSON Schema
+    // (core's serde types, via schemars).
+    let document_types = if module.document_types {
+        let mut command = Command::new("node");
+        command
+            .arg(root.join("pkg/scripts/schema-to-ts.mjs"))
+            .arg(nodejs.join(format!("{name}.js")))
+            .arg(nodejs.join(&dts_name));
+        println!("$ {command:?}");
+        let out = command
+            .output()
+            .map_err(|e| format!("cannot run node: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "schema-to-ts.mjs failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    } else {
+        String::new()
+    };
     // `Policy` declares `[Symbol.dispose]` (for `using`); the reference makes that type-check
     // for consumers whose `lib` predates it.
     let header = "/// <reference lib=\"esnext.disposable\" />\n";
     let lint = "/* tslint:disable */\n/* eslint-disable */\n";
     let dts = format!(
         "{header}{}\n{document_types}",
-        read(&nodejs.join("govgate.d.ts"))?.replace(lint, "")
+        read(&nodejs.join(&dts_name))?.replace(lint, "")
     );
-    write(&dist.join("govgate.d.ts"), &dts)?;
-    write(&dist.join("govgate.d.cts"), &dts)?;
+    write(&dist.join(&dts_name), &dts)?;
+    write(&dist.join(format!("{name}.d.cts")), &dts)?;
     let web_dts = format!(
         "{header}{}\n{document_types}",
-        read(&web.join("govgate.d.ts"))?.replace(lint, "")
+        read(&web.join(&dts_name))?.replace(lint, "")
     );
-    write(&dist.join("web/govgate.d.ts"), &web_dts)?;
+    write(&dist.join("web").join(&dts_name), &web_dts)?;
 
     // Node, CommonJS: wasm-bindgen's nodejs glue, reading the one wasm from the package root.
-    let cjs = read(&nodejs.join("govgate.js"))?;
+    let cjs = read(&nodejs.join(format!("{name}.js")))?;
     let cjs = replace_once(
         &cjs,
-        "`${__dirname}/govgate_bg.wasm`",
-        "`${__dirname}/../govgate_bg.wasm`",
+        &format!("`${{__dirname}}/{name}_bg.wasm`"),
+        &format!("`${{__dirname}}/../{name}_bg.wasm`"),
         "nodejs",
     )?;
     let cjs = replace_once(
         &cjs,
-        "/* @ts-self-types=\"./govgate.d.ts\" */",
-        "/* @ts-self-types=\"../govgate.d.cts\" */",
+        &format!("/* @ts-self-types=\"./{name}.d.ts\" */"),
+        &format!("/* @ts-self-types=\"../{name}.d.cts\" */"),
         "nodejs",
     )?;
     let names: Vec<String> = cjs
@@ -364,61 +424,58 @@ fn assemble(root: &Path, bindgen: &Path, dist: &Path) -> Result<(), String> {
             &snippet_as_commonjs(&snippet, &from)?,
         )?;
     }
-    write(&dist.join("node/govgate.cjs"), &cjs)?;
+    write(&dist.join("node").join(format!("{name}.cjs")), &cjs)?;
     // Node, ESM: the same CommonJS instance re-exported, so `import` and `require` in one
     // process share one wasm instance (no dual-package hazard).
     let esm = format!(
         "// ESM entry for Node: re-exports the CommonJS build, so `import` and `require` share one\n\
          // wasm instance.\n\
          import {{ createRequire }} from \"node:module\";\n\n\
-         const govgate = createRequire(import.meta.url)(\"./govgate.cjs\");\n\n\
+         const govgate = createRequire(import.meta.url)(\"./{name}.cjs\");\n\n\
          export const {{ {} }} = govgate;\n",
         names.join(", ")
     );
-    write(&dist.join("node/govgate.mjs"), &esm)?;
+    write(&dist.join("node").join(format!("{name}.mjs")), &esm)?;
 
     // Browsers without a bundler, and bundlers: wasm-bindgen's web glue (explicit `init()`).
-    let web_js = read(&web.join("govgate.js"))?;
+    let web_js = read(&web.join(format!("{name}.js")))?;
     let web_js = replace_once(
         &web_js,
-        "new URL('govgate_bg.wasm', import.meta.url)",
-        "new URL('../govgate_bg.wasm', import.meta.url)",
+        &format!("new URL('{name}_bg.wasm', import.meta.url)"),
+        &format!("new URL('../{name}_bg.wasm', import.meta.url)"),
         "web",
     )?;
-    write(&dist.join("web/govgate.js"), &web_js)?;
+    write(&dist.join("web").join(format!("{name}.js")), &web_js)?;
     for (path, snippet) in snippets(&web)? {
         write(&dist.join("web").join(path), &snippet)?;
     }
     // The browser entry of `govgate`: the web glue initialised by a top-level await, so the
     // API is the same synchronous one as in Node.
+    let web_entry = if module.dir.is_empty() {
+        "govgate/web".to_owned()
+    } else {
+        format!("govgate/{}/web", module.dir)
+    };
     write(
         &dist.join("browser/index.js"),
-        "// Browser entry: fetches and instantiates the wasm once (top-level await), then exposes\n\
-         // the same synchronous API as the Node entries. Use `govgate/web` to call `init()` yourself.\n\
-         import init from \"../web/govgate.js\";\n\n\
-         await init();\n\n\
-         export * from \"../web/govgate.js\";\n",
+        &format!(
+            "// Browser entry: fetches and instantiates the wasm once (top-level await), then exposes\n\
+             // the same synchronous API as the Node entries. Use `{web_entry}` to call `init()` yourself.\n\
+             import init from \"../web/{name}.js\";\n\n\
+             await init();\n\n\
+             export * from \"../web/{name}.js\";\n"
+        ),
     )?;
 
     // Bundlers with ES module integration of wasm (webpack's asyncWebAssembly, workers): the
     // wasm imports `./govgate_bg.js` relative to itself, so this glue sits beside it at the
     // package root, unchanged.
-    write(
-        &dist.join("govgate.js"),
-        &read(&bundler.join("govgate.js"))?,
-    )?;
-    write(
-        &dist.join("govgate_bg.js"),
-        &read(&bundler.join("govgate_bg.js"))?,
-    )?;
+    for file in [format!("{name}.js"), format!("{name}_bg.js")] {
+        write(&dist.join(&file), &read(&bundler.join(&file))?)?;
+    }
     for (path, snippet) in snippets(&bundler)? {
         write(&dist.join(path), &snippet)?;
     }
-
-    let version = crate_version(root)?;
-    write(&dist.join("package.json"), &package_json(&version))?;
-    fs::copy(root.join("pkg/README.md"), dist.join("README.md"))
-        .map_err(|e| format!("copy README.md: {e}"))?;
     Ok(())
 }
 
@@ -523,6 +580,20 @@ fn package_json(version: &str) -> String {
     "./web": {{ "types": "./web/govgate.d.ts", "default": "./web/govgate.js" }},
     "./bundler": {{ "types": "./govgate.d.ts", "default": "./govgate.js" }},
     "./govgate_bg.wasm": "./govgate_bg.wasm",
+    "./scorer": {{
+      "node": {{
+        "import": {{ "types": "./scorer/govgate_scorer.d.ts", "default": "./scorer/node/govgate_scorer.mjs" }},
+        "require": {{ "types": "./scorer/govgate_scorer.d.cts", "default": "./scorer/node/govgate_scorer.cjs" }}
+      }},
+      "browser": {{ "types": "./scorer/govgate_scorer.d.ts", "default": "./scorer/browser/index.js" }},
+      "import": {{ "types": "./scorer/govgate_scorer.d.ts", "default": "./scorer/govgate_scorer.js" }},
+      "require": {{ "types": "./scorer/govgate_scorer.d.cts", "default": "./scorer/node/govgate_scorer.cjs" }},
+      "default": {{ "types": "./scorer/govgate_scorer.d.ts", "default": "./scorer/browser/index.js" }}
+    }},
+    "./scorer/browser": {{ "types": "./scorer/govgate_scorer.d.ts", "default": "./scorer/browser/index.js" }},
+    "./scorer/web": {{ "types": "./scorer/web/govgate_scorer.d.ts", "default": "./scorer/web/govgate_scorer.js" }},
+    "./scorer/bundler": {{ "types": "./scorer/govgate_scorer.d.ts", "default": "./scorer/govgate_scorer.js" }},
+    "./scorer/govgate_scorer_bg.wasm": "./scorer/govgate_scorer_bg.wasm",
     "./package.json": "./package.json"
   }},
   "files": [
@@ -535,9 +606,19 @@ fn package_json(version: &str) -> String {
     "node/",
     "browser/",
     "web/",
+    "scorer/",
     "README.md"
   ],
-  "sideEffects": ["./browser/index.js", "./govgate.js", "./node/govgate.cjs", "./node/govgate.mjs"],
+  "sideEffects": [
+    "./browser/index.js",
+    "./govgate.js",
+    "./node/govgate.cjs",
+    "./node/govgate.mjs",
+    "./scorer/browser/index.js",
+    "./scorer/govgate_scorer.js",
+    "./scorer/node/govgate_scorer.cjs",
+    "./scorer/node/govgate_scorer.mjs"
+  ],
   "engines": {{ "node": ">=18" }}
 }}
 "#
@@ -656,18 +737,29 @@ pub fn bench(markdown: bool) -> Result<(), String> {
     run_cmd(&mut node)
 }
 
-/// `cargo xtask size pkg`: builds the package, then the same wasm optimised the same way but
-/// keeping the `name` section, and prints its code by origin and its `top` largest functions.
+/// `cargo xtask size pkg`: builds the package, then each module's wasm optimised the same way
+/// but keeping the `name` section, and prints its code by origin and its `top` largest
+/// functions.
 pub fn size(top: usize) -> Result<(), String> {
     let dist = build_dist()?;
-    let shipped = fs::read(dist.join("govgate_bg.wasm")).map_err(|e| format!("read wasm: {e}"))?;
-    let named = target_dir().join("pkg").join("govgate_bg.names.wasm");
+    for module in MODULES {
+        module_size(module, &dist.join(module.dir), top)?;
+    }
+    Ok(())
+}
+
+fn module_size(module: &Module, dir: &Path, top: usize) -> Result<(), String> {
+    let wasm_name = format!("{}_bg.wasm", module.name);
+    let shipped = fs::read(dir.join(&wasm_name)).map_err(|e| format!("read wasm: {e}"))?;
+    let named = target_dir()
+        .join("pkg")
+        .join(format!("{}_bg.names.wasm", module.name));
     let flags = WASM_OPT_FLAGS.iter().filter(|f| **f != "--strip-debug");
     run_cmd(
         Command::new("wasm-opt")
             .args(flags)
             .arg("--debuginfo")
-            .arg(target_dir().join("pkg/bindgen/nodejs/govgate_bg.wasm"))
+            .arg(bindgen_dir(module).join("nodejs").join(&wasm_name))
             .arg("-o")
             .arg(&named),
     )?;
@@ -686,8 +778,13 @@ pub fn size(top: usize) -> Result<(), String> {
     origins.sort_by(|a, b| b.1.0.cmp(&a.1.0).then_with(|| a.0.cmp(&b.0)));
     let kb = |n: usize| n as f64 / 1024.0;
     println!(
-        "\nThe shipped wasm: {:.1} KB ({} bytes); its code: {:.1} KB in {} functions \
+        "\n`{}` ({wasm_name}): {:.1} KB ({} bytes); its code: {:.1} KB in {} functions \
          (function bodies, from {}).\n",
+        if module.dir.is_empty() {
+            "govgate"
+        } else {
+            "govgate/scorer"
+        },
         kb(shipped.len()),
         shipped.len(),
         kb(code),
