@@ -6,7 +6,9 @@
 // reported, not asserted.
 
 import { execFileSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createRequire } from "node:module";
 import { gzipSync } from "node:zlib";
 
@@ -14,6 +16,7 @@ const require = createRequire(import.meta.url);
 const markdown = process.argv.includes("--markdown");
 
 const govgate = require("govgate");
+const scorer = require("govgate/scorer");
 const cedar = require("@cedar-policy/cedar-wasm/nodejs");
 
 const NOW = "2026-01-01T00:00:00Z";
@@ -81,6 +84,11 @@ report("govgate .wasm after wasm-opt -Oz (raw)", kb(wasmBytes.length));
 report("govgate .wasm gzipped (-9)", kb(wasmGz), "≤ 150 KB (stretch 100 KB)", wasmGz <= 150 * 1024);
 report("cedar-wasm 4.13.0 .wasm gzipped (-9)", kb(cedarGz));
 report("size: cedar-wasm / govgate (gzipped)", `${(cedarGz / wasmGz).toFixed(1)}×`, "≥ 9×", cedarGz / wasmGz >= 9);
+const scorerBytes = readFileSync(require.resolve("govgate/scorer/govgate_scorer_bg.wasm"));
+const scorerGz = gzipSync(scorerBytes, { level: 9 }).length;
+report("govgate/scorer .wasm after wasm-opt -Oz (raw)", kb(scorerBytes.length));
+report("govgate/scorer .wasm gzipped (-9)", kb(scorerGz), "≤ 150 KB (stretch 100 KB)", scorerGz <= 150 * 1024);
+report("size: cedar-wasm / govgate/scorer (gzipped)", `${(cedarGz / scorerGz).toFixed(1)}×`, "≥ 9×", cedarGz / scorerGz >= 9);
 
 // --- instantiate + compile the agent-trading policy, in fresh processes ---
 const coldScript = `
@@ -104,6 +112,34 @@ report("instantiate + compile agent-trading.yaml (fresh process)", `${coldMs.toF
 const warmCompileNs = timePerCall(() => govgate.Policy.fromYaml(AGENT_TRADING).free(), { n: 200, rounds: 7 });
 report("compile agent-trading.yaml (warm)", us(warmCompileNs));
 
+// --- the scorer: instantiate + load the compiled agent-trading policy, in fresh processes ---
+const compiledPath = join(mkdtempSync(join(tmpdir(), "govgate-bench-")), "agent-trading.ggc");
+writeFileSync(compiledPath, govgate.Policy.fromYaml(AGENT_TRADING).compiled());
+const scorerColdScript = `
+  const bytes = new Uint8Array(require("node:fs").readFileSync(${JSON.stringify(compiledPath)}));
+  const t0 = performance.now();
+  const { Policy } = require("govgate/scorer");
+  const t1 = performance.now();
+  const p = Policy.fromCompiled(bytes);
+  const t2 = performance.now();
+  const d = p.evaluate({ type: "run_backtest", actor: { id: "a" } }, { now: "${NOW}" });
+  const t3 = performance.now();
+  process.stdout.write(JSON.stringify([t1 - t0, t2 - t1, t3 - t2, d.outcome]));
+`;
+const scorerCold = [];
+for (let i = 0; i < 9; i++) {
+  scorerCold.push(JSON.parse(execFileSync(process.execPath, ["-e", scorerColdScript], { cwd: new URL(".", import.meta.url), encoding: "utf8" })));
+}
+const scorerRequireMs = median(scorerCold.map((c) => c[0]));
+const scorerLoadMs = median(scorerCold.map((c) => c[1]));
+const scorerColdMs = median(scorerCold.map((c) => c[0] + c[1]));
+report("scorer: instantiate (require govgate/scorer)", `${scorerRequireMs.toFixed(2)} ms`);
+report("scorer: first fromCompiled of agent-trading", `${scorerLoadMs.toFixed(2)} ms`);
+report("scorer: instantiate + load compiled agent-trading (fresh process)", `${scorerColdMs.toFixed(2)} ms`, "≤ 5 ms", scorerColdMs <= 5);
+report("scorer: the first evaluate after that", `${median(scorerCold.map((c) => c[2])).toFixed(2)} ms`);
+const compiledBytes = readFileSync(compiledPath);
+report("scorer: fromCompiled agent-trading (warm)", us(timePerCall(() => scorer.Policy.fromCompiled(compiledBytes).free(), { n: 500, rounds: 7 })));
+
 // --- one decision, the single-rule action as a JS object ---
 const single = govgate.Policy.fromYaml(SINGLE_RULE_YAML);
 const options = { now: NOW };
@@ -116,6 +152,10 @@ report("evaluate(action object) → decision object (now = Date.now())", us(eval
 const texts = actions.map((a) => JSON.stringify(a));
 const evaluateJsonNs = timePerCall((i) => single.evaluateJson(texts[i % 3], options));
 report("evaluateJson(text) → decision text", us(evaluateJsonNs));
+const scored = scorer.Policy.fromCompiled(single.compiled());
+if (scored.evaluate(ACTION, options).outcome !== "block") throw new Error("scorer single rule: expected block");
+const scorerEvaluateNs = timePerCall((i) => scored.evaluate(actions[i % 3], options));
+report("scorer: evaluate(action object, {now}) → decision object", us(scorerEvaluateNs), "≤ 2 µs", scorerEvaluateNs <= 2000);
 
 // --- evaluateMany over 100,000 actions ---
 const N = 100_000;
@@ -131,6 +171,16 @@ for (let r = 0; r < 5; r++) {
 }
 const perActionNs = (median(manyMs) * 1e6) / N;
 report(`evaluateMany(${N.toLocaleString("en")} actions), per action`, us(perActionNs), "≤ 1.5 µs", perActionNs <= 1500);
+const scorerManyMs = [];
+for (let r = 0; r < 5; r++) {
+  globalThis.gc?.();
+  const t0 = performance.now();
+  const out = scored.evaluateMany(batch, options);
+  scorerManyMs.push(performance.now() - t0);
+  if (out.outcomes.length !== N) throw new Error("scorer evaluateMany: wrong length");
+}
+const scorerPerActionNs = (median(scorerManyMs) * 1e6) / N;
+report(`scorer: evaluateMany(${N.toLocaleString("en")} actions), per action`, us(scorerPerActionNs), "≤ 1.5 µs", scorerPerActionNs <= 1500);
 
 const trading = govgate.Policy.fromYaml(AGENT_TRADING);
 const tradingAction = {
@@ -154,6 +204,8 @@ const cedarNs = timePerCall((i) => cedar.isAuthorized({ ...cedarCall(cedarContex
 report("cedar-wasm isAuthorized (policies sent each call)", us(cedarNs));
 const speedup = cedarStatefulNs / evaluateNs;
 report("speed: cedar stateful / govgate evaluate, per decision", `${speedup.toFixed(1)}×`, "≥ 3×", speedup >= 3);
+const scorerSpeedup = cedarStatefulNs / scorerEvaluateNs;
+report("speed: cedar stateful / govgate/scorer evaluate, per decision", `${scorerSpeedup.toFixed(1)}×`, "≥ 3×", scorerSpeedup >= 3);
 
 // --- print ---
 const mark = (ok) => (ok === undefined ? "" : ok ? "yes" : "NO");

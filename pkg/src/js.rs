@@ -84,6 +84,10 @@ impl Policy {
     /// Reads a compiled policy: the bytes `policy.compiled()` or `govgate compile` wrote (a
     /// `Uint8Array`). Throws a `GovgateError` saying what is wrong and at which byte when the
     /// bytes are not a compiled policy, are damaged, or come from another format version.
+    ///
+    /// Only the scorer (`govgate/scorer`) has it: the full module compiles from source, and
+    /// leaving the artifact reader out keeps it about 10 KB (gzipped) smaller.
+    #[cfg(not(feature = "compiler"))]
     #[wasm_bindgen(js_name = fromCompiled)]
     pub fn from_compiled(
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] bytes: &JsValue,
@@ -189,8 +193,8 @@ impl Policy {
         api::compile(&file, &text, Format::Json).map(|inner| Policy { inner })
     }
 
-    /// The policy compiled, as bytes (a `Uint8Array`): what `Policy.fromCompiled` reads back
-    /// here or in the evaluate-only scorer (`govgate/scorer`), deciding exactly as this policy.
+    /// The policy compiled, as bytes (a `Uint8Array`): what the evaluate-only scorer's
+    /// `Policy.fromCompiled` (`govgate/scorer`) reads back, deciding exactly as this policy.
     /// The same policy always gives the same bytes.
     pub fn compiled(&self) -> Vec<u8> {
         self.inner.to_artifact()
