@@ -1,4 +1,5 @@
-//! Every reference policy in examples/policies compiles and passes its hand-written tests.
+//! Every reference policy in examples/policies compiles and passes its hand-written tests, and
+//! so does the policy read back from its compiled artifact, with the same report.
 
 #![allow(
     clippy::unwrap_used,
@@ -57,6 +58,18 @@ fn run(name: &str, steerable: bool) {
         ));
     }
     assert!(report.passed(), "{name}: failures:{failures}");
+    // The policy read back from its compiled artifact passes and fails exactly the same.
+    let loaded = CompiledPolicy::from_artifact(&policy.to_artifact())
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    assert!(loaded.document().is_none());
+    let again = loaded
+        .run_tests(&suite)
+        .unwrap_or_else(|d| panic!("{}", d.render()));
+    assert_eq!(
+        serde_json::to_string(&again).unwrap(),
+        serde_json::to_string(&report).unwrap(),
+        "{name}: the compiled artifact's test report differs"
+    );
     for inv in report.invariants.iter().filter(|_| steerable) {
         assert!(
             inv.checked > suite.cases.len(),

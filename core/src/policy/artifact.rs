@@ -744,6 +744,37 @@ mod tests {
     }
 
     #[test]
+    fn every_cut_and_every_flipped_bit_is_refused() {
+        let text = include_str!("../../../examples/policies/agent-trading.yaml");
+        let bytes = compiled(text).to_artifact();
+        for cut in 0..bytes.len() {
+            let e = CompiledPolicy::from_artifact(&bytes[..cut]).unwrap_err();
+            assert!(!e.message.is_empty());
+        }
+        // The checksum covers every byte, and a flip in the checksum itself no longer matches.
+        for at in 0..bytes.len() {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x10;
+            let e = CompiledPolicy::from_artifact(&damaged).unwrap_err();
+            assert!(e.to_string().starts_with("compiled policy: "), "{e}");
+        }
+    }
+
+    #[test]
+    fn other_files_and_versions_say_what_they_are() {
+        let e = CompiledPolicy::from_artifact(b"govgate: 1\nname: p\n").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "compiled policy: not a compiled govgate policy (it does not start with `GGCP`) (at byte 0)"
+        );
+        let mut newer = compiled("govgate: 1\nname: p\n").to_artifact();
+        newer[4] = 99;
+        let e = CompiledPolicy::from_artifact(&newer).unwrap_err();
+        assert!(e.message.contains("format version 99"), "{e}");
+        assert_eq!(e.offset, 4);
+    }
+
+    #[test]
     fn regular_expressions_are_compiled_again() {
         let text = "govgate: 1\nname: p\nsubject: manifest\nrules:\n  - {id: r, when: 'input.x.matches(\"^a+$\")', verdict: block}\n";
         let p = compiled(text);
