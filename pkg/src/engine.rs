@@ -7,13 +7,13 @@ use govgate_core::policy::document::TestSuiteSpec;
 use govgate_core::policy::testing::TestReport;
 #[cfg(feature = "compiler")]
 use govgate_core::source::{self, Format as SourceFormat};
+use govgate_core::{Action, EvalContext, Map, Value};
 #[cfg(feature = "compiler")]
 use govgate_core::{Diagnostic, Diagnostics};
-use govgate_core::{Action, EvalContext, Map, Value};
 
-use crate::api::Options;
 #[cfg(feature = "compiler")]
 use crate::api::Format;
+use crate::api::Options;
 
 /// A compiled policy.
 pub struct CompiledPolicy {

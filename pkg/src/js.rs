@@ -4,9 +4,9 @@
 use chrono::{DateTime, Utc};
 use wasm_bindgen::prelude::*;
 
-use crate::api::{self, Compiled, Options};
 #[cfg(feature = "compiler")]
 use crate::api::Format;
+use crate::api::{self, Compiled, Options};
 use crate::error::Error;
 use crate::tape;
 
