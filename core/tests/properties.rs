@@ -154,6 +154,34 @@ proptest! {
         }
     }
 
+    /// Every reference policy read back from its compiled artifact decides generated inputs,
+    /// damaged ones included (errors, fail-safes, suggestions), with the same bytes.
+    #[test]
+    fn compiled_artifacts_decide_as_their_policies(
+        drop in prop::sample::subsequence(vec!["trading_mode", "stop_loss_pct", "strategy_ids", "reversibility"], 0..3),
+        garbage in prop::sample::select(vec![r#""text""#, "null", "[1,2]", r#"{"a": 1}"#, "true", "-5"]),
+        t in trade(),
+    ) {
+        for name in ["agent-trading", "coding-agent", "pipeline-gate", "deployment-verdicts", "model-deployment"] {
+            let policy = reference(name);
+            let loaded = CompiledPolicy::from_artifact(&policy.to_artifact()).unwrap();
+            let mut input = t.input();
+            let Value::Map(map) = &mut input else { unreachable!() };
+            let map = std::sync::Arc::make_mut(map);
+            let mut args = map.get("args").and_then(Value::as_map).cloned().unwrap_or_default();
+            for field in &drop {
+                args.remove(*field);
+            }
+            args.insert("target_files".into(), json(garbage));
+            map.insert("args".into(), Value::Map(std::sync::Arc::new(args)));
+            let mut ctx = EvalContext::new(now());
+            ctx.fingerprint = true;
+            let want = serde_json::to_string(&policy.evaluate(&Action::new(input.clone()), &ctx)).unwrap();
+            let got = serde_json::to_string(&loaded.evaluate(&Action::new(input), &ctx)).unwrap();
+            prop_assert_eq!(got, want, "{}", name);
+        }
+    }
+
     #[test]
     fn decisions_are_deterministic(t in trade()) {
         let policy = reference("agent-trading");
