@@ -284,7 +284,7 @@ fn read_message_rule(r: &mut In<'_>, roots: &mut Roots) -> MessageRuleC {
         each: read_opt_program(r, roots),
         when: read_program(r, roots),
         message: Template::read(r, roots),
-        on: r.list(|r| Text::from(r.str())),
+        on: ActionTypes::from(r.list(|r| Text::from(r.str()))),
     }
 }
 

@@ -153,7 +153,7 @@ pub(crate) struct MessageRuleC {
     pub each: Option<Program>,
     pub when: Program,
     pub message: Template,
-    pub on: Vec<Text>,
+    pub on: ActionTypes,
 }
 
 #[derive(Clone, Debug)]

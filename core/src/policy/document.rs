@@ -564,8 +564,8 @@ pub struct RuleSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
     /// Action types the rule applies to (`input.type`); all when omitted.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub on: Vec<Text>,
+    #[serde(default, skip_serializing_if = "ActionTypes::is_empty")]
+    pub on: ActionTypes,
     /// Short code recorded when the rule matches.
     #[serde(default)]
     pub reason_code: Text,
@@ -576,6 +576,116 @@ pub struct RuleSpec {
     pub verdict: Text,
     /// The condition.
     pub when: Text,
+}
+
+/// The action types a rule applies to (its `on:` list). Held inline when there is one, the
+/// usual case, so reading a policy of many keyed rules allocates nothing for them; otherwise a
+/// list. Reads, writes and validates exactly as a list of strings.
+#[derive(Clone, Debug, Default)]
+pub struct ActionTypes(TypesRepr);
+
+#[derive(Clone, Debug, Default)]
+enum TypesRepr {
+    #[default]
+    None,
+    One(Text),
+    /// Two or more.
+    Many(Vec<Text>),
+}
+
+impl ActionTypes {
+    /// The types, in the order written.
+    pub fn as_slice(&self) -> &[Text] {
+        match &self.0 {
+            TypesRepr::None => &[],
+            TypesRepr::One(one) => std::slice::from_ref(one),
+            TypesRepr::Many(many) => many,
+        }
+    }
+
+    /// Whether the rule names no type (it applies to all).
+    pub fn is_empty(&self) -> bool {
+        matches!(self.0, TypesRepr::None)
+    }
+}
+
+impl std::ops::Deref for ActionTypes {
+    type Target = [Text];
+
+    fn deref(&self) -> &[Text] {
+        self.as_slice()
+    }
+}
+
+impl PartialEq for ActionTypes {
+    fn eq(&self, other: &ActionTypes) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl From<Vec<Text>> for ActionTypes {
+    fn from(mut types: Vec<Text>) -> ActionTypes {
+        ActionTypes(match types.len() {
+            0 => TypesRepr::None,
+            1 => types.pop().map_or(TypesRepr::None, TypesRepr::One),
+            _ => TypesRepr::Many(types),
+        })
+    }
+}
+
+impl Serialize for ActionTypes {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.as_slice())
+    }
+}
+
+impl<'de> Deserialize<'de> for ActionTypes {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ActionTypes, D::Error> {
+        struct Types;
+        impl<'de> serde::de::Visitor<'de> for Types {
+            type Value = ActionTypes;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                // What a list's reader says, so errors read as they did for `Vec<Text>`.
+                f.write_str("a sequence")
+            }
+
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<ActionTypes, A::Error> {
+                let Some(first) = seq.next_element::<Text>()? else {
+                    return Ok(ActionTypes(TypesRepr::None));
+                };
+                let Some(second) = seq.next_element::<Text>()? else {
+                    return Ok(ActionTypes(TypesRepr::One(first)));
+                };
+                let mut many = Vec::with_capacity(2 + seq.size_hint().unwrap_or(0).min(64));
+                many.push(first);
+                many.push(second);
+                while let Some(more) = seq.next_element::<Text>()? {
+                    many.push(more);
+                }
+                Ok(ActionTypes(TypesRepr::Many(many)))
+            }
+        }
+        deserializer.deserialize_seq(Types)
+    }
+}
+
+#[cfg(feature = "schema")]
+impl schemars::JsonSchema for ActionTypes {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        <Vec<Text>>::schema_name()
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        <Vec<Text>>::json_schema(generator)
+    }
 }
 
 /// The verdict when no rule matches.
@@ -606,8 +716,8 @@ pub struct MessageRuleSpec {
     /// The message; `{expr}` and `{expr:.2}` placeholders interpolate.
     pub message: String,
     /// Action types the rule applies to (`input.type`); all when omitted.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub on: Vec<Text>,
+    #[serde(default, skip_serializing_if = "ActionTypes::is_empty")]
+    pub on: ActionTypes,
     /// The condition; over a missing field it is undefined and the rule does not fire.
     pub when: Text,
 }

@@ -404,7 +404,8 @@ mod tests {
                     id: format!("r{i}{}", names[next(names.len())]).into(),
                     on: (0..next(3))
                         .map(|_| Text::from(texts[next(texts.len())]))
-                        .collect(),
+                        .collect::<Vec<_>>()
+                        .into(),
                     when: texts[next(texts.len())].into(),
                     verdict: names[next(names.len())].into(),
                     reason_code: texts[next(texts.len())].into(),
