@@ -136,6 +136,7 @@ void [wrong, incomplete, typo, badVerdict, inBrowser];
 // The evaluate-only scorer: compiled policies in, the same decisions out.
 import { Policy as ScorerPolicy, fingerprint as scorerFingerprint, type Decision as ScorerDecision } from "govgate/scorer";
 import initScorerWeb, { Policy as WebScorerPolicy } from "govgate/scorer/web";
+import * as scorerModule from "govgate/scorer";
 
 const compiled: Uint8Array = policy.compiled();
 const scorerPolicy: ScorerPolicy = ScorerPolicy.fromCompiled(compiled);
@@ -152,10 +153,19 @@ ScorerPolicy.fromCompiled("GGCP");
 scorerPolicy.test();
 // @ts-expect-error: decisions carry no `allowed` flag
 scored.allowed;
+// @ts-expect-error: the scorer has no validator
+scorerModule.validatePolicy("govgate: 1\n");
+// @ts-expect-error: nor the policy document's schema
+scorerModule.jsonSchema();
+// @ts-expect-error: the scorer's policies are not compiled again
+scorerPolicy.compiled();
 
-async function scorerInBrowser(bytes: Uint8Array): Promise<Decision> {
+async function scorerInBrowser(url: string): Promise<Decision> {
   await initScorerWeb();
-  return WebScorerPolicy.fromCompiled(bytes).evaluate(action);
+  const response = await fetch(url);
+  // @ts-expect-error: a fetched ArrayBuffer must be wrapped in a Uint8Array
+  WebScorerPolicy.fromCompiled(await response.arrayBuffer());
+  return WebScorerPolicy.fromCompiled(new Uint8Array(await response.arrayBuffer())).evaluate(action);
 }
 
 void [scoredOutcome, scoredJson, scoredBatch, scorerPrint, scorerInBrowser];
