@@ -6,7 +6,7 @@
 // reported, not asserted.
 
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createRequire } from "node:module";
@@ -113,7 +113,8 @@ const warmCompileNs = timePerCall(() => govgate.Policy.fromYaml(AGENT_TRADING).f
 report("compile agent-trading.yaml (warm)", us(warmCompileNs));
 
 // --- the scorer: instantiate + load the compiled agent-trading policy, in fresh processes ---
-const compiledPath = join(mkdtempSync(join(tmpdir(), "govgate-bench-")), "agent-trading.ggc");
+const compiledDir = mkdtempSync(join(tmpdir(), "govgate-bench-"));
+const compiledPath = join(compiledDir, "agent-trading.ggc");
 writeFileSync(compiledPath, govgate.Policy.fromYaml(AGENT_TRADING).compiled());
 const scorerColdScript = `
   const bytes = new Uint8Array(require("node:fs").readFileSync(${JSON.stringify(compiledPath)}));
@@ -138,6 +139,7 @@ report("scorer: first fromCompiled of agent-trading", `${scorerLoadMs.toFixed(2)
 report("scorer: instantiate + load compiled agent-trading (fresh process)", `${scorerColdMs.toFixed(2)} ms`, "≤ 5 ms", scorerColdMs <= 5);
 report("scorer: the first evaluate after that", `${median(scorerCold.map((c) => c[2])).toFixed(2)} ms`);
 const compiledBytes = readFileSync(compiledPath);
+rmSync(compiledDir, { recursive: true });
 report("scorer: fromCompiled agent-trading (warm)", us(timePerCall(() => scorer.Policy.fromCompiled(compiledBytes).free(), { n: 500, rounds: 7 })));
 
 // --- one decision, the single-rule action as a JS object ---

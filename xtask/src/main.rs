@@ -22,7 +22,7 @@ fn main() -> ExitCode {
         Some("dist") if args.get(1).map(String::as_str) == Some("pkg") => pkg::dist(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <command>\n\n  run        build govgate and show decisions on the bundled examples\n  test       every test: Rust, wasm build, clippy, policy tests, npm package\n  bench      peer benchmarks (criterion) and the npm package budgets\n  dist pkg   build the npm package into pkg/dist\n  test-pkg   only the npm package's tests\n  bench pkg  the npm package's budgets, beside cedar-wasm ([--markdown])\n  size pkg   what takes the space in the npm package's wasm ([--top N])"
+                "usage: cargo xtask <command>\n\n  run        build govgate and show decisions on the bundled examples\n  test       every test: Rust, wasm build, clippy, policy tests, npm package\n  bench      peer benchmarks (criterion) and the npm package budgets\n  dist pkg   build the npm package into pkg/dist\n  test-pkg   only the npm package's tests\n  bench pkg  the npm package's budgets, beside cedar-wasm ([--markdown])\n  size pkg   what takes the space in the npm package's two wasm modules, full and scorer ([--top N])"
             );
             return ExitCode::from(2);
         }

@@ -55,6 +55,9 @@ struct Module {
     name: &'static str,
     /// Where in the package its files go (`""`: the package root).
     dir: &'static str,
+    /// What a consumer imports (`govgate/scorer`); `<specifier>/web` is its explicit-`init()`
+    /// build.
+    specifier: &'static str,
     /// The crate's cargo feature flags for this module.
     cargo_flags: &'static [&'static str],
     /// Whether its declarations get the policy document's types (it has `jsonSchema`).
@@ -65,6 +68,7 @@ struct Module {
 const FULL: Module = Module {
     name: "govgate",
     dir: "",
+    specifier: "govgate",
     cargo_flags: &[],
     document_types: true,
 };
@@ -74,6 +78,7 @@ const FULL: Module = Module {
 const SCORER: Module = Module {
     name: "govgate_scorer",
     dir: "scorer",
+    specifier: "govgate/scorer",
     cargo_flags: &["--no-default-features"],
     document_types: false,
 };
@@ -449,13 +454,9 @@ fn assemble(root: &Path, module: &Module, bindgen: &Path, dist: &Path) -> Result
     for (path, snippet) in snippets(&web)? {
         write(&dist.join("web").join(path), &snippet)?;
     }
-    // The browser entry of `govgate`: the web glue initialised by a top-level await, so the
-    // API is the same synchronous one as in Node.
-    let web_entry = if module.dir.is_empty() {
-        "govgate/web".to_owned()
-    } else {
-        format!("govgate/{}/web", module.dir)
-    };
+    // The module's browser entry: the web glue initialised by a top-level await, so the API is
+    // the same synchronous one as in Node.
+    let web_entry = format!("{}/web", module.specifier);
     write(
         &dist.join("browser/index.js"),
         &format!(
@@ -717,13 +718,20 @@ pub fn test() -> Result<(), String> {
     Ok(())
 }
 
-/// Builds the package (unless `GOVGATE_PKG_NO_BUILD` is set and `dist/` exists), installs it
-/// and cedar-wasm into `pkg/bench`, and prints sizes and timings against the budgets.
+/// Builds the package (unless `GOVGATE_PKG_NO_BUILD` is set and `dist/` has every module's
+/// wasm), installs it and cedar-wasm into `pkg/bench`, and prints sizes and timings against the
+/// budgets.
 pub fn bench(markdown: bool) -> Result<(), String> {
     let root = root();
-    let existing = root.join("pkg/dist/govgate_bg.wasm");
-    let dist = if std::env::var_os("GOVGATE_PKG_NO_BUILD").is_some() && existing.is_file() {
-        root.join("pkg/dist")
+    let built = root.join("pkg").join("dist");
+    let complete = MODULES.iter().all(|m| {
+        built
+            .join(m.dir)
+            .join(format!("{}_bg.wasm", m.name))
+            .is_file()
+    });
+    let dist = if std::env::var_os("GOVGATE_PKG_NO_BUILD").is_some() && complete {
+        built
     } else {
         build_dist()?
     };
@@ -780,11 +788,7 @@ fn module_size(module: &Module, dir: &Path, top: usize) -> Result<(), String> {
     println!(
         "\n`{}` ({wasm_name}): {:.1} KB ({} bytes); its code: {:.1} KB in {} functions \
          (function bodies, from {}).\n",
-        if module.dir.is_empty() {
-            "govgate"
-        } else {
-            "govgate/scorer"
-        },
+        module.specifier,
         kb(shipped.len()),
         shipped.len(),
         kb(code),
