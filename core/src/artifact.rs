@@ -3,7 +3,7 @@
 //! package's evaluate-only scorer, `govgate/scorer`, is built around it).
 //!
 //! Layout: the magic `GGCP`, one byte of format version ([`FORMAT_VERSION`]), the body, then the
-//! SHA-256 of everything before it. The body is the compiled parts in a fixed order: unsigned
+//! CRC-32 of everything before it (4 bytes, little-endian). The body is the compiled parts in a fixed order: unsigned
 //! numbers as LEB128, signed ones zigzagged first, floats as their 8 little-endian IEEE bytes,
 //! strings as a length and UTF-8, optional and enum values behind a one-byte tag. Maps are
 //! written in key order, so the same policy always gives the same bytes.
@@ -14,7 +14,6 @@
 //! compiler does. Any problem is an [`ArtifactError`] with the byte offset where it was found.
 
 use crate::value::{Map, Str, Value};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// The magic bytes an artifact starts with.
@@ -23,6 +22,25 @@ pub const MAGIC: &[u8; 4] = b"GGCP";
 /// The version of the layout. Bumped whenever the compiled parts or their order change; a
 /// reader refuses any other version.
 pub const FORMAT_VERSION: u8 = 1;
+
+/// The length of the checksum at the end.
+pub(crate) const CHECKSUM_LEN: usize = 4;
+
+/// CRC-32 (IEEE 802.3, as zip and PNG use it) of `bytes`: the artifact's damage check. Bitwise,
+/// without a table: an artifact is a few KB and read once, and this is a few dozen bytes of
+/// wasm where a crate's tables would be kilobytes. It catches every single-bit error, every
+/// burst of up to 32 bits and all but one in 2^32 of the rest; it is not a signature (anyone can
+/// recompute it), which is not its job: whoever can replace the file can replace the policy.
+pub(crate) fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+        }
+    }
+    !crc
+}
 
 /// How deeply values and expressions may nest in an artifact (the compiler's own ceiling is
 /// lower; this only keeps a crafted artifact from exhausting the stack).
@@ -66,8 +84,8 @@ impl Out {
 
     /// The finished artifact: the parts and their checksum.
     pub(crate) fn finish(mut self) -> Vec<u8> {
-        let sum = Sha256::digest(&self.bytes);
-        self.bytes.extend_from_slice(&sum);
+        let sum = crc32(&self.bytes);
+        self.bytes.extend_from_slice(&sum.to_le_bytes());
         self.bytes
     }
 
@@ -206,12 +224,12 @@ impl<'a> In<'a> {
             }
             None => return fail("it ends after the magic bytes".into(), MAGIC.len()),
         }
-        let body_end = artifact.len().saturating_sub(32);
+        let body_end = artifact.len().saturating_sub(CHECKSUM_LEN);
         let (Some(covered), Some(sum)) = (artifact.get(..body_end), artifact.get(body_end..))
         else {
             return fail("it is cut short".into(), artifact.len());
         };
-        if body_end < MAGIC.len() + 1 || Sha256::digest(covered).as_slice() != sum {
+        if body_end < MAGIC.len() + 1 || crc32(covered).to_le_bytes().as_slice() != sum {
             return fail(
                 "its checksum does not match: the file is damaged or cut short".into(),
                 body_end,
@@ -443,6 +461,13 @@ mod tests {
         let mut out = Out::new();
         write(&mut out);
         out.finish()
+    }
+
+    #[test]
+    fn crc32_is_the_standard_one() {
+        // The check value of CRC-32/ISO-HDLC, and the empty input.
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crc32(b""), 0);
     }
 
     #[test]

@@ -30,7 +30,7 @@ test("bad bytes are GovgateErrors under require too, and the scorer keeps workin
       e.name === "GovgateError" &&
       e.kind === "input" &&
       e.path === "bytes" &&
-      e.message === `invalid \`bytes\`: compiled policy: its checksum does not match: the file is damaged or cut short (at byte ${bytes.length - 32})`,
+      e.message === `invalid \`bytes\`: compiled policy: its checksum does not match: the file is damaged or cut short (at byte ${bytes.length - 4})`,
   );
   assert.throws(() => scorer.Policy.fromCompiled("GGCP"), (e) => e.name === "GovgateError" && e.message === "invalid `bytes`: expected a Uint8Array, found a string");
   assert.equal(policy.evaluate({ n: 3 }, { now: "2026-01-01T00:00:00Z" }).outcome, "block");

@@ -86,9 +86,9 @@ test("bad bytes throw a GovgateError saying what and at which byte, and the scor
   flipped[20] ^= 1;
   const newer = good.slice();
   newer[4] = 99;
-  // The artifact ends with its SHA-256 (32 bytes): a checksum that does not match is reported
+  // The artifact ends with its CRC-32 (4 bytes): a checksum that does not match is reported
   // where the checksum starts.
-  const checksumAt = (bytes) => bytes.length - 32;
+  const checksumAt = (bytes) => bytes.length - 4;
   const notType = (found) => new RegExp(`^invalid \`bytes\`: expected a Uint8Array, found ${found}$`);
   const damaged = (what, at) => new RegExp(`^invalid \`bytes\`: compiled policy: ${what}.* \\(at byte ${at}\\)$`);
   const cases = [

@@ -707,7 +707,7 @@ mod tests {
     fn any_one_damaged_byte_is_read_or_refused_never_a_panic() {
         let text = include_str!("../../../examples/policies/agent-trading.yaml");
         let bytes = compiled(text).to_artifact();
-        let body = bytes.len() - 32;
+        let body = bytes.len() - crate::artifact::CHECKSUM_LEN;
         let (mut refused, mut accepted) = (0, 0);
         let action = crate::Action::new(
             serde_json::from_str(
@@ -721,8 +721,8 @@ mod tests {
             for change in [0x01u8, 0x80, 0xff] {
                 let mut damaged = bytes.clone();
                 damaged[at] ^= change;
-                let sum = <sha2::Sha256 as sha2::Digest>::digest(&damaged[..body]);
-                damaged[body..].copy_from_slice(&sum);
+                let sum = crate::artifact::crc32(&damaged[..body]);
+                damaged[body..].copy_from_slice(&sum.to_le_bytes());
                 match CompiledPolicy::from_artifact(&damaged) {
                     Ok(p) => {
                         // A changed number or string, or a spare byte the reader ignores:
@@ -779,11 +779,11 @@ mod tests {
         let text = "govgate: 1\nname: p\nsubject: manifest\nrules:\n  - {id: r, when: 'input.x.matches(\"^a+$\")', verdict: block}\n";
         let p = compiled(text);
         let mut bytes = p.to_artifact();
-        let body = bytes.len() - 32;
+        let body = bytes.len() - crate::artifact::CHECKSUM_LEN;
         let at = bytes.windows(4).rposition(|w| w == b"^a+$").unwrap();
         bytes[at + 1] = b'(';
-        let sum = <sha2::Sha256 as sha2::Digest>::digest(&bytes[..body]);
-        bytes[body..].copy_from_slice(&sum);
+        let sum = crate::artifact::crc32(&bytes[..body]);
+        bytes[body..].copy_from_slice(&sum.to_le_bytes());
         let e = CompiledPolicy::from_artifact(&bytes).unwrap_err();
         assert!(e.message.contains("regular expression `^(+$`"), "{e}");
     }
