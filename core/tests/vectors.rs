@@ -3,7 +3,8 @@
 //! replay the same files and must produce byte-identical decision JSON.
 //!
 //! `GOVGATE_BLESS=1 cargo test -p govgate-core --test vectors` rewrites the expected decisions
-//! after a deliberate change; review the diff before committing it.
+//! (and the pinned hash of the vector policies' compiled artifacts) after a deliberate change;
+//! review the diff before committing it.
 
 #![allow(
     clippy::unwrap_used,
@@ -96,6 +97,40 @@ fn vectors_replay_byte_identically_from_compiled_artifacts() {
         assert_eq!(loaded.to_artifact(), artifact, "{}", file.display());
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// A guard on the compiled-policy layout: the SHA-256 of every vector policy's artifact (name,
+/// length, bytes, in name order) is pinned in `tests/artifact-layout.sha256`. A change to what
+/// `to_artifact` writes fails here, so that whoever makes it decides whether artifacts written by
+/// earlier builds still read the same; if not, bump `govgate_core::artifact::FORMAT_VERSION`.
+/// `GOVGATE_BLESS=1` rewrites the pin (also after a vector's policy changes).
+#[test]
+fn the_compiled_policy_layout_is_pinned() {
+    let mut all = Vec::new();
+    for file in vector_files() {
+        let v: Vector = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        let artifact = CompiledPolicy::compile_str("vector.yaml", &v.policy)
+            .unwrap()
+            .to_artifact();
+        all.extend_from_slice(file.file_name().unwrap().as_encoded_bytes());
+        all.extend_from_slice(&(artifact.len() as u64).to_le_bytes());
+        all.extend_from_slice(&artifact);
+    }
+    let digest = govgate_core::identity::sha256_hex(&all);
+    let pin = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/artifact-layout.sha256");
+    if std::env::var("GOVGATE_BLESS").is_ok() {
+        std::fs::write(&pin, format!("{digest}\n")).unwrap();
+        return;
+    }
+    let pinned = std::fs::read_to_string(&pin).unwrap_or_default();
+    assert_eq!(
+        pinned.trim(),
+        digest,
+        "the compiled-policy artifacts of the vector policies changed (format version {}): if \
+         the layout changed, bump govgate_core::artifact::FORMAT_VERSION; then run \
+         GOVGATE_BLESS=1 cargo test -p govgate-core --test vectors",
+        govgate_core::artifact::FORMAT_VERSION
+    );
 }
 
 #[test]
