@@ -63,6 +63,27 @@ impl Trade {
     }
 }
 
+/// The trade's input with the `drop` fields of its `args` removed and `garbage` (JSON text) as
+/// an extra field.
+fn garbled(t: &Trade, drop: &[&str], garbage: &str) -> Value {
+    let mut input = t.input();
+    let Value::Map(map) = &mut input else {
+        unreachable!()
+    };
+    let map = std::sync::Arc::make_mut(map);
+    let mut args = map
+        .get("args")
+        .and_then(Value::as_map)
+        .cloned()
+        .unwrap_or_default();
+    for field in drop {
+        args.remove(*field);
+    }
+    args.insert("target_files".into(), json(garbage));
+    map.insert("args".into(), Value::Map(std::sync::Arc::new(args)));
+    input
+}
+
 fn trade() -> impl Strategy<Value = Trade> {
     (0..3usize, 0..3usize, 0.0..40.0f64, 1..10usize, 0..3usize).prop_map(
         |(mode, current, stop, strategies, reversibility)| Trade {
@@ -137,15 +158,7 @@ proptest! {
             let policy = reference(name);
             // Remove some fields and garble another: whatever the policy reads, an error must
             // never come out as auto.
-            let mut input = t.input();
-            let Value::Map(map) = &mut input else { unreachable!() };
-            let map = std::sync::Arc::make_mut(map);
-            let mut args = map.get("args").and_then(Value::as_map).cloned().unwrap_or_default();
-            for field in &drop {
-                args.remove(*field);
-            }
-            args.insert("target_files".into(), json(garbage));
-            map.insert("args".into(), Value::Map(std::sync::Arc::new(args)));
+            let input = garbled(&t, &drop, garbage);
             let d = decide(&policy, &input);
             if !d.errors.is_empty() {
                 prop_assert_ne!(d.outcome, Outcome::Auto, "{}: {:?}", name, d.errors);
@@ -165,15 +178,7 @@ proptest! {
         for name in ["agent-trading", "coding-agent", "pipeline-gate", "deployment-verdicts", "model-deployment"] {
             let policy = reference(name);
             let loaded = CompiledPolicy::from_artifact(&policy.to_artifact()).unwrap();
-            let mut input = t.input();
-            let Value::Map(map) = &mut input else { unreachable!() };
-            let map = std::sync::Arc::make_mut(map);
-            let mut args = map.get("args").and_then(Value::as_map).cloned().unwrap_or_default();
-            for field in &drop {
-                args.remove(*field);
-            }
-            args.insert("target_files".into(), json(garbage));
-            map.insert("args".into(), Value::Map(std::sync::Arc::new(args)));
+            let input = garbled(&t, &drop, garbage);
             let mut ctx = EvalContext::new(now());
             ctx.fingerprint = true;
             let want = serde_json::to_string(&policy.evaluate(&Action::new(input.clone()), &ctx)).unwrap();

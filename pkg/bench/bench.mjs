@@ -67,6 +67,15 @@ function timePerCall(fn, { n = 20000, rounds = 9 } = {}) {
   return median(per);
 }
 
+/** What `script` prints (JSON), from each of 9 fresh Node processes in this folder. */
+function inFreshProcesses(script) {
+  const runs = [];
+  for (let i = 0; i < 9; i++) {
+    runs.push(JSON.parse(execFileSync(process.execPath, ["-e", script], { cwd: new URL(".", import.meta.url), encoding: "utf8" })));
+  }
+  return runs;
+}
+
 const rows = [];
 /** Records one figure: `ok` is true/false against a budget, or undefined when there is none. */
 function report(what, value, budget, ok) {
@@ -99,10 +108,7 @@ const coldScript = `
   const t2 = performance.now();
   process.stdout.write(JSON.stringify([t1 - t0, t2 - t1, p.name]));
 `;
-const cold = [];
-for (let i = 0; i < 9; i++) {
-  cold.push(JSON.parse(execFileSync(process.execPath, ["-e", coldScript], { cwd: new URL(".", import.meta.url), encoding: "utf8" })));
-}
+const cold = inFreshProcesses(coldScript);
 const instantiateMs = median(cold.map((c) => c[0]));
 const firstCompileMs = median(cold.map((c) => c[1]));
 const coldMs = median(cold.map((c) => c[0] + c[1]));
@@ -127,10 +133,7 @@ const scorerColdScript = `
   const t3 = performance.now();
   process.stdout.write(JSON.stringify([t1 - t0, t2 - t1, t3 - t2, d.outcome]));
 `;
-const scorerCold = [];
-for (let i = 0; i < 9; i++) {
-  scorerCold.push(JSON.parse(execFileSync(process.execPath, ["-e", scorerColdScript], { cwd: new URL(".", import.meta.url), encoding: "utf8" })));
-}
+const scorerCold = inFreshProcesses(scorerColdScript);
 const scorerRequireMs = median(scorerCold.map((c) => c[0]));
 const scorerLoadMs = median(scorerCold.map((c) => c[1]));
 const scorerColdMs = median(scorerCold.map((c) => c[0] + c[1]));
