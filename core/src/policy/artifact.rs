@@ -423,10 +423,7 @@ fn write_inner(out: &mut Out, p: &Inner) {
     write_outcomes(out, &p.action_types);
 
     out.list(&p.rules, write_rule);
-    let ranges = &p.rules_by_type.ranges;
-    let mut keys: Vec<(&Str, &(u32, u32))> = ranges.iter().collect();
-    crate::sorting::sort_by(&mut keys, |a, b| a.0.cmp(b.0));
-    out.list(&keys, |o, (k, (start, end))| {
+    out.list(&sorted(&p.rules_by_type.ranges), |o, (k, (start, end))| {
         o.str(k);
         o.uint(u64::from(*start));
         o.uint(u64::from(*end));
@@ -652,21 +649,6 @@ fn read_inner(r: &mut In<'_>) -> Inner {
         role_ladder,
         verdicts,
     }
-}
-
-/// What a decision records when no rule matched and the default verdict applies.
-pub(crate) fn default_result(
-    default_verdict: &Option<(Str, Outcome, Str)>,
-) -> Option<Arc<RuleResult>> {
-    default_verdict.as_ref().map(|(verdict, outcome, code)| {
-        Arc::new(RuleResult {
-            id: None,
-            verdict: verdict.clone(),
-            outcome: *outcome,
-            reason_code: code.clone(),
-            message: None,
-        })
-    })
 }
 
 #[cfg(test)]

@@ -1241,7 +1241,7 @@ impl CompiledPolicy {
                 reads_action_type,
                 rules_by_type,
                 unkeyed_rules,
-                default_result: super::artifact::default_result(&default_verdict),
+                default_result: default_result(&default_verdict),
                 default_verdict,
                 deny,
                 warn,
@@ -1255,6 +1255,21 @@ impl CompiledPolicy {
             }),
         })
     }
+}
+
+/// What a decision records when no rule matched and the default verdict applies.
+pub(crate) fn default_result(
+    default_verdict: &Option<(Str, Outcome, Str)>,
+) -> Option<Arc<crate::decision::RuleResult>> {
+    default_verdict.as_ref().map(|(verdict, outcome, code)| {
+        Arc::new(crate::decision::RuleResult {
+            id: None,
+            verdict: verdict.clone(),
+            outcome: *outcome,
+            reason_code: code.clone(),
+            message: None,
+        })
+    })
 }
 
 /// The input path a factor steers, when it reads one plain field.
