@@ -413,9 +413,7 @@ fn assemble(root: &Path, module: &Module, bindgen: &Path, dist: &Path) -> Result
     // exports, and every `require` of it reads that constant: a fresh process's `require` of
     // the package then resolves and loads one file instead of three, about 0.5 ms less
     // (BENCHMARKS.md).
-    let (first_line, rest) = cjs
-        .split_once('\n')
-        .ok_or("nodejs glue: a single line")?;
+    let (first_line, rest) = cjs.split_once('\n').ok_or("nodejs glue: a single line")?;
     let mut inlined = String::new();
     let mut rest = rest.to_owned();
     for (index, (path, snippet)) in snippets(&nodejs)?.into_iter().enumerate() {
