@@ -819,3 +819,46 @@ fn module_size(module: &Module, dir: &Path, top: usize) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::snippet_inlined;
+
+    #[test]
+    fn a_snippet_inlines_as_an_expression_giving_its_exports() {
+        let snippet = "\"use strict\";\n// a comment\nconst seen = [];\n\
+                       export function first(x) { seen.push(x); }\n\
+                       function helper() {}\n\
+                       export function second() { return seen; }\n";
+        let inlined = snippet_inlined(snippet, "src/a.js").expect("inlines");
+        assert!(inlined.starts_with("(() => { // src/a.js, inlined\n\"use strict\";\n"));
+        assert!(inlined.ends_with("return { first, second };\n})()"));
+        assert!(inlined.contains("\nfunction first(x) { seen.push(x); }\n"));
+        assert!(inlined.contains("\nfunction helper() {}\n"));
+        assert!(!inlined.contains("export"));
+        // The snippet's own directive is not repeated after code.
+        assert_eq!(inlined.matches("\"use strict\"").count(), 1);
+    }
+
+    #[test]
+    fn a_snippet_that_imports_or_exports_otherwise_is_refused() {
+        for (snippet, line) in [
+            (
+                "import { x } from \"./x.js\";\nexport function f() {}\n",
+                "import { x }",
+            ),
+            ("export const f = 1;\n", "export const f"),
+        ] {
+            let err = snippet_inlined(snippet, "src/b.js").expect_err("refused");
+            assert!(
+                err.starts_with("snippet src/b.js: cannot inline `"),
+                "{err}"
+            );
+            assert!(err.contains(line), "{err}");
+        }
+        assert_eq!(
+            snippet_inlined("function f() {}\n", "src/c.js"),
+            Err("snippet src/c.js: exports no function".to_owned())
+        );
+    }
+}
