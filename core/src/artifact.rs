@@ -3,10 +3,10 @@
 //! package's evaluate-only scorer, `govgate/scorer`, is built around it).
 //!
 //! Layout: the magic `GGCP`, one byte of format version ([`FORMAT_VERSION`]), the body, then the
-//! CRC-32 of everything before it (4 bytes, little-endian). The body is the compiled parts in a fixed order: unsigned
-//! numbers as LEB128, signed ones zigzagged first, floats as their 8 little-endian IEEE bytes,
-//! strings as a length and UTF-8, optional and enum values behind a one-byte tag. Maps are
-//! written in key order, so the same policy always gives the same bytes.
+//! CRC-32 of everything before it (4 bytes, little-endian). The body is the compiled parts in a
+//! fixed order: unsigned numbers as LEB128, signed ones zigzagged first, floats as their 8
+//! little-endian IEEE bytes, strings as a length and UTF-8, optional and enum values behind a
+//! one-byte tag. Maps are written in key order, so the same policy always gives the same bytes.
 //!
 //! Reading trusts nothing: the checksum catches damage, every length is checked against the
 //! bytes left before anything is allocated, nesting is bounded, every tag and index is

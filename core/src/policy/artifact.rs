@@ -683,6 +683,13 @@ mod tests {
         assert_eq!(back.inner.rules_by_type.get("deploy"), Some(&[0usize][..]));
     }
 
+    /// Makes an artifact's checksum match its (changed) body again.
+    fn reseal(artifact: &mut [u8]) {
+        let body = artifact.len() - crate::artifact::CHECKSUM_LEN;
+        let sum = crate::artifact::crc32(&artifact[..body]);
+        artifact[body..].copy_from_slice(&sum.to_le_bytes());
+    }
+
     /// Every byte of a real artifact's body changed in turn, the checksum made to match: the
     /// read never panics or hangs, and what it accepts is a policy that decides.
     #[test]
@@ -703,8 +710,7 @@ mod tests {
             for change in [0x01u8, 0x80, 0xff] {
                 let mut damaged = bytes.clone();
                 damaged[at] ^= change;
-                let sum = crate::artifact::crc32(&damaged[..body]);
-                damaged[body..].copy_from_slice(&sum.to_le_bytes());
+                reseal(&mut damaged);
                 match CompiledPolicy::from_artifact(&damaged) {
                     Ok(p) => {
                         // A changed number or string, or a spare byte the reader ignores:
@@ -761,11 +767,9 @@ mod tests {
         let text = "govgate: 1\nname: p\nsubject: manifest\nrules:\n  - {id: r, when: 'input.x.matches(\"^a+$\")', verdict: block}\n";
         let p = compiled(text);
         let mut bytes = p.to_artifact();
-        let body = bytes.len() - crate::artifact::CHECKSUM_LEN;
         let at = bytes.windows(4).rposition(|w| w == b"^a+$").unwrap();
         bytes[at + 1] = b'(';
-        let sum = crate::artifact::crc32(&bytes[..body]);
-        bytes[body..].copy_from_slice(&sum.to_le_bytes());
+        reseal(&mut bytes);
         let e = CompiledPolicy::from_artifact(&bytes).unwrap_err();
         assert!(e.message.contains("regular expression `^(+$`"), "{e}");
     }
